@@ -112,7 +112,8 @@ class EntryPointMoved(DeltaRule):
         yield self.delta_finding(
             new, old, f"the entry point of {new.name} moved from section {before!r} to {after!r}: code now runs "
                       f"first from a different place than in the previous build",
-            before={"section": before, "rva": a.get("entrypoint")}, after={"section": after, "rva": b.get("entrypoint")},
+            before={"section": before, "rva": a.get("entrypoint")},
+            after={"section": after, "rva": b.get("entrypoint")},
         )
 
 

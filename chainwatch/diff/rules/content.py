@@ -195,7 +195,7 @@ class NewMember(DeltaRule):
     attack = "T1105"
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
-        if old is not None or new is None or new.container and not F.is_binary(new):
+        if old is not None or new is None or (new.container and not F.is_binary(new)):
             return
         if F.is_binary(new):
             kind = new.type.split("/")[0]
