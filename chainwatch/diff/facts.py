@@ -104,34 +104,61 @@ def macho_sign_kind(record: MemberRecord | None) -> str | None:
 def macho_dylibs(record: MemberRecord | None) -> set[str]:
     out: set[str] = set()
     for sl in feat(record, "macho").get("slices") or []:
-        for key in ("dylibs", "weak_dylibs", "reexport_dylibs"):
+        for key in ("dylibs", "weak_dylibs", "reexport_dylibs", "lazy_dylibs", "upward_dylibs"):
             for d in (sl or {}).get(key) or []:
                 out.add(str(d.get("name") if isinstance(d, dict) else d))
     return out
 
 
 def cert_slack(record: MemberRecord | None) -> dict[str, Any]:
-    """Bytes hidden in the certificate table: slack after each PKCS#7 blob and data after the table."""
+    """Bytes hidden in the certificate table: slack after each PKCS#7 blob, trailing bytes inside the table
+    after the last entry, and data after the table (beyond 0-7 zero alignment bytes)."""
     ct = feat(record, "authenticode").get("cert_table") or {}
+    regions = [(e or {}).get("slack") or {} for e in ct.get("entries") or []]
+    regions.append(ct.get("trailing") or {})
+    after = ct.get("data_after_table")
+    if isinstance(after, dict):
+        regions.append({**after, "length": after.get("size", after.get("length", 0))})
+    elif isinstance(after, int) and after:
+        regions.append({"length": after, "all_zero": False})
     total = 0
-    nonzero = False
-    sigflip = False
+    nonzero = sigflip = False
     entropy = 0.0
     offsets = []
-    for e in ct.get("entries") or []:
-        slack = (e or {}).get("slack") or {}
-        length = int(slack.get("length") or 0)
-        if length > 8 or (length and not slack.get("all_zero", True)):
-            total += length
-            nonzero = nonzero or not slack.get("all_zero", False)
-            sigflip = sigflip or bool(slack.get("sigflip_tag"))
-            entropy = max(entropy, float(slack.get("entropy") or 0.0))
-            offsets.append(slack.get("offset"))
-    after = ct.get("data_after_table") or 0
-    if isinstance(after, dict):
-        after = int(after.get("size") or after.get("length") or 0)
-    return {"bytes": total + int(after or 0), "slack_bytes": total, "after_table": int(after or 0),
-            "nonzero": nonzero, "sigflip_tag": sigflip, "entropy": round(entropy, 2), "offsets": offsets}
+    for region in regions:
+        length = int(region.get("length") or 0)
+        if not length or (region.get("all_zero", False) and length <= 8):
+            continue
+        total += length
+        nonzero = nonzero or not region.get("all_zero", False)
+        sigflip = sigflip or bool(region.get("sigflip_tag"))
+        entropy = max(entropy, float(region.get("entropy") or 0.0))
+        offsets.append(region.get("offset"))
+    return {"bytes": total, "nonzero": nonzero, "sigflip_tag": sigflip, "entropy": round(entropy, 2),
+            "offsets": offsets}
+
+
+def count(value: Any) -> int:
+    """Size of a fact that is a list, a {count, entries} dict or a number."""
+    if isinstance(value, dict):
+        return int(value.get("count") or len(value.get("entries") or []))
+    if isinstance(value, list):
+        return len(value)
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def names_of(value: Any) -> set[str]:
+    items = value.get("entries") if isinstance(value, dict) else value
+    out = set()
+    for item in items or []:
+        if isinstance(item, dict):
+            out.add(str(item.get("name") or item.get("address") or item.get("resolver") or sorted(item.items())))
+        else:
+            out.add(str(item))
+    return out
 
 
 def sections(record: MemberRecord | None) -> list[dict[str, Any]]:

@@ -103,7 +103,8 @@ class EntryPointMoved(DeltaRule):
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
         if not _modified_binaries(old, new):
             return
-        a, b = F.feat(old, "pe"), F.feat(new, "pe")
+        kind = "pe" if F.feat(new, "pe") else "elf"
+        a, b = F.feat(old, kind), F.feat(new, kind)
         before, after = a.get("entry_section"), b.get("entry_section")
         if not a or not b or before == after:
             return
@@ -145,18 +146,32 @@ class ElfNewInitCode(DeltaRule):
         a, b = F.feat(old, "elf"), F.feat(new, "elf")
         if not a or not b:
             return
-        for key, label in (("ifuncs", "IFUNC resolvers"), ("init_array", "constructors"), ("ctors", "constructors")):
-            va, vb = a.get(key) or [], b.get(key) or []
-            na = len(va) if isinstance(va, list) else int(va or 0)
-            nb = len(vb) if isinstance(vb, list) else int(vb or 0)
+        for key, label in (("ifuncs", "IFUNC resolvers"), ("init_array", "constructors"),
+                           ("preinit_array", "pre-init constructors"), ("ctors", "constructors")):
+            na, nb = F.count(a.get(key)), F.count(b.get(key))
             if nb > na:
-                added = sorted(set(map(str, vb)) - set(map(str, va)))[:20] if isinstance(vb, list) else []
-                sev = Severity.HIGH if key == "ifuncs" or nb - na > 0 else Severity.MEDIUM
+                added = sorted(F.names_of(b.get(key)) - F.names_of(a.get(key)))[:20]
                 yield self.delta_finding(
                     new, old, f"{new.name} has {nb - na} more {label} ({key}) than before: code that runs as soon "
                               f"as the library is loaded (the xz-utils backdoor hooked in through an IFUNC)",
-                    before=na, after=nb, severity=sev, added=added,
+                    before=na, after=nb, added=added,
                 )
+
+
+class MachoNewInitFuncs(DeltaRule):
+    id = "diff.macho-new-init"
+    severity = Severity.HIGH
+    description = "A Mach-O binary gained module initialisers (code that runs at load time)."
+    attack = "T1574.004"
+
+    def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
+        if not _modified_binaries(old, new):
+            return
+        a = sum(F.count(sl.get("init_funcs")) for sl in F.feat(old, "macho").get("slices") or [])
+        b = sum(F.count(sl.get("init_funcs")) for sl in F.feat(new, "macho").get("slices") or [])
+        if F.feat(old, "macho") and b > a:
+            yield self.delta_finding(new, old, f"{new.name} has {b - a} more module initialisers than before: code "
+                                               f"that runs as soon as it is loaded", before=a, after=b)
 
 
 class ElfNewNeeded(DeltaRule):
@@ -238,4 +253,4 @@ class DotnetTypesAdded(DeltaRule):
 
 
 RULES = [NewExecutionImports(), NewExecutableSection(), EntryPointMoved(), NewTlsCallbacks(), ElfNewInitCode(),
-         ElfNewNeeded(), MachoNewDylib(), DotnetTypesAdded()]
+         ElfNewNeeded(), MachoNewDylib(), MachoNewInitFuncs(), DotnetTypesAdded()]

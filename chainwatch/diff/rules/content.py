@@ -14,7 +14,7 @@ from chainwatch.models import Finding, MemberRecord, Severity
 DANGEROUS_CAPABILITY_WORDS = (
     "inject", "loader", "shellcode", "hollow", "reflective", "download", "persist", "keylog", "credential",
     "steal", "exfil", "backdoor", "reverse-shell", "anti-debug", "anti-vm", "execute-payload", "decrypt-payload",
-    "rc4", "crypto-miner", "miner", "env-to-network", "tamper",
+    "rc4", "crypto-miner", "miner", "env-to-network", "tamper", "payload", "injection", "marker",
 )
 DOC_SUFFIXES = (".md", ".rst", ".txt", ".html", ".htm", ".css", ".map", ".ts", ".pyi", ".json", ".xml", ".svg",
                 ".pxd", ".h", ".c", ".cpp", ".pyx", ".toml", ".cfg", ".ini", ".yml", ".yaml")
@@ -121,8 +121,13 @@ class CompileTimeAnomaly(DeltaRule):
 
 
 def _severity_of_capability(cap_id: str, cap: dict) -> Severity:
+    """Capabilities benign software commonly has stay low; loader/injection/theft ones are high."""
+    if cap.get("common") is True:
+        return Severity.LOW
     text = (cap_id + " " + str(cap.get("name", ""))).lower()
-    return Severity.HIGH if any(w in text for w in DANGEROUS_CAPABILITY_WORDS) else Severity.LOW
+    if any(w in text for w in DANGEROUS_CAPABILITY_WORDS):
+        return Severity.HIGH
+    return Severity.MEDIUM if cap.get("common") is False else Severity.LOW
 
 
 class NewCapability(DeltaRule):
