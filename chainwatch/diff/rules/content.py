@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from chainwatch.diff import facts as F
@@ -196,13 +197,18 @@ class NewNetworkIndicator(DeltaRule):
 class NewMember(DeltaRule):
     id = "diff.new-executable"
     severity = Severity.LOW
-    description = "A new executable, script or high-entropy blob appeared in the release."
+    description = "A new executable, script, install-time .pth file or high-entropy blob appeared in the release."
     attack = "T1105"
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
         if old is not None or new is None or (new.container and not F.is_binary(new)):
             return
-        if F.is_binary(new):
+        if new.name.lower().endswith(".pth"):
+            f = self.delta_finding(new, None, f"new .pth file {new.name}: Python runs its import lines at every "
+                                              f"interpreter start, without the package being imported",
+                                   before=None, after=F.summary(new), severity=Severity.HIGH)
+            yield replace(f, rule="diff.new-install-hook", attack="T1546")
+        elif F.is_binary(new):
             kind = new.type.split("/")[0]
             had_kind = any(r.type.split("/")[0] == kind for r in ctx.old_inventory)
             sev = Severity.LOW if had_kind else Severity.MEDIUM
@@ -210,15 +216,17 @@ class NewMember(DeltaRule):
                                      + ("" if had_kind else f": the previous release shipped no {kind.upper()} code"),
                                      before=None, after=F.summary(new), severity=sev)
         elif F.is_script(new) and not _is_doc(new):
-            yield self.delta_finding(new, None, f"new script {new.name}", before=None, after=F.summary(new),
-                                     severity=Severity.INFO)
+            f = self.delta_finding(new, None, f"new script {new.name}", before=None, after=F.summary(new),
+                                   severity=Severity.INFO)
+            yield replace(f, rule="diff.new-script")
         elif (new.entropy >= 7.2 and new.size >= 4096 and not new.type.startswith(COMPRESSED_TYPES)
               and not new.container):
-            yield self.delta_finding(
+            f = self.delta_finding(
                 new, None, f"new high-entropy blob {new.name} ({new.size} bytes, entropy {new.entropy:.2f}) of no "
                            f"known format: encrypted or packed data", before=None, after=F.summary(new),
-                severity=Severity.MEDIUM, rule_hint="high-entropy-blob",
+                severity=Severity.MEDIUM,
             )
+            yield replace(f, rule="diff.new-blob", attack="T1027")
 
 
 class ComponentMismatch(DeltaRule):

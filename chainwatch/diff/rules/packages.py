@@ -82,6 +82,26 @@ def _bump_kind(old_v: str | None, new_v: str | None) -> str | None:
     return "same"
 
 
+def _hooks(pkg: dict[str, Any]) -> dict[str, Any]:
+    """Install hooks keyed so that a setup.py gaining a cmdclass, or a new .pth file, is a new key."""
+    out: dict[str, Any] = {}
+    hooks = pkg.get("install_hooks") or []
+    if isinstance(hooks, dict):
+        hooks = [{"kind": k, "command": v} for k, v in hooks.items()]
+    for h in hooks if isinstance(hooks, list) else []:
+        if not isinstance(h, dict):
+            out[str(h)] = h
+            continue
+        kind = str(h.get("kind") or h.get("name") or h.get("hook") or "hook")
+        key = kind
+        if h.get("file") and kind not in ("setup.py",):
+            key += ":" + re.sub(r"^[^/]+-\d[^/]*/", "", str(h["file"]))  # drop a versioned top folder
+        if h.get("cmdclass"):
+            key += "+cmdclass"
+        out[key] = h
+    return out
+
+
 class NewInstallHook(DeltaRule):
     id = "diff.new-install-hook"
     severity = Severity.HIGH
@@ -92,13 +112,15 @@ class NewInstallHook(DeltaRule):
         pair = _pkg_pairs(ctx, old, new)
         if pair is None:
             return
-        a, b = (_names(p.get("install_hooks")) for p in pair)
+        a, b = (_hooks(p) for p in pair)
         for ident in sorted(set(b) - set(a)):
             item = b[ident]
             detail = item if not isinstance(item, dict) else {k: item[k] for k in list(item)[:6]}
+            what = "setup.py now overrides the install commands (cmdclass)" if ident.endswith("+cmdclass") \
+                else f"added the install hook {ident}"
             yield self.delta_finding(
-                new, old, f"{pair[1].get('name') or new.name} {pair[1].get('version') or ''} added the install hook "
-                          f"{ident}: code that runs on every machine that installs it",
+                new, old, f"{pair[1].get('name') or new.name} {pair[1].get('version') or ''} {what}: code that runs "
+                          f"on every machine that installs it",
                 before=sorted(a), after=detail, hook=ident,
             )
 
@@ -137,8 +159,46 @@ class NewDependency(DeltaRule):
             )
 
 
-def _signals(pkg: dict[str, Any]) -> dict[str, Any]:
-    return _names(pkg.get("signals"), keys=("id", "kind", "name", "rule"))
+def _signals(pkg: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Signals grouped by kind: a kind that appears is news; more of a known kind is not."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    sigs = pkg.get("signals") or []
+    if isinstance(sigs, dict):
+        sigs = [{"kind": k, **(v if isinstance(v, dict) else {"detail": v})} for k, v in sigs.items()]
+    for sig in sigs if isinstance(sigs, list) else []:
+        if isinstance(sig, dict):
+            kind = str(sig.get("kind") or sig.get("id") or sig.get("rule") or "signal")
+            out.setdefault(kind, []).append(sig)
+        elif sig is not None:
+            out.setdefault(str(sig), []).append({"kind": str(sig)})
+    return out
+
+
+_HIGH_SIGNALS = ("obf.decoded-payload", "obf.obfuscator", "obf.builtin-alias", "exec.decoded", "exec.shell-downloader",
+                 "net.download-exec", "file.write-exec", "flow.exfiltration", "endpoint.bot-token",
+                 "source.credential-file", "persist.startup")
+_MEDIUM_SIGNALS = ("obf.long-line", "obf.unicode", "endpoint.shady", "binary.embedded", "source.env-dump",
+                   "meta.suspicious-dependency", "meta.typosquat")
+_SKIP_SIGNALS = ("install.hook", "code.unparsable", "meta.empty", "meta.odd-version")
+
+
+def _signal_rule(kind: str, items: list[dict[str, Any]], others: set[str]) -> tuple[str, Severity, str]:
+    low = kind.lower()
+    if low.startswith("obf") or any(w in low for w in OBFUSCATION_WORDS):
+        sev = Severity.HIGH if low in _HIGH_SIGNALS else Severity.MEDIUM
+        return "diff.obfuscation-appeared", sev, "obfuscated or minified code appeared"
+    env_to_net = low == "flow.exfiltration" or (
+        (low.startswith("source.") or any(w in low for w in ENV_WORDS))
+        and any(o.startswith(("net.", "endpoint.")) or any(w in o for w in NET_WORDS) for o in others))
+    if env_to_net:
+        return ("diff.env-to-network", Severity.HIGH,
+                "code that reads credentials or the environment and reaches the network appeared")
+    if low in _HIGH_SIGNALS:
+        return "diff.package-signal", Severity.HIGH, f"new behaviour {kind}"
+    if low in _MEDIUM_SIGNALS:
+        return "diff.package-signal", Severity.MEDIUM, f"new behaviour {kind}"
+    sev = Severity.MEDIUM if any(i.get("phase") == "install" for i in items) else Severity.LOW
+    return "diff.package-signal", sev, f"new behaviour {kind}"
 
 
 class PackageSignalAppeared(DeltaRule):
@@ -146,7 +206,7 @@ class PackageSignalAppeared(DeltaRule):
 
     id = "diff.package-signal"
     severity = Severity.MEDIUM
-    description = "Obfuscated code, or code reading credentials/env and reaching the network, appeared."
+    description = "Obfuscated code, code reading credentials/env and reaching the network, or another new behaviour."
     attack = "T1027"
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
@@ -154,19 +214,19 @@ class PackageSignalAppeared(DeltaRule):
         if pair is None or not pair[0]:
             return
         a, b = _signals(pair[0]), _signals(pair[1])
-        for ident in sorted(set(b) - set(a)):
-            low = ident.lower()
-            item = b[ident]
-            text = (low + " " + str(item).lower())
-            if any(w in text for w in OBFUSCATION_WORDS):
-                sev, what = Severity.MEDIUM, "obfuscated or minified code appeared"
-            elif any(w in text for w in ENV_WORDS) and any(w in text for w in NET_WORDS):
-                sev, what = Severity.HIGH, "code that reads credentials or the environment and reaches the network " \
-                                           "appeared"
-            else:
-                sev, what = Severity.LOW, "a new package signal appeared"
-            yield self.delta_finding(new, old, f"{pair[1].get('name') or new.name}: {what} ({ident})",
-                                     before=sorted(a)[:20], after=item, severity=sev, signal=ident)
+        appeared = sorted(k for k in set(b) - set(a) if k not in _SKIP_SIGNALS)
+        for kind in appeared:
+            items = b[kind]
+            rule, sev, what = _signal_rule(kind, items, set(b))
+            ex = items[0]
+            where = f" in {ex.get('file')}" + (f" line {ex.get('line')}" if ex.get("line") else "") \
+                if ex.get("file") else ""
+            f = self.delta_finding(new, old, f"{pair[1].get('name') or new.name}: {what}{where}",
+                                   before=sorted(a)[:30], after={k: ex.get(k) for k in
+                                                                 ("kind", "file", "line", "snippet", "phase")},
+                                   severity=sev, signal=kind, occurrences=len(items))
+            yield replace(f, rule=rule, attack="T1027" if rule == "diff.obfuscation-appeared" else
+                          ("T1552" if rule == "diff.env-to-network" else self.attack))
 
 
 class PackageContentSameVersion(DeltaRule):
