@@ -128,7 +128,8 @@ def run_diff(old: Path, new: Path, store=None) -> tuple[object, float]:
 
 
 def top(report, n: int = 2) -> str:
-    return "; ".join(f"[{f.severity.value}] {f.rule} {f.path.rsplit('/', 1)[-1]}" for f in report.findings[:n])
+    shown = [f for f in report.findings if f.severity.rank >= 1][:n]
+    return "; ".join(f"[{f.severity.value}] {f.rule} {f.path.rsplit('/', 1)[-1]}" for f in shown)
 
 
 # ----------------------------------------------------------------------------- variants
@@ -157,7 +158,7 @@ def build_variant(name: str, inputs: dict[str, str], out_dir: str) -> dict:
     if name == "pe/loader-same-version":  # 3CX ffmpeg.dll: same release, one DLL trojanized
         old = i["msvc_new"]
         new = out / i["msvc_new"].name
-        _wheel_edit(old, new, r"data/data/vcruntime140\.dll$", V.pe_loader, tmp)
+        _wheel_edit(old, new, r"Scripts/vcruntime140\.dll$", V.pe_loader, tmp)
     elif name == "pe/loader-in-update":
         old, new = i["pe_old"], out / i["pe_new"].name
         _wheel_edit(i["pe_new"], new, r"\.pyd$", V.pe_loader, tmp)
@@ -166,24 +167,24 @@ def build_variant(name: str, inputs: dict[str, str], out_dir: str) -> dict:
         _wheel_edit(i["msvc_new"], new, r"data/data/msvcp140\.dll$", V.pe_sigflip, tmp)
     elif name == "pe/signature-broken":
         old, new = i["msvc_old"], out / i["msvc_new"].name
-        _wheel_edit(i["msvc_new"], new, r"data/data/vcruntime140\.dll$", V.pe_break_signature, tmp)
+        _wheel_edit(i["msvc_new"], new, r"Scripts/vcruntime140\.dll$", V.pe_break_signature, tmp)
     elif name == "pe/signature-removed":
         old, new = i["msvc_old"], out / i["msvc_new"].name
-        _wheel_edit(i["msvc_new"], new, r"data/data/vcruntime140\.dll$", V.pe_strip_signature, tmp)
+        _wheel_edit(i["msvc_new"], new, r"Scripts/vcruntime140\.dll$", V.pe_strip_signature, tmp)
     elif name == "pe/signer-changed":
         import tarfile
 
         with tarfile.open(i["node_notifier"]) as tf:
             other = tf.extractfile("package/vendor/snoreToast/snoretoast-x64.exe").read()  # type: ignore[union-attr]
         old, new = i["msvc_old"], out / i["msvc_new"].name
-        _wheel_edit(i["msvc_new"], new, r"data/data/vcruntime140\.dll$", None, tmp, replace_with=other)
+        _wheel_edit(i["msvc_new"], new, r"Scripts/vcruntime140\.dll$", None, tmp, replace_with=other)
     elif name == "pe/injection-imports":
         old, new = i["pe_old"], out / i["pe_new"].name
         _wheel_edit(i["pe_new"], new, r"\.pyd$", V.pe_injection_imports, tmp)
     elif name == "pe/version-backwards":  # ShadowHammer: an update ships an older signed build
-        _, older = V.zip_member(i["msvc_old"], r"data/data/vcruntime140\.dll$")
+        _, older = V.zip_member(i["msvc_old"], r"Scripts/vcruntime140\.dll$")
         old, new = i["msvc_new"], out / ("rolled-" + i["msvc_new"].name)
-        _wheel_edit(i["msvc_new"], new, r"data/data/vcruntime140\.dll$", None, tmp, replace_with=older)
+        _wheel_edit(i["msvc_new"], new, r"Scripts/vcruntime140\.dll$", None, tmp, replace_with=older)
     elif name == "pe/compile-time":
         _, old_pyd = V.zip_member(i["pe_old"], r"\.pyd$")
         when = V.pe_timestamp(old_pyd) - 400 * 86400
@@ -197,7 +198,7 @@ def build_variant(name: str, inputs: dict[str, str], out_dir: str) -> dict:
         _wheel_edit(i["msvc_new"], new, r"data/data/msvcp140\.dll$", V.pe_break_signature, tmp)
         learn = str(i["msvc_new"])
     elif name == "any/new-executable":
-        _, exe = V.zip_member(i["msvc_old"], r"data/data/vcruntime140\.dll$")
+        _, exe = V.zip_member(i["msvc_old"], r"Scripts/vcruntime140\.dll$")
         old, new = i["py_old"], out / i["py_new"].name
         V.rewrite_zip(i["py_new"], new, lambda n, d: d, add={"six_native_helper.exe": exe})
     elif name == "any/high-entropy-blob":

@@ -164,6 +164,20 @@ def _interesting_indicators(values: set[str]) -> set[str]:
     return out
 
 
+_LOCAL_NETS = ("10.", "127.", "0.", "169.254.", "192.168.", "255.", "224.")
+
+
+def _public_ip(indicator: str) -> bool:
+    """A literal IPv4 address that is not local/private (documentation ranges count: they stand for real ones)."""
+    host = indicator.split("//")[-1].split("/")[0].split(":")[0]
+    if not _IP.match(host):
+        return False
+    parts = [int(p) for p in host.split(".")]
+    if any(p > 255 for p in parts) or host.startswith(_LOCAL_NETS):
+        return False
+    return not (parts[0] == 172 and 16 <= parts[1] <= 31)
+
+
 class NewNetworkIndicator(DeltaRule):
     id = "diff.new-network-indicator"
     severity = Severity.LOW
@@ -181,14 +195,18 @@ class NewNetworkIndicator(DeltaRule):
         if not added:
             return
         had_none = not _interesting_indicators(before)
-        ips = [a for a in added if _IP.match(a.split("//")[-1].split("/")[0].split(":")[0])]
-        if old is None:
+        ips = [a for a in added if _public_ip(a)]
+        if ips:
+            sev = Severity.MEDIUM  # code that talks to a raw address: no DNS name to vet or block
+        elif old is None:
             sev = Severity.LOW
-        elif had_none and (F.is_binary(new) or ips):
+        elif had_none and F.is_binary(new):
             sev = Severity.MEDIUM
         else:
             sev = Severity.LOW
         where = "which contacted nothing before" if had_none and old is not None else "new in this release"
+        if ips:
+            where += f"; raw IP address{'es' if len(ips) > 1 else ''} {', '.join(ips[:3])}"
         yield self.delta_finding(new, old, f"{new.name} now contains network indicators {', '.join(added[:5])}"
                                            f"{' …' if len(added) > 5 else ''} ({where})",
                                  before=sorted(before)[:20], after=added[:50], severity=sev)
