@@ -187,19 +187,27 @@ def diff_artifacts(
     old_version: str | None = None,
     new_name: str | None = None,
     new_version: str | None = None,
+    incremental: bool = True,
 ) -> Report:
     """Public API: ``chainwatch.diff(old, new, options) -> Report``.
 
     ``old``/``new`` are artifact paths or already-made scan reports (e.g. a baseline loaded from the
-    store). When a store is given, its known-good components are checked.
+    store). Two paths are scanned incrementally (analyzers only on members that changed) unless
+    ``incremental=False``. When a store is given, its known-good components are checked.
     """
     from chainwatch.engine import scan
 
     options = options or ScanOptions()
-    old_report = old if isinstance(old, Report) else scan(old, options, name=old_name, version=old_version,
-                                                          progress=progress)
-    new_report = new if isinstance(new, Report) else scan(new, options, name=new_name, version=new_version,
-                                                          progress=progress)
+    if incremental and not isinstance(old, Report) and not isinstance(new, Report):
+        from chainwatch.diff.incremental import scan_pair
+
+        old_report, new_report = scan_pair(Path(old), Path(new), options, old_name=old_name,
+                                           old_version=old_version, new_name=new_name, new_version=new_version)
+    else:
+        old_report = old if isinstance(old, Report) else scan(old, options, name=old_name, version=old_version,
+                                                              progress=progress)
+        new_report = new if isinstance(new, Report) else scan(new, options, name=new_name, version=new_version,
+                                                              progress=progress)
     lookup = None
     if store is not None and hasattr(store, "conn"):
         from chainwatch.diff.components import ComponentStore
