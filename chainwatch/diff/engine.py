@@ -79,6 +79,51 @@ def _correlate(findings: list[Finding], ctx: DiffContext) -> list[Finding]:
     return out
 
 
+COLLAPSE_AT = 4  # this many low/info findings of one rule become one line
+COLLAPSE_LABELS = {
+    "diff.new-script": "new scripts",
+    "diff.signer-changed": "same signer, renewed certificate",
+    "diff.new-network-indicator": "new network indicators",
+    "diff.version-unchanged": "content changed, claimed version unchanged",
+    "diff.new-executable": "new binaries",
+    "diff.new-exec-imports": "new loader imports",
+    "diff.new-capability": "new common capabilities",
+}
+
+
+def _collapse(findings: list[Finding]) -> list[Finding]:
+    """Noise control: many low/info findings of one rule (new scripts, renewed certificates) become one line."""
+    groups: dict[tuple[str, Severity], list[Finding]] = defaultdict(list)
+    for f in findings:
+        if f.severity <= Severity.LOW:
+            groups[(f.rule, f.severity)].append(f)
+    out = [f for f in findings if f.severity > Severity.LOW]
+    for (rule, severity), group in groups.items():
+        if len(group) < COLLAPSE_AT:
+            out.extend(group)
+            continue
+        names = sorted({f.path.rsplit("/", 1)[-1] for f in group})
+        out.append(Finding(
+            rule=rule, severity=severity, path=_common_parent([f.path for f in group]),
+            message=f"{len(group)} members: {COLLAPSE_LABELS.get(rule, rule)} ({', '.join(names[:6])}"
+                    f"{' …' if len(names) > 6 else ''})",
+            evidence={"count": len(group), "paths": [f.path for f in group][:200],
+                      "first": group[0].evidence},
+            attack=group[0].attack,
+        ))
+    return out
+
+
+def _common_parent(paths: list[str]) -> str:
+    split = [p.replace("!/", "/").split("/") for p in paths]
+    common: list[str] = []
+    for parts in zip(*split, strict=False):
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    return "/".join(common[:-1] if len(common) == min(len(s) for s in split) else common)
+
+
 def _change_rows(pairs: list[Pair], findings: list[Finding]) -> dict[str, Any]:
     flagged = defaultdict(int)
     for f in findings:
@@ -140,6 +185,7 @@ def diff_reports(
                 errors.append(ScanError(p.path, f"delta rule {rule.id} failed: {type(exc).__name__}: {exc}", "error"))
     findings.extend(_artifact_findings(ctx))
     findings.extend(_correlate(findings, ctx))
+    findings = _collapse(findings)
     findings.extend(_carry_scan_findings(old, new))
     report = Report(
         target=f"{old.target} -> {new.target}",

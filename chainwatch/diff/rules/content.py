@@ -178,10 +178,22 @@ def _public_ip(indicator: str) -> bool:
     return not (parts[0] == 172 and 16 <= parts[1] <= 31)
 
 
+_PAYLOAD_URL = re.compile(r"\.(exe|dll|so|dylib|sh|ps1|bat|cmd|vbs|bin|dat|zip|py|js)(\?|$)", re.IGNORECASE)
+
+
+def _url_host(indicator: str) -> str:
+    return indicator.split("//", 1)[-1].split("/")[0].split(":")[0] if "//" in indicator else ""
+
+
+def _version_like(host: str) -> bool:
+    return bool(_IP.match(host)) and all(int(p) < 10 for p in host.split("."))
+
+
 class NewNetworkIndicator(DeltaRule):
     id = "diff.new-network-indicator"
     severity = Severity.LOW
-    description = "New domains, URLs or IPs in a member; worse when the member had none before."
+    description = ("New URLs, domains or IPs in a binary (worse when it had none), or a script that now names a raw IP "
+                   "or a payload URL.")
     attack = "T1071"
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
@@ -190,17 +202,19 @@ class NewNetworkIndicator(DeltaRule):
         if old is not None and old.sha256 == new.sha256:
             return
         before = F.network_indicators(old)
-        after = _interesting_indicators(F.network_indicators(new))
+        after = {v for v in _interesting_indicators(F.network_indicators(new)) if not _version_like(_url_host(v) or v)}
         added = sorted(after - before)
+        if F.is_script(new):
+            # source code is full of documentation links and attribute chains: only raw IPs and payload URLs count
+            added = [a for a in added if (_url_host(a) and _public_ip(_url_host(a)))
+                     or (_url_host(a) and _PAYLOAD_URL.search(a.split("//", 1)[-1].split("/", 1)[-1]))]
         if not added:
             return
         had_none = not _interesting_indicators(before)
-        ips = [a for a in added if _public_ip(a)]
-        if ips:
-            sev = Severity.MEDIUM  # code that talks to a raw address: no DNS name to vet or block
-        elif old is None:
-            sev = Severity.LOW
-        elif had_none and F.is_binary(new):
+        ips = [a for a in added if _public_ip(_url_host(a) or a)]
+        if ips or F.is_script(new):
+            sev = Severity.MEDIUM  # a raw address (no DNS name to vet or block) or a payload download
+        elif old is not None and had_none:
             sev = Severity.MEDIUM
         else:
             sev = Severity.LOW
