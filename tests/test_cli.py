@@ -1,0 +1,28 @@
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from chainwatch.cli import main
+
+
+def test_scan_json_contract_and_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "pkg-1.0.zip"
+    with zipfile.ZipFile(target, "w") as zf:
+        zf.writestr("a.txt", "hello")
+    rc = main(["scan", str(target), "--no-store", "-f", "json", "--inventory", "-q"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    for key in ("tool", "version", "target", "verdict", "score", "findings", "errors", "inventory"):
+        assert key in out
+    assert out["tool"] == "chainwatch" and out["verdict"] == "clean"
+    assert {m["path"] for m in out["inventory"]} == {"pkg-1.0.zip", "pkg-1.0.zip!/a.txt"}
+
+
+def test_missing_target_is_exit_2(tmp_path: Path) -> None:
+    assert main(["scan", str(tmp_path / "nope"), "--no-store"]) == 2
+
+
+def test_usage_error_is_exit_2() -> None:
+    assert main(["scan"]) == 2
