@@ -47,38 +47,46 @@ class LibarchiveUnpacker(Unpacker):
         return False
 
     def unpack(self, src: Path, sink: ExtractionSink, ctx: UnpackContext) -> None:
-        passphrase = ctx.password or None
-        seen = 0
-        try:
-            with libarchive.file_reader(str(src), passphrase=passphrase) as archive:
-                for entry in archive:
-                    seen += 1
-                    name = entry.pathname or ""
-                    if entry.isdir:
-                        continue
-                    if entry.issym or entry.islnk:
-                        sink.skip_link(name, entry.linkpath)
-                        continue
-                    if not entry.isreg:
-                        sink.error(name, "special file (device/fifo/socket) skipped", "unsafe-path")
-                        continue
-                    sink.write_stream(
-                        name,
-                        _BlockStream(entry.get_blocks(BLOCK)),  # type: ignore[arg-type]
-                        declared_size=entry.size,
-                        raw_consumed=lambda: archive.bytes_read,
-                    )
-        except BudgetExceeded:
-            raise
-        except UnpackError:
-            raise
-        except (libarchive.exception.ArchiveError, OSError, ValueError) as exc:
-            message = str(exc).strip() or type(exc).__name__
-            kind = "password" if "passphrase" in message.lower() or "encrypt" in message.lower() else "unreadable"
-            if seen > 1 or sink.entries:
-                sink.error("", f"archive ends early or is corrupt after {seen} entries: {message}", kind)
-                return
-            raise UnpackError(f"libarchive cannot read it: {message}", kind) from exc
+        stream_entries(src, sink, ctx)
+
+
+def stream_entries(src: Path, sink: ExtractionSink, ctx: UnpackContext, format_name: str = "all") -> None:
+    """Read ``src`` front to back with libarchive and hand each regular file to ``sink``.
+
+    Also the salvage path for a zip whose central directory is gone (truncated download): libarchive
+    reads the local headers in order, so the members before the cut are still inventoried.
+    """
+    passphrase = ctx.password or None
+    seen = 0
+    try:
+        with libarchive.file_reader(str(src), format_name=format_name, passphrase=passphrase) as archive:
+            for entry in archive:
+                seen += 1
+                name = entry.pathname or ""
+                if entry.isdir:
+                    continue
+                if entry.issym or entry.islnk:
+                    sink.skip_link(name, entry.linkpath)
+                    continue
+                if not entry.isreg:
+                    sink.error(name, "special file (device/fifo/socket) skipped", "unsafe-path")
+                    continue
+                sink.write_stream(
+                    name,
+                    _BlockStream(entry.get_blocks(BLOCK)),  # type: ignore[arg-type]
+                    declared_size=entry.size,
+                    raw_consumed=lambda: archive.bytes_read,
+                )
+    except (BudgetExceeded, UnpackError):
+        raise
+    except (libarchive.exception.ArchiveError, OSError, ValueError) as exc:
+        message = str(exc).strip() or type(exc).__name__
+        message = message.split(" (errno=")[0]
+        kind = "password" if "passphrase" in message.lower() or "encrypt" in message.lower() else "unreadable"
+        if seen > 1 or sink.entries:
+            sink.error("", f"archive ends early or is corrupt after {seen} entries: {message}", kind)
+            return
+        raise UnpackError(f"libarchive cannot read it: {message}", kind) from exc
 
 
 UNPACKERS = [LibarchiveUnpacker()]

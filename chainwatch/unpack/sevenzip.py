@@ -177,6 +177,16 @@ class SevenZipUnpacker(Unpacker):
     def __init__(self, tool: str | None = None) -> None:
         self._tool = tool
 
+    def accepts(self, kind: str, head: bytes, name: str | Path) -> bool:
+        if kind in _SEVENZIP_TYPES:
+            return True
+        # The engine may detect from the head only; an NSIS stub's payload sits past it.
+        if kind == "pe" and isinstance(name, Path):
+            from chainwatch.filetype import detect_file
+
+            return detect_file(name) == "installer/nsis"
+        return False
+
     @property
     def tool(self) -> str:
         tool = self._tool or find_tool()
@@ -219,6 +229,8 @@ class SevenZipUnpacker(Unpacker):
         from chainwatch.filetype import detect_file
 
         kind = detect_file(src)
+        if kind not in _SEVENZIP_TYPES:
+            raise UnpackError(f"7zz is not used for {kind} content", "unsupported")
         items = self.list(src, kind, ctx)
         excluded = self._check(src, items, sink)
         self._extract(src, kind, sink, ctx, excluded, items)
@@ -315,6 +327,11 @@ class SevenZipUnpacker(Unpacker):
             raise UnpackError(f"cannot run 7zz: {exc}", "unsupported") from exc
         try:
             stderr = self._watch(proc, sink.dest, allowed, lim.unpack_seconds)
+        except BaseException:
+            # the engine's own time limit (SIGALRM), Ctrl-C, a breach: never leave 7zz running
+            if proc.poll() is None:
+                _kill(proc)
+            raise
         finally:
             if list_file is not None:
                 list_file.unlink(missing_ok=True)

@@ -18,9 +18,24 @@ class ZipUnpacker(Unpacker):
         try:
             zf = zipfile.ZipFile(src)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            raise UnpackError(f"not a readable zip (corrupt or truncated): {exc}") from exc
+            _salvage(src, sink, ctx, exc)
+            return
         with zf:
             unpack_zipfile(zf, sink, ctx)
+
+
+def _salvage(src: Path, sink: ExtractionSink, ctx: UnpackContext, exc: Exception) -> None:
+    """No central directory (truncated, cut download): read the local headers front to back."""
+    from chainwatch.unpack.archive_libarchive import stream_entries
+
+    try:
+        stream_entries(src, sink, ctx, format_name="zip")
+    except UnpackError:
+        raise UnpackError(f"not a readable zip (corrupt or truncated): {exc}") from exc
+    if not sink.entries:
+        raise UnpackError(f"not a readable zip (corrupt or truncated): {exc}")
+    sink.error("", f"zip directory unreadable ({exc}); {len(sink.entries)} members recovered from their local "
+               f"headers", "unreadable")
 
 
 def unpack_zipfile(zf: zipfile.ZipFile, sink: ExtractionSink, ctx: UnpackContext) -> None:
