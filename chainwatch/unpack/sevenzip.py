@@ -51,6 +51,8 @@ _SEVENZIP_TYPES: dict[str, str | None] = {
     "archive/wim": "wim",
 }
 
+_LIBARCHIVE_READS = ("archive/7z", "archive/cab", "archive/iso", "archive/xar")
+
 
 def find_tool() -> str | None:
     for name in TOOL_NAMES:
@@ -179,7 +181,8 @@ class SevenZipUnpacker(Unpacker):
 
     def accepts(self, kind: str, head: bytes, name: str | Path) -> bool:
         if kind in _SEVENZIP_TYPES:
-            return True
+            # without 7zz, leave the formats libarchive also reads to it; the rest get a clear error
+            return kind not in _LIBARCHIVE_READS or bool(self._tool or find_tool())
         # The engine may detect from the head only; an NSIS stub's payload sits past it.
         if kind == "pe" and isinstance(name, Path):
             from chainwatch.filetype import detect_file
@@ -231,9 +234,14 @@ class SevenZipUnpacker(Unpacker):
         kind = detect_file(src)
         if kind not in _SEVENZIP_TYPES:
             raise UnpackError(f"7zz is not used for {kind} content", "unsupported")
+        self.extract_into(src, kind, sink.dest, sink, ctx)
+        sink.adopt_tree()
+
+    def extract_into(self, src: Path, kind: str, dest: Path, sink: ExtractionSink, ctx: UnpackContext) -> None:
+        """List, check and extract ``src`` into ``dest`` (errors go to ``sink``); no adoption yet."""
         items = self.list(src, kind, ctx)
         excluded = self._check(src, items, sink)
-        self._extract(src, kind, sink, ctx, excluded, items)
+        self._extract(src, kind, dest, sink, ctx, excluded, items)
 
     def _check(self, src: Path, items: list[ListedItem], sink: ExtractionSink) -> list[str]:
         """Apply the limits to the listing; return the member names to leave out."""
@@ -290,6 +298,7 @@ class SevenZipUnpacker(Unpacker):
         self,
         src: Path,
         kind: str,
+        dest: Path,
         sink: ExtractionSink,
         ctx: UnpackContext,
         excluded: list[str],
@@ -297,13 +306,13 @@ class SevenZipUnpacker(Unpacker):
     ) -> None:
         lim = sink.limits
         cmd = [self.tool, "x", "-y", "-bd", "-bb0", "-snl-", "-sccUTF-8", "-scsUTF-8",
-               _password_switch(ctx.password), f"-o{sink.dest}"]
+               _password_switch(ctx.password), f"-o{dest}"]
         typ = _SEVENZIP_TYPES.get(kind)
         if typ:
             cmd.append(f"-t{typ}")
         list_file: Path | None = None
         if excluded:
-            list_file = sink.dest.parent / f".{sink.dest.name}.exclude"
+            list_file = dest.parent / f".{dest.name}.exclude"
             list_file.write_text("".join(f"{name}\n" for name in excluded), encoding="utf-8")
             cmd += ["-spd", f"-x@{list_file}"]
         cmd += ["--", str(src)]
@@ -326,7 +335,7 @@ class SevenZipUnpacker(Unpacker):
         except OSError as exc:
             raise UnpackError(f"cannot run 7zz: {exc}", "unsupported") from exc
         try:
-            stderr = self._watch(proc, sink.dest, allowed, lim.unpack_seconds)
+            stderr = self._watch(proc, dest, allowed, lim.unpack_seconds)
         except BaseException:
             # the engine's own time limit (SIGALRM), Ctrl-C, a breach: never leave 7zz running
             if proc.poll() is None:
@@ -344,7 +353,6 @@ class SevenZipUnpacker(Unpacker):
         if proc.returncode not in (0, 1) and not reported:
             sink.error("", f"7zz ended with errors (exit {proc.returncode}): {_first_error(stderr)}",
                        "password" if "password" in stderr.lower() else "unreadable")
-        sink.adopt_tree()
 
     def _watch(self, proc: subprocess.Popen[bytes], dest: Path, allowed: int, seconds: float) -> str:
         """Wait for 7zz; kill its process group on timeout or when it writes more than ``allowed``."""

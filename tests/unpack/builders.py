@@ -285,11 +285,12 @@ def nsis_installer(workdir: Path, files: dict[str, bytes]) -> Path:
     """A real NSIS installer made with makensis (never run)."""
     lines = ['OutFile "setup.exe"', 'InstallDir "$PROGRAMFILES\\Demo"', "RequestExecutionLevel user", "Section"]
     for name, data in files.items():
-        src = workdir / name.replace("/", "_")
+        src = workdir / "payload" / name
+        src.parent.mkdir(parents=True, exist_ok=True)
         src.write_bytes(data)
         sub = "\\".join(name.split("/")[:-1])
         lines.append(f'  SetOutPath "$INSTDIR{chr(92) + sub if sub else ""}"')
-        lines.append(f'  File "{src.name}"')
+        lines.append(f'  File "{src.relative_to(workdir)}"')
     lines.append("SectionEnd")
     (workdir / "setup.nsi").write_text("\n".join(lines) + "\n")
     run(["makensis", "-V1", "setup.nsi"], cwd=workdir)
