@@ -344,3 +344,22 @@ def sevenzip_archive(workdir: Path, files: dict[str, bytes], links: dict[str, st
         cmd += [f"-p{password}", "-mhe=on"]
     run([*cmd, str(workdir / name), "."], cwd=src)
     return workdir / name
+
+
+def gz_bomb(size: int = 10 * GiB) -> bytes:
+    """A single gzip file of ``size`` zeros (not a tar): ``zeros.bin.gz``."""
+    body, _ = _deflated_zeros(size)
+    return b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + body + struct.pack("<II", 0, size & 0xFFFFFFFF)
+
+
+def encrypted_zip(workdir: Path, secret: dict[str, bytes], plain: dict[str, bytes], password: str) -> Path:
+    """A zip with ZipCrypto-encrypted members and plain ones (made with 7zz)."""
+    out = workdir / "sample.zip"
+    for group, pw in ((secret, password), (plain, None)):
+        src = workdir / ("enc" if pw else "plain")
+        src.mkdir()
+        for n, data in group.items():
+            (src / n).write_bytes(data)
+        cmd = ["7zz", "a", "-tzip", "-bd", "-y"] + ([f"-p{pw}", "-mem=ZipCrypto"] if pw else [])
+        run([*cmd, str(out), *group], cwd=src)
+    return out

@@ -171,9 +171,9 @@ def test_msi_installer(tmp_path: Path) -> None:
 
 
 def test_missing_7zz_is_a_clear_error(tmp_path: Path) -> None:
+    from chainwatch.options import Limits
     from chainwatch.unpack.interface import Budget, ExtractionSink, UnpackContext, UnpackError
     from chainwatch.unpack.sevenzip import SevenZipUnpacker
-    from chainwatch.options import Limits
 
     cab = _write(tmp_path, "x.cab", b.cab_bytes(PAYLOAD))
     unpacker = SevenZipUnpacker()
