@@ -50,6 +50,18 @@ def _decompressor(kind: str, raw: _CountingReader) -> IO[bytes]:
     raise UnpackError(f"unknown compression {kind}")
 
 
+def _has_udif_trailer(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, 2)
+            if size < 1024:
+                return False
+            fh.seek(size - 512)
+            return fh.read(4) == b"koly"
+    except OSError:
+        return False
+
+
 def _inner_is_tar(src: Path, kind: str) -> bool:
     with src.open("rb") as fh:
         try:
@@ -74,7 +86,9 @@ class TarUnpacker(Unpacker):
     priority = 20
     handles = ("archive/tar", *_STREAM_TYPES)
 
-    def accepts(self, kind: str, head: bytes, name: str) -> bool:
+    def accepts(self, kind: str, head: bytes, name: str | Path) -> bool:
+        if kind in _STREAM_TYPES and isinstance(name, Path) and _has_udif_trailer(name):
+            return False  # a DMG whose data fork starts with a bzip2/zlib chunk: 7zz's
         return kind == "archive/tar" or kind in _STREAM_TYPES
 
     def unpack(self, src: Path, sink: ExtractionSink, ctx: UnpackContext) -> None:

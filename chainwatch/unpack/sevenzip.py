@@ -183,11 +183,12 @@ class SevenZipUnpacker(Unpacker):
         if kind in _SEVENZIP_TYPES:
             # without 7zz, leave the formats libarchive also reads to it; the rest get a clear error
             return kind not in _LIBARCHIVE_READS or bool(self._tool or find_tool())
-        # The engine may detect from the head only; an NSIS stub's payload sits past it.
-        if kind == "pe" and isinstance(name, Path):
+        # The engine may detect from the head only: an NSIS stub's payload sits past it, and a DMG
+        # whose data fork starts with a bzip2 chunk looks like a .bz2 from its head.
+        if isinstance(name, Path) and (kind == "pe" or kind.startswith("compressed/")):
             from chainwatch.filetype import detect_file
 
-            return detect_file(name) == "installer/nsis"
+            return detect_file(name) in ("installer/nsis", "archive/dmg")
         return False
 
     @property

@@ -231,7 +231,7 @@ def cab_bytes(files: dict[str, bytes]) -> bytes:
     return out + data
 
 
-def udif_dmg(partitions: list[tuple[str, bytes]]) -> bytes:
+def udif_dmg(partitions: list[tuple[str, bytes]], compression: str = "zlib") -> bytes:
     """A UDIF disk image (what hdiutil writes): zlib chunks, a plist of partitions, the koly trailer."""
     sector = 512
     data = bytearray()
@@ -244,8 +244,13 @@ def udif_dmg(partitions: list[tuple[str, bytes]]) -> bytes:
         chunks = []
         for s in range(0, nsec, 2048):
             part = raw[s * sector : (s + 2048) * sector]
-            comp = zlib.compress(part, 9)
-            chunks.append(struct.pack(">IIQQQQ", 0x80000005, 0, s, len(part) // sector, len(data), len(comp)))
+            if compression == "bzip2":
+                import bz2
+
+                comp, ctype = bz2.compress(part, 9), 0x80000006
+            else:
+                comp, ctype = zlib.compress(part, 9), 0x80000005
+            chunks.append(struct.pack(">IIQQQQ", ctype, 0, s, len(part) // sector, len(data), len(comp)))
             data += comp
         chunks.append(struct.pack(">IIQQQQ", 0xFFFFFFFF, 0, nsec, 0, len(data), 0))
         mish = struct.pack(">4sIQQQII24x", b"mish", 1, first_sector, nsec, 0, 0, idx) + bytes(136)

@@ -139,6 +139,11 @@ def test_iso_and_dmg_with_clean_paths(tmp_path: Path) -> None:
     report = scan(dmg, ScanOptions(jobs=1, temp_root=tmp_path))
     assert "3CXDesktopApp-18.12.416.dmg!/3CX Desktop App.app/Contents/MacOS/3CX Desktop App" in {
         m.path for m in report.inventory}
+    # UDBZ: bzip2 chunks, so the file starts like a .bz2; the koly trailer still makes it a DMG
+    udbz = _write(tmp_path, "app-udbz.dmg", b.udif_dmg([("disk image (Apple_HFS : 0)", iso.read_bytes())], "bzip2"))
+    assert udbz.read_bytes()[:3] == b"BZh" and detect_file(udbz) == "archive/dmg"
+    report = scan(udbz, ScanOptions(jobs=1, temp_root=tmp_path))
+    assert "app-udbz.dmg!/3CX Desktop App.app/Contents/Info.plist" in {m.path for m in report.inventory}
 
 
 @needs_7zz
