@@ -171,6 +171,12 @@ def human_size(size: int | float | None) -> str:
     return f"{value:.1f} GiB"  # pragma: no cover
 
 
+def unpacked_bytes(stats: Mapping[str, Any]) -> int | None:
+    """Unpacked bytes from a report's stats (the engine writes ``unpacked_bytes``; ``bytes`` is accepted)."""
+    value = stats.get("unpacked_bytes", stats.get("bytes"))
+    return int(value) if isinstance(value, int | float) else None
+
+
 def severity_counts(findings: Iterable[Finding]) -> dict[Severity, int]:
     counts = {s: 0 for s in SEVERITY_ORDER}
     for f in findings:

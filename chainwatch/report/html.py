@@ -20,6 +20,7 @@ from chainwatch.report._common import (
     group_by_path,
     human_size,
     severity_counts,
+    unpacked_bytes,
 )
 from chainwatch.report._html import anchor_id, badge, esc, kv_table, page
 from chainwatch.report._html_changes import render_changes
@@ -50,8 +51,8 @@ def verdict_banner(report: Report) -> str:
     stats = report.stats or {}
     if stats.get("members") is not None:
         facts.append(("members", stats["members"]))
-    if stats.get("bytes") is not None:
-        facts.append(("unpacked", human_size(stats["bytes"])))
+    if unpacked_bytes(stats) is not None:
+        facts.append(("unpacked", human_size(unpacked_bytes(stats))))
     if stats.get("seconds") is not None:
         facts.append(("time", f"{float(stats['seconds']):.2f} s"))
     fact_html = "".join(f"<dt>{esc(k)}</dt><dd><code>{esc(v)}</code></dd>" for k, v in facts)

@@ -29,6 +29,7 @@ from chainwatch.report._common import (
     severity_counts,
     short_evidence,
     truncate,
+    unpacked_bytes,
     visible,
 )
 from chainwatch.report.interface import RenderOptions, ReportFormat
@@ -117,8 +118,8 @@ def header(report: Report) -> RenderableType:
     members = stats.get("members", len(report.inventory) or None)
     if members is not None:
         summary.append(f"  ·  {members} members")
-    if stats.get("bytes") is not None:
-        summary.append(f"  ·  {human_size(stats['bytes'])}")
+    if unpacked_bytes(stats) is not None:
+        summary.append(f"  ·  {human_size(unpacked_bytes(stats))} unpacked")
     if stats.get("seconds") is not None:
         summary.append(f"  ·  {float(stats['seconds']):.2f} s")
     body.add_row("summary", summary)
@@ -237,7 +238,8 @@ def compact_summary(report: Report) -> RenderableType:
         ("· score ", "dim"), (str(report.score), "bold"), ("/100 · ", "dim"),
         "no findings in ",
         (visible(report.target), "bold"),
-        f" ({members} members" + (f", {human_size(stats['bytes'])}" if stats.get("bytes") is not None else "")
+        f" ({members} members"
+        + (f", {human_size(unpacked_bytes(stats))} unpacked" if unpacked_bytes(stats) is not None else "")
         + (f", {float(stats['seconds']):.2f} s" if stats.get("seconds") is not None else "") + ")",
     )
     if report.errors:

@@ -93,7 +93,7 @@ def trojanized_installer_report() -> Report:
         score_breakdown=breakdown,
         artifact={"name": "3CXDesktopApp", "version": "18.12.416", "sha256": "aa" * 32, "size": 104_857_600,
                   "type": "archive/msi"},
-        stats={"members": len(inventory), "bytes": 112_000_000, "seconds": 3.2},
+        stats={"members": len(inventory), "unpacked_bytes": 112_000_000, "seconds": 3.2},
     )
 
 
@@ -106,4 +106,4 @@ def clean_report() -> Report:
                      parent="requests-2.32.3-py3-none-any.whl"),
     ]
     return Report(target="requests-2.32.3-py3-none-any.whl", inventory=inv,
-                  stats={"members": 2, "bytes": 71_377, "seconds": 0.05})
+                  stats={"members": 2, "unpacked_bytes": 71_377, "seconds": 0.05})
