@@ -38,6 +38,7 @@ MAX_CHAIN = 10
 MAX_BLOB = 64 * 1024 * 1024
 ALIGNMENT_SLACK = 7  # WIN_CERTIFICATE entries are 8-byte aligned: up to 7 zero bytes are normal
 WIN_CERT_TYPE_PKCS_SIGNED_DATA = 2
+EFI_SUBSYSTEMS = (10, 11, 12, 13)  # UEFI db anchors only vouch for EFI images
 OID_SPC_INDIRECT_DATA = "1.3.6.1.4.1.311.2.1.4"
 OID_SPC_PE_IMAGE_DATA = "1.3.6.1.4.1.311.2.1.15"
 OID_SPC_SP_OPUS_INFO = "1.3.6.1.4.1.311.2.1.12"
@@ -315,7 +316,7 @@ def _fingerprint(cert: x509.Certificate) -> str:
 
 
 def build_chain(
-    leaf: x509.Certificate, pool: list[x509.Certificate], at: datetime | None
+    leaf: x509.Certificate, pool: list[x509.Certificate], at: datetime | None, *, uefi: bool = False
 ) -> dict[str, Any]:
     """Walk issuer links from ``leaf`` through ``pool`` and the shipped anchors, verifying each signature."""
     by_hash, by_subject = trusted_anchors()
@@ -345,6 +346,8 @@ def build_chain(
     else:
         problem = "chain too long"
     trusted = anchor is not None
+    if anchor is not None and anchor.eku == "uefi" and not uefi:
+        trusted, problem = False, f"{anchor.name} is a UEFI Secure Boot anchor; this is not an EFI image"
     if anchor is not None and anchor.disallowed is not None and at is not None:
         when = at if at.tzinfo else at.replace(tzinfo=UTC)
         disallowed = anchor.disallowed if anchor.disallowed.tzinfo else anchor.disallowed.replace(tzinfo=UTC)
@@ -422,7 +425,7 @@ def _timestamps(signer_info: cms.SignerInfo, certs: list[x509.Certificate]) -> l
 
 
 def _parse_signature(
-    blob: bytes, digests: _Digests, nested: int, out: list[dict[str, Any]]
+    blob: bytes, digests: _Digests, nested: int, out: list[dict[str, Any]], uefi: bool = False
 ) -> None:
     """Parse one PKCS#7 SignedData (and, recursively, its nested signatures) into ``out``."""
     if len(out) >= MAX_SIGNATURES:
@@ -455,7 +458,7 @@ def _parse_signature(
     stamps = _timestamps(signer_info, certs)
     stamp_time = next((s["time"] for s in stamps if s["valid"] and s["time"]), None)
     at = datetime.fromisoformat(stamp_time.replace("Z", "+00:00")) if stamp_time else None
-    chain = build_chain(cert, certs, at or datetime.now(UTC)) if cert is not None else {
+    chain = build_chain(cert, certs, at or datetime.now(UTC), uefi=uefi) if cert is not None else {
         "trusted": False, "subjects": [], "root": None, "root_sha256": None, "self_signed": False,
         "valid_at_signing_time": None, "problem": "no signer certificate"}
     opus = _signed_attrs(signer_info).get(OID_SPC_SP_OPUS_INFO)
@@ -491,7 +494,7 @@ def _parse_signature(
         if attr["type"].native != "microsoft_nested_signature":
             continue
         for inner in attr["values"]:
-            _parse_signature(inner.dump(), digests, nested + 1, out)
+            _parse_signature(inner.dump(), digests, nested + 1, out, uefi)
 
 
 def _walk_table(buf: bytes | mmap.mmap, offset: int, size: int) -> tuple[list[dict[str, Any]], list[bytes],
@@ -576,8 +579,9 @@ def _facts(buf: bytes | mmap.mmap, layout: PeLayout) -> dict[str, Any]:
     facts["signed"] = True
     digests = _Digests(buf, layout, offset, size)
     signatures: list[dict[str, Any]] = []
+    uefi = layout.subsystem in EFI_SUBSYSTEMS
     for blob in blobs:
-        _parse_signature(blob, digests, 0, signatures)
+        _parse_signature(blob, digests, 0, signatures, uefi)
     facts["signatures"] = signatures
     facts["status"] = _status(signatures)
     return facts
