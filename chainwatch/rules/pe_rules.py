@@ -59,8 +59,8 @@ class EntryOutsideCode(MemberRule):
     severity = Severity.MEDIUM
     attack = "T1574"  # Hijack Execution Flow (e.g. a loader stub added at the entry point)
     description = (
-        "The entry point lies outside any section, in a non-executable section, or in a writable last "
-        "section: where injectors and packers put their stub."
+        "The entry point lies outside any section, in a non-executable section, or in a last section added "
+        "after the main code (writable or not): where injectors and packers put their stub."
     )
 
     def check(self, record: MemberRecord) -> Iterable[Finding]:
@@ -91,6 +91,16 @@ class EntryOutsideCode(MemberRule):
                 f"entry point {facts['entrypoint']:#x} is in the last section {section['name']!r}, which is "
                 "writable and executable",
                 evidence,
+            )
+        elif index == len(sections) - 1 and any(s.get("executable") for s in sections[:index]):
+            # Linkers put code first; an entry point in a trailing code section after the main one is
+            # what "add a section, point the entry at it" injectors leave behind.
+            earlier = next(s["name"] for s in sections[:index] if s.get("executable"))
+            yield self.finding(
+                record.path,
+                f"entry point {facts['entrypoint']:#x} is in the last section {section['name']!r}, an extra code "
+                f"section after the main code section {earlier!r}",
+                dict(evidence, main_code_section=earlier),
             )
 
 
