@@ -96,16 +96,20 @@ def _facts(net: Any) -> dict[str, Any]:
             parts.append(simple[index - 1])
         return "/".join(reversed(parts))
 
+    # Method ranges from the raw MethodList start indexes: dnfile's resolved MethodList is O(n^2)-slow.
+    method_rows = _rows(tables.MethodDef)
+    starts = [int(getattr(r.struct, "MethodList_Index", 0) or 0) for r in typedefs]
     types: list[str] = []
     methods: list[str] = []
-    for number, row in enumerate(typedefs, start=1):
+    for number in range(1, len(typedefs) + 1):
         full = qualified(number)
         types.append(full)
-        for ref in row.MethodList or []:
+        start = starts[number - 1]
+        end = starts[number] if number < len(starts) else len(method_rows) + 1
+        for index in range(max(start, 1), min(max(end, start), len(method_rows) + 1)):
             if len(methods) >= MAX_METHODS:
                 break
-            method = getattr(ref, "row", None)
-            methods.append(f"{full}::{_text(method.Name) if method is not None else '?'}")
+            methods.append(f"{full}::{_text(method_rows[index - 1].Name)}")
     facts["type_count"] = len(types)
     facts["types"] = sorted(types)[:MAX_TYPES_LISTED]
     facts["types_truncated"] = len(types) > MAX_TYPES_LISTED

@@ -34,7 +34,7 @@ def test_every_signed_corpus_pe_is_valid_with_a_trusted_chain(corpus: Path) -> N
         for sig, want in zip(top, expected["signatures"]):
             assert sig["digest_matches"] and sig["signature_valid"] and sig["chain_trusted"], entry["path"]
             # signer subject as LIEF saw it (its string order is the reverse of RFC 4514's)
-            cn = [p for p in want["signers"][0].split(", ") if p.startswith("CN=")][0]
+            cn = next(p for p in want["signers"][0].split(", ") if p.startswith("CN="))
             assert sig["signer_subject"].startswith(cn)
             assert sig["chain"][0] == sig["signer_subject"]
             assert len(sig["thumbprint_sha1"]) == 40 and len(sig["thumbprint_sha256"]) == 64

@@ -16,6 +16,7 @@ from chainwatch.models import MemberRecord
 from chainwatch.options import Limits
 from tests.binary.test_pe_support import VCRUNTIME, analyze, corpus_pe_paths
 
+
 def _oracle(path: Path) -> pefile.PE:
     """pefile with only the export, import and delay-import directories parsed (the rest is slow)."""
     pe = pefile.PE(str(path), fast_load=True)

@@ -11,7 +11,8 @@ import random
 import struct
 from pathlib import Path
 
-from asn1crypto import algos, cms, core, x509 as asn1_x509
+from asn1crypto import algos, cms, core
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
