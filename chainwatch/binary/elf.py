@@ -57,7 +57,7 @@ def _enum_name(value: Any) -> str:
 def _section_of(binary: Any, address: int) -> str | None:
     try:
         section = binary.section_from_virtual_address(address)
-    except Exception:  # noqa: BLE001 - LIEF raises several types for unmapped addresses
+    except Exception:
         return None
     return section.name if section is not None else None
 
@@ -127,7 +127,7 @@ def elf_facts(path: Path | str) -> dict[str, Any]:
     lief = _quiet_lief()
     try:
         binary = lief.ELF.parse(str(path))
-    except Exception as exc:  # noqa: BLE001 - LIEF wraps parser failures in many types
+    except Exception as exc:
         raise AnalysisError(f"ELF parser failed: {exc}") from exc
     if binary is None:
         raise AnalysisError("not a readable ELF file (LIEF could not parse it)")
@@ -188,7 +188,7 @@ def elf_facts(path: Path | str) -> dict[str, Any]:
 
     try:
         entry_section = _section_of(binary, binary.entrypoint) if binary.entrypoint else None
-    except Exception:  # noqa: BLE001
+    except Exception:
         entry_section = None
     elf_class = _enum_name(header.identity_class)
     return {

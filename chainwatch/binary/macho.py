@@ -147,7 +147,7 @@ def _parse_cms(payload: bytes, primary_cd: bytes | None) -> dict[str, Any]:
         out["organization"] = subject.get("organization_name")
         out["issuer"] = cert.issuer.human_friendly
         out["serial"] = format(cert.serial_number, "x")
-        out["thumbprint_sha1"] = hashlib.sha1(cert.dump()).hexdigest()  # noqa: S324 - an identifier
+        out["thumbprint_sha1"] = hashlib.sha1(cert.dump()).hexdigest()
     attrs = signer["signed_attrs"]
     digest_algo = signer["digest_algorithm"]["algorithm"].native
     for attr in attrs or []:
@@ -183,7 +183,8 @@ def parse_code_signature(sig: bytes, slice_data: bytes | None = None) -> dict[st
         slot, offset = _u32(sig, 12 + 8 * i), _u32(sig, 16 + 8 * i)
         slots.append(slot)
         magic, blob = _blob(sig, offset)
-        if (slot == CSSLOT_CODEDIRECTORY or slot in CSSLOT_ALTERNATE_CODEDIRECTORIES) and magic == CSMAGIC_CODEDIRECTORY:
+        is_directory_slot = slot == CSSLOT_CODEDIRECTORY or slot in CSSLOT_ALTERNATE_CODEDIRECTORIES
+        if is_directory_slot and magic == CSMAGIC_CODEDIRECTORY:
             directories.append((slot, blob))
         elif slot == CSSLOT_ENTITLEMENTS and magic == CSMAGIC_EMBEDDED_ENTITLEMENTS:
             entitlements = _entitlements_xml(blob[8:])
@@ -233,7 +234,7 @@ def parse_code_signature(sig: bytes, slice_data: bytes | None = None) -> dict[st
 def _entitlements_xml(raw: bytes) -> dict[str, Any]:
     try:
         value = plistlib.loads(raw)
-    except Exception as exc:  # noqa: BLE001 - plistlib raises several types on bad input
+    except Exception as exc:
         return {"error": f"unreadable entitlements: {exc}", "size": len(raw)}
     keys = sorted(value) if isinstance(value, dict) else []
     return {"keys": keys, "values": {k: value[k] for k in keys if isinstance(value[k], bool | str | int)}}
@@ -363,7 +364,7 @@ def macho_facts(path: Path | str, max_bytes: int = 512 * 1024 * 1024) -> dict[st
     data = path.read_bytes()
     try:
         fat = lief.MachO.parse(str(path))
-    except Exception as exc:  # noqa: BLE001 - LIEF wraps parser failures in many types
+    except Exception as exc:
         raise AnalysisError(f"Mach-O parser failed: {exc}") from exc
     if fat is None or fat.size == 0:
         raise AnalysisError("not a readable Mach-O file (LIEF could not parse it)")

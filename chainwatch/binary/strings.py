@@ -15,6 +15,7 @@ import bisect
 import functools
 import hashlib
 import ipaddress
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -77,7 +78,8 @@ def extract_strings(data: bytes, limits: StringLimits = StringLimits()) -> list[
     cap = limits.max_run_chars
     out: list[FoundString] = []
     starts, lengths = _runs(printable, limits.min_length)
-    for start, length in zip(starts[: limits.max_strings].tolist(), lengths[: limits.max_strings].tolist(), strict=True):
+    kept = limits.max_strings
+    for start, length in zip(starts[:kept].tolist(), lengths[:kept].tolist(), strict=True):
         out.append(FoundString(start, view[start : start + min(length, cap)].decode("ascii"), "ascii"))
     # UTF-16LE: a printable byte followed by NUL, on either byte alignment.
     if len(arr) >= 2:
@@ -132,14 +134,21 @@ def _tld_extractor() -> Any:
 # (``libfoo.so``, ``lib.rs``, ``self.data``, ``obj.name``). Bare names ending in them are dropped;
 # inside a URL or an e-mail address they are kept.
 _AMBIGUOUS_SUFFIXES = frozenset(
-    "so py pl pm sh cc cs rs md zip mov app run call new name id data map open top click link dll exe "
-    "sys bin dat log tmp js ts in is it to do at as by me my no on us be go am an or pm ps cx ms mp "
-    "ws tv st sc gs ls fm ml mk al ac ad ag ai ar ax nl se lu ly abc xxx dev test final tab zero one win "
-    "global style team page".split()
+    (
+        "so", "py", "pl", "pm", "sh", "cc", "cs", "rs", "md", "zip", "mov", "app", "run", "call", "new", "name",
+        "id", "data", "map", "open", "top", "click", "link", "dll", "exe", "sys", "bin", "dat", "log", "tmp", "js",
+        "ts", "in", "is", "it", "to", "do", "at", "as", "by", "me", "my", "no", "on", "us", "be", "go", "am", "an",
+        "or", "ps", "cx", "ms", "mp", "ws", "tv", "st", "sc", "gs", "ls", "fm", "ml", "mk", "al", "ac", "ad", "ag",
+        "ai", "ar", "ax", "nl", "se", "lu", "ly", "abc", "xxx", "dev", "test", "final", "tab", "zero", "one",
+        "win", "global", "style", "team", "page",
+    )
 )
 _CODE_LABELS = frozenset(
-    "self this os sys std window document module exports console math json object string array np pd "
-    "torch tf re io np cls super parent args kwargs ctx obj item value key node".split()
+    (
+        "self", "this", "os", "sys", "std", "window", "document", "module", "exports", "console", "math", "json",
+        "object", "string", "array", "np", "pd", "torch", "tf", "re", "io", "cls", "super", "parent", "args",
+        "kwargs", "ctx", "obj", "item", "value", "key", "node",
+    )
 )
 _DOMAIN_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -174,7 +183,9 @@ _URL = re.compile(r"\b(?:https?|ftps?|wss?)://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;
 # Certificate URLs inside DER run straight into the next ASN.1 tag byte ("...crl0", "CPS0").
 _DER_TAIL = re.compile(r"(?<=\.crl|\.crt|\.cer|/CPS)0.?$")
 _HOST_OF_URL = re.compile(r"^[a-z]+://(?:[^/?#@]*@)?(\[[0-9a-f:.]+\]|[^/?#:]+)", re.I)
-_DOMAIN = re.compile(r"(?<![\w.@/\\-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,23})(?![\w@-]|\.\w)")
+_DOMAIN = re.compile(
+    r"(?<![\w.@/\\-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,23})(?![\w@-]|\.\w)"
+)
 _IPV4 = re.compile(r"(?<![\w.])((?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d))(?![\w.])")
 _IPV6 = re.compile(r"(?<![\w:.])((?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4})(?![\w:.])", re.I)
 _EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24})\b")
@@ -415,7 +426,7 @@ def xor_decoded_strings(data: bytes, limits: StringLimits = StringLimits()) -> l
     found: list[dict[str, Any]] = []
     tried = 0
     for anchor in XOR_ANCHORS:
-        pattern = bytes(a ^ b for a, b in zip(anchor, anchor[1:], strict=False))
+        pattern = bytes(a ^ b for a, b in itertools.pairwise(anchor))
         pos = diff.find(pattern)
         while pos != -1 and tried < limits.max_xor_candidates:
             key = view[pos] ^ anchor[0]
