@@ -400,17 +400,34 @@ def _xor_table(key: int) -> bytes:
 
 
 def _decode_xor_run(data: bytes, pos: int, key: int, max_chars: int) -> tuple[int, str] | None:
-    """The printable run around ``pos`` after XOR with ``key``; a raw NUL or key byte ends it."""
+    """The printable run around ``pos`` after XOR with ``key``.
+
+    A decoded NUL (raw byte == key) ends the run. A raw NUL decodes to the key character, which is also
+    how a plain-text character equal to the key is stored: going right, a lone raw NUL between printable
+    bytes is kept (``z`` under key 0x7a); going left, a raw NUL ends the run, because strings start after
+    a terminator and neighbouring plain-text tables would otherwise decode as one long printable run.
+    A prefix of one or two characters before the anchor is neighbouring data, not part of the string.
+    """
     lo = max(0, pos - max_chars)
     hi = min(len(data), pos + max_chars)
     window = data[lo:hi]
     decoded = window.translate(_xor_table(key))
     rel = pos - lo
+
+    def keeps_right(i: int) -> bool:
+        if decoded[i] not in _PRINTABLE:
+            return False
+        if window[i] != 0:
+            return True
+        return i + 1 < len(window) and window[i + 1] != 0 and decoded[i + 1] in _PRINTABLE
+
     start = rel
-    while start > 0 and decoded[start - 1] in _PRINTABLE and window[start - 1] != 0:
+    while start > 0 and window[start - 1] != 0 and decoded[start - 1] in _PRINTABLE:
         start -= 1
+    if 0 < rel - start < 3:
+        start = rel
     end = rel
-    while end < len(decoded) and decoded[end] in _PRINTABLE and window[end] != 0:
+    while end < len(decoded) and keeps_right(end):
         end += 1
     if end - start < 8:
         return None
@@ -451,6 +468,19 @@ def _printable_ratio(raw: bytes) -> float:
     return sum(1 for b in raw if b in _PRINTABLE or b in (0x0A, 0x0D)) / len(raw)
 
 
+def _b64_printable(token: str) -> bytes | None:
+    body = token.rstrip("=")
+    if len(body) % 4 == 1 or len(body) < 16:
+        return None
+    try:
+        raw = binascii.a2b_base64(body + "=" * (-len(body) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) < 8 or _printable_ratio(raw) < 0.95:
+        return None
+    return raw
+
+
 def base64_decoded_strings(corpus_text: str, where: Any, limits: StringLimits) -> list[dict[str, Any]]:
     """Base64 runs that decode to mostly printable text (candidates capped)."""
     found: list[dict[str, Any]] = []
@@ -458,19 +488,19 @@ def base64_decoded_strings(corpus_text: str, where: Any, limits: StringLimits) -
         if i >= limits.max_base64_candidates:
             break
         token = m.group(1)
-        body = token.rstrip("=")
-        if len(body) % 4 == 1:
-            continue
         # Identifiers and alphabets are long alnum runs too; real base64 mixes classes.
         if token.isalpha() or token.isdigit() or token.islower() or token.isupper():
             continue
-        try:
-            raw = binascii.a2b_base64(body + "=" * (-len(body) % 4))
-        except (binascii.Error, ValueError):
+        # The run may start with neighbouring text glued to the blob ("shell" + "aHR0cHM6..."): try
+        # dropping up to 12 leading characters; a decode whose first bytes are junk is not the start.
+        for shift in range(13 if len(token) >= 28 else 1):
+            raw = _b64_printable(token[shift:])
+            if raw is not None and all(b in _PRINTABLE for b in raw[:3]):
+                break
+            raw = None
+        if raw is None:
             continue
-        if len(raw) < 8 or _printable_ratio(raw) < 0.95:
-            continue
-        offset, _ = where(m.start(1))
+        offset, _ = where(m.start(1) + shift)
         found.append({"encoding": "base64", "offset": offset, "value": raw.decode("latin-1")[: limits.max_run_chars]})
     return found
 
