@@ -125,13 +125,24 @@ def _dynamic_strings(binary: Any, tag_name: str) -> list[str]:
 def elf_facts(path: Path | str) -> dict[str, Any]:
     """Facts of one ELF file (keys per docs/ARCHITECTURE.md ``elf``). Raises ``AnalysisError``."""
     lief = _quiet_lief()
+    with Path(path).open("rb") as fh:
+        ident = fh.read(64)
+    # LIEF returns an object with an uninitialised header for a bad e_ident, so check it ourselves.
+    if len(ident) < 52 or ident[:4] != b"\x7fELF" or ident[4] not in (1, 2) or ident[5] not in (1, 2):
+        raise AnalysisError("not a readable ELF file (bad e_ident: class/data byte or too short)")
     try:
         binary = lief.ELF.parse(str(path))
     except Exception as exc:
         raise AnalysisError(f"ELF parser failed: {exc}") from exc
     if binary is None:
         raise AnalysisError("not a readable ELF file (LIEF could not parse it)")
+    try:
+        return _facts(binary)
+    except (RuntimeError, ValueError, TypeError, struct.error) as exc:
+        raise AnalysisError(f"ELF structures unreadable: {exc}") from exc
 
+
+def _facts(binary: Any) -> dict[str, Any]:
     header = binary.header
     sections: list[dict[str, Any]] = []
     for section in list(binary.sections)[:MAX_SECTIONS]:

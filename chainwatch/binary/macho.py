@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import plistlib
 import struct
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,12 @@ _FLAG_NAMES = {
 }
 _HASH_TYPES = {1: "sha1", 2: "sha256", 3: "sha256", 4: "sha384"}
 _HASH_STRENGTH = {1: 1, 3: 2, 2: 3, 4: 4}
+
+
+_MAGICS = (
+    b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf",
+)
 
 
 class CodeSignatureError(ValueError):
@@ -283,10 +290,15 @@ def _prot(value: int) -> str:
 
 def _slice_facts(binary: Any, file_bytes: bytes) -> dict[str, Any]:
     header = binary.header
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # LIEF enums warn on values they do not know
+        filetype, cpu = _name(header.file_type), _name(header.cpu_type)
+    if filetype.isdigit() or cpu.isdigit() or header.nb_cmds > 4096 or header.sizeof_cmds > len(file_bytes):
+        raise ValueError(f"implausible Mach-O header (filetype {filetype}, cpu {cpu}, {header.nb_cmds} commands)")
     facts: dict[str, Any] = {
-        "arch": _name(header.cpu_type).lower(),
+        "arch": cpu.lower(),
         "cpu_subtype": int(header.cpu_subtype),
-        "filetype": _name(header.file_type),
+        "filetype": filetype,
         "header_flags": [_name(f) for f in header.flags_list],
         "offset": int(binary.fat_offset),
         "load_commands": [],
@@ -362,6 +374,8 @@ def macho_facts(path: Path | str, max_bytes: int = 512 * 1024 * 1024) -> dict[st
     if path.stat().st_size > max_bytes:
         raise AnalysisError(f"Mach-O larger than {max_bytes} bytes")
     data = path.read_bytes()
+    if len(data) < 32 or data[:4] not in _MAGICS:
+        raise AnalysisError("not a Mach-O file (bad magic or too short)")
     try:
         fat = lief.MachO.parse(str(path))
     except Exception as exc:
@@ -375,4 +389,6 @@ def macho_facts(path: Path | str, max_bytes: int = 512 * 1024 * 1024) -> dict[st
             slices.append(_slice_facts(binary, data))
         except (CodeSignatureError, ValueError, struct.error) as exc:
             slices.append({"error": f"slice {index}: {exc}"})
+    if not any("arch" in s for s in slices):
+        raise AnalysisError("no readable Mach-O slice: " + "; ".join(s.get("error", "") for s in slices))
     return {"fat": fat.size > 1 or data[:4] in (b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf"), "slices": slices}
