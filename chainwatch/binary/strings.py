@@ -138,9 +138,20 @@ _AMBIGUOUS_SUFFIXES = frozenset(
         "so", "py", "pl", "pm", "sh", "cc", "cs", "rs", "md", "zip", "mov", "app", "run", "call", "new", "name",
         "id", "data", "map", "open", "top", "click", "link", "dll", "exe", "sys", "bin", "dat", "log", "tmp", "js",
         "ts", "in", "is", "it", "to", "do", "at", "as", "by", "me", "my", "no", "on", "us", "be", "go", "am", "an",
-        "or", "ps", "cx", "ms", "mp", "ws", "tv", "st", "sc", "gs", "ls", "fm", "ml", "mk", "al", "ac", "ad", "ag",
-        "ai", "ar", "ax", "nl", "se", "lu", "ly", "abc", "xxx", "dev", "test", "final", "tab", "zero", "one",
-        "win", "global", "style", "team", "page",
+        "or", "ps", "cx", "ms", "mp", "ws", "tv", "st", "sc", "gs", "ls", "fm", "ml", "mk", "si", "ss", "mv", "al",
+        "ac", "ad", "ag", "ai", "ar", "ax", "nl", "se", "lu", "ly", "abc", "xxx", "dev", "test", "final", "tab",
+        "zero", "one", "win", "global", "style", "team", "page",
+    )
+)
+# Bare names (outside a URL or an e-mail) must end in a country code or in one of these generic TLDs:
+# dotted identifiers in binaries ("av.stream", "container.streams.best") end in newer gTLDs far more
+# often than real hosts do. URLs and e-mail addresses accept every public suffix.
+_BARE_GENERIC_TLDS = frozenset(
+    (
+        "com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "io", "xyz", "online", "site", "club",
+        "live", "wiki", "cloud", "tech", "store", "shop", "space", "website", "icu", "pw", "su", "pro", "mobi",
+        "asia", "tel", "work", "life", "world", "today", "news", "email", "host", "server", "services", "network",
+        "systems", "digital", "agency", "support", "solutions", "center", "zone", "fun", "download",
     )
 )
 _CODE_LABELS = frozenset(
@@ -170,6 +181,9 @@ def registered_domain(host: str, *, strict: bool) -> str | None:
     if not ext.suffix or not ext.domain:
         return None
     if strict:
+        tld = ext.suffix.rsplit(".", 1)[-1]
+        if len(tld) != 2 and tld not in _BARE_GENERIC_TLDS:
+            return None
         if ext.suffix in _AMBIGUOUS_SUFFIXES or labels[0] in _CODE_LABELS or ext.domain in _CODE_LABELS:
             return None
         if len(ext.domain) < 2:
