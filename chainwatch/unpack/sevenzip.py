@@ -32,7 +32,9 @@ from chainwatch.sandbox import UnsafePath, safe_relative
 from chainwatch.unpack.interface import ExtractionSink, UnpackContext, Unpacker, UnpackError
 
 TOOL_NAMES = ("7zz", "7z")
-TOOL_ADDRESS_SPACE = 3 * 1024 * 1024 * 1024  # virtual memory cap for one 7zz run (RSS stays far below)
+# Virtual memory cap for one 7zz run: bounds a hostile dictionary size (LZMA) or image index; a 7z
+# made with a dictionary over ~800 MB fails with an error entry instead of taking the memory.
+TOOL_ADDRESS_SPACE = 1024 * 1024 * 1024
 LIST_OUTPUT_CAP = 256 * 1024 * 1024  # a listing bigger than this is itself hostile
 WATCH_INTERVAL = 0.25
 
@@ -46,7 +48,7 @@ _SEVENZIP_TYPES: dict[str, str | None] = {
     "archive/dmg": None,
     "archive/iso": None,  # ISO or UDF
     "archive/xar": "Xar",
-    "installer/nsis": "Nsis",
+    "pe/nsis": "Nsis",
     "archive/squashfs": "SquashFS",
     "archive/wim": "wim",
 }
@@ -188,7 +190,7 @@ class SevenZipUnpacker(Unpacker):
         if isinstance(name, Path) and (kind == "pe" or kind.startswith("compressed/")):
             from chainwatch.filetype import detect_file
 
-            return detect_file(name) in ("installer/nsis", "archive/dmg")
+            return detect_file(name) in ("pe/nsis", "archive/dmg")
         return False
 
     @property

@@ -152,7 +152,7 @@ def test_nsis_installer(tmp_path: Path) -> None:
     work = tmp_path / "nsis"
     work.mkdir()
     exe = b.nsis_installer(work, {"app.exe": b"MZ" + os.urandom(500), "plugins/helper.dll": b"MZ" + os.urandom(200)})
-    assert detect_file(exe) == "installer/nsis"
+    assert detect_file(exe) == "pe/nsis"
     opened = open_container(exe)
     assert opened.unpacker == "7zz"
     assert opened.members["app.exe"][:2] == b"MZ" and "plugins/helper.dll" in opened.members
