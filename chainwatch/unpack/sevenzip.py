@@ -157,6 +157,10 @@ def _tree_bytes(root: Path) -> int:
     return total
 
 
+# DMG partition images as 7zz names them: "0.MBR", "1.Primary GPT Header", "4.hfs", "3.apfs"
+_PARTITION = re.compile(r"^\d+\.[^/]+$")
+_NOT_A_VOLUME = re.compile(r"^\d+\.(MBR|.*GPT.*|.*free.*|DDM|.*partition.map.*|Driver.*|Patches)$", re.IGNORECASE)
+
 _ERROR_LINE = re.compile(r"^ERROR: (?P<what>.+?) : (?P<name>.+)$")
 
 
@@ -237,8 +241,41 @@ class SevenZipUnpacker(Unpacker):
         kind = detect_file(src)
         if kind not in _SEVENZIP_TYPES:
             raise UnpackError(f"7zz is not used for {kind} content", "unsupported")
-        self.extract_into(src, kind, sink.dest, sink, ctx)
+        items = self.list(src, kind, ctx)
+        files = [i for i in items if not i.is_dir]
+        if kind == "archive/dmg" and files and all(_PARTITION.match(i.path) for i in files):
+            # 7zz did not find one main partition to descend into (several file systems, or an
+            # unusual map): open each file-system partition ourselves
+            self._unpack_partitions(src, kind, sink, ctx, items)
+        else:
+            excluded = self._check(src, items, sink)
+            self._extract(src, kind, sink.dest, sink, ctx, excluded, items)
         sink.adopt_tree()
+
+    def _unpack_partitions(self, src: Path, kind: str, sink: ExtractionSink, ctx: UnpackContext,
+                           items: list[ListedItem]) -> None:
+        scratch = sink.dest.parent / f"{sink.dest.name}.partitions"
+        scratch.mkdir(mode=0o700)
+        try:
+            excluded = self._check(src, items, sink)
+            self._extract(src, kind, scratch, sink, ctx, excluded, items)
+            parts = sorted(p for p in scratch.iterdir() if p.is_file() and not p.is_symlink())
+            volumes = [p for p in parts if not _NOT_A_VOLUME.search(p.name)]
+            for part in volumes:
+                # one volume: its files sit right under the DMG; several: one folder per partition
+                target = sink.dest if len(volumes) == 1 else sink.dest / part.name
+                target.mkdir(mode=0o700, exist_ok=True)
+                try:
+                    self.extract_into(part, "archive/dmg", target, sink, ctx)
+                except UnpackError as exc:
+                    sink.error(part.name, f"partition is not a readable file system ({exc}); kept as an image",
+                               "info")
+                    keep = sink.dest / part.name
+                    if keep.is_dir():  # the per-partition folder made above
+                        keep = keep / "image"
+                    os.replace(part, keep)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def extract_into(self, src: Path, kind: str, dest: Path, sink: ExtractionSink, ctx: UnpackContext) -> None:
         """List, check and extract ``src`` into ``dest`` (errors go to ``sink``); no adoption yet."""
