@@ -231,7 +231,7 @@ class SevenZipUnpacker(Unpacker):
         if proc.returncode != 0 and not stdout.strip():
             if "password" in stderr.lower():
                 raise UnpackError("encrypted archive: wrong or missing password (use --password)", "password")
-            raise UnpackError(f"7zz cannot open it: {_first_error(stderr)}")
+            raise UnpackError(f"7zz cannot open it: {_first_error(stderr, src)}")
         return parse_listing(stdout)
 
     # -- extraction ---------------------------------------------------------------------------
@@ -391,7 +391,7 @@ class SevenZipUnpacker(Unpacker):
             reported.add(name)
             sink.error(name, f"7zz: {what}", err_kind)
         if proc.returncode not in (0, 1) and not reported:
-            sink.error("", f"7zz ended with errors (exit {proc.returncode}): {_first_error(stderr)}",
+            sink.error("", f"7zz ended with errors (exit {proc.returncode}): {_first_error(stderr, src)}",
                        "password" if "password" in stderr.lower() else "unreadable")
 
     def _watch(self, proc: subprocess.Popen[bytes], dest: Path, allowed: int, seconds: float) -> str:
@@ -448,14 +448,17 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def _first_error(stderr: str) -> str:
-    for line in stderr.splitlines():
-        line = line.strip()
-        if line and not line.startswith("ERROR: ") and line != "ERRORS:":
-            return line
-        if line.startswith("ERROR: "):
-            return line[7:]
-    return "unknown error"
+def _first_error(stderr: str, src: Path | None = None) -> str:
+    """The most telling line of 7zz's error output, without sandbox paths."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip() and ln.strip() != "ERRORS:"]
+    if src is not None:
+        lines = [ln.replace(str(src), src.name) for ln in lines]
+    for key in ("Cannot open", "Is not archive", "Wrong password", "Unexpected end", "Headers Error", "Data Error",
+                "CRC Failed", "Unsupported"):
+        for ln in lines:
+            if key in ln:
+                return ln.removeprefix("ERROR: ").removeprefix("Open ERROR: ")
+    return lines[0].removeprefix("ERROR: ") if lines else "unknown error"
 
 
 UNPACKERS = [SevenZipUnpacker()]
