@@ -299,7 +299,8 @@ class _LinearJsonV1Dot6(JsonV1Dot6):
         bom = self.get_bom()
         _check_graph(bom)
         with BomRefDiscriminator.from_bom(bom), BomDependencyGraphFlatMerger(bom):
-            bom_json: dict[str, Any] = json.loads(bom.as_json(view_=SCHEMA_VERSIONS[self.schema_version_enum]))
+            bom_json: dict[str, Any] = json.loads(
+                bom.as_json(view_=SCHEMA_VERSIONS[self.schema_version_enum]))  # type: ignore[attr-defined]
         bom_json.update({"$schema": self._get_schema_uri(), "bomFormat": "CycloneDX",
                          "specVersion": self.schema_version.to_version()})
         self._bom_json = bom_json

@@ -218,8 +218,8 @@ def inventory_table(report: Report) -> Table:
     hidden = len(report.inventory) - TERMINAL_INVENTORY_ROWS
     if hidden > 0:
         table.caption = (f"… {hidden} more members not shown; --format json --inventory (or html) lists them all")
-    table.add_column("member", overflow="fold", ratio=4)
-    table.add_column("type", overflow="fold", ratio=1)
+    table.add_column("member", overflow="fold", ratio=1)
+    table.add_column("type", no_wrap=True, overflow="ellipsis", max_width=24)
     table.add_column("size", justify="right", no_wrap=True)
     table.add_column("sha256", no_wrap=True, style="dim")
     table.add_column("entropy", justify="right", no_wrap=True)
