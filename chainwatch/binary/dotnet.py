@@ -71,10 +71,14 @@ def _facts(net: Any) -> dict[str, Any]:
     if assembly and assembly[0].PublicKey:
         key = getattr(assembly[0].PublicKey, "value", b"") or b""
         facts["public_key_sha1"] = hashlib.sha1(key).hexdigest() if key else None
-    references = []
+    references: list[str] = []
+    versions: dict[str, str] = {}
     for row in _rows(tables.AssemblyRef)[:MAX_REFERENCES]:
-        references.append({"name": _text(row.Name), "version": _version(row)})
+        name = _text(row.Name)
+        references.append(name)
+        versions[name] = _version(row)
     facts["references"] = references
+    facts["reference_versions"] = versions
 
     typedefs = _rows(tables.TypeDef)
     enclosing = {}
@@ -124,11 +128,10 @@ def _facts(net: Any) -> dict[str, Any]:
 
     flags = net.Flags
     signature_size = int(getattr(net.struct, "StrongNameSignatureSize", 0) or 0)
-    facts["strong_name"] = {
-        "flag": bool(getattr(flags, "CLR_STRONGNAMESIGNED", False)),
-        "signature_size": signature_size,
-        "present": bool(getattr(flags, "CLR_STRONGNAMESIGNED", False)) and signature_size > 0,
-    }
+    flagged = bool(getattr(flags, "CLR_STRONGNAMESIGNED", False))
+    facts["strong_name"] = flagged and signature_size > 0  # flag set and a signature blob reserved
+    facts["strong_name_flag"] = flagged
+    facts["strong_name_signature_size"] = signature_size
     facts["il_only"] = bool(getattr(flags, "CLR_ILONLY", False))
     facts["native_entrypoint"] = bool(getattr(flags, "CLR_NATIVE_ENTRYPOINT", False))
     return facts

@@ -25,10 +25,11 @@ def test_python_runtime_facts(runtime_facts: dict) -> None:
     facts = runtime_facts
     assert facts["assembly_name"] == "Python.Runtime"
     assert facts["assembly_version"] == "3.2.1.0"
-    assert facts["strong_name"] == {"flag": True, "signature_size": 128, "present": True}
+    assert facts["strong_name"] is True
+    assert facts["strong_name_flag"] is True and facts["strong_name_signature_size"] == 128
     assert facts["public_key_sha1"] and len(facts["public_key_sha1"]) == 40
-    refs = {r["name"] for r in facts["references"]}
-    assert "netstandard" in refs
+    assert "netstandard" in facts["references"]
+    assert facts["reference_versions"]["netstandard"] == "2.0.0.0"
     assert facts["type_count"] == len(facts["types"]) > 100
     assert "Python.Runtime.PythonEngine" in facts["types"]
     assert any("/" in t for t in facts["types"])  # nested types are qualified with their enclosing type
