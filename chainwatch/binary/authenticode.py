@@ -255,7 +255,7 @@ def _find_signer_cert(signer_info: cms.SignerInfo, certs: list[x509.Certificate]
         for cert in certs:
             try:
                 ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
-            except x509.ExtensionNotFound:
+            except (x509.ExtensionNotFound, ValueError):
                 continue
             if ski == key_id:
                 return cert
@@ -581,7 +581,12 @@ def _facts(buf: bytes | mmap.mmap, layout: PeLayout) -> dict[str, Any]:
     signatures: list[dict[str, Any]] = []
     uefi = layout.subsystem in EFI_SUBSYSTEMS
     for blob in blobs:
-        _parse_signature(blob, digests, 0, signatures, uefi)
+        try:
+            _parse_signature(blob, digests, 0, signatures, uefi)
+        except Exception as exc:  # a hostile blob must not hide the table facts (slack!) gathered above
+            signatures.append({"nested": False, "depth": 0, "parse_error": f"{type(exc).__name__}: {exc}"[:300],
+                               "digest_matches": False, "signature_valid": False, "chain_trusted": False,
+                               "chain": []})
     facts["signatures"] = signatures
     facts["status"] = _status(signatures)
     return facts
