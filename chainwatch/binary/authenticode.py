@@ -377,6 +377,11 @@ def _ekus(cert: x509.Certificate) -> list[str]:
         return []
 
 
+def code_signing_allowed(ekus: list[str]) -> bool:
+    """No EKU extension, anyExtendedKeyUsage, or id-kp-codeSigning (RFC 5280 4.2.1.12)."""
+    return not ekus or OID_CODE_SIGNING in ekus or "2.5.29.37.0" in ekus
+
+
 def _timestamps(signer_info: cms.SignerInfo, certs: list[x509.Certificate]) -> list[dict[str, Any]]:
     """Countersignatures (PKCS#9) and RFC 3161 tokens, with whether each covers this signature."""
     out: list[dict[str, Any]] = []
@@ -461,6 +466,10 @@ def _parse_signature(
     chain = build_chain(cert, certs, at or datetime.now(UTC), uefi=uefi) if cert is not None else {
         "trusted": False, "subjects": [], "root": None, "root_sha256": None, "self_signed": False,
         "valid_at_signing_time": None, "problem": "no signer certificate"}
+    ekus = _ekus(cert) if cert else []
+    if chain["trusted"] and not code_signing_allowed(ekus):
+        chain["trusted"] = False
+        chain["problem"] = "the signer certificate's extended key usage does not allow code signing"
     opus = _signed_attrs(signer_info).get(OID_SPC_SP_OPUS_INFO)
     record.update({
         "signer_subject": _name(cert.subject) if cert else None,
@@ -468,8 +477,9 @@ def _parse_signature(
         "serial": f"{cert.serial_number:x}" if cert else None,
         "thumbprint_sha1": hashlib.sha1(cert.public_bytes(Encoding.DER)).hexdigest() if cert else None,
         "thumbprint_sha256": _fingerprint(cert) if cert else None,
-        "signer_ekus": _ekus(cert) if cert else [],
+        "signer_ekus": ekus,
         "digest_algorithm": digest_alg,
+        "spc_data_type": spc["data"]["type"].dotted,  # 1.3.6.1.4.1.311.2.1.15 = SpcPeImageData
         "signed_digest": signed_digest.hex(),
         "computed_digest": computed.hex() if computed else None,
         "digest_matches": computed is not None and computed == signed_digest,

@@ -118,3 +118,12 @@ def test_anchor_store_has_the_roots_we_promise() -> None:
                  "Entrust Code Signing Root Certification Authority - CSBR1"):
         assert want in names, want
     assert len(by_hash) > 200
+
+
+def test_code_signing_eku_rule() -> None:
+    from chainwatch.binary.authenticode import code_signing_allowed
+
+    assert code_signing_allowed([])
+    assert code_signing_allowed(["1.3.6.1.4.1.311.10.3.26", "1.3.6.1.5.5.7.3.3"])
+    assert code_signing_allowed(["2.5.29.37.0"])
+    assert not code_signing_allowed(["1.3.6.1.5.5.7.3.1"])  # a TLS server certificate
