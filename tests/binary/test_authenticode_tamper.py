@@ -195,3 +195,19 @@ def test_corrupted_intermediate_certificate_is_untrusted(corpus: Path, tmp_path:
     record, findings = analyze(out)
     assert record.features["authenticode"]["status"] in ("untrusted", "broken")
     assert by_rule(findings, "authenticode.untrusted-chain") or by_rule(findings, "authenticode.bad-signature")
+
+
+def test_self_signed_ecdsa_and_pe32_digest(corpus: Path, tmp_path: Path) -> None:
+    """ECDSA signer verification, and the digest of a PE32 (32-bit optional header) file."""
+    import lief
+
+    out = tmp_path / "Python.Runtime.dll"
+    sign_self_signed(corpus / "binaries/pe/unsigned/dotnet/Python.Runtime.dll", out, ecdsa=True)
+    record, findings = analyze(out)
+    assert record.features["pe"]["pe32_plus"] is False
+    sig = record.features["authenticode"]["signatures"][0]
+    assert sig["digest_matches"] and sig["signature_valid"] and not sig["chain_trusted"]
+    assert record.features["authenticode"]["status"] == "untrusted"
+    lief.logging.disable()
+    assert lief.PE.parse(str(out)).authentihash_sha256.hex() == sig["computed_digest"]
+    assert by_rule(findings, "authenticode.untrusted-chain")
