@@ -211,3 +211,31 @@ def test_self_signed_ecdsa_and_pe32_digest(corpus: Path, tmp_path: Path) -> None
     lief.logging.disable()
     assert lief.PE.parse(str(out)).authentihash_sha256.hex() == sig["computed_digest"]
     assert by_rule(findings, "authenticode.untrusted-chain")
+
+
+def test_random_corruption_never_crashes(corpus: Path, tmp_path: Path) -> None:
+    """Hostile input: bytes flipped in the certificate table and headers give facts or a BinaryFormatError."""
+    import random
+
+    from chainwatch.binary import BinaryFormatError
+    from chainwatch.binary.authenticode import authenticode_facts
+    from chainwatch.binary.pe import parse_layout, pe_facts
+
+    src = (corpus / "binaries/pe/signed-other/conpty.dll").read_bytes()
+    layout = parse_layout(src)
+    rng = random.Random(11)
+    out = tmp_path / "fuzz.dll"
+    statuses = set()
+    for _ in range(40):
+        data = bytearray(src)
+        for _ in range(rng.choice([1, 8, 64])):
+            pos = rng.randrange(layout.security_offset, len(data)) if rng.random() < 0.8 else rng.randrange(0x400)
+            data[pos] = rng.randrange(256)
+        out.write_bytes(bytes(data))
+        for facts_of in (authenticode_facts, pe_facts):
+            try:
+                facts = facts_of(out)
+            except BinaryFormatError:
+                continue
+            statuses.add(facts.get("status"))
+    assert statuses & {"broken", "untrusted"}
