@@ -315,8 +315,22 @@ def _fingerprint(cert: x509.Certificate) -> str:
     return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
 
 
+def _anchor_allows(anchor: Anchor, purpose: str, uefi: bool) -> str | None:
+    """Why ``anchor`` may not vouch for ``purpose`` ("code_signing" or "time_stamping"), or None."""
+    if anchor.eku == "uefi":
+        return None if uefi and purpose == "code_signing" else f"{anchor.name} is a UEFI Secure Boot anchor"
+    if anchor.eku == "any" or purpose in anchor.eku:
+        return None
+    return f"root {anchor.name} is not trusted for {purpose.replace('_', ' ')}"
+
+
 def build_chain(
-    leaf: x509.Certificate, pool: list[x509.Certificate], at: datetime | None, *, uefi: bool = False
+    leaf: x509.Certificate,
+    pool: list[x509.Certificate],
+    at: datetime | None,
+    *,
+    uefi: bool = False,
+    purpose: str = "code_signing",
 ) -> dict[str, Any]:
     """Walk issuer links from ``leaf`` through ``pool`` and the shipped anchors, verifying each signature."""
     by_hash, by_subject = trusted_anchors()
@@ -346,8 +360,9 @@ def build_chain(
     else:
         problem = "chain too long"
     trusted = anchor is not None
-    if anchor is not None and anchor.eku == "uefi" and not uefi:
-        trusted, problem = False, f"{anchor.name} is a UEFI Secure Boot anchor; this is not an EFI image"
+    refusal = _anchor_allows(anchor, purpose, uefi) if anchor is not None else None
+    if refusal:
+        trusted, problem = False, refusal
     if anchor is not None and anchor.disallowed is not None and at is not None:
         when = at if at.tzinfo else at.replace(tzinfo=UTC)
         disallowed = anchor.disallowed if anchor.disallowed.tzinfo else anchor.disallowed.replace(tzinfo=UTC)
@@ -382,6 +397,13 @@ def code_signing_allowed(ekus: list[str]) -> bool:
     return not ekus or OID_CODE_SIGNING in ekus or "2.5.29.37.0" in ekus
 
 
+def _tsa_chain(cert: x509.Certificate | None, pool: list[x509.Certificate], at: datetime | None) -> dict[str, Any]:
+    if cert is None:
+        return {"chain_trusted": False, "chain": [], "chain_problem": "no timestamping certificate"}
+    chain = build_chain(cert, pool, at, purpose="time_stamping")
+    return {"chain_trusted": chain["trusted"], "chain": chain["subjects"], "chain_problem": chain["problem"]}
+
+
 def _timestamps(signer_info: cms.SignerInfo, certs: list[x509.Certificate]) -> list[dict[str, Any]]:
     """Countersignatures (PKCS#9) and RFC 3161 tokens, with whether each covers this signature."""
     out: list[dict[str, Any]] = []
@@ -394,12 +416,14 @@ def _timestamps(signer_info: cms.SignerInfo, certs: list[x509.Certificate]) -> l
                     values = _signed_attrs(counter)
                     when = values.get("signing_time")
                     cert, digest_ok, sig_ok, problem = _verify_signer(counter, signature, certs)
+                    at = when[0].native if when else None
                     out.append({
                         "kind": "pkcs9-countersignature",
-                        "time": _when(when[0].native) if when else None,
+                        "time": _when(at),
                         "signer": _name(cert.subject) if cert else None,
                         "valid": digest_ok and sig_ok,
                         "problem": problem,
+                        **_tsa_chain(cert, certs, at),
                     })
             elif kind in ("microsoft_time_stamp_token", "signature_time_stamp_token"):
                 for token in attr["values"]:
@@ -412,17 +436,18 @@ def _timestamps(signer_info: cms.SignerInfo, certs: list[x509.Certificate]) -> l
                     tsa_certs = _load_certs(token_sd) + certs
                     content = token_sd["encap_content_info"]["content"].contents
                     valid = covers
-                    tsa = None
+                    tsa_cert = None
                     for counter in token_sd["signer_infos"]:
                         cert, digest_ok, sig_ok, _ = _verify_signer(counter, content, tsa_certs)
                         valid = valid and digest_ok and sig_ok
-                        tsa = _name(cert.subject) if cert else tsa
+                        tsa_cert = cert or tsa_cert
                     out.append({
                         "kind": "rfc3161",
                         "time": _when(tst["gen_time"].native),
-                        "signer": tsa,
+                        "signer": _name(tsa_cert.subject) if tsa_cert else None,
                         "valid": valid,
                         "problem": None if valid else "timestamp does not cover or verify",
+                        **_tsa_chain(tsa_cert, tsa_certs, tst["gen_time"].native),
                     })
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             out.append({"kind": kind, "time": None, "signer": None, "valid": False, "problem": f"malformed: {exc}"})
@@ -461,7 +486,9 @@ def _parse_signature(
     computed = digests.get(digest_alg)
     cert, attr_ok, sig_ok, problem = _verify_signer(signer_info, content, certs)
     stamps = _timestamps(signer_info, certs)
-    stamp_time = next((s["time"] for s in stamps if s["valid"] and s["time"]), None)
+    # the signing time comes from a timestamp that verifies and chains to a timestamping root
+    stamp_time = next((s["time"] for s in stamps if s["valid"] and s.get("chain_trusted") and s["time"]), None)
+    claimed = next((s["time"] for s in stamps if s["time"]), None)
     at = datetime.fromisoformat(stamp_time.replace("Z", "+00:00")) if stamp_time else None
     chain = build_chain(cert, certs, at or datetime.now(UTC), uefi=uefi) if cert is not None else {
         "trusted": False, "subjects": [], "root": None, "root_sha256": None, "self_signed": False,
@@ -487,6 +514,7 @@ def _parse_signature(
         "signature_valid": attr_ok and sig_ok,
         "signature_problem": problem,
         "signing_time": stamp_time,
+        "claimed_signing_time": claimed,  # from any timestamp, even one that does not verify or chain
         "timestamps": stamps,
         "chain_trusted": chain["trusted"],
         "chain": chain["subjects"],
