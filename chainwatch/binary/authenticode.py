@@ -559,9 +559,9 @@ def _walk_table(buf: bytes | mmap.mmap, offset: int, size: int) -> tuple[list[di
                 slack_start = body_start + pkcs7_length
             except BinaryFormatError as exc:
                 entry["error"] = str(exc)[:200]
-                slack_start = aligned_end
+                slack_start = body_start  # nothing in it is a signature: all of it is unaccounted bytes
         else:
-            slack_start = aligned_end
+            slack_start = body_start  # not a PKCS#7 entry (Windows ignores other types): unaccounted bytes
         if aligned_end > slack_start:
             entry["slack"] = _slack_facts(buf, slack_start, aligned_end - slack_start)
         entries.append(entry)

@@ -239,3 +239,48 @@ def test_random_corruption_never_crashes(corpus: Path, tmp_path: Path) -> None:
                 continue
             statuses.add(facts.get("status"))
     assert statuses & {"broken", "untrusted"}
+
+
+def test_payload_inside_the_table_but_after_the_last_entry(corpus: Path, tmp_path: Path) -> None:
+    """Variant: grow only the security directory size (not dwLength); the bytes sit in the table after
+    the last WIN_CERTIFICATE entry, still outside the digest."""
+    from tests.binary.test_pe_support import _set_security, fix_checksum, parse_layout
+
+    data = bytearray((corpus / VCRUNTIME).read_bytes())
+    layout = parse_layout(bytes(data))
+    payload = SIGFLIP_TAG + bytes((i * 97 + 13) % 256 for i in range(1024))
+    at = len(data)
+    data += payload
+    _set_security(data, layout.security_offset, layout.security_size + len(payload))
+    fix_checksum(data)
+    out = tmp_path / "vcruntime140.dll"
+    out.write_bytes(bytes(data))
+    record, findings = analyze(out)
+    auth = record.features["authenticode"]
+    assert auth["status"] == "valid" and auth["cert_table"]["trailing"]["offset"] == at
+    slack = by_rule(findings, "authenticode.cert-table-slack")
+    assert [f.severity for f in slack] == [Severity.CRITICAL]
+    assert slack[0].evidence["entry_offset"] is None and slack[0].evidence["sigflip_tag_offset"] == at
+
+
+def test_payload_disguised_as_a_second_non_pkcs7_entry(corpus: Path, tmp_path: Path) -> None:
+    """A fake WIN_CERTIFICATE (type 1, X.509) carrying a payload is itself unaccounted-for data."""
+    import struct
+
+    from tests.binary.test_pe_support import _set_security, fix_checksum, parse_layout
+
+    data = bytearray((corpus / VCRUNTIME).read_bytes())
+    layout = parse_layout(bytes(data))
+    body = bytes((i * 31 + 7) % 251 for i in range(2040))
+    entry = struct.pack("<IHH", 8 + len(body), 0x200, 1) + body
+    data += entry
+    _set_security(data, layout.security_offset, layout.security_size + len(entry))
+    fix_checksum(data)
+    out = tmp_path / "vcruntime140.dll"
+    out.write_bytes(bytes(data))
+    record, findings = analyze(out)
+    assert record.features["authenticode"]["status"] == "valid"
+    assert record.features["authenticode"]["cert_table"]["extra_entries"] == 1
+    slack = by_rule(findings, "authenticode.cert-table-slack")
+    assert [f.severity for f in slack] == [Severity.HIGH] and slack[0].evidence["length"] == len(body)
+    assert [f.severity for f in by_rule(findings, "authenticode.bad-signature")] == [Severity.MEDIUM]
