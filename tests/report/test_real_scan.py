@@ -1,0 +1,69 @@
+"""Every format on real scans of corpus artifacts (an sdist, a wheel, a signed DLL)."""
+
+from __future__ import annotations
+
+import html as htmllib
+import json
+from pathlib import Path
+
+import pytest
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+from jsonschema.validators import validator_for
+
+from chainwatch.models import Report
+from chainwatch.options import ScanOptions
+from chainwatch.report import RenderOptions, render
+
+ARTIFACTS = [
+    "packages/pypi/requests/requests-2.34.2.tar.gz",
+    "packages/pypi/six/six-1.17.0-py2.py3-none-any.whl",
+    "binaries/pe/signed-microsoft/v14.42.34433/vcruntime140.dll",
+]
+
+
+@pytest.fixture(scope="module", params=ARTIFACTS, ids=lambda p: Path(p).name)
+def scanned(request: pytest.FixtureRequest, corpus: Path) -> Report:
+    import chainwatch
+
+    path = corpus / request.param
+    if not path.is_file():
+        pytest.skip(f"{path} not in this corpus")
+    return chainwatch.scan(path, ScanOptions(jobs=1))
+
+
+def test_real_scan_in_every_format(scanned: Report, shared: Path) -> None:
+    opts = RenderOptions(include_inventory=True, color=False, width=140)
+    doc = json.loads(render(scanned, "json", opts))
+    assert Report.from_dict(doc).to_dict(include_inventory=True) == scanned.to_dict(include_inventory=True)
+
+    sarif_schema_path = shared / "schemas" / "sarif-schema-2.1.0.json"
+    if sarif_schema_path.is_file():
+        schema = json.loads(sarif_schema_path.read_text())
+        validator = validator_for(schema)(schema)
+        assert [e.message for e in validator.iter_errors(json.loads(render(scanned, "sarif", opts)))] == []
+
+    bom_text = render(scanned, "cyclonedx", opts)
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(bom_text) is None
+    bom = json.loads(bom_text)
+    names = {bom["metadata"]["component"]["name"]}
+    stack = list(bom.get("components", []))
+    while stack:
+        c = stack.pop()
+        names.add(c["name"])
+        stack.extend(c.get("components", []))
+    assert names == {m.path for m in scanned.inventory if m.type != "directory"}
+    sha = {m.path: m.sha256 for m in scanned.inventory}
+    root = bom["metadata"]["component"]
+    assert {h["alg"]: h["content"] for h in root["hashes"]}["SHA-256"] == sha[root["name"]]
+
+    page = render(scanned, "html", opts)
+    text = htmllib.unescape(page)
+    assert scanned.verdict.value.upper() in page
+    for m in scanned.inventory:
+        assert m.path in text
+
+    terminal = render(scanned, "terminal", opts)
+    assert scanned.verdict.value in terminal.lower()
+    for f in scanned.findings:
+        assert f.rule in terminal
