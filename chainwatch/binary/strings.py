@@ -238,6 +238,7 @@ _XMR = re.compile(r"(?<![A-Za-z0-9])(4[0-9AB][1-9A-HJ-NP-Za-km-z]{93})(?![A-Za-z
 _USER_AGENT = re.compile(
     r"(Mozilla/[45]\.0 \([^()\n]{4,200}\)[ -~]{0,200}|(?:curl|Wget|python-requests|Go-http-client|okhttp)/\d[\w.]*)"
 )
+_PEM_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]{1,40}-----.{0,200000}?-----END [A-Z0-9 ]{1,40}-----", re.S)
 _VERSION_CONTEXT = re.compile(r"(?:version|ver|v|build|release|rev)[\s:=/_-]*$", re.I)
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/])([A-Za-z0-9+/]{20,}={0,2})(?![A-Za-z0-9+/=])")
 
@@ -527,11 +528,17 @@ def _b64_printable(token: str) -> bytes | None:
 
 
 def base64_decoded_strings(corpus_text: str, where: Any, limits: StringLimits) -> list[dict[str, Any]]:
-    """Base64 runs that decode to mostly printable text (candidates capped)."""
+    """Base64 runs that decode to mostly printable text (candidates capped).
+
+    PEM blocks (certificates, keys, CSRs) are base64 of DER whose name fields decode to text: skipped.
+    """
     found: list[dict[str, Any]] = []
+    pem_spans = [m.span() for m in _PEM_BLOCK.finditer(corpus_text)] if "-----BEGIN " in corpus_text else []
     for i, m in enumerate(_BASE64.finditer(corpus_text)):
         if i >= limits.max_base64_candidates:
             break
+        if pem_spans and any(a <= m.start() < b for a, b in pem_spans):
+            continue
         token = m.group(1)
         # Identifiers and alphabets are long alnum runs too; real base64 mixes classes.
         if token.isalpha() or token.isdigit() or token.islower() or token.isupper():

@@ -174,3 +174,10 @@ def test_same_runs_as_gnu_strings(corpus: Path) -> None:
                              capture_output=True, check=True).stdout.decode("latin-1")
         gnu = [int(line.split(None, 1)[0]) for line in out.splitlines() if line.strip()]
         assert sorted(s.offset for s in ours if s.encoding == encoding) == gnu
+
+
+def test_pem_blocks_are_not_hidden_strings() -> None:
+    body = base64.b64encode(b"CN=signer, URI=https://sigstore.example.org/v1/maintainer").decode()
+    pem = f"-----BEGIN CERTIFICATE REQUEST-----\n{body}\n-----END CERTIFICATE REQUEST-----\n"
+    assert analyze_strings(pem.encode())["decoded"] == []
+    assert analyze_strings(body.encode())["decoded"] != []  # the same base64 outside PEM is reported
