@@ -49,22 +49,28 @@ class Pack:
                 campaign=self.campaign, first_seen=self.data.get("first_seen"), last_seen=self.data.get("last_seen"),
                 reference=url, extra=extra,
             )
-        for sw in self.data.get("software", []):
-            url, cited = self._refs(sw.get("sources", []))
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        for sw in self.data.get("software", []):  # one indicator per release, platforms merged
             for version in sw.get("affected", []):
-                yield Indicator(
-                    kind=IndicatorKind.SOFTWARE, value=normalize_value(IndicatorKind.SOFTWARE,
-                                                                       f"{sw['product']}@{version}"),
-                    source=self.source, score=int(sw.get("score", 80)),
-                    description=f"{sw.get('display', sw['product'])} {version} ({sw.get('platform', 'any')}) is an "
-                                f"affected release" + (f"; fixed in {sw['fixed']}" if sw.get("fixed") else ""),
-                    campaign=self.campaign, first_seen=self.data.get("first_seen"),
-                    last_seen=self.data.get("last_seen"), reference=url,
-                    extra={"reported_by": [c["name"] for c in cited], "pack": self.id,
-                           "product": sw["product"], "display": sw.get("display", sw["product"]),
-                           "version": version, "names": sw.get("names", []), "bundle_ids": sw.get("bundle_ids", []),
-                           "platform": sw.get("platform"), "fixed": sw.get("fixed")},
-                )
+                entry = merged.setdefault((sw["product"], version), {"sw": sw, "platforms": [], "sources": []})
+                if sw.get("platform") and sw["platform"] not in entry["platforms"]:
+                    entry["platforms"].append(sw["platform"])
+                entry["sources"] += [k for k in sw.get("sources", []) if k not in entry["sources"]]
+        for (product, version), entry in merged.items():
+            sw = entry["sw"]
+            url, cited = self._refs(entry["sources"])
+            platforms = entry["platforms"]
+            yield Indicator(
+                kind=IndicatorKind.SOFTWARE, value=normalize_value(IndicatorKind.SOFTWARE, f"{product}@{version}"),
+                source=self.source, score=int(sw.get("score", 80)),
+                description=f"{sw.get('display', product)} {version} ({', '.join(platforms) or 'any platform'}) is "
+                            f"an affected release" + (f"; fixed in {sw['fixed']}" if sw.get("fixed") else ""),
+                campaign=self.campaign, first_seen=self.data.get("first_seen"),
+                last_seen=self.data.get("last_seen"), reference=url,
+                extra={"reported_by": [c["name"] for c in cited], "pack": self.id, "product": product,
+                       "display": sw.get("display", product), "version": version, "names": sw.get("names", []),
+                       "bundle_ids": sw.get("bundle_ids", []), "platforms": platforms, "fixed": sw.get("fixed")},
+            )
         for name in self.data.get("yara", []):
             path = self.path.parent / name
             yield Indicator(

@@ -152,7 +152,7 @@ def read_yara_file(path: Path, source: str) -> Indicator:
                      extra={"file": path.name, "rules": names})
 
 
-def ioc_reader(name: str):  # noqa: ANN201 - returns one of the readers above or None
+def ioc_reader(name: str):
     low = name.lower()
     if "hash" in low:
         return read_hash_iocs
