@@ -115,41 +115,42 @@ def _split(text: str) -> tuple[str, list[tuple[int, str, str]]]:
     return preamble, chunks
 
 
-def _imports(preamble: str) -> str:
-    return "\n".join(line for line in preamble.splitlines() if line.strip().startswith(("import ", "include ")))
-
-
 def _add_file(compiler: yara_x.Compiler, rf: RuleFile, report: LoadReport) -> None:
+    """Add one file in its own namespace.
+
+    YARA-X keeps every rule of a source that compiles and records one error per failing rule
+    (``Compiler.errors()``), so a bad rule costs that rule only; errors are tied to rules by line.
+    """
     names = rule_names(rf.text)
     report.rules_total += len(names)
     compiler.new_namespace(rf.namespace)
+    before = len(compiler.errors())
     try:
         compiler.add_source(rf.text, origin=rf.namespace)
         report.rules_loaded += len(names)
         return
     except yara_x.CompileError as exc:
         error = exc
-    # Rules before the failing one are in; find it by the error's line, then go on rule by rule.
-    preamble, chunks = _split(rf.text)
-    m = _ERR_LINE.search(str(error))
-    line = int(m.group(1)) if m else None
-    failed_at = 0
-    if line is not None:
-        for i, (first, _name, _body) in enumerate(chunks):
-            if first <= line:
-                failed_at = i
-    if not chunks:
-        report.failures.append(RuleFailure(rf.namespace, None, _first_line(error)))
-        return
-    report.rules_loaded += failed_at
-    report.failures.append(RuleFailure(rf.namespace, chunks[failed_at][1], _first_line(error)))
-    head = _imports(preamble)
-    for _first, name, body in chunks[failed_at + 1:]:
-        try:
-            compiler.add_source(head + "\n" + body, origin=f"{rf.namespace}#{name}")
-            report.rules_loaded += 1
-        except yara_x.CompileError as exc:
-            report.failures.append(RuleFailure(rf.namespace, name, _first_line(exc)))
+    _preamble, chunks = _split(rf.text)
+    failed: dict[str, str] = {}
+    new_errors = compiler.errors()[before:] or [{"line": None, "text": str(error)}]
+    for err in new_errors:
+        line = err.get("line")
+        if line is None:
+            m = _ERR_LINE.search(str(err.get("text", "")))
+            line = int(m.group(1)) if m else None
+        owner = None
+        for first, name, _body in chunks:
+            if line is not None and first <= line:
+                owner = name
+        message = str(err.get("text") or error).strip().splitlines()[0]
+        if owner is None:
+            report.failures.append(RuleFailure(rf.namespace, None, message))
+        elif owner not in failed:
+            failed[owner] = message
+    for name, message in failed.items():
+        report.failures.append(RuleFailure(rf.namespace, name, message))
+    report.rules_loaded += max(0, len(names) - len(failed))
 
 
 def compile_rules(files: list[RuleFile], externals: dict[str, str] | None = None) -> tuple[yara_x.Rules, LoadReport]:
