@@ -77,7 +77,7 @@ def run_measured(cmd: list[str], cwd: Path | None = None, max_seconds: float | N
                  env: dict[str, str] | None = None) -> tuple[float, int, int, bool]:
     """(wall seconds, peak RSS of the process tree in bytes, exit code, stopped early)."""
     start = time.monotonic()
-    out = open(OUT / f"{Path(cmd[0]).name}-{int(start)}.log", "wb")
+    out = open(OUT / f"{Path(cmd[0]).name}-{int(start)}.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
     ps = psutil.Process(proc.pid)
     peak = 0
@@ -110,12 +110,12 @@ def bench_chainwatch(folders: list[Path], jobs: int) -> dict:
             "-f", "json", "--fail-on", "critical", "--no-archives"]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     # compile once (cached by the rule set's hash), not timed: the same as yarac for yara
-    subprocess.run([py, "-c", "from pathlib import Path; import sys; sys.path.insert(0, %r);"
-                    "from chainwatch.hunt.run import plan_hunt, HuntOptions;"
-                    "from chainwatch.intel.importers.signature_base import read_signature_base;"
-                    "p = plan_hunt(read_signature_base(Path(%r)), HuntOptions(cache_dir=Path(%r)));"
-                    "print(p.load_report.to_dict())" % (str(REPO), str(SIGBASE), str(cache))],
-                   check=True, env=env)
+    code = (f"from pathlib import Path; import sys; sys.path.insert(0, {str(REPO)!r});"
+            "from chainwatch.hunt.run import plan_hunt, HuntOptions;"
+            "from chainwatch.intel.importers.signature_base import read_signature_base;"
+            f"p = plan_hunt(read_signature_base(Path({str(SIGBASE)!r})), HuntOptions(cache_dir=Path({str(cache)!r})));"
+            "print(p.load_report.to_dict())")
+    subprocess.run([py, "-c", code], check=True, env=env)
     report_file = OUT / "chainwatch-hunt.json"
     seconds, peak, rc, _ = run_measured([*base, "-o", str(report_file)], env=env)
     report = json.loads(report_file.read_text())

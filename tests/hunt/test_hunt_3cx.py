@@ -82,7 +82,7 @@ def test_signature_base_3cx_rules_find_the_traits(tree: tuple[Path, dict[str, Pa
 def test_parallel_hunt_and_resume(tree: tuple[Path, dict[str, Path]], cache: Path, tmp_path: Path) -> None:
     from chainwatch.store import open_store
 
-    root, paths = tree
+    root, _paths = tree
     store = open_store(tmp_path / "cw.db")
     indicators = list(builtin_indicators())
     IndicatorStore(store.conn)  # schema present through the migration runner too

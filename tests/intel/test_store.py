@@ -20,7 +20,7 @@ def test_bulk_add_dedupes_on_kind_value_source() -> None:
     hits = store.lookup(IndicatorKind.SHA256, f"{1:064x}")
     assert {h.source for h in hits} == {"test:a", "test:b"}
     store.add_many([_ind(f"{1:064x}", score=99, description="updated")])
-    updated = [h for h in store.lookup(IndicatorKind.SHA256, f"{1:064x}") if h.source == "test:a"][0]
+    updated = next(h for h in store.lookup(IndicatorKind.SHA256, f"{1:064x}") if h.source == "test:a")
     assert updated.score == 99 and updated.description == "updated"
 
 
