@@ -96,7 +96,7 @@ def _pe_kind(head: bytes) -> str | None:
         return None
     (e_lfanew,) = struct.unpack_from("<I", head, 0x3C)
     if e_lfanew + 24 > len(head) or head[e_lfanew : e_lfanew + 4] != b"PE\0\0":
-        return "dos" if e_lfanew + 4 > len(head) else "dos"
+        return "dos"
     opt = e_lfanew + 24
     if opt + 2 > len(head):
         return "pe"

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
-class IndicatorKind(str, enum.Enum):
+class IndicatorKind(enum.StrEnum):
     MD5 = "md5"
     SHA1 = "sha1"
     SHA256 = "sha256"

@@ -153,7 +153,8 @@ class ExtractionSink:
                     written += len(chunk)
                     if written > lim.max_member_bytes:
                         raise _MemberLimit(f"unpacked size exceeds the per-member limit {lim.max_member_bytes}")
-                    if compressed_size and written > lim.ratio_floor_bytes and written / compressed_size > lim.max_ratio:
+                    over_floor = written > lim.ratio_floor_bytes
+                    if compressed_size and over_floor and written / compressed_size > lim.max_ratio:
                         raise _MemberLimit(f"compression ratio over {lim.max_ratio:.0f}:1 while unpacking "
                                            f"(possible decompression bomb)")
                     self.written_total += len(chunk)

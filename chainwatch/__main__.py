@@ -1,0 +1,5 @@
+import sys
+
+from chainwatch.cli import main
+
+sys.exit(main())
