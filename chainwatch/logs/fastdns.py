@@ -108,7 +108,8 @@ def scan_dns(stream: BinaryIO, layout: TsvLayout, matcher: LogMatcher, acc: Pair
              source: str, start: int = 0, end: int | None = None, line_base: int | None = None) -> int:
     """Scan [start, end) of a Zeek dns log; returns the number of rows. Line numbers are exact when the
     caller passes the line number of ``start`` (``line_base``), else refs carry the byte offset."""
-    with_answers = matcher.has_ips and layout.answers is not None
+    # answers name the IPs that conn records point to (allow-list, look-alikes), so read them when present
+    with_answers = layout.answers is not None
     rx = layout.regex(with_answers)
     raw: dict[tuple[bytes, bytes], list[bytes]] = {}
     answers_of: dict[bytes, bytes] = {}
@@ -123,16 +124,18 @@ def scan_dns(stream: BinaryIO, layout: TsvLayout, matcher: LogMatcher, acc: Pair
         rows += len(found)
         pending += len(found)
         if with_answers:
-            for ts, src, query, answers in (_reorder(r, layout.order) for r in found):
+            rows_iter = found if layout.order == [0, 1, 2, 3] else [_reorder(r, layout.order) for r in found]
+            get = raw.get
+            for ts, src, query, answers in rows_iter:
                 key = (src, query)
-                bucket = raw.get(key)
+                bucket = get(key)
                 if bucket is None:
                     bucket = raw[key] = []
                     if match_b(query) is not None:
                         hit_names[query] = ""
+                    if answers != b"-" and query not in answers_of:
+                        answers_of[query] = answers
                 bucket.append(ts)
-                if answers != b"-" and query not in answers_of:
-                    answers_of[query] = answers
         else:
             get = raw.get
             for ts, src, query in found:
@@ -207,9 +210,10 @@ def _flush(raw: dict[tuple[bytes, bytes], list[bytes]], acc: PairAccumulator, ma
         if with_answers and query_b in answers_of:
             answers = tuple(a.decode() for a in answers_of[query_b].split(b","))
             acc.note_answers(name, answers)
-            for answer in answers:
-                for indicator in matcher.match_ip(answer):
-                    hits.add_raw(src, indicator, first, answer, "answer", "dns", count=len(times), last=last)
+            if matcher.has_ips:
+                for answer in answers:
+                    for indicator in matcher.match_ip(answer):
+                        hits.add_raw(src, indicator, first, answer, "answer", "dns", count=len(times), last=last)
         key = (src, name)
         series = pairs.get(key)
         if series is None:

@@ -9,10 +9,10 @@ from chainwatch.logs.beacon import Beacon
 from chainwatch.logs.hits import HitAggregate
 from chainwatch.logs.hunt import HuntOptions, HuntResult
 from chainwatch.logs.timeparse import iso
-from chainwatch.models import Finding, Report, ScanError, ScoreItem, Severity, Verdict
+from chainwatch.models import Finding, Report, ScanError, Severity
+from chainwatch.scoring import score_findings
 
 BEACON_THRESHOLDS = ((0.85, Severity.HIGH), (0.75, Severity.MEDIUM), (0.6, Severity.LOW))
-POINTS = {Severity.INFO: 0, Severity.LOW: 5, Severity.MEDIUM: 20, Severity.HIGH: 50, Severity.CRITICAL: 100}
 FIELD_VERBS = {"domain": "looked up or contacted", "answer": "got a DNS answer with", "dst_ip": "connected to",
                "url": "fetched", "path": "fetched", "ja3": "used the TLS fingerprint", "cert": "saw the certificate",
                "hash": "saw a file with hash"}
@@ -142,15 +142,9 @@ def build_report(result: HuntResult, targets: Sequence[str], options: HuntOption
             timeline.append({"host": beacon.src, "time": iso(c["last"]), "kind": "beacon",
                              "label": f"beacon to {beacon.name} last seen"})
     timeline.sort(key=lambda e: (e["host"], e["time"]))
+    # stable: ioc hits before beacons at equal severity, beacons keep their rank order
     findings.sort(key=lambda f: (-f.severity.rank, f.rule != "logs.ioc-hit"))
-    breakdown = [ScoreItem(f.rule, f.path, f.severity, POINTS[f.severity]) for f in findings if POINTS[f.severity]]
-    score = min(100, sum(s.points for s in breakdown))
-    top = max((f.severity for f in findings), key=lambda s: s.rank, default=None)
-    verdict = Verdict.CLEAN
-    if top is not None and top >= Severity.HIGH:
-        verdict = Verdict.MALICIOUS
-    elif top is not None and top >= Severity.MEDIUM:
-        verdict = Verdict.SUSPICIOUS
+    score, breakdown, verdict = score_findings(findings)
     errors = [ScanError(path, message, kind) for path, message, kind in part.errors]
     errors.extend(ScanError("hunt-logs", w, "error") for w in warnings)
     if part.pairs.dropped:
