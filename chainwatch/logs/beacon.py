@@ -142,7 +142,7 @@ def score_series(times: list[float], sizes: list[int], window: tuple[float, floa
     """Score components in [0, 1] for one pair, or None when there are too few contacts."""
     order = np.argsort(np.asarray(times, dtype=np.float64), kind="stable")
     t = np.asarray(times, dtype=np.float64)[order]
-    s = np.asarray(sizes, dtype=np.float64)[order]
+    s = np.asarray(sizes, dtype=np.float64)[order] if len(sizes) == len(times) else np.zeros(len(t))
     keep = np.concatenate(([True], np.diff(t) > BURST_GAP)) if len(t) else np.zeros(0, bool)
     t, s = t[keep], s[keep]
     contacts = len(t)

@@ -135,7 +135,7 @@ def build_report(result: HuntResult, targets: Sequence[str], options: HuntOption
             continue
         emitted += 1
         findings.append(beacon_finding(beacon, rank, severity))
-        if severity >= Severity.LOW:
+        if severity >= Severity.MEDIUM:  # low beacons are common benign rhythms; keep the plot readable
             c = beacon.components
             timeline.append({"host": beacon.src, "time": iso(c["first"]), "kind": "beacon",
                              "label": f"beacon to {beacon.name} starts (score {beacon.score:.2f})"})

@@ -42,7 +42,7 @@ BROWSING = [
 # benign periodic services (all on the allow-list): (name, mean interval s, jitter fraction, port, proto)
 PERIODIC = [
     ("time.windows.com", 3600 * 8, 0.0, 123, "udp"),
-    ("v10.events.data.microsoft.com", 900, 0.1, 443, "tcp"),
+    ("v10.events.data.microsoft.com", 1800, 0.1, 443, "tcp"),
     ("settings-win.data.microsoft.com", 3600, 0.05, 443, "tcp"),
     ("update.googleapis.com", 5 * 3600, 0.05, 443, "tcp"),
     ("ocsp.digicert.com", 4 * 3600, 0.2, 80, "tcp"),
@@ -175,7 +175,8 @@ class Scenario:
         host = self.infected
         image = APP_IMAGE.format(user=host.user)
         # the installer comes from 3CX's own download server (legitimate channel, trojanized build)
-        yield Contact(self.install_ts - 120, host.index, "downloads.3cx.com", 443, path="/downloads/3CXDesktopApp-18.12.416.msi",
+        yield Contact(self.install_ts - 120, host.index, "downloads.3cx.com", 443,
+                      path="/downloads/3CXDesktopApp-18.12.416.msi",
                       bytes_out=900, bytes_in=118_000_000 // 1000, mime="application/x-msi")
         t = self.wake_ts
         yield Contact(t, host.index, ICON_HOST, 443, path=ICON_PATH.format(n=self.icon), bytes_out=620,
@@ -194,8 +195,8 @@ class Scenario:
         image = APP_IMAGE.format(user=host.user)
         return [
             ProcessStart(self.install_ts, host.index, r"C:\Windows\System32\msiexec.exe",
-                         r'"C:\Windows\System32\msiexec.exe" /i "C:\Users\%s\Downloads\3CXDesktopApp-18.12.416.msi"'
-                         % host.user, "", r"C:\Windows\explorer.exe"),
+                         r'"C:\Windows\System32\msiexec.exe" /i "C:\Users' + f"\\{host.user}"
+                         + r'\Downloads\3CXDesktopApp-18.12.416.msi"', "", r"C:\Windows\explorer.exe"),
             ProcessStart(self.install_ts + 95, host.index, image, f'"{image}"', APP_SHA256,
                          r"C:\Windows\System32\msiexec.exe"),
         ]
@@ -356,8 +357,9 @@ class SysmonWriter:
 
 
 def _guid(rng: random.Random) -> str:
-    return "{%08x-%04x-%04x-%04x-%012x}" % (rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(16),
-                                            rng.getrandbits(16), rng.getrandbits(48))
+    a, b, c, d, e = (rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(16), rng.getrandbits(16),
+                     rng.getrandbits(48))
+    return f"{{{a:08x}-{b:04x}-{c:04x}-{d:04x}-{e:012x}}}"
 
 
 def generate(outdir: str | Path, days: int = 21, hosts: int = 50, seed: int = 7, browse_per_hour: float = 12.0,
@@ -407,7 +409,8 @@ def generate(outdir: str | Path, days: int = 21, hosts: int = 50, seed: int = 7,
                 ("Company", "3CX Ltd" if "3CX" in proc.image else "Microsoft Corporation"),
                 ("OriginalFileName", proc.image.rsplit("\\", 1)[-1]), ("CommandLine", proc.command_line),
                 ("CurrentDirectory", f"C:\\Users\\{host.user}\\"), ("User", f"CORP\\{host.user}"),
-                ("LogonGuid", _guid(rng)), ("LogonId", "0x3e7"), ("TerminalSessionId", "1"), ("IntegrityLevel", "Medium"),
+                ("LogonGuid", _guid(rng)), ("LogonId", "0x3e7"), ("TerminalSessionId", "1"),
+                ("IntegrityLevel", "Medium"),
                 ("Hashes", hashes), ("ParentProcessGuid", _guid(rng)), ("ParentProcessId", "4020"),
                 ("ParentImage", proc.parent), ("ParentCommandLine", proc.parent), ("ParentUser", f"CORP\\{host.user}")])
         host = hosts_by_index[contact.host]
@@ -462,7 +465,7 @@ def generate(outdir: str | Path, days: int = 21, hosts: int = 50, seed: int = 7,
         zeek["conn"].write({"ts": t_conn, "uid": uid, "id.orig_h": host.ip, "id.orig_p": sport, "id.resp_h": dst,
                             "id.resp_p": contact.port, "proto": contact.proto, "service": service, "duration": duration,
                             "orig_bytes": contact.bytes_out, "resp_bytes": contact.bytes_in,
-                            "conn_state": "SF" if contact.proto == "tcp" else "SF", "local_orig": True,
+                            "conn_state": "SF", "local_orig": True,
                             "local_resp": False, "missed_bytes": 0,
                             "history": "ShADadfF" if contact.proto == "tcp" else "Dd",
                             "orig_pkts": 2 + contact.bytes_out // 1400, "orig_ip_bytes": contact.bytes_out + 200,
@@ -486,18 +489,22 @@ def generate(outdir: str | Path, days: int = 21, hosts: int = 50, seed: int = 7,
             ("DestinationPortName", {443: "https", 80: "http", 123: "ntp"}.get(contact.port, "-"))])
         url = f"{'https' if contact.port == 443 else 'http'}://{contact.domain}{contact.path}"
         if contact.port == 443:
-            zeek["ssl"].write({"ts": t_conn + 0.01, "uid": uid, "id.orig_h": host.ip, "id.orig_p": sport, "id.resp_h": dst,
-                               "id.resp_p": 443, "version": "TLSv13", "cipher": "TLS_AES_128_GCM_SHA256",
+            zeek["ssl"].write({"ts": t_conn + 0.01, "uid": uid, "id.orig_h": host.ip, "id.orig_p": sport,
+                               "id.resp_h": dst, "id.resp_p": 443, "version": "TLSv13",
+                               "cipher": "TLS_AES_128_GCM_SHA256",
                                "curve": "x25519", "server_name": contact.domain, "resumed": False,
-                               "established": True, "ssl_history": "CsiI", "cert_chain_fps": [cert_fp(contact.domain)],
+                               "established": True, "ssl_history": "CsiI",
+                               "cert_chain_fps": [cert_fp(contact.domain)],
                                "client_cert_chain_fps": [], "sni_matches_cert": True, "ja3": contact.ja3})
             tls = {"timestamp": _iso_eve(t_conn + 0.01), "flow_id": flow_id, "in_iface": "eth0", "event_type": "tls",
                    **flow_side, "tls": {"subject": f"CN={contact.domain}", "issuerdn": "C=US, O=Let's Encrypt, CN=R3",
                                         "serial": "04:A1:" + cert_fp(contact.domain)[:10].upper(),
-                                        "fingerprint": ":".join(cert_fp(contact.domain)[i:i + 2] for i in range(0, 40, 2)),
+                                        "fingerprint": ":".join(cert_fp(contact.domain)[i:i + 2]
+                                                                for i in range(0, 40, 2)),
                                         "sni": contact.domain, "version": "TLS 1.3",
                                         "notbefore": "2023-01-10T00:00:00", "notafter": "2023-04-10T23:59:59",
-                                        "ja3": {"hash": contact.ja3, "string": "771,4865-4866-4867,0-23-65281,29-23-24,0"}}}
+                                        "ja3": {"hash": contact.ja3,
+                                                "string": "771,4865-4866-4867,0-23-65281,29-23-24,0"}}}
             eve7.write(json.dumps(tls) + "\n")
             eve8.write(json.dumps(tls) + "\n")
         elif contact.port == 80:

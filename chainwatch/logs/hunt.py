@@ -7,6 +7,7 @@ each unit returns compact aggregates (hit table, per-pair series) that the paren
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import time
@@ -191,7 +192,7 @@ def _split(path: str, size: int) -> list[WorkUnit]:
             cuts.append(cut)
             position = cut + SPLIT_BYTES
     cuts.append(size)
-    return [WorkUnit(path, "zeek-tsv", start, end, fast=True) for start, end in zip(cuts, cuts[1:])]
+    return [WorkUnit(path, "zeek-tsv", start, end, fast=True) for start, end in itertools.pairwise(cuts)]
 
 
 def _expand(paths: Iterable[str | Path]) -> list[Path]:

@@ -68,7 +68,8 @@ def guess_kind(value: str) -> IndicatorKind:
 FIXTURE = Path(__file__).resolve().parents[2] / "tests" / "logs" / "fixtures" / "3cx_indicators.jsonl"
 
 
-def load_indicators(db: str | None = None, indicator_files: list[str] | None = None) -> tuple[list[Indicator], list[str]]:
+def load_indicators(db: str | None = None,
+                    indicator_files: list[str] | None = None) -> tuple[list[Indicator], list[str]]:
     """Indicators for log hunting and any warnings to show.
 
     ``--indicators`` files win; otherwise the intel store (``chainwatch.intel.store.IndicatorStore``) at
@@ -83,7 +84,7 @@ def load_indicators(db: str | None = None, indicator_files: list[str] | None = N
     try:
         from chainwatch.intel.store import IndicatorStore  # type: ignore[import-not-found]
     except ImportError:
-        IndicatorStore = None  # noqa: N806
+        IndicatorStore = None
     if IndicatorStore is not None:
         store = IndicatorStore(db) if db else IndicatorStore()
         return list(store.iter(NETWORK_KINDS)), warnings

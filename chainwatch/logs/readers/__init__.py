@@ -73,7 +73,7 @@ def detect(head: bytes, name: str, extra: tuple[Reader, ...] = ()) -> Reader | N
         try:
             if reader.sniff(head, name):
                 return reader
-        except Exception:  # noqa: BLE001 - a sniffer that trips over odd bytes just says no
+        except Exception:
             continue
     return None
 

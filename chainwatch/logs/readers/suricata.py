@@ -121,7 +121,8 @@ class SuricataEveReader(Reader):
                             bytes_out=int(flow.get("bytes_toserver") or 0),
                             bytes_in=int(flow.get("bytes_toclient") or 0),
                             duration=max(0.0, end - start) if start and end else 0.0, ref=ref,
-                            extra={"proto": str(event.get("proto") or ""), "service": str(event.get("app_proto") or "")})
+                            extra={"proto": str(event.get("proto") or ""),
+                                   "service": str(event.get("app_proto") or "")})
             return
         if kind == "alert":
             yield LogRecord(ts=ts, kind="alert", src=src, dst_ip=dst, dst_port=port, ref=ref, extra=_alert_extra(event))

@@ -42,7 +42,7 @@ def _python_records(path: str, source: str) -> Iterator[LogRecord]:
         for item in log.records():
             try:
                 element = ET.fromstring(item.xml())
-            except Exception:  # noqa: BLE001 - a damaged record is skipped, the rest are read
+            except Exception:
                 continue
             record = event_to_record(element, f"{source}#{item.record_num()}")
             if record is not None:
