@@ -26,3 +26,15 @@ def test_missing_target_is_exit_2(tmp_path: Path) -> None:
 
 def test_usage_error_is_exit_2() -> None:
     assert main(["scan"]) == 2
+
+
+def test_history_lists_recorded_scans(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "tool-3.1.zip"
+    with zipfile.ZipFile(target, "w") as zf:
+        zf.writestr("a.txt", "hello")
+    db = str(tmp_path / "cw.db")
+    assert main(["scan", str(target), "--db", db, "-f", "json", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["history", "tool", "--db", db, "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["name"], r["version"], r["verdict"]) for r in rows] == [("tool", "3.1", "clean")]

@@ -34,7 +34,12 @@ def _expected_types(entry: dict) -> set[str]:
     return _KIND_TYPES[entry["kind"]]
 
 
-@pytest.mark.parametrize("entry", _FILES, ids=[f["path"] for f in _FILES])
+_PARAMS = [pytest.param(f, id=f["path"]) for f in _FILES] or [
+    pytest.param({}, id="corpus", marks=pytest.mark.skip(reason="../shared is not present (CI provides it)"))
+]
+
+
+@pytest.mark.parametrize("entry", _PARAMS)
 def test_corpus_file_inventory_and_verdict(corpus: Path, entry: dict) -> None:
     report = scan(corpus / entry["path"], ScanOptions(jobs=1))
     by_path = {m.path: m for m in report.inventory}
