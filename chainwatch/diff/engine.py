@@ -49,6 +49,12 @@ def _carry_scan_findings(old: Report, new: Report) -> list[Finding]:
     return [f for f in new.findings if key(f, new_root) not in seen]
 
 
+def _drop_restated(carried: list[Finding], deltas: list[Finding]) -> list[Finding]:
+    """A scan finding that a delta finding already states for the same member (same check name) is dropped."""
+    stated = {(f.path, f.rule.split(".", 1)[-1]) for f in deltas}
+    return [f for f in carried if (f.path, f.rule.split(".", 1)[-1]) not in stated]
+
+
 def _correlate(findings: list[Finding], ctx: DiffContext) -> list[Finding]:
     """One critical headline per member where a version claim and new code coincide (the 3CX ffmpeg.dll)."""
     by_path: dict[str, list[Finding]] = defaultdict(list)
@@ -186,7 +192,7 @@ def diff_reports(
     findings.extend(_artifact_findings(ctx))
     findings.extend(_correlate(findings, ctx))
     findings = _collapse(findings)
-    findings.extend(_carry_scan_findings(old, new))
+    findings.extend(_drop_restated(_carry_scan_findings(old, new), findings))
     report = Report(
         target=f"{old.target} -> {new.target}",
         command="diff",
@@ -199,6 +205,8 @@ def diff_reports(
                "diff_seconds": round(time.monotonic() - started, 3)},
     )
     finalize(report)
+    # within one severity, the release-delta findings (with before/after) come first
+    report.findings.sort(key=lambda f: (-f.severity.rank, not f.rule.startswith("diff."), f.rule, f.path))
     report.extra["changes"] = _change_rows(pairs, report.findings)
     report.extra["changes_summary"] = report.extra["changes"]["counts"]
     return report
