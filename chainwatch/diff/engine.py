@@ -256,7 +256,8 @@ def diff_artifacts(
         from chainwatch.diff.incremental import scan_pair
 
         old_report, new_report = scan_pair(Path(old), Path(new), options, old_name=old_name,
-                                           old_version=old_version, new_name=new_name, new_version=new_version)
+                                           old_version=old_version, new_name=new_name, new_version=new_version,
+                                           progress=progress)
     else:
         old_report = old if isinstance(old, Report) else scan(old, options, name=old_name, version=old_version,
                                                               progress=progress)

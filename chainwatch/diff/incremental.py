@@ -36,7 +36,7 @@ class _Side:
 
 def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | None = None,
               old_version: str | None = None, new_name: str | None = None,
-              new_version: str | None = None) -> tuple[Report, Report]:
+              new_version: str | None = None, progress: Any = None) -> tuple[Report, Report]:
     """Two scan reports whose unchanged members carry hashes only."""
     from chainwatch.engine import (
         MemberOutcome,
@@ -63,10 +63,15 @@ def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | Non
 
             side.walker = Walker(sandbox, fingerprint_only, submit)
             side.root = side.walker.walk(side.target)
+        total = sum(len(side.futures) for side in sides)
+        done = 0
         for side in sides:
             for fut in side.futures:
+                done += 1
                 try:
                     outcome: MemberOutcome = fut.result()
+                    if progress:
+                        progress(done, total, outcome.record.path)
                 except Exception as exc:
                     side.errors.append(ScanError("", f"analysis worker failed: {type(exc).__name__}: {exc}", "error"))
                     continue
