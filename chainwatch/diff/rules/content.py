@@ -206,7 +206,7 @@ class NewNetworkIndicator(DeltaRule):
         added = sorted(after - before)
         if F.is_script(new):
             # source code is full of documentation links and attribute chains: only raw IPs and payload URLs count
-            added = [a for a in added if (_url_host(a) and _public_ip(_url_host(a)))
+            added = [a for a in added if _public_ip(_url_host(a) or a)
                      or (_url_host(a) and _PAYLOAD_URL.search(a.split("//", 1)[-1].split("/", 1)[-1]))]
         if not added:
             return
