@@ -219,6 +219,14 @@ def _artifact_findings(ctx: DiffContext) -> list[Finding]:
 
     ta = [int(x) for x in re.findall(r"\d+", str(a or ""))[:4]]
     tb = [int(x) for x in re.findall(r"\d+", str(b or ""))[:4]]
+    if a and a == b and not ctx.new_artifact.get("ecosystem"):
+        changed = [p for p in ctx.pairs if (p.changed or p.old is None or p.new is None)
+                   and not (p.new or p.old).container and (p.new or p.old).type != "directory"]  # type: ignore[union-attr]
+        if changed:
+            return [Finding("diff.version-unchanged", Severity.MEDIUM, root_of(ctx.new_inventory),
+                            f"{len(changed)} member(s) changed but the release still calls itself version {b}: the "
+                            f"same version should be the same bytes", {"before": a, "after": b,
+                            "changed": [(p.new or p.old).path for p in changed][:50]}, "T1195.002")]  # type: ignore[union-attr]
     if not ta or not tb or tb >= ta:
         return []
     # packages report this on their own container record (diff.package-republished)
