@@ -240,3 +240,14 @@ def test_scan_finding_restated_by_a_delta_is_dropped():
     rules = [f.rule for f in report.findings]
     assert "authenticode.cert-table-slack" not in rules and "pe.something-else" in rules
     assert report.findings[0].rule == "diff.cert-table-slack"
+
+
+def test_new_sideloading_dll_next_to_signed_app():
+    v1 = app_v1()
+    planted = pe_record("x/version.dll", content="planted", version="1.0.0.0", product="x")
+    planted.features["capabilities"] = [{"id": "payload-from-file", "name": "reads a payload from a file",
+                                         "common": False}]
+    report = diff_reports(release("a-1", "1", v1), release("a-2", "2", [*app_v1(), planted]))
+    f = next(f for f in report.findings if f.rule == "diff.new-executable")
+    assert f.severity == Severity.HIGH and "sideloading" in f.message
+    assert report.verdict != Verdict.CLEAN

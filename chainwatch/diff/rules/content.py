@@ -26,6 +26,12 @@ BENIGN_DOMAINS = ("w3.org", "microsoft.com", "apache.org", "python.org", "openss
                   "globalsign.com", "sectigo.com", "usertrust.com", "symantec.com", "thawte.com", "godaddy.com",
                   "ffmpeg.org", "videolan.org", "json-schema.org", "example.com", "example.org", "localhost")
 COMPRESSED_TYPES = ("archive", "image", "audio", "video", "font", "compressed", "media")
+SIDELOAD_NAMES = {
+    "version.dll", "winmm.dll", "wlbsctrl.dll", "dbghelp.dll", "cryptsp.dll", "cryptbase.dll", "userenv.dll",
+    "uxtheme.dll", "dwmapi.dll", "winhttp.dll", "wininet.dll", "iphlpapi.dll", "profapi.dll", "sspicli.dll",
+    "msimg32.dll", "secur32.dll", "netapi32.dll", "wtsapi32.dll", "mpr.dll", "propsys.dll", "dwrite.dll",
+    "wsock32.dll", "dnsapi.dll", "oleacc.dll", "rasapi32.dll", "wbemcomn.dll", "samcli.dll", "cscapi.dll",
+}
 _PLAUSIBLE_MIN = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
 _IP = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 
@@ -244,8 +250,23 @@ class NewMember(DeltaRule):
             kind = new.type.split("/")[0]
             had_kind = any(r.type.split("/")[0] == kind for r in ctx.old_inventory)
             sev = Severity.LOW if had_kind else Severity.MEDIUM
+            why = [] if had_kind else [f"the previous release shipped no {kind.upper()} code"]
+            risky = {cid: c for cid, c in F.capability_ids(new).items()
+                     if _severity_of_capability(cid, c) >= Severity.HIGH}
+            if risky:
+                sev = Severity.HIGH
+                why.append(f"it can {', '.join(sorted(str(c.get('name') or cid) for cid, c in risky.items())[:3])}")
+            if kind == "pe" and new.name.lower() in SIDELOAD_NAMES:
+                sev = max(sev, Severity.MEDIUM, key=lambda x: x.rank)
+                why.append("it is named like a Windows system DLL, which an app loads from its own folder first "
+                           "(DLL sideloading)")
+            old_bins = [r for r in ctx.old_inventory if r.type.split("/")[0] == kind]
+            if kind == "pe" and old_bins and all(F.signature_status(r) == "valid" for r in old_bins) \
+                    and F.signature_status(new) in ("unsigned", "broken"):
+                sev = max(sev, Severity.MEDIUM, key=lambda x: x.rank)
+                why.append("every PE of the previous release was signed and this one is not")
             yield self.delta_finding(new, None, f"new {kind.upper()} binary {new.name}"
-                                     + ("" if had_kind else f": the previous release shipped no {kind.upper()} code"),
+                                     + (f": {'; '.join(why)}" if why else ""),
                                      before=None, after=F.summary(new), severity=sev)
         elif F.is_script(new) and not _is_doc(new):
             f = self.delta_finding(new, None, f"new script {new.name}", before=None, after=F.summary(new),
