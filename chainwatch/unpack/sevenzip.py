@@ -121,8 +121,20 @@ def parse_listing(text: str) -> list[ListedItem]:
     return items
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGKILL 7zz if chainwatch itself dies, so nothing keeps writing into a removed sandbox."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
 def _limit_child(fsize: int) -> None:
     """preexec_fn: resource caps for the 7zz child (runs in the child, before exec)."""
+    _die_with_parent()
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     try:
