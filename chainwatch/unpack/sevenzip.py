@@ -22,6 +22,7 @@ import re
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import time
 from collections.abc import Iterator
@@ -46,6 +47,7 @@ _SEVENZIP_TYPES: dict[str, str | None] = {
     "archive/cab": "Cab",
     "archive/msi": "Compound",
     "archive/dmg": None,
+    "archive/zip": "zip",  # only for encrypted members (C speed ZipCrypto/AES), see unpack/zip.py
     "archive/iso": None,  # ISO or UDF
     "archive/xar": "Xar",
     "pe/nsis": "Nsis",
@@ -192,13 +194,13 @@ def _stderr_errors(stderr: str) -> Iterator[tuple[str, str, str]]:
 class SevenZipUnpacker(Unpacker):
     name = "7zz"
     priority = 40
-    handles = tuple(_SEVENZIP_TYPES)
+    handles = tuple(k for k in _SEVENZIP_TYPES if k != "archive/zip")
 
     def __init__(self, tool: str | None = None) -> None:
         self._tool = tool
 
     def accepts(self, kind: str, head: bytes, name: str | Path) -> bool:
-        if kind in _SEVENZIP_TYPES:
+        if kind in self.handles:
             # without 7zz, leave the formats libarchive also reads to it; the rest get a clear error
             return kind not in _LIBARCHIVE_READS or bool(self._tool or find_tool())
         # The engine may detect from the head only: an NSIS stub's payload sits past it, and a DMG
@@ -251,7 +253,7 @@ class SevenZipUnpacker(Unpacker):
         from chainwatch.filetype import detect_file
 
         kind = detect_file(src)
-        if kind not in _SEVENZIP_TYPES:
+        if kind not in self.handles:
             raise UnpackError(f"7zz is not used for {kind} content", "unsupported")
         items = self.list(src, kind, ctx)
         files = [i for i in items if not i.is_dir]
@@ -294,6 +296,12 @@ class SevenZipUnpacker(Unpacker):
         items = self.list(src, kind, ctx)
         excluded = self._check(src, items, sink)
         self._extract(src, kind, dest, sink, ctx, excluded, items)
+
+    def extract_members(self, src: Path, kind: str, names: list[str], sizes: list[int], dest: Path,
+                        sink: ExtractionSink, ctx: UnpackContext) -> None:
+        """Extract only ``names`` (already checked against the limits by the caller) into ``dest``."""
+        items = [ListedItem(n, size, None, False, None, True) for n, size in zip(names, sizes, strict=True)]
+        self._extract(src, kind, dest, sink, ctx, [], items, included=names)
 
     def _check(self, src: Path, items: list[ListedItem], sink: ExtractionSink) -> list[str]:
         """Apply the limits to the listing; return the member names to leave out."""
@@ -355,6 +363,7 @@ class SevenZipUnpacker(Unpacker):
         ctx: UnpackContext,
         excluded: list[str],
         items: list[ListedItem],
+        included: list[str] | None = None,
     ) -> None:
         lim = sink.limits
         cmd = [self.tool, "x", "-y", "-bd", "-bb0", "-snl-", "-sccUTF-8", "-scsUTF-8",
@@ -367,6 +376,10 @@ class SevenZipUnpacker(Unpacker):
             list_file = dest.parent / f".{dest.name}.exclude"
             list_file.write_text("".join(f"{name}\n" for name in excluded), encoding="utf-8")
             cmd += ["-spd", f"-x@{list_file}"]
+        elif included:
+            list_file = dest.parent / f".{dest.name}.include"
+            list_file.write_text("".join(f"{name}\n" for name in included), encoding="utf-8")
+            cmd += ["-spd", f"-i@{list_file}"]
         cmd += ["--", str(src)]
         budget_left = lim.max_total_bytes - sink.budget.total_bytes
         declared = sum((i.size or 0) for i in items if not i.is_dir)
@@ -402,6 +415,7 @@ class SevenZipUnpacker(Unpacker):
                 continue
             reported.add(name)
             sink.error(name, f"7zz: {what}", err_kind)
+            _drop_failed(dest, name, err_kind)
         if proc.returncode not in (0, 1) and not reported:
             sink.error("", f"7zz ended with errors (exit {proc.returncode}): {_first_error(stderr, src)}",
                        "password" if "password" in stderr.lower() else "unreadable")
@@ -450,6 +464,20 @@ class SevenZipUnpacker(Unpacker):
         reader.join(timeout=5)
         proc.stderr.close()
         return b"".join(chunks).decode("utf-8", "replace")
+
+
+def _drop_failed(dest: Path, name: str, kind: str) -> None:
+    """7zz leaves an empty (or garbage) file for a member it failed on: not a member."""
+    try:
+        path = dest / safe_relative(name)
+    except UnsafePath:
+        return
+    try:
+        st = path.lstat()
+    except OSError:
+        return
+    if stat.S_ISREG(st.st_mode) and (kind == "password" or st.st_size == 0):
+        path.unlink()
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

@@ -286,3 +286,16 @@ def test_zip_listing_more_entries_than_the_member_limit(arena: Arena) -> None:
     report = arena.scan(arena.add("wide.zip", b.zip_bytes(files)), max_members=100)
     assert any(e.kind == "limit" for e in report.errors)
     assert len([p for p in _paths(report) if p.startswith("wide.zip!/")]) <= 100
+
+
+@needs_7zz
+def test_large_encrypted_members_are_decrypted_by_7zz(arena: Arena) -> None:
+    big = os.urandom(3 * MiB)
+    sample = b.encrypted_zip(arena.root / "inputs", {"big.bin": big, "small.txt": os.urandom(100).hex().encode()},
+                             {"notes.txt": os.urandom(50).hex().encode()}, "infected")
+    opened = open_container(sample, password=b"infected", temp_root=arena.temp)
+    assert opened.members["big.bin"] == big and set(opened.members) == {"big.bin", "small.txt", "notes.txt"}
+    wrong = open_container(sample, password=b"nope", temp_root=arena.temp)
+    assert set(wrong.members) == {"notes.txt"}
+    assert {e.path for e in wrong.errors if e.kind == "password"} == {"sample.zip!/big.bin", "sample.zip!/small.txt"}
+    assert not any(arena.temp.iterdir())
