@@ -205,3 +205,17 @@ def test_libarchive_reads_cab_when_7zz_is_missing(tmp_path: Path, monkeypatch: p
     monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
     opened = open_container(cab)
     assert opened.unpacker == "libarchive" and opened.members == PAYLOAD
+
+
+@needs_7zz
+def test_xar_pkg(tmp_path: Path) -> None:
+    import libarchive
+
+    pkg = tmp_path / "Installer.pkg"
+    with libarchive.file_writer(str(pkg), "xar") as writer:
+        writer.add_file_from_memory("Scripts/postinstall", 20, b"#!/bin/sh\nexit 0\n\n\n\n")
+        writer.add_file_from_memory("Distribution", 5, b"<x/>\n")
+    assert detect_file(pkg) == "archive/xar"
+    opened = open_container(pkg)
+    assert opened.unpacker == "7zz"
+    assert opened.members["Scripts/postinstall"].startswith(b"#!/bin/sh") and "Distribution" in opened.members
