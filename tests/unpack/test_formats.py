@@ -182,6 +182,7 @@ def test_msi_installer(tmp_path: Path) -> None:
     assert opened.members.get("ProgramFilesFolder/Demo/ffmpeg.dll") == dll
     assert opened.members.get("Binary/CustomActionDll") == b"MZ" + b"\x01" * 100
     assert not any(name.startswith("!") for name in opened.members)  # MSI tables are not members
+    assert "[5]SummaryInformation" in opened.members
 
 
 def test_missing_7zz_is_a_clear_error(tmp_path: Path) -> None:
