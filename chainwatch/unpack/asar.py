@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 from chainwatch.unpack.interface import ExtractionSink, UnpackContext, Unpacker, UnpackError
 
-MAX_HEADER_BYTES = 64 * 1024 * 1024
+MAX_HEADER_BYTES = 16 * 1024 * 1024  # the JSON index of big Electron apps is a few MB
 MAX_DEPTH = 64
 
 
