@@ -76,6 +76,7 @@ def walk_index(node: dict[str, Any], sink: ExtractionSink, prefix: str = "",
     if not isinstance(files, dict):
         return
     for name, entry in files.items():
+        sink.count_entry()
         path = f"{prefix}/{name}" if prefix else str(name)
         if not isinstance(entry, dict):
             sink.error(path, "malformed asar index entry", "unreadable")

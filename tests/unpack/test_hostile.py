@@ -299,3 +299,14 @@ def test_large_encrypted_members_are_decrypted_by_7zz(arena: Arena) -> None:
     assert set(wrong.members) == {"notes.txt"}
     assert {e.path for e in wrong.errors if e.kind == "password"} == {"sample.zip!/big.bin", "sample.zip!/small.txt"}
     assert not any(arena.temp.iterdir())
+
+
+def test_flood_of_links_is_capped(arena: Arena) -> None:
+    links = {f"l{i:05d}": "/etc/passwd" for i in range(5000)}
+    data = b.tar_bytes({"ok.txt": os.urandom(40).hex().encode()}, links=links)
+    opened = open_container(arena.add("flood.tar.gz", data), temp_root=arena.temp)
+    assert "ok.txt" in opened.members
+    assert len(opened.errors) <= 1001
+    assert any("not listed" in e.message for e in opened.errors)
+    capped = open_container(arena.inputs / "flood.tar.gz", Limits(max_members=100), temp_root=arena.temp)
+    assert capped.failure is not None and capped.failure.kind == "limit"
