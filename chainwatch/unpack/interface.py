@@ -219,6 +219,7 @@ class ExtractionSink:
         """Accept what an external tool extracted into ``dest``: drop links and special files."""
         for dirpath, dirnames, filenames in os.walk(self.dest, followlinks=False):
             base = Path(dirpath)
+            os.chmod(base, 0o700)  # archives may carry 0555 folders: keep the sandbox removable
             for d in list(dirnames):
                 p = base / d
                 if p.is_symlink():

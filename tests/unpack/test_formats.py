@@ -220,3 +220,15 @@ def test_xar_pkg(tmp_path: Path) -> None:
     opened = open_container(pkg)
     assert opened.unpacker == "7zz"
     assert opened.members["Scripts/postinstall"].startswith(b"#!/bin/sh") and "Distribution" in opened.members
+
+
+def test_read_only_folders_do_not_survive_the_sandbox(tmp_path: Path) -> None:
+    from chainwatch.sandbox import Sandbox
+
+    with Sandbox(tmp_path) as sandbox:
+        d = sandbox.new_dir("x") / "ro"
+        d.mkdir()
+        (d / "f.txt").write_text("x")
+        d.chmod(0o500)
+        root = sandbox.path
+    assert root is not None and not root.exists()
