@@ -109,9 +109,31 @@ def value_html(value: Any, key: str = "", depth: int = 0) -> str:
     return _scalar(key, value)
 
 
+def before_after(before: Any, after: Any, depth: int = 0) -> str:
+    """A before/after pair side by side; for two dicts, one row per key with changed rows marked."""
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        keys = list(before) + [k for k in after if k not in before]
+        rows = []
+        for key in keys[:MAX_ITEMS]:
+            cls = "same" if key in before and key in after and before[key] == after[key] else "changed"
+            left = value_html(before[key], str(key), depth + 1) if key in before else '<span class="muted">—</span>'
+            right = value_html(after[key], str(key), depth + 1) if key in after else '<span class="muted">—</span>'
+            rows.append(f'<tr class="{cls}"><th>{esc(key)}</th><td class="before">{left}</td>'
+                        f'<td class="after">{right}</td></tr>')
+    else:
+        rows = [f'<tr class="changed"><th></th><td class="before">{value_html(before, "before", depth + 1)}</td>'
+                f'<td class="after">{value_html(after, "after", depth + 1)}</td></tr>']
+    return ('<table class="sbs"><thead><tr><th></th><th>before</th><th>after</th></tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
 def kv_table(data: Mapping[str, Any], depth: int = 0, cls: str = "ev") -> str:
     if not data:
         return '<span class="muted">no evidence</span>'
+    if "before" in data and "after" in data and depth < MAX_DEPTH:
+        rest = {k: v for k, v in data.items() if k not in ("before", "after")}
+        pair = before_after(data["before"], data["after"], depth)
+        return pair + (kv_table(rest, depth, cls) if rest else "")
     rows = []
     for i, (key, value) in enumerate(data.items()):
         if i >= MAX_ITEMS:

@@ -5,17 +5,28 @@ The scanned artifact is ``metadata.component``; every member is a component whos
 logical path, with MD5/SHA-1/SHA-256 hashes and chainwatch facts as properties (type, size, entropy,
 TLSH, package or version-resource data). Members of an opened container are nested inside that
 container's component, so the tree of the artifact survives; directories are flattened away.
+
+cyclonedx-python-lib keeps every collection in sorted sets whose comparisons build 30-field tuples,
+and its ``Bom.validate`` is quadratic: several seconds per 1,000 members on a 2-core machine. Up to ``LIBRARY_LIMIT``
+members the library builds and writes the document; above it the same document (same structure and
+order; a test holds the two writers equal) is written directly, so a 20,000-file wheel takes seconds.
 """
 
 from __future__ import annotations
 
+import json
+import re
+import uuid
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from cyclonedx.model import HashAlgorithm, HashType, Property
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentType
+from cyclonedx.model.dependency import Dependency
 from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 
@@ -25,9 +36,38 @@ from chainwatch.report._common import visible
 from chainwatch.report.interface import RenderOptions, ReportFormat
 
 NS = "chainwatch"
+LIBRARY_LIMIT = 250  # members; above this the direct writer is used (see module docstring)
+PRETTY_LIMIT = 5000  # members; above this the direct writer writes compact JSON (indenting is slow in Python)
+SCHEMA_URI = "http://cyclonedx.org/schema/bom-1.6.schema.json"
 _PURL_TYPES = {"pypi": "pypi", "python": "pypi", "npm": "npm", "nuget": "nuget", "cargo": "cargo", "gem": "gem"}
 _VERSION_KEYS = ("FileVersion", "ProductVersion")
 _VERSION_INFO_PROPS = ("CompanyName", "ProductName", "FileVersion", "ProductVersion", "OriginalFilename")
+_HASHES = (("MD5", "md5", 32), ("SHA-1", "sha1", 40), ("SHA-256", "sha256", 64))
+_HEX = re.compile(r"[0-9a-fA-F]+")
+
+
+@dataclass
+class Spec:
+    """One component, library-independent: what both writers serialise."""
+
+    name: str
+    type: str  # CycloneDX component type value: "file", "library", "application"
+    bom_ref: str
+    version: str | None = None
+    hashes: list[tuple[str, str]] = field(default_factory=list)  # (alg, hex)
+    purl: PackageURL | None = None
+    properties: list[tuple[str, str]] = field(default_factory=list)
+    children: list[Spec] = field(default_factory=list)
+
+
+@dataclass
+class BomSpec:
+    root: Spec
+    components: list[Spec]
+    metadata_properties: list[tuple[str, str]]
+
+
+# --- facts -> specs -------------------------------------------------------------------------------------
 
 
 def _is_directory(record: MemberRecord) -> bool:
@@ -45,45 +85,47 @@ def _version_info(record: MemberRecord) -> dict[str, Any]:
     return info if isinstance(info, dict) else {}
 
 
-def _component_type(record: MemberRecord, is_root: bool) -> ComponentType:
+def _component_type(record: MemberRecord, is_root: bool) -> str:
     if _package_facts(record):
-        return ComponentType.LIBRARY
+        return "library"
     pe = record.features.get("pe")
     if isinstance(pe, dict) and pe.get("is_dll"):
-        return ComponentType.LIBRARY
+        return "library"
     if record.type.startswith("elf") and ".so" in record.name:
-        return ComponentType.LIBRARY
+        return "library"
     if is_root and record.container:
-        return ComponentType.APPLICATION
-    return ComponentType.FILE
+        return "application"
+    return "file"
 
 
-def _hashes(record: MemberRecord) -> list[HashType]:
-    pairs = ((HashAlgorithm.MD5, record.md5, 32), (HashAlgorithm.SHA_1, record.sha1, 40),
-             (HashAlgorithm.SHA_256, record.sha256, 64))
-    return [HashType(alg=alg, content=value.lower()) for alg, value, length in pairs
-            if value and len(value) == length and all(c in "0123456789abcdefABCDEF" for c in value)]
+def _hashes(record: MemberRecord) -> list[tuple[str, str]]:
+    out = []
+    for alg, attr, length in _HASHES:
+        value = getattr(record, attr) or ""
+        if len(value) == length and _HEX.fullmatch(value):
+            out.append((alg, value.lower()))
+    return out
 
 
-def _properties(record: MemberRecord, findings: list[Finding]) -> list[Property]:
+def _properties(record: MemberRecord, findings: list[Finding]) -> list[tuple[str, str]]:
     props = [
-        Property(name=f"{NS}:type", value=record.type or "unknown"),
-        Property(name=f"{NS}:size", value=str(record.size)),
-        Property(name=f"{NS}:entropy", value=f"{record.entropy:.4f}"),
-        Property(name=f"{NS}:depth", value=str(record.depth)),
+        (f"{NS}:type", record.type or "unknown"),
+        (f"{NS}:size", str(record.size)),
+        (f"{NS}:entropy", f"{record.entropy:.4f}"),
+        (f"{NS}:depth", str(record.depth)),
     ]
     if record.tlsh:
-        props.append(Property(name=f"{NS}:tlsh", value=record.tlsh))
+        props.append((f"{NS}:tlsh", record.tlsh))
     package = _package_facts(record)
     for key in ("ecosystem", "name", "version"):
         if package.get(key):
-            props.append(Property(name=f"{NS}:package:{key}", value=visible(package[key])))
+            props.append((f"{NS}:package:{key}", visible(package[key])))
+    info = _version_info(record)
     for key in _VERSION_INFO_PROPS:
-        value = _version_info(record).get(key)
-        if value:
-            props.append(Property(name=f"{NS}:pe:version_info:{key}", value=visible(value)))
+        if info.get(key):
+            props.append((f"{NS}:pe:version_info:{key}", visible(info[key])))
     for f in findings:
-        props.append(Property(name=f"{NS}:finding", value=f"{f.severity.value} {f.rule}"))
+        props.append((f"{NS}:finding", f"{f.severity.value} {f.rule}"))
     return props
 
 
@@ -131,16 +173,10 @@ class _RefMaker:
         return ref
 
 
-def _make_component(record: MemberRecord, findings: list[Finding], refs: _RefMaker, is_root: bool) -> Component:
-    return Component(
-        name=record.path or "artifact",
-        type=_component_type(record, is_root),
-        bom_ref=refs(record.path),
-        version=_version(record),
-        hashes=_hashes(record),
-        purl=_purl(record),
-        properties=_properties(record, findings),
-    )
+def _spec(record: MemberRecord, findings: list[Finding], refs: _RefMaker, is_root: bool) -> Spec:
+    return Spec(name=record.path or "artifact", type=_component_type(record, is_root), bom_ref=refs(record.path),
+                version=_version(record), hashes=_hashes(record), purl=_purl(record),
+                properties=_properties(record, findings))
 
 
 def _find_root(report: Report) -> MemberRecord | None:
@@ -159,7 +195,7 @@ def _nearest_kept_parent(record: MemberRecord, by_path: dict[str, MemberRecord])
     return parent
 
 
-def build_bom(report: Report) -> Bom:
+def bom_spec(report: Report) -> BomSpec:
     refs = _RefMaker()
     findings_by_path: dict[str, list[Finding]] = {}
     for f in report.findings:
@@ -167,51 +203,69 @@ def build_bom(report: Report) -> Bom:
 
     root_record = _find_root(report)
     if root_record is not None:
-        root = _make_component(root_record, findings_by_path.get(root_record.path, []), refs, is_root=True)
+        root = _spec(root_record, findings_by_path.get(root_record.path, []), refs, is_root=True)
     else:
         artifact = report.artifact or {}
-        name = artifact.get("name") or report.target
-        root = Component(
-            name=visible(name),
-            type=ComponentType.APPLICATION,
-            bom_ref=refs(str(name)),
-            version=visible(artifact["version"]) if artifact.get("version") else None,
-            hashes=[HashType(alg=HashAlgorithm.SHA_256, content=artifact["sha256"])] if artifact.get("sha256") else [],
-        )
-    root.properties.add(Property(name=f"{NS}:target", value=visible(report.target)))
+        name = str(artifact.get("name") or report.target)
+        sha = str(artifact.get("sha256") or "")
+        root = Spec(name=visible(name), type="application", bom_ref=refs(name),
+                    version=visible(artifact["version"]) if artifact.get("version") else None,
+                    hashes=[("SHA-256", sha.lower())] if len(sha) == 64 else [])
+    root.properties.append((f"{NS}:target", visible(report.target)))
 
     by_path = {m.path: m for m in report.inventory}
-    components: dict[str, Component] = {}
-    order: list[tuple[MemberRecord, Component]] = []
+    specs: dict[str, Spec] = {}
+    order: list[tuple[MemberRecord, Spec]] = []
     for record in report.inventory:
         if record is root_record or _is_directory(record):
             continue
-        component = _make_component(record, findings_by_path.get(record.path, []), refs, is_root=False)
-        components.setdefault(record.path, component)
-        order.append((record, component))
+        spec = _spec(record, findings_by_path.get(record.path, []), refs, is_root=False)
+        specs.setdefault(record.path, spec)
+        order.append((record, spec))
+    top_level: list[Spec] = []
+    for record, spec in order:
+        parent_path = _nearest_kept_parent(record, by_path)
+        parent = specs.get(parent_path) if parent_path else None
+        if parent is not None and parent is not spec:
+            parent.children.append(spec)
+        else:
+            top_level.append(spec)
+    meta = [(f"{NS}:verdict", report.verdict.value), (f"{NS}:score", str(report.score)),
+            (f"{NS}:findings", str(len(report.findings))), (f"{NS}:errors", str(len(report.errors)))]
+    return BomSpec(root=root, components=top_level, metadata_properties=meta)
 
+
+def _count(specs: Iterable[Spec]) -> int:
+    return sum(1 + _count(s.children) for s in specs)
+
+
+# --- writer 1: cyclonedx-python-lib ----------------------------------------------------------------------
+
+
+def _to_component(spec: Spec) -> Component:
+    return Component(
+        name=spec.name, type=ComponentType(spec.type), bom_ref=spec.bom_ref, version=spec.version,
+        hashes=[HashType(alg=HashAlgorithm(alg), content=value) for alg, value in spec.hashes],
+        purl=spec.purl, properties=[Property(name=n, value=v) for n, v in spec.properties],
+        components=[_to_component(c) for c in spec.children],
+    )
+
+
+def build_bom(report: Report, spec: BomSpec | None = None) -> Bom:
+    spec = spec or bom_spec(report)
+    root = _to_component(spec.root)
+    top_level = [_to_component(s) for s in spec.components]
     bom = Bom()
     bom.metadata.component = root
-    bom.metadata.tools.components.add(
-        Component(name="chainwatch", version=__version__, type=ComponentType.APPLICATION)
-    )
-    bom.metadata.properties.update([
-        Property(name=f"{NS}:verdict", value=report.verdict.value),
-        Property(name=f"{NS}:score", value=str(report.score)),
-        Property(name=f"{NS}:findings", value=str(len(report.findings))),
-        Property(name=f"{NS}:errors", value=str(len(report.errors))),
-    ])
-    top_level: list[Component] = []
-    for record, component in order:
-        parent_path = _nearest_kept_parent(record, by_path)
-        parent = components.get(parent_path) if parent_path else None
-        if parent is not None and parent is not component:
-            parent.components.add(component)
-        else:
-            top_level.append(component)
+    bom.metadata.tools.components.add(Component(name="chainwatch", version=__version__, type=ComponentType.APPLICATION))
+    bom.metadata.properties.update(Property(name=n, value=v) for n, v in spec.metadata_properties)
     bom.components.update(top_level)
-    # Containment is expressed by nesting; the dependency graph says the artifact bundles its top members.
-    bom.register_dependency(root, top_level)
+    # Containment is nesting; the dependency graph says the artifact bundles its top-level members.
+    # Built directly: Bom.register_dependency searches the graph linearly.
+    bom.dependencies.update(
+        [Dependency(ref=root.bom_ref, dependencies=[Dependency(ref=c.bom_ref) for c in top_level])]
+        + [Dependency(ref=c.bom_ref) for c in top_level]
+    )
     return bom
 
 
@@ -221,17 +275,116 @@ def _all_components(components: Iterable[Component]) -> Iterable[Component]:
         yield from _all_components(c.components)
 
 
+def _check_graph(bom: Bom) -> None:
+    """What ``Bom.validate`` guarantees, in linear time: every dependency ref names a component."""
+    known = {c.bom_ref.value for c in _all_components([bom.metadata.component] if bom.metadata.component else [])}
+    known |= {c.bom_ref.value for c in _all_components(bom.components)}
+    for dep in bom.dependencies:
+        missing = [r for r in (dep.ref.value, *(d.ref.value for d in dep.dependencies)) if r not in known]
+        if missing:
+            raise ValueError(f"dependency graph names unknown components: {missing[:3]}")
+
+
+class _LinearJsonV1Dot6(JsonV1Dot6):
+    """The library's CycloneDX 1.6 JSON outputter without its quadratic ``Bom.validate`` pass: ``build_bom``
+    already puts every top-level component in the dependency graph (validate's first step, one linear search
+    at a time) and ``_check_graph`` performs its integrity check. Serialisation is the library's own."""
+
+    def generate(self, force_regeneration: bool = False) -> None:
+        if self.generated and not force_regeneration:
+            return
+        from cyclonedx.contrib.bom.utils import BomDependencyGraphFlatMerger, BomRefDiscriminator
+        from cyclonedx.schema.schema import SCHEMA_VERSIONS
+
+        bom = self.get_bom()
+        _check_graph(bom)
+        with BomRefDiscriminator.from_bom(bom), BomDependencyGraphFlatMerger(bom):
+            bom_json: dict[str, Any] = json.loads(
+                bom.as_json(view_=SCHEMA_VERSIONS[self.schema_version_enum]))  # type: ignore[attr-defined]
+        bom_json.update({"$schema": self._get_schema_uri(), "bomFormat": "CycloneDX",
+                         "specVersion": self.schema_version.to_version()})
+        self._bom_json = bom_json
+        self.generated = True
+
+
+def library_document(report: Report, spec: BomSpec | None = None) -> str:
+    bom = build_bom(report, spec)
+    try:
+        return _LinearJsonV1Dot6(bom).output_as_string(indent=2)
+    except ImportError:  # another cyclonedx-python-lib layout: its stock outputter
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return JsonV1Dot6(bom).output_as_string(indent=2)
+
+
+# --- writer 2: direct (same structure and order as the library) --------------------------------------------
+
+
+def _none_last(value: Any) -> tuple[bool, Any]:
+    return (value is None, "" if value is None else value)
+
+
+def _purl_key(purl: PackageURL | None) -> tuple[Any, ...]:
+    if purl is None:
+        return (True,)
+    return (False, purl.type, *_none_last(purl.namespace), purl.name, *_none_last(purl.version))
+
+
+def _spec_key(spec: Spec) -> tuple[Any, ...]:
+    """The library's component order: type, group, name, version, bom-ref (None last)."""
+    return (spec.type, spec.name, *_none_last(spec.version), spec.bom_ref, _purl_key(spec.purl))
+
+
+def _spec_json(spec: Spec) -> dict[str, Any]:
+    out: dict[str, Any] = {"bom-ref": spec.bom_ref}
+    if spec.children:
+        out["components"] = [_spec_json(c) for c in sorted(spec.children, key=_spec_key)]
+    if spec.hashes:
+        out["hashes"] = [{"alg": a, "content": c} for a, c in sorted(set(spec.hashes))]
+    out["name"] = spec.name
+    if spec.properties:
+        out["properties"] = [{"name": n, "value": v} for n, v in sorted(set(spec.properties))]
+    if spec.purl is not None:
+        out["purl"] = spec.purl.to_string()
+    out["type"] = spec.type
+    if spec.version is not None:
+        out["version"] = spec.version
+    return out
+
+
+def direct_document(report: Report, spec: BomSpec | None = None) -> str:
+    spec = spec or bom_spec(report)
+    top = sorted(spec.components, key=_spec_key)
+    doc: dict[str, Any] = {}
+    if top:
+        doc["components"] = [_spec_json(s) for s in top]
+    graph = [{"dependsOn": sorted(s.bom_ref for s in top), "ref": spec.root.bom_ref}] if top else \
+        [{"ref": spec.root.bom_ref}]
+    graph += [{"ref": s.bom_ref} for s in top]
+    doc["dependencies"] = sorted(graph, key=lambda d: d["ref"])
+    doc["metadata"] = {
+        "component": _spec_json(spec.root),
+        "properties": [{"name": n, "value": v} for n, v in sorted(set(spec.metadata_properties))],
+        "timestamp": datetime.now(tz=UTC).isoformat(),
+        "tools": {"components": [{"name": "chainwatch", "type": "application", "version": __version__}]},
+    }
+    doc["serialNumber"] = uuid.uuid4().urn
+    doc["version"] = 1
+    doc["$schema"] = SCHEMA_URI
+    doc["bomFormat"] = "CycloneDX"
+    doc["specVersion"] = "1.6"
+    return json.dumps(doc, indent=2 if _count(top) <= PRETTY_LIMIT else None)
+
+
 class CycloneDxFormat(ReportFormat):
     name = "cyclonedx"
     description = "CycloneDX 1.6 SBOM (JSON) of the inventory"
 
     def render(self, report: Report, options: RenderOptions) -> str:
-        bom = build_bom(report)
-        with warnings.catch_warnings():
-            # The library warns that nested components are not all in the dependency graph; nesting is the
-            # containment relation here on purpose.
-            warnings.simplefilter("ignore")
-            return JsonV1Dot6(bom).output_as_string(indent=2) + "\n"
+        spec = bom_spec(report)
+        if _count(spec.components) <= LIBRARY_LIMIT:
+            return library_document(report, spec) + "\n"
+        return direct_document(report, spec) + "\n"
 
 
 FORMATS = [CycloneDxFormat()]

@@ -193,15 +193,37 @@ def errors_table(report: Report) -> Table:
     return table
 
 
+TERMINAL_INVENTORY_ROWS = 500  # more is unreadable in a terminal and slow to lay out
+
+
+def inventory_types_table(report: Report) -> Table:
+    """Members and bytes per detected type: the shape of the artifact at a glance."""
+    totals: dict[str, list[int]] = {}
+    for m in report.inventory:
+        entry = totals.setdefault(m.type or "unknown", [0, 0])
+        entry[0] += 1
+        entry[1] += int(m.size or 0)
+    table = Table(title="Member types", title_justify="left", title_style="bold", box=box.SIMPLE)
+    table.add_column("type")
+    table.add_column("members", justify="right")
+    table.add_column("bytes", justify="right")
+    for kind, (count, size) in sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0])):
+        table.add_row(t(kind), str(count), human_size(size))
+    return table
+
+
 def inventory_table(report: Report) -> Table:
     table = Table(title=f"Inventory ({len(report.inventory)} members)", title_justify="left", title_style="bold",
                   box=box.SIMPLE, expand=True)
-    table.add_column("member", overflow="fold", ratio=4)
-    table.add_column("type", overflow="fold", ratio=1)
+    hidden = len(report.inventory) - TERMINAL_INVENTORY_ROWS
+    if hidden > 0:
+        table.caption = (f"… {hidden} more members not shown; --format json --inventory (or html) lists them all")
+    table.add_column("member", overflow="fold", ratio=1)
+    table.add_column("type", no_wrap=True, overflow="ellipsis", max_width=24)
     table.add_column("size", justify="right", no_wrap=True)
     table.add_column("sha256", no_wrap=True, style="dim")
     table.add_column("entropy", justify="right", no_wrap=True)
-    for m in report.inventory:
+    for m in report.inventory[:TERMINAL_INVENTORY_ROWS]:
         entropy = Text(f"{m.entropy:.2f}", "yellow" if m.entropy >= 7.2 and not m.container else "")
         table.add_row(t(m.path), t(m.type), human_size(m.size), (m.sha256 or "")[:16], entropy)
     return table
@@ -269,6 +291,7 @@ class TerminalFormat(ReportFormat):
             if report.errors:
                 parts.append(errors_table(report))
         if options.include_inventory and report.inventory:
+            parts.append(inventory_types_table(report))
             parts.append(inventory_table(report))
         for part in parts:
             console.print(part)

@@ -103,3 +103,44 @@ def test_hostile_values_are_kept_as_data() -> None:
     assert "components" not in doc or doc["components"] == []
     assert c["name"] == "x\x1b[31m<b>.exe"  # names are data, JSON-escaped
     assert [h["alg"] for h in c["hashes"]] == ["SHA-256"]  # malformed hashes are left out, not emitted
+
+
+def _comparable(text: str) -> dict[str, Any]:
+    doc = json.loads(text)
+    doc.pop("serialNumber")
+    doc["metadata"].pop("timestamp")
+    return doc
+
+
+def _nested_report() -> Report:
+    records = [MemberRecord(path="r.zip", size=1, type="archive/zip", sha256="a" * 64, container=True)]
+    for i in range(12):
+        records.append(MemberRecord(path=f"r.zip!/p{i % 3}.whl", size=i, type="archive/zip", md5=f"{i:032x}",
+                                    depth=1, parent="r.zip", container=True, tlsh=None if i % 2 else "T1AB",
+                                    features={"package": {"ecosystem": "pypi", "name": f"p{i}", "version": "1"}}))
+        records.append(MemberRecord(path=f"r.zip!/p{i % 3}.whl!/m{i}.py", size=i, type="script/python",
+                                    sha1=f"{i:040x}", depth=2, parent=f"r.zip!/p{i % 3}.whl"))
+    return Report(target="r.zip", inventory=records)
+
+
+def test_direct_writer_equals_the_library_writer(malicious: Report, clean: Report) -> None:
+    """Large inventories are written directly; on the same input both writers give the same document."""
+    from chainwatch.report.cyclonedx import direct_document, library_document
+
+    for report in (malicious, clean, _nested_report(), Report(target="empty")):
+        direct = direct_document(report)
+        _validate(direct)
+        assert _comparable(direct) == _comparable(library_document(report))
+
+
+def test_large_inventory_uses_the_direct_writer_and_validates(monkeypatch) -> None:
+    from chainwatch.report import cyclonedx
+
+    calls: list[str] = []
+    monkeypatch.setattr(cyclonedx, "LIBRARY_LIMIT", 10)
+    real_direct = cyclonedx.direct_document
+    monkeypatch.setattr(cyclonedx, "direct_document", lambda *a: calls.append("direct") or real_direct(*a))
+    text = render(_nested_report(), "cyclonedx")
+    assert calls == ["direct"]
+    _validate(text)
+    assert len(list(_walk(json.loads(text)["components"]))) == 24  # every record, duplicate paths included

@@ -159,3 +159,14 @@ def test_parse_time() -> None:
     assert parse_time("2023-03-29T10:00:00Z") == 1680084000.0
     assert parse_time(1680084000) == parse_time(1680084000000) == parse_time("1680084000") == 1680084000.0
     assert parse_time("yesterday") is None and parse_time(None) is None and parse_time(True) is None
+
+
+def test_before_after_evidence_is_side_by_side() -> None:
+    finding = Finding("delta.cert-table-grew", Severity.HIGH, "app!/d3dcompiler_47.dll", "certificate table grew",
+                      {"before": {"size": 9000, "signer": "Microsoft"}, "after": {"size": 18856, "signer": "Microsoft"},
+                       "offset": 4906872})
+    page = render(Report(target="app", findings=[finding]), "html")
+    assert re.search(r'<tr class="changed"><th>size</th><td class="before"><code>9000</code></td>'
+                     r'<td class="after"><code>18856</code></td></tr>', page)
+    assert '<tr class="same"><th>signer</th>' in page
+    assert "<th>offset</th>" in page and "0x4adf78" in page

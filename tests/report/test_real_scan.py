@@ -67,3 +67,35 @@ def test_real_scan_in_every_format(scanned: Report, shared: Path) -> None:
     assert scanned.verdict.value in terminal.lower()
     for f in scanned.findings:
         assert f.rule in terminal
+
+
+def test_hostile_member_names_through_a_real_scan(tmp_path: Path, shared: Path) -> None:
+    """A zip whose member names carry markup, terminal escapes and bidi overrides, scanned for real."""
+    import zipfile
+
+    import chainwatch
+
+    names = ["<script>alert(1)</script>.js", "evil\x1b[2J\x1b]0;pwn\x07.txt", "invoice\u202efdp.exe",
+             "a b/c:d?e#f%g.txt", "[bold red]markup[/].txt"]
+    artifact = tmp_path / "hostile.zip"
+    with zipfile.ZipFile(artifact, "w") as zf:
+        for i, name in enumerate(names):
+            zf.writestr(name, f"console.log({i})\n")
+    report = chainwatch.scan(artifact, ScanOptions(jobs=1))
+    inner = [m for m in report.inventory if m.parent]
+    assert len(inner) >= len(names)
+    opts = RenderOptions(include_inventory=True, color=True, width=200)
+
+    page = render(report, "html", opts)
+    assert "<script>alert(1)</script>" not in page and "\x1b" not in page and "\u202e" not in page
+    assert page.count("<script>") == 1
+
+    terminal = render(report, "terminal", opts)
+    for bad in ("\x1b[2J", "\x1b]0", "\x07", "\u202e"):
+        assert bad not in terminal
+    assert "[bold red]markup[/]" in terminal
+
+    schema = json.loads((shared / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    assert list(validator_for(schema)(schema).iter_errors(json.loads(render(report, "sarif", opts)))) == []
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(render(report, "cyclonedx", opts)) is None
+    assert Report.from_dict(json.loads(render(report, "json", opts))).inventory == report.inventory

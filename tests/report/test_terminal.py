@@ -73,3 +73,13 @@ def test_changes_summary_for_diff_reports(clean: Report) -> None:
     clean.extra["changes"] = {"added": ["a.dll", {"path": "b.dll"}], "modified": [{"path": "c.dll"}]}
     out = _plain(clean)
     assert "Changes" in out and "a.dll, b.dll" in out and "c.dll" in out
+
+
+def test_long_inventories_are_cut_with_a_pointer(clean: Report, monkeypatch) -> None:
+    from chainwatch.report import terminal
+
+    monkeypatch.setattr(terminal, "TERMINAL_INVENTORY_ROWS", 1)
+    out = _plain(clean, include_inventory=True)
+    assert clean.inventory[0].sha256[:16] in out and clean.inventory[1].sha256[:16] not in out
+    assert "1 more members not shown" in out
+    assert "Member types" in out and "script/python" in out
