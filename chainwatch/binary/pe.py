@@ -234,7 +234,7 @@ def _lief_facts(path: Path, facts: dict[str, Any]) -> None:
     config.parse_exceptions = False
     config.parse_reloc = False
     config.parse_signature = False  # Authenticode is parsed by chainwatch.binary.authenticode
-    binary = lief.PE.parse(str(path), config)
+    binary: Any = lief.PE.parse(str(path), config)  # LIEF's stubs are looser than its objects
     if binary is None:
         raise BinaryFormatError("LIEF could not parse the PE")
 
