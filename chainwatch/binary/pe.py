@@ -7,6 +7,7 @@ the byte-level work (entropy, checksum, layout of the certificate table) is done
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import mmap
 import struct
@@ -200,18 +201,21 @@ def _section_facts(buf: bytes | mmap.mmap, layout: PeLayout) -> list[dict[str, A
     for name, vaddr, vsize, raw_ptr, raw_size, flags in layout.sections:
         lo = min(raw_ptr, layout.file_size)
         hi = min(raw_ptr + raw_size, layout.file_size)
+        raw = memoryview(buf)[lo:hi]
         out.append({
             "name": name,
             "virtual_address": vaddr,
             "virtual_size": vsize,
             "raw_offset": raw_ptr,
             "raw_size": raw_size,
-            "entropy": entropy(memoryview(buf)[lo:hi] if isinstance(buf, mmap.mmap) else buf[lo:hi]),
+            "entropy": entropy(raw),
+            "sha256": hashlib.sha256(raw).hexdigest(),  # lets a diff say which sections changed
             "characteristics": flags,
             "executable": bool(flags & SCN_MEM_EXECUTE),
             "writable": bool(flags & SCN_MEM_WRITE),
             "code": bool(flags & SCN_CNT_CODE),
         })
+        raw.release()
     return out
 
 

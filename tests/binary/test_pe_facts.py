@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 from pathlib import Path
 
@@ -47,8 +48,12 @@ def test_every_corpus_pe_loads_and_agrees_with_pefile(corpus: Path) -> None:
         if hasattr(oracle, "DIRECTORY_ENTRY_EXPORT"):
             assert len(facts["exports"]) == len(oracle.DIRECTORY_ENTRY_EXPORT.symbols)
         assert facts["timestamp"] == oracle.FILE_HEADER.TimeDateStamp
-        for section in facts["sections"]:
+        raw = path.read_bytes()
+        for section, theirs in zip(facts["sections"], oracle.sections, strict=True):
             assert 0.0 <= section["entropy"] <= 8.0
+            assert section["entropy"] == pytest.approx(theirs.get_entropy(), abs=1e-3)
+            body = raw[theirs.PointerToRawData : theirs.PointerToRawData + theirs.SizeOfRawData]
+            assert section["sha256"] == hashlib.sha256(body).hexdigest()
 
 
 def test_vcruntime_facts(corpus: Path) -> None:
