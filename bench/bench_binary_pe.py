@@ -180,8 +180,9 @@ def main() -> None:
           f"{len(facts['pe']['sections'])} sections, {len(facts['pe']['exports'])} exports")
     print(f"  chainwatch facts (pe + authenticode): {seconds:.3f} s wall, {cpu:.3f} s CPU (best of {args.repeat}), "
           f"peak RSS growth {peak:.1f} MiB (mostly the read-only mapped file's pages)")
-    print(f"  goal < {GOAL_SECONDS} s on one core: {'MET' if cpu < GOAL_SECONDS else 'MISSED'} (CPU seconds; wall "
-          f"seconds equal them on an idle core), {size / 2**20 / cpu:.1f} MiB per CPU second")
+    print(f"  goal < {GOAL_SECONDS} s on one core: {'MET' if cpu < GOAL_SECONDS else 'MISSED'} by CPU seconds, "
+          f"{'MET' if seconds < GOAL_SECONDS else 'MISSED'} by wall seconds (wall grows with other load on the box); "
+          f"{size / 2**20 / cpu:.1f} MiB per CPU second")
     if not args.no_peer:
         peer_seconds, peer_cpu, peer_peak, _ = timed(lambda: pefile_peer(big), 1)
         print(f"  peer pefile {__import__('pefile').__version__} (same directories + imphash + checksum): "

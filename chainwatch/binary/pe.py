@@ -154,17 +154,6 @@ def open_map(path: Path) -> tuple[Any, mmap.mmap | bytes]:
         return fh, b""
 
 
-def _region(buf: bytes | mmap.mmap, offset: int, size: int, head: int = 32) -> dict[str, Any]:
-    data = buf[offset : offset + size]
-    return {
-        "offset": offset,
-        "size": len(data),
-        "entropy": entropy(data),
-        "all_zero": not any(data) if len(data) <= 1 << 20 else data.count(0) == len(data),
-        "head_hex": bytes(data[:head]).hex(),
-    }
-
-
 def overlay_facts(buf: bytes | mmap.mmap, layout: PeLayout) -> dict[str, Any] | None:
     """Bytes past the last section that are not the certificate table (before and after it)."""
     start = layout.sections_end
