@@ -591,7 +591,8 @@ def authenticode_facts(path: Path) -> dict[str, Any]:
 
 def _facts(buf: bytes | mmap.mmap, layout: PeLayout) -> dict[str, Any]:
     offset, size, file_size = layout.security_offset, layout.security_size, layout.file_size
-    facts: dict[str, Any] = {"signed": False, "status": "unsigned", "signatures": [], "cert_table": None}
+    facts: dict[str, Any] = {"signed": False, "status": "unsigned", "signatures": [], "cert_table": None,
+                             "signer": None, "signer_thumbprint_sha256": None, "signing_time": None}
     if not size and not offset:
         return facts
     table: dict[str, Any] = {
@@ -629,6 +630,10 @@ def _facts(buf: bytes | mmap.mmap, layout: PeLayout) -> dict[str, Any]:
                                "chain": []})
     facts["signatures"] = signatures
     facts["status"] = _status(signatures)
+    primary = signatures[0] if signatures else {}
+    facts["signer"] = primary.get("signer_subject")  # the primary signer, for release-to-release comparison
+    facts["signer_thumbprint_sha256"] = primary.get("thumbprint_sha256")
+    facts["signing_time"] = primary.get("signing_time")
     return facts
 
 

@@ -279,6 +279,10 @@ def _lief_facts(path: Path, facts: dict[str, Any]) -> None:
             ],
         }
     facts["rich_header"] = rich
+    try:  # a REPRO debug entry: the COFF timestamp is a content hash, not a date
+        facts["reproducible_build"] = bool(binary.is_reproducible_build)
+    except Exception:
+        facts["reproducible_build"] = False
 
     callbacks: list[int] = []
     if binary.has_tls:

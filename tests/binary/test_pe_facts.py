@@ -70,6 +70,7 @@ def test_vcruntime_facts(corpus: Path) -> None:
     assert "kernel32.dll" in facts["imports"]
     assert "memcpy" in facts["exports"]
     assert facts["overlay"] is None  # the only bytes after the sections are the certificate table
+    assert facts["reproducible_build"] is True  # its COFF timestamp (2051) is a hash, not a date
     assert facts["security_directory"]["size"] > 0
 
 
