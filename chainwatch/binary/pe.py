@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from chainwatch.binary import BinaryFormatError, entropy
+from chainwatch.binary import BinaryFormatError, byte_histogram, entropy
 
 MAX_SECTIONS = 96  # the PE loader's own limit
 MAX_IMPORT_NAMES = 20_000
@@ -66,6 +66,8 @@ class PeLayout:
     security_size: int
     clr_rva: int
     clr_size: int
+    symbol_table_offset: int  # COFF symbol table (MinGW/EFI builds keep it after the sections)
+    symbol_count: int
     sections: tuple[tuple[str, int, int, int, int, int], ...]  # name, vaddr, vsize, raw_ptr, raw_size, flags
 
     @property
@@ -83,7 +85,9 @@ def parse_layout(buf: bytes | mmap.mmap) -> PeLayout:
     (e_lfanew,) = struct.unpack_from("<I", buf, 0x3C)
     if e_lfanew + 24 > size or buf[e_lfanew : e_lfanew + 4] != b"PE\0\0":
         raise BinaryFormatError(f"no PE signature at e_lfanew={e_lfanew:#x}")
-    machine, nsections, timestamp, _, _, opt_size, characteristics = struct.unpack_from("<HHIIIHH", buf, e_lfanew + 4)
+    machine, nsections, timestamp, symtab_ptr, symbol_count, opt_size, characteristics = struct.unpack_from(
+        "<HHIIIHH", buf, e_lfanew + 4
+    )
     opt = e_lfanew + 24
     if opt + 2 > size:
         raise BinaryFormatError("truncated optional header")
@@ -126,7 +130,8 @@ def parse_layout(buf: bytes | mmap.mmap) -> PeLayout:
         magic=magic, optional_offset=opt, checksum_offset=opt + 64, stored_checksum=stored_checksum,
         entrypoint=entrypoint, size_of_headers=size_of_headers, subsystem=subsystem, number_of_rva=number_of_rva,
         security_entry_offset=sec_entry, security_offset=sec_off, security_size=sec_size,
-        clr_rva=clr_rva, clr_size=clr_size, sections=tuple(sections),
+        clr_rva=clr_rva, clr_size=clr_size, symbol_table_offset=symtab_ptr, symbol_count=symbol_count,
+        sections=tuple(sections),
     )
 
 
@@ -154,10 +159,35 @@ def open_map(path: Path) -> tuple[Any, mmap.mmap | bytes]:
         return fh, b""
 
 
+def coff_symbol_table(buf: bytes | mmap.mmap, layout: PeLayout) -> tuple[int, int] | None:
+    """(offset, size) of a plausible COFF symbol + string table: symbols, then a 4-byte size and text.
+
+    The string table must look like NUL-separated names, so appended data cannot pass as one."""
+    ptr, count = layout.symbol_table_offset, layout.symbol_count
+    if not ptr or not count or ptr < layout.sections_end or count > 10_000_000:
+        return None
+    strtab = ptr + count * 18
+    if strtab + 4 > layout.file_size:
+        return None
+    (strtab_size,) = struct.unpack_from("<I", buf, strtab)
+    if strtab_size < 4 or strtab + strtab_size > layout.file_size:
+        return None
+    text = memoryview(buf)[strtab + 4 : strtab + strtab_size]
+    if len(text):
+        counts = byte_histogram(np.frombuffer(text, dtype=np.uint8))
+        if int(counts[0x20:0x7F].sum()) + int(counts[0]) < 0.95 * len(text):
+            return None
+    return ptr, count * 18 + strtab_size
+
+
 def overlay_facts(buf: bytes | mmap.mmap, layout: PeLayout) -> dict[str, Any] | None:
-    """Bytes past the last section that are not the certificate table (before and after it)."""
+    """Bytes past the last section that are not the certificate table (before and after it) nor a COFF
+    symbol table."""
     start = layout.sections_end
     end = layout.file_size
+    symbols = coff_symbol_table(buf, layout)
+    if symbols and symbols[0] == start:
+        start = min(end, start + symbols[1])
     if start >= end:
         return None
     pieces: list[tuple[int, int]] = []
@@ -323,6 +353,11 @@ def _lief_facts(path: Path, facts: dict[str, Any]) -> None:
     }
 
 
+def _symbols_fact(buf: bytes | mmap.mmap, layout: PeLayout) -> dict[str, int] | None:
+    found = coff_symbol_table(buf, layout)
+    return {"offset": found[0], "size": found[1], "symbols": layout.symbol_count} if found else None
+
+
 def pe_facts(path: Path, *, with_lief: bool = True) -> dict[str, Any]:
     """All PE facts of the contract (``features["pe"]``) for one file."""
     fh, buf = open_map(path)
@@ -352,6 +387,7 @@ def pe_facts(path: Path, *, with_lief: bool = True) -> dict[str, Any]:
             },
             "security_directory": {"offset": layout.security_offset, "size": layout.security_size},
             "overlay": overlay_facts(buf, layout),
+            "coff_symbol_table": _symbols_fact(buf, layout),
         }
     finally:
         if isinstance(buf, mmap.mmap):

@@ -82,12 +82,35 @@ def test_msvcp_has_delay_imports_or_none_and_forwarders_are_strings(corpus: Path
     assert all(isinstance(f, str) and "->" in f for f in facts["forwarders"])
 
 
-def test_shim_is_efi_with_overlay_before_the_table(corpus: Path) -> None:
+def test_shim_coff_symbol_table_is_not_overlay(corpus: Path) -> None:
+    """shim keeps its COFF symbol + string table after the sections: that is not appended data."""
     facts = pe_facts(corpus / "binaries/pe/signed-microsoft/shimx64.efi.signed")
     assert facts["subsystem"] == "EFI_APPLICATION"
-    overlay = facts["overlay"]
-    assert overlay and all(not r["after_cert_table"] for r in overlay["regions"])
+    last = facts["sections"][-1]
+    symbols = facts["coff_symbol_table"]
+    assert symbols["offset"] == last["raw_offset"] + last["raw_size"] and symbols["symbols"] > 1000
+    overlay = facts["overlay"]  # only the zero alignment before the certificate table is left
+    assert overlay["all_zero"] and overlay["size"] <= 7
     assert overlay["offset"] + overlay["size"] == facts["security_directory"]["offset"]
+
+
+def test_data_disguised_as_a_symbol_table_stays_overlay(corpus: Path, tmp_path: Path) -> None:
+    import random
+    import struct
+
+    from chainwatch.binary.pe import parse_layout
+
+    data = bytearray((corpus / "binaries/pe/unsigned/7za.exe").read_bytes())
+    layout = parse_layout(bytes(data))
+    at = len(data)
+    blob = random.Random(5).randbytes(4000)
+    data += struct.pack("<I", 10) + b"\0" * 176 + struct.pack("<I", 4 + len(blob)) + blob
+    struct.pack_into("<II", data, layout.e_lfanew + 12, at, 10)  # PointerToSymbolTable, NumberOfSymbols
+    out = tmp_path / "7za.exe"
+    out.write_bytes(bytes(data))
+    facts = pe_facts(out)
+    assert facts["coff_symbol_table"] is None
+    assert facts["overlay"]["offset"] == at and facts["overlay"]["size"] == len(data) - at
 
 
 def test_unsigned_mingw_dlls_from_the_app_wheel_all_load(corpus: Path, tmp_path: Path) -> None:
