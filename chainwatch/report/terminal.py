@@ -74,9 +74,9 @@ def make_console(options: RenderOptions) -> tuple[Console, io.StringIO]:
     return console, buffer
 
 
-def t(value: Any, style: str = "") -> Text:
+def t(value: Any, style: str = "", keep_newlines: bool = False) -> Text:
     """Attacker-safe text cell."""
-    return Text(visible(value), style=style)
+    return Text(visible(value, keep_newlines=keep_newlines), style=style)
 
 
 def header(report: Report) -> RenderableType:
@@ -149,7 +149,7 @@ def findings_table(report: Report, width: int) -> Table:
     table.add_column("member", overflow="fold", ratio=3)
     table.add_column("message", overflow="fold", ratio=4)
     table.add_column("evidence", overflow="fold", ratio=3, style="dim")
-    evidence_room = max(40, width // 4)
+    evidence_room = max(48, width // 3)
     for f in findings:
         rule = t(f.rule)
         if f.attack:
@@ -159,7 +159,7 @@ def findings_table(report: Report, width: int) -> Table:
             rule,
             t(f.path[len(prefix):] if prefix and f.path.startswith(prefix) else f.path),
             t(f.message),
-            t(short_evidence(f.evidence, max_items=3, limit=evidence_room)),
+            t(short_evidence(f.evidence, max_items=3, limit=evidence_room, sep="\n"), keep_newlines=True),
         )
     return table
 
