@@ -250,6 +250,36 @@ def changes_summary(report: Report) -> RenderableType | None:
     return table
 
 
+def timeline_summary(report: Report) -> RenderableType | None:
+    """Events per host for log-hunting reports (report.extra["timeline"]); the HTML report plots them."""
+    from chainwatch.report._html_timeline import parse_time
+
+    timeline = report.extra.get("timeline")
+    if not isinstance(timeline, list):
+        return None
+    hosts: dict[str, list[tuple[float, str]]] = {}
+    for event in timeline:
+        if isinstance(event, dict) and (ts := parse_time(event.get("time"))) is not None:
+            hosts.setdefault(str(event.get("host") or "unknown host"), []).append((ts, str(event.get("kind") or "")))
+    table = Table(title="Timeline per host", title_justify="left", title_style="bold", box=box.SIMPLE)
+    for column in ("host", "events", "first (UTC)", "last (UTC)", "kinds"):
+        table.add_column(column, justify="right" if column == "events" else "left", overflow="fold")
+    for host, events in sorted(hosts.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        times = [e[0] for e in events]
+        kinds: dict[str, int] = {}
+        for _, kind in events:
+            kinds[kind] = kinds.get(kind, 0) + 1
+        table.add_row(t(host), str(len(events)), _utc(min(times)), _utc(max(times)),
+                      t(", ".join(f"{k} {n}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))))
+    return table
+
+
+def _utc(ts: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def compact_summary(report: Report) -> RenderableType:
     """The whole story when nothing was found."""
     verdict = report.verdict.value
@@ -277,12 +307,15 @@ class TerminalFormat(ReportFormat):
         console, buffer = make_console(options)
         parts: list[RenderableType] = []
         changes = changes_summary(report)
-        if not report.findings and not report.errors and changes is None:
+        timeline = timeline_summary(report)
+        if not report.findings and not report.errors and changes is None and timeline is None:
             parts.append(compact_summary(report))
         else:
             parts.append(header(report))
             if changes is not None:
                 parts.append(changes)
+            if timeline is not None:
+                parts.append(timeline)
             if report.findings:
                 parts.append(findings_table(report, console.width))
                 parts.append(score_table(report))
