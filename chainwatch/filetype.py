@@ -1,6 +1,6 @@
 """Content-based type detection (never by name alone).
 
-Types are slash-separated, most general first: ``pe``, ``pe/dotnet``, ``elf``, ``macho``,
+Types are slash-separated, most general first: ``pe``, ``pe/dotnet``, ``pe/nsis``, ``elf``, ``macho``,
 ``macho/fat``, ``archive/zip``, ``archive/tar``, ``compressed/gzip``, ``script/python``,
 ``image/png``, ``text``, ``data``. Names only refine text types (``.py`` vs ``.js``) and zip flavours.
 """
@@ -28,7 +28,7 @@ ARCHIVE_TYPES = (
     "archive/rar",
     "archive/cpio",
     "archive/crx",
-    "installer/nsis",
+    "pe/nsis",  # a PE (the binary analyzers see it) that is also opened as an installer
     "compressed/gzip",
     "compressed/bzip2",
     "compressed/xz",
@@ -37,7 +37,7 @@ ARCHIVE_TYPES = (
 
 
 def is_container_type(kind: str) -> bool:
-    return kind.startswith(("archive/", "compressed/", "installer/"))
+    return kind.startswith(("archive/", "compressed/", "installer/")) or kind == "pe/nsis"
 
 
 def is_binary_type(kind: str) -> bool:
@@ -130,7 +130,7 @@ def _is_fat_macho(head: bytes) -> bool:
 
 NSIS_SIGNATURE = b"\xef\xbe\xad\xdeNullsoftInst"
 DMG_TRAILER = b"koly"
-_SELF_DESCRIBING = ("pe", "elf", "macho", "archive/zip", "archive/tar", "archive/7z", "installer/")
+_SELF_DESCRIBING = ("pe", "elf", "macho", "archive/zip", "archive/tar", "archive/7z")
 
 
 def _is_asar(head: bytes) -> bool:
@@ -179,7 +179,7 @@ def detect_file(path: str | os.PathLike[str], name: str | None = None) -> str:
                 window = fh.read(64 * 1024 + len(NSIS_SIGNATURE))
                 for off in range(0, max(len(window) - 20, 0), 512):
                     if window[off + 4 : off + 4 + len(NSIS_SIGNATURE)] == NSIS_SIGNATURE:
-                        return "installer/nsis"
+                        return "pe/nsis"
         if size >= 1024 and not kind.startswith(_SELF_DESCRIBING):
             fh.seek(size - 512)
             if fh.read(4) == DMG_TRAILER:
@@ -209,7 +209,7 @@ def detect(head: bytes, name: str = "", size: int | None = None) -> str:
     if head.startswith(b"MZ"):
         kind = _pe_kind(head)
         if kind == "pe" and NSIS_SIGNATURE in head:
-            return "installer/nsis"
+            return "pe/nsis"
         if kind and kind != "dos":
             return kind
         # NSIS and other stubs are PE too; handled above. A bare DOS header stays "dos".

@@ -12,7 +12,7 @@ from chainwatch.analyzers.interface import AnalysisError, MemberAnalyzer, Member
 from chainwatch.binary import BinaryFormatError
 from chainwatch.models import MemberRecord
 
-DEFAULT_DOTNET_MAX_BYTES = 64 * 1024 * 1024  # dnfile is pure Python: bigger assemblies get PE facts only
+DEFAULT_DOTNET_MAX_BYTES = 128 * 1024 * 1024  # .NET metadata of bigger files is not read
 
 
 def _is_pe(record: MemberRecord, head: bytes) -> bool:

@@ -255,7 +255,7 @@ def _find_signer_cert(signer_info: cms.SignerInfo, certs: list[x509.Certificate]
         for cert in certs:
             try:
                 ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
-            except x509.ExtensionNotFound:
+            except (x509.ExtensionNotFound, ValueError):
                 continue
             if ski == key_id:
                 return cert
@@ -315,8 +315,22 @@ def _fingerprint(cert: x509.Certificate) -> str:
     return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
 
 
+def _anchor_allows(anchor: Anchor, purpose: str, uefi: bool) -> str | None:
+    """Why ``anchor`` may not vouch for ``purpose`` ("code_signing" or "time_stamping"), or None."""
+    if anchor.eku == "uefi":
+        return None if uefi and purpose == "code_signing" else f"{anchor.name} is a UEFI Secure Boot anchor"
+    if anchor.eku == "any" or purpose in anchor.eku:
+        return None
+    return f"root {anchor.name} is not trusted for {purpose.replace('_', ' ')}"
+
+
 def build_chain(
-    leaf: x509.Certificate, pool: list[x509.Certificate], at: datetime | None, *, uefi: bool = False
+    leaf: x509.Certificate,
+    pool: list[x509.Certificate],
+    at: datetime | None,
+    *,
+    uefi: bool = False,
+    purpose: str = "code_signing",
 ) -> dict[str, Any]:
     """Walk issuer links from ``leaf`` through ``pool`` and the shipped anchors, verifying each signature."""
     by_hash, by_subject = trusted_anchors()
@@ -346,8 +360,9 @@ def build_chain(
     else:
         problem = "chain too long"
     trusted = anchor is not None
-    if anchor is not None and anchor.eku == "uefi" and not uefi:
-        trusted, problem = False, f"{anchor.name} is a UEFI Secure Boot anchor; this is not an EFI image"
+    refusal = _anchor_allows(anchor, purpose, uefi) if anchor is not None else None
+    if refusal:
+        trusted, problem = False, refusal
     if anchor is not None and anchor.disallowed is not None and at is not None:
         when = at if at.tzinfo else at.replace(tzinfo=UTC)
         disallowed = anchor.disallowed if anchor.disallowed.tzinfo else anchor.disallowed.replace(tzinfo=UTC)
@@ -377,6 +392,18 @@ def _ekus(cert: x509.Certificate) -> list[str]:
         return []
 
 
+def code_signing_allowed(ekus: list[str]) -> bool:
+    """No EKU extension, anyExtendedKeyUsage, or id-kp-codeSigning (RFC 5280 4.2.1.12)."""
+    return not ekus or OID_CODE_SIGNING in ekus or "2.5.29.37.0" in ekus
+
+
+def _tsa_chain(cert: x509.Certificate | None, pool: list[x509.Certificate], at: datetime | None) -> dict[str, Any]:
+    if cert is None:
+        return {"chain_trusted": False, "chain": [], "chain_problem": "no timestamping certificate"}
+    chain = build_chain(cert, pool, at, purpose="time_stamping")
+    return {"chain_trusted": chain["trusted"], "chain": chain["subjects"], "chain_problem": chain["problem"]}
+
+
 def _timestamps(signer_info: cms.SignerInfo, certs: list[x509.Certificate]) -> list[dict[str, Any]]:
     """Countersignatures (PKCS#9) and RFC 3161 tokens, with whether each covers this signature."""
     out: list[dict[str, Any]] = []
@@ -389,12 +416,14 @@ def _timestamps(signer_info: cms.SignerInfo, certs: list[x509.Certificate]) -> l
                     values = _signed_attrs(counter)
                     when = values.get("signing_time")
                     cert, digest_ok, sig_ok, problem = _verify_signer(counter, signature, certs)
+                    at = when[0].native if when else None
                     out.append({
                         "kind": "pkcs9-countersignature",
-                        "time": _when(when[0].native) if when else None,
+                        "time": _when(at),
                         "signer": _name(cert.subject) if cert else None,
                         "valid": digest_ok and sig_ok,
                         "problem": problem,
+                        **_tsa_chain(cert, certs, at),
                     })
             elif kind in ("microsoft_time_stamp_token", "signature_time_stamp_token"):
                 for token in attr["values"]:
@@ -407,17 +436,18 @@ def _timestamps(signer_info: cms.SignerInfo, certs: list[x509.Certificate]) -> l
                     tsa_certs = _load_certs(token_sd) + certs
                     content = token_sd["encap_content_info"]["content"].contents
                     valid = covers
-                    tsa = None
+                    tsa_cert = None
                     for counter in token_sd["signer_infos"]:
                         cert, digest_ok, sig_ok, _ = _verify_signer(counter, content, tsa_certs)
                         valid = valid and digest_ok and sig_ok
-                        tsa = _name(cert.subject) if cert else tsa
+                        tsa_cert = cert or tsa_cert
                     out.append({
                         "kind": "rfc3161",
                         "time": _when(tst["gen_time"].native),
-                        "signer": tsa,
+                        "signer": _name(tsa_cert.subject) if tsa_cert else None,
                         "valid": valid,
                         "problem": None if valid else "timestamp does not cover or verify",
+                        **_tsa_chain(tsa_cert, tsa_certs, tst["gen_time"].native),
                     })
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             out.append({"kind": kind, "time": None, "signer": None, "valid": False, "problem": f"malformed: {exc}"})
@@ -456,11 +486,17 @@ def _parse_signature(
     computed = digests.get(digest_alg)
     cert, attr_ok, sig_ok, problem = _verify_signer(signer_info, content, certs)
     stamps = _timestamps(signer_info, certs)
-    stamp_time = next((s["time"] for s in stamps if s["valid"] and s["time"]), None)
+    # the signing time comes from a timestamp that verifies and chains to a timestamping root
+    stamp_time = next((s["time"] for s in stamps if s["valid"] and s.get("chain_trusted") and s["time"]), None)
+    claimed = next((s["time"] for s in stamps if s["time"]), None)
     at = datetime.fromisoformat(stamp_time.replace("Z", "+00:00")) if stamp_time else None
     chain = build_chain(cert, certs, at or datetime.now(UTC), uefi=uefi) if cert is not None else {
         "trusted": False, "subjects": [], "root": None, "root_sha256": None, "self_signed": False,
         "valid_at_signing_time": None, "problem": "no signer certificate"}
+    ekus = _ekus(cert) if cert else []
+    if chain["trusted"] and not code_signing_allowed(ekus):
+        chain["trusted"] = False
+        chain["problem"] = "the signer certificate's extended key usage does not allow code signing"
     opus = _signed_attrs(signer_info).get(OID_SPC_SP_OPUS_INFO)
     record.update({
         "signer_subject": _name(cert.subject) if cert else None,
@@ -468,8 +504,9 @@ def _parse_signature(
         "serial": f"{cert.serial_number:x}" if cert else None,
         "thumbprint_sha1": hashlib.sha1(cert.public_bytes(Encoding.DER)).hexdigest() if cert else None,
         "thumbprint_sha256": _fingerprint(cert) if cert else None,
-        "signer_ekus": _ekus(cert) if cert else [],
+        "signer_ekus": ekus,
         "digest_algorithm": digest_alg,
+        "spc_data_type": spc["data"]["type"].dotted,  # 1.3.6.1.4.1.311.2.1.15 = SpcPeImageData
         "signed_digest": signed_digest.hex(),
         "computed_digest": computed.hex() if computed else None,
         "digest_matches": computed is not None and computed == signed_digest,
@@ -477,6 +514,7 @@ def _parse_signature(
         "signature_valid": attr_ok and sig_ok,
         "signature_problem": problem,
         "signing_time": stamp_time,
+        "claimed_signing_time": claimed,  # from any timestamp, even one that does not verify or chain
         "timestamps": stamps,
         "chain_trusted": chain["trusted"],
         "chain": chain["subjects"],
@@ -521,9 +559,9 @@ def _walk_table(buf: bytes | mmap.mmap, offset: int, size: int) -> tuple[list[di
                 slack_start = body_start + pkcs7_length
             except BinaryFormatError as exc:
                 entry["error"] = str(exc)[:200]
-                slack_start = aligned_end
+                slack_start = body_start  # nothing in it is a signature: all of it is unaccounted bytes
         else:
-            slack_start = aligned_end
+            slack_start = body_start  # not a PKCS#7 entry (Windows ignores other types): unaccounted bytes
         if aligned_end > slack_start:
             entry["slack"] = _slack_facts(buf, slack_start, aligned_end - slack_start)
         entries.append(entry)
@@ -581,7 +619,12 @@ def _facts(buf: bytes | mmap.mmap, layout: PeLayout) -> dict[str, Any]:
     signatures: list[dict[str, Any]] = []
     uefi = layout.subsystem in EFI_SUBSYSTEMS
     for blob in blobs:
-        _parse_signature(blob, digests, 0, signatures, uefi)
+        try:
+            _parse_signature(blob, digests, 0, signatures, uefi)
+        except Exception as exc:  # a hostile blob must not hide the table facts (slack!) gathered above
+            signatures.append({"nested": False, "depth": 0, "parse_error": f"{type(exc).__name__}: {exc}"[:300],
+                               "digest_matches": False, "signature_valid": False, "chain_trusted": False,
+                               "chain": []})
     facts["signatures"] = signatures
     facts["status"] = _status(signatures)
     return facts

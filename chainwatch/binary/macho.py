@@ -170,7 +170,7 @@ def _parse_cms(payload: bytes, primary_cd: bytes | None) -> dict[str, Any]:
     return out
 
 
-def parse_code_signature(sig: bytes, slice_data: bytes | None = None) -> dict[str, Any]:
+def parse_code_signature(sig: bytes, slice_data: bytes | memoryview | None = None) -> dict[str, Any]:
     """Facts of an embedded signature SuperBlob (``LC_CODE_SIGNATURE`` bytes).
 
     ``slice_data`` (the bytes of the Mach-O slice) lets us check the page hashes of the code.
@@ -247,7 +247,7 @@ def _entitlements_xml(raw: bytes) -> dict[str, Any]:
     return {"keys": keys, "values": {k: value[k] for k in keys if isinstance(value[k], bool | str | int)}}
 
 
-def _check_pages(cd: dict[str, Any], slice_data: bytes) -> dict[str, Any]:
+def _check_pages(cd: dict[str, Any], slice_data: bytes | memoryview) -> dict[str, Any]:
     """Re-hash the code pages; a page that no longer matches means bytes changed after signing."""
     algo = _HASH_TYPES.get(cd["hash_type_id"])
     page = cd["page_size"] or 4096
@@ -359,7 +359,7 @@ def _slice_facts(binary: Any, file_bytes: bytes) -> dict[str, Any]:
         sig = bytes(binary.code_signature.content)
         start = int(binary.fat_offset)
         try:
-            facts["codesign"] = parse_code_signature(sig, file_bytes[start:])
+            facts["codesign"] = parse_code_signature(sig, memoryview(file_bytes)[start:])
         except CodeSignatureError as exc:
             facts["codesign"] = {"kind": "other", "error": str(exc)}
     return facts

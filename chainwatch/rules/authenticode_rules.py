@@ -82,7 +82,10 @@ class DataAfterCertTable(MemberRule):
     id = "authenticode.data-after-cert-table"
     severity = Severity.HIGH
     attack = "T1027.009"
-    description = "Bytes after the certificate table: not covered by the Authenticode digest, so anything can be there."
+    description = (
+        "Non-zero bytes after the certificate table: added after signing. Verifiers disagree on whether they "
+        "count (LIEF and chainwatch hash them, so the digest breaks; some loaders skip them)."
+    )
 
     def check(self, record: MemberRecord) -> Iterable[Finding]:
         facts = _facts(record)
@@ -93,7 +96,7 @@ class DataAfterCertTable(MemberRule):
         yield self.finding(
             record.path,
             f"{after['size']} bytes (entropy {after['entropy']:.2f}) follow the certificate table at "
-            f"{after['offset']:#x}: appended after signing, outside what the signature covers",
+            f"{after['offset']:#x}: appended after signing (signing tools end the file with the table)",
             dict(after, signature_status=facts["status"] if facts else None),
             severity,
         )

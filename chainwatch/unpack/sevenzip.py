@@ -32,7 +32,9 @@ from chainwatch.sandbox import UnsafePath, safe_relative
 from chainwatch.unpack.interface import ExtractionSink, UnpackContext, Unpacker, UnpackError
 
 TOOL_NAMES = ("7zz", "7z")
-TOOL_ADDRESS_SPACE = 3 * 1024 * 1024 * 1024  # virtual memory cap for one 7zz run (RSS stays far below)
+# Virtual memory cap for one 7zz run: bounds a hostile dictionary size (LZMA) or image index; a 7z
+# made with a dictionary over ~800 MB fails with an error entry instead of taking the memory.
+TOOL_ADDRESS_SPACE = 1024 * 1024 * 1024
 LIST_OUTPUT_CAP = 256 * 1024 * 1024  # a listing bigger than this is itself hostile
 WATCH_INTERVAL = 0.25
 
@@ -46,7 +48,7 @@ _SEVENZIP_TYPES: dict[str, str | None] = {
     "archive/dmg": None,
     "archive/iso": None,  # ISO or UDF
     "archive/xar": "Xar",
-    "installer/nsis": "Nsis",
+    "pe/nsis": "Nsis",
     "archive/squashfs": "SquashFS",
     "archive/wim": "wim",
 }
@@ -155,6 +157,10 @@ def _tree_bytes(root: Path) -> int:
     return total
 
 
+# DMG partition images as 7zz names them: "0.MBR", "1.Primary GPT Header", "4.hfs", "3.apfs"
+_PARTITION = re.compile(r"^\d+\.[^/]+$")
+_NOT_A_VOLUME = re.compile(r"^\d+\.(MBR|.*GPT.*|.*free.*|DDM|.*partition.map.*|Driver.*|Patches)$", re.IGNORECASE)
+
 _ERROR_LINE = re.compile(r"^ERROR: (?P<what>.+?) : (?P<name>.+)$")
 
 
@@ -188,7 +194,7 @@ class SevenZipUnpacker(Unpacker):
         if isinstance(name, Path) and (kind == "pe" or kind.startswith("compressed/")):
             from chainwatch.filetype import detect_file
 
-            return detect_file(name) in ("installer/nsis", "archive/dmg")
+            return detect_file(name) in ("pe/nsis", "archive/dmg")
         return False
 
     @property
@@ -225,7 +231,7 @@ class SevenZipUnpacker(Unpacker):
         if proc.returncode != 0 and not stdout.strip():
             if "password" in stderr.lower():
                 raise UnpackError("encrypted archive: wrong or missing password (use --password)", "password")
-            raise UnpackError(f"7zz cannot open it: {_first_error(stderr)}")
+            raise UnpackError(f"7zz cannot open it: {_first_error(stderr, src)}")
         return parse_listing(stdout)
 
     # -- extraction ---------------------------------------------------------------------------
@@ -235,8 +241,41 @@ class SevenZipUnpacker(Unpacker):
         kind = detect_file(src)
         if kind not in _SEVENZIP_TYPES:
             raise UnpackError(f"7zz is not used for {kind} content", "unsupported")
-        self.extract_into(src, kind, sink.dest, sink, ctx)
+        items = self.list(src, kind, ctx)
+        files = [i for i in items if not i.is_dir]
+        if kind == "archive/dmg" and files and all(_PARTITION.match(i.path) for i in files):
+            # 7zz did not find one main partition to descend into (several file systems, or an
+            # unusual map): open each file-system partition ourselves
+            self._unpack_partitions(src, kind, sink, ctx, items)
+        else:
+            excluded = self._check(src, items, sink)
+            self._extract(src, kind, sink.dest, sink, ctx, excluded, items)
         sink.adopt_tree()
+
+    def _unpack_partitions(self, src: Path, kind: str, sink: ExtractionSink, ctx: UnpackContext,
+                           items: list[ListedItem]) -> None:
+        scratch = sink.dest.parent / f"{sink.dest.name}.partitions"
+        scratch.mkdir(mode=0o700)
+        try:
+            excluded = self._check(src, items, sink)
+            self._extract(src, kind, scratch, sink, ctx, excluded, items)
+            parts = sorted(p for p in scratch.iterdir() if p.is_file() and not p.is_symlink())
+            volumes = [p for p in parts if not _NOT_A_VOLUME.search(p.name)]
+            for part in volumes:
+                # one volume: its files sit right under the DMG; several: one folder per partition
+                target = sink.dest if len(volumes) == 1 else sink.dest / part.name
+                target.mkdir(mode=0o700, exist_ok=True)
+                try:
+                    self.extract_into(part, "archive/dmg", target, sink, ctx)
+                except UnpackError as exc:
+                    sink.error(part.name, f"partition is not a readable file system ({exc}); kept as an image",
+                               "info")
+                    keep = sink.dest / part.name
+                    if keep.is_dir():  # the per-partition folder made above
+                        keep = keep / "image"
+                    os.replace(part, keep)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def extract_into(self, src: Path, kind: str, dest: Path, sink: ExtractionSink, ctx: UnpackContext) -> None:
         """List, check and extract ``src`` into ``dest`` (errors go to ``sink``); no adoption yet."""
@@ -352,7 +391,7 @@ class SevenZipUnpacker(Unpacker):
             reported.add(name)
             sink.error(name, f"7zz: {what}", err_kind)
         if proc.returncode not in (0, 1) and not reported:
-            sink.error("", f"7zz ended with errors (exit {proc.returncode}): {_first_error(stderr)}",
+            sink.error("", f"7zz ended with errors (exit {proc.returncode}): {_first_error(stderr, src)}",
                        "password" if "password" in stderr.lower() else "unreadable")
 
     def _watch(self, proc: subprocess.Popen[bytes], dest: Path, allowed: int, seconds: float) -> str:
@@ -409,14 +448,17 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def _first_error(stderr: str) -> str:
-    for line in stderr.splitlines():
-        line = line.strip()
-        if line and not line.startswith("ERROR: ") and line != "ERRORS:":
-            return line
-        if line.startswith("ERROR: "):
-            return line[7:]
-    return "unknown error"
+def _first_error(stderr: str, src: Path | None = None) -> str:
+    """The most telling line of 7zz's error output, without sandbox paths."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip() and ln.strip() != "ERRORS:"]
+    if src is not None:
+        lines = [ln.replace(str(src), src.name) for ln in lines]
+    for key in ("Cannot open", "Is not archive", "Wrong password", "Unexpected end", "Headers Error", "Data Error",
+                "CRC Failed", "Unsupported"):
+        for ln in lines:
+            if key in ln:
+                return ln.removeprefix("ERROR: ").removeprefix("Open ERROR: ")
+    return lines[0].removeprefix("ERROR: ") if lines else "unknown error"
 
 
 UNPACKERS = [SevenZipUnpacker()]

@@ -15,6 +15,15 @@ class ZipUnpacker(Unpacker):
     handles = ("archive/zip",)
 
     def unpack(self, src: Path, sink: ExtractionSink, ctx: UnpackContext) -> None:
+        declared = declared_entries(src)
+        if declared is not None and declared > sink.limits.max_members:
+            # zipfile would hold every directory entry in memory before we could count them
+            sink.error("", f"zip directory lists {declared} entries, over the member limit "
+                       f"{sink.limits.max_members}; reading it front to back instead", "limit")
+            from chainwatch.unpack.archive_libarchive import stream_entries
+
+            stream_entries(src, sink, ctx, format_name="zip")
+            return
         try:
             zf = zipfile.ZipFile(src)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
@@ -22,6 +31,18 @@ class ZipUnpacker(Unpacker):
             return
         with zf:
             unpack_zipfile(zf, sink, ctx)
+
+
+def declared_entries(src: Path) -> int | None:
+    """Entry count from the end-of-central-directory record (zip64 aware), read before parsing."""
+    try:
+        with src.open("rb") as fh:
+            endrec = zipfile._EndRecData(fh)  # type: ignore[attr-defined]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
+    if not endrec:
+        return None
+    return int(endrec[zipfile._ECD_ENTRIES_TOTAL])  # type: ignore[attr-defined]
 
 
 def _salvage(src: Path, sink: ExtractionSink, ctx: UnpackContext, exc: Exception) -> None:
@@ -48,6 +69,9 @@ def unpack_zipfile(zf: zipfile.ZipFile, sink: ExtractionSink, ctx: UnpackContext
         sink.error("", f"zip lists {len(infos)} members; only the first {sink.limits.max_members} "
                    f"are read", "limit")
         infos = infos[: sink.limits.max_members]
+    # The whole container may not inflate past the ratio either: many members each under the
+    # per-member ratio floor (or overlapping entries) would otherwise add up to a bomb.
+    packed = max(_size_of(zf), 1)
     for info in infos:
         if info.is_dir():
             continue
@@ -77,7 +101,19 @@ def unpack_zipfile(zf: zipfile.ZipFile, sink: ExtractionSink, ctx: UnpackContext
                 stream,
                 declared_size=info.file_size,
                 compressed_size=max(info.compress_size, 1),
+                raw_consumed=lambda: packed,
             )
+
+
+def _size_of(zf: zipfile.ZipFile) -> int:
+    fp = zf.fp
+    if fp is None:
+        return 0
+    pos = fp.tell()
+    try:
+        return fp.seek(0, 2)
+    finally:
+        fp.seek(pos)
 
 
 UNPACKERS = [ZipUnpacker()]

@@ -39,7 +39,8 @@ def test_every_signed_corpus_pe_is_valid_with_a_trusted_chain(corpus: Path) -> N
             assert sig["chain"][0] == sig["signer_subject"]
             assert len(sig["thumbprint_sha1"]) == 40 and len(sig["thumbprint_sha256"]) == 64
             assert sig["signing_time"] and sig["signing_time"].startswith("20")
-            assert any(t["valid"] for t in sig["timestamps"])
+            assert any(t["valid"] and t["chain_trusted"] for t in sig["timestamps"])
+            assert sig["claimed_signing_time"] == sig["signing_time"]
     assert checked == 8
 
 
@@ -118,3 +119,24 @@ def test_anchor_store_has_the_roots_we_promise() -> None:
                  "Entrust Code Signing Root Certification Authority - CSBR1"):
         assert want in names, want
     assert len(by_hash) > 200
+
+
+def test_code_signing_eku_rule() -> None:
+    from chainwatch.binary.authenticode import code_signing_allowed
+
+    assert code_signing_allowed([])
+    assert code_signing_allowed(["1.3.6.1.4.1.311.10.3.26", "1.3.6.1.5.5.7.3.3"])
+    assert code_signing_allowed(["2.5.29.37.0"])
+    assert not code_signing_allowed(["1.3.6.1.5.5.7.3.1"])  # a TLS server certificate
+
+
+def test_timestamping_only_roots_do_not_vouch_for_code() -> None:
+    from chainwatch.binary.authenticode import _anchor_allows
+
+    by_hash, _ = trusted_anchors()
+    tsa_only = next(a for a in by_hash.values() if a.name == "Microsoft Time Stamp Root Certificate Authority 2014")
+    assert _anchor_allows(tsa_only, "time_stamping", uefi=False) is None
+    assert _anchor_allows(tsa_only, "code_signing", uefi=False)
+    uefi = next(a for a in by_hash.values() if a.eku == "uefi")
+    assert _anchor_allows(uefi, "code_signing", uefi=True) is None
+    assert _anchor_allows(uefi, "code_signing", uefi=False)

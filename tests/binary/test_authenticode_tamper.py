@@ -129,6 +129,8 @@ def test_data_appended_after_the_table_is_high(corpus: Path, tmp_path: Path) -> 
     record, findings = analyze(out)
     table = record.features["authenticode"]["cert_table"]
     assert table["not_at_end"] is True
+    # like LIEF's authentihash, the digest covers everything but checksum, directory entry and table
+    assert record.features["authenticode"]["status"] == "broken"
     after = by_rule(findings, "authenticode.data-after-cert-table")
     assert [f.severity for f in after] == [Severity.CRITICAL]
     ev = after[0].evidence
@@ -193,3 +195,92 @@ def test_corrupted_intermediate_certificate_is_untrusted(corpus: Path, tmp_path:
     record, findings = analyze(out)
     assert record.features["authenticode"]["status"] in ("untrusted", "broken")
     assert by_rule(findings, "authenticode.untrusted-chain") or by_rule(findings, "authenticode.bad-signature")
+
+
+def test_self_signed_ecdsa_and_pe32_digest(corpus: Path, tmp_path: Path) -> None:
+    """ECDSA signer verification, and the digest of a PE32 (32-bit optional header) file."""
+    import lief
+
+    out = tmp_path / "Python.Runtime.dll"
+    sign_self_signed(corpus / "binaries/pe/unsigned/dotnet/Python.Runtime.dll", out, ecdsa=True)
+    record, findings = analyze(out)
+    assert record.features["pe"]["pe32_plus"] is False
+    sig = record.features["authenticode"]["signatures"][0]
+    assert sig["digest_matches"] and sig["signature_valid"] and not sig["chain_trusted"]
+    assert record.features["authenticode"]["status"] == "untrusted"
+    lief.logging.disable()
+    assert lief.PE.parse(str(out)).authentihash_sha256.hex() == sig["computed_digest"]
+    assert by_rule(findings, "authenticode.untrusted-chain")
+
+
+def test_random_corruption_never_crashes(corpus: Path, tmp_path: Path) -> None:
+    """Hostile input: bytes flipped in the certificate table and headers give facts or a BinaryFormatError."""
+    import random
+
+    from chainwatch.binary import BinaryFormatError
+    from chainwatch.binary.authenticode import authenticode_facts
+    from chainwatch.binary.pe import parse_layout, pe_facts
+
+    src = (corpus / "binaries/pe/signed-other/conpty.dll").read_bytes()
+    layout = parse_layout(src)
+    rng = random.Random(11)
+    out = tmp_path / "fuzz.dll"
+    statuses = set()
+    for _ in range(40):
+        data = bytearray(src)
+        for _ in range(rng.choice([1, 8, 64])):
+            pos = rng.randrange(layout.security_offset, len(data)) if rng.random() < 0.8 else rng.randrange(0x400)
+            data[pos] = rng.randrange(256)
+        out.write_bytes(bytes(data))
+        for facts_of in (authenticode_facts, pe_facts):
+            try:
+                facts = facts_of(out)
+            except BinaryFormatError:
+                continue
+            statuses.add(facts.get("status"))
+    assert statuses & {"broken", "untrusted"}
+
+
+def test_payload_inside_the_table_but_after_the_last_entry(corpus: Path, tmp_path: Path) -> None:
+    """Variant: grow only the security directory size (not dwLength); the bytes sit in the table after
+    the last WIN_CERTIFICATE entry, still outside the digest."""
+    from tests.binary.test_pe_support import _set_security, fix_checksum, parse_layout
+
+    data = bytearray((corpus / VCRUNTIME).read_bytes())
+    layout = parse_layout(bytes(data))
+    payload = SIGFLIP_TAG + bytes((i * 97 + 13) % 256 for i in range(1024))
+    at = len(data)
+    data += payload
+    _set_security(data, layout.security_offset, layout.security_size + len(payload))
+    fix_checksum(data)
+    out = tmp_path / "vcruntime140.dll"
+    out.write_bytes(bytes(data))
+    record, findings = analyze(out)
+    auth = record.features["authenticode"]
+    assert auth["status"] == "valid" and auth["cert_table"]["trailing"]["offset"] == at
+    slack = by_rule(findings, "authenticode.cert-table-slack")
+    assert [f.severity for f in slack] == [Severity.CRITICAL]
+    assert slack[0].evidence["entry_offset"] is None and slack[0].evidence["sigflip_tag_offset"] == at
+
+
+def test_payload_disguised_as_a_second_non_pkcs7_entry(corpus: Path, tmp_path: Path) -> None:
+    """A fake WIN_CERTIFICATE (type 1, X.509) carrying a payload is itself unaccounted-for data."""
+    import struct
+
+    from tests.binary.test_pe_support import _set_security, fix_checksum, parse_layout
+
+    data = bytearray((corpus / VCRUNTIME).read_bytes())
+    layout = parse_layout(bytes(data))
+    body = bytes((i * 31 + 7) % 251 for i in range(2040))
+    entry = struct.pack("<IHH", 8 + len(body), 0x200, 1) + body
+    data += entry
+    _set_security(data, layout.security_offset, layout.security_size + len(entry))
+    fix_checksum(data)
+    out = tmp_path / "vcruntime140.dll"
+    out.write_bytes(bytes(data))
+    record, findings = analyze(out)
+    assert record.features["authenticode"]["status"] == "valid"
+    assert record.features["authenticode"]["cert_table"]["extra_entries"] == 1
+    slack = by_rule(findings, "authenticode.cert-table-slack")
+    assert [f.severity for f in slack] == [Severity.HIGH] and slack[0].evidence["length"] == len(body)
+    assert [f.severity for f in by_rule(findings, "authenticode.bad-signature")] == [Severity.MEDIUM]

@@ -21,7 +21,7 @@ def test_no_corpus_pe_gets_a_finding_above_low(corpus: Path) -> None:
         for finding in findings:
             assert finding.evidence and finding.message and finding.path == record.path
         if record.type == "pe/dotnet":
-            assert record.features["dotnet"]["strong_name"]["present"]
+            assert record.features["dotnet"]["strong_name"] is True
             assert record.features["pe"]["dotnet"] is True
     assert seen_types == {"pe", "pe/dotnet"}
 

@@ -10,12 +10,13 @@ import json
 import random
 import struct
 from pathlib import Path
+from typing import Any
 
 from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
@@ -92,8 +93,9 @@ def append_after_table(src: Path, dst: Path, extra: bytes) -> None:
     dst.write_bytes(src.read_bytes() + extra)
 
 
-def self_signed_certificate(common_name: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def self_signed_certificate(common_name: str, ecdsa: bool = False) -> tuple[Any, x509.Certificate]:
+    key: Any = ec.generate_private_key(ec.SECP256R1()) if ecdsa else rsa.generate_private_key(
+        public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, common_name)])
     now = dt.datetime.now(dt.UTC)
@@ -119,7 +121,7 @@ def _tlv(tag: int, body: bytes) -> bytes:
     return bytes([tag, 0x80 | len(raw)]) + raw + body
 
 
-def sign_self_signed(src: Path, dst: Path, common_name: str = "Totally Legit Software") -> None:
+def sign_self_signed(src: Path, dst: Path, common_name: str = "Totally Legit Software", ecdsa: bool = False) -> None:
     """Strip any signature and sign with a fresh self-signed certificate (a minimal Authenticode PKCS#7)."""
     data = bytearray(src.read_bytes())
     layout = parse_layout(bytes(data))
@@ -140,20 +142,23 @@ def sign_self_signed(src: Path, dst: Path, common_name: str = "Totally Legit Sof
         _tlv(0x30, core.ObjectIdentifier(SPC_INDIRECT_DATA).dump() + _tlv(0xA0, spc))
     )
 
-    key, cert = self_signed_certificate(common_name)
+    key, cert = self_signed_certificate(common_name, ecdsa)
     asn1_cert = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
     signed_attrs = cms.CMSAttributes([
         cms.CMSAttribute({"type": "content_type", "values": [cms.ContentType(SPC_INDIRECT_DATA)]}),
         cms.CMSAttribute({"type": "message_digest", "values": [hashlib.sha256(spc_contents).digest()]}),
     ])
-    signature = key.sign(signed_attrs.dump(), padding.PKCS1v15(), hashes.SHA256())
+    if ecdsa:
+        signature = key.sign(signed_attrs.dump(), ec.ECDSA(hashes.SHA256()))
+    else:
+        signature = key.sign(signed_attrs.dump(), padding.PKCS1v15(), hashes.SHA256())
     signer = cms.SignerInfo({
         "version": "v1",
         "sid": cms.SignerIdentifier({"issuer_and_serial_number": {
             "issuer": asn1_cert.issuer, "serial_number": asn1_cert.serial_number}}),
         "digest_algorithm": {"algorithm": "sha256"},
         "signed_attrs": signed_attrs,
-        "signature_algorithm": {"algorithm": "rsassa_pkcs1v15"},
+        "signature_algorithm": {"algorithm": "sha256_ecdsa" if ecdsa else "rsassa_pkcs1v15"},
         "signature": signature,
     })
     signed_data = cms.SignedData({

@@ -139,6 +139,15 @@ def test_iso_and_dmg_with_clean_paths(tmp_path: Path) -> None:
     report = scan(dmg, ScanOptions(jobs=1, temp_root=tmp_path))
     assert "3CXDesktopApp-18.12.416.dmg!/3CX Desktop App.app/Contents/MacOS/3CX Desktop App" in {
         m.path for m in report.inventory}
+    # two file-system partitions: 7zz does not descend by itself; one folder per partition
+    two = _write(tmp_path, "two.dmg", b.udif_dmg([("Protective Master Boot Record (MBR : 0)", bytes(512)),
+                                                 ("disk image (Apple_HFS : 1)", iso.read_bytes()),
+                                                 ("extra (Apple_HFS : 2)", iso.read_bytes()),
+                                                 ("junk (Apple_HFS : 3)", os.urandom(2048))]))
+    opened = open_container(two)
+    assert {k for k in opened.members if not k.startswith("3.")} == {
+        f"{part}/{name}" for part in ("1.hfs", "2.hfs") for name in expected}
+    assert any(e.kind == "info" and e.path == "two.dmg!/3.hfs" for e in opened.errors)
     # UDBZ: bzip2 chunks, so the file starts like a .bz2; the koly trailer still makes it a DMG
     udbz = _write(tmp_path, "app-udbz.dmg", b.udif_dmg([("disk image (Apple_HFS : 0)", iso.read_bytes())], "bzip2"))
     assert udbz.read_bytes()[:3] == b"BZh" and detect_file(udbz) == "archive/dmg"
@@ -152,7 +161,7 @@ def test_nsis_installer(tmp_path: Path) -> None:
     work = tmp_path / "nsis"
     work.mkdir()
     exe = b.nsis_installer(work, {"app.exe": b"MZ" + os.urandom(500), "plugins/helper.dll": b"MZ" + os.urandom(200)})
-    assert detect_file(exe) == "installer/nsis"
+    assert detect_file(exe) == "pe/nsis"
     opened = open_container(exe)
     assert opened.unpacker == "7zz"
     assert opened.members["app.exe"][:2] == b"MZ" and "plugins/helper.dll" in opened.members

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -271,3 +272,21 @@ def test_hostile_set_stays_under_500_mb_rss(tmp_path: Path) -> None:
     assert proc.returncode == 0, err.decode()
     assert peak < 500 * MiB, f"process tree peaked at {peak / MiB:.0f} MiB"
     assert not any((tmp_path / "tmp").iterdir())
+
+
+def test_many_small_bombs_add_up_to_a_container_ratio_breach(arena: Arena) -> None:
+    # each member is under the per-member ratio floor (16 MiB), together they inflate ~2000:1
+    zeros = bytes(8 * MiB)
+    with zipfile.ZipFile(arena.inputs / "many.zip", "w", zipfile.ZIP_DEFLATED) as out:
+        for i in range(40):
+            out.writestr(f"part{i:02d}.bin", zeros)
+    report = arena.scan(arena.inputs / "many.zip")
+    assert "many.zip" in _errors(report, "limit")
+    assert len([p for p in _paths(report) if p.startswith("many.zip!/")]) < 40
+
+
+def test_zip_listing_more_entries_than_the_member_limit(arena: Arena) -> None:
+    files = {f"f{i:04d}.txt": os.urandom(64).hex().encode() for i in range(300)}
+    report = arena.scan(arena.add("wide.zip", b.zip_bytes(files)), max_members=100)
+    assert any(e.kind == "limit" for e in report.errors)
+    assert len([p for p in _paths(report) if p.startswith("wide.zip!/")]) <= 100

