@@ -207,6 +207,7 @@ def build_sarif(report: Report, max_results: int = MAX_RESULTS) -> dict[str, Any
     notifications = [_notification(e) for e in report.errors]
     # A finding about the artifact as a whole may have no member path; point it at the artifact itself.
     target_name = report.target.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or "artifact"
+    artifact_name = visible(str((report.artifact or {}).get("name") or target_name)).replace("/", "_")
     if truncated:
         notifications.append({
             "level": "warning",
@@ -229,6 +230,9 @@ def build_sarif(report: Report, max_results: int = MAX_RESULTS) -> dict[str, Any
             "properties": {"command": report.command, "target": report.target},
         }],
         "results": [_result(f, rule_index[f.rule], artifact_index.get(f.path), target_name) for f in findings],
+        # One category per command and artifact (not version), so GitHub closes alerts a new release fixed
+        # and keeps uploads for different artifacts of one commit apart.
+        "automationDetails": {"id": f"chainwatch/{report.command}/{artifact_name}/"},
         "columnKind": "unicodeCodePoints",
         "properties": {
             "target": report.target,
