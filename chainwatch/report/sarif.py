@@ -194,8 +194,9 @@ def _notification(error: ScanError) -> dict[str, Any]:
     }
 
 
-def build_sarif(report: Report, max_results: int = MAX_RESULTS) -> dict[str, Any]:
-    findings = ranked_findings(report)
+def build_sarif(report: Report, max_results: int = MAX_RESULTS,
+                min_severity: Severity = Severity.INFO) -> dict[str, Any]:
+    findings = [f for f in ranked_findings(report) if f.severity >= min_severity]
     truncated = max(0, len(findings) - max_results)
     findings = findings[:max_results]
     by_rule: dict[str, list[Finding]] = {}
@@ -252,7 +253,7 @@ class SarifFormat(ReportFormat):
     description = "SARIF 2.1.0 for GitHub code scanning and other SARIF viewers"
 
     def render(self, report: Report, options: RenderOptions) -> str:
-        document = build_sarif(report)
+        document = build_sarif(report, min_severity=options.min_severity)
         indent = 2 if len(document["runs"][0]["results"]) <= PRETTY_LIMIT else None
         return json.dumps(document, indent=indent, default=json_default) + "\n"
 

@@ -135,10 +135,10 @@ def common_root_prefix(paths: list[str]) -> str:
     return roots.pop() + "!/"
 
 
-def findings_table(report: Report, width: int) -> Table:
+def findings_table(report: Report, width: int, min_severity: Severity = Severity.INFO) -> Table:
     table = Table(title="Findings", title_justify="left", title_style="bold", box=box.SIMPLE_HEAVY,
                   show_lines=False, expand=True)
-    findings = ranked_findings(report)
+    findings = [f for f in ranked_findings(report) if f.severity >= min_severity]
     prefix = common_root_prefix([f.path for f in findings])
     rule_width = min(36, max((len(f.rule) for f in findings), default=8))
     table.add_column("severity", no_wrap=True)
@@ -316,11 +316,18 @@ class TerminalFormat(ReportFormat):
                 parts.append(changes)
             if timeline is not None:
                 parts.append(timeline)
-            if report.findings:
-                parts.append(findings_table(report, console.width))
+            shown = [f for f in report.findings if f.severity >= options.min_severity]
+            hidden = len(report.findings) - len(shown)
+            if shown:
+                parts.append(findings_table(report, console.width, options.min_severity))
                 parts.append(score_table(report))
             else:
-                parts.append(Text("No findings.", style="green"))
+                parts.append(Text("No findings.", style="green") if not hidden else
+                             Text(f"No findings at or above {options.min_severity.value}.", style="green"))
+            if hidden:
+                parts.append(Text(f"{hidden} finding{'s' if hidden != 1 else ''} below "
+                                  f"{options.min_severity.value} not listed (--min-severity info shows them; "
+                                  f"JSON and HTML carry all)", style="dim"))
             if report.errors:
                 parts.append(errors_table(report))
         if options.include_inventory and report.inventory:
