@@ -10,7 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from chainwatch.analyzers.interface import AnalysisError, MemberAnalyzer, MemberContext
-from chainwatch.binary.capabilities import SCAN_TIMEOUT_SECONDS, CapabilityScanError, analyze_capabilities
+from chainwatch.binary.capabilities import (
+    SCAN_TIMEOUT_SECONDS,
+    CapabilityScanError,
+    analyze_capabilities,
+    compiled_rules,
+)
 from chainwatch.models import MemberRecord
 
 _TOP_TYPES = ("pe", "elf", "macho", "script")
@@ -19,6 +24,11 @@ _TOP_TYPES = ("pe", "elf", "macho", "script")
 class CapabilitiesAnalyzer(MemberAnalyzer):
     name = "capabilities"
     version = 1
+
+    def prepare(self) -> None:
+        import lief  # noqa: F401 - loaded once in the parent, inherited by forked workers
+
+        compiled_rules()
 
     def applies(self, record: MemberRecord, head: bytes) -> bool:
         return not record.container and record.type.split("/", 1)[0] in _TOP_TYPES

@@ -13,6 +13,9 @@ class ElfAnalyzer(MemberAnalyzer):
     name = "elf"
     version = 1
 
+    def prepare(self) -> None:
+        import lief  # noqa: F401 - loaded once in the parent, inherited by forked workers
+
     def applies(self, record: MemberRecord, head: bytes) -> bool:
         return record.type.split("/", 1)[0] == "elf" or head[:4] == b"\x7fELF"
 

@@ -17,6 +17,10 @@ class MachoAnalyzer(MemberAnalyzer):
     name = "macho"
     version = 1
 
+    def prepare(self) -> None:
+        import asn1crypto.cms  # noqa: F401 - CMS signer parsing
+        import lief  # noqa: F401 - loaded once in the parent, inherited by forked workers
+
     def applies(self, record: MemberRecord, head: bytes) -> bool:
         # Fat magic 0xcafebabe is shared with Java classes, so fat files rely on the type detector.
         return record.type.split("/", 1)[0] == "macho" or head[:4] in _MAGICS

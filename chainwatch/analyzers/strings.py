@@ -24,6 +24,9 @@ class StringsAnalyzer(MemberAnalyzer):
     name = "strings"
     version = 1
 
+    def prepare(self) -> None:
+        analyze_strings(b"load the public-suffix list once: www.example.com")
+
     def applies(self, record: MemberRecord, head: bytes) -> bool:
         return not record.container and record.type.split("/", 1)[0] in _TOP_TYPES
 

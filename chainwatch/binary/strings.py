@@ -48,53 +48,80 @@ class FoundString:
 
 # ---------------------------------------------------------------- printable runs
 
-_PRINTABLE_LUT = np.zeros(256, dtype=bool)
-_PRINTABLE_LUT[0x20:0x7F] = True
-_PRINTABLE_LUT[0x09] = True
+_PRINTABLE_TABLE = bytes(1 if 0x20 <= b < 0x7F or b == 0x09 else 0 for b in range(256))
 
 
-def _runs(mask: np.ndarray, min_length: int) -> tuple[np.ndarray, np.ndarray]:
-    """Start indices and lengths of the True runs of ``mask`` that are at least ``min_length`` long."""
-    padded = np.zeros(len(mask) + 2, dtype=np.int8)
-    padded[1:-1] = mask
-    edges = np.diff(padded)
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
-    keep = (ends - starts) >= min_length
-    return starts[keep], (ends - starts)[keep]
+def _long_runs(mask: np.ndarray, min_length: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (exclusive) indices of runs of ``min_length``+ True values spaced ``step`` apart.
+
+    ``acc[i]`` is True when ``mask[i], mask[i+step], ... mask[i+(min_length-1)*step]`` all are: only real
+    strings leave edges in ``acc``, so the ``nonzero`` calls return thousands of indices, not millions.
+    """
+    span = (min_length - 1) * step
+    n = len(mask) - span
+    if n <= step:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    acc = mask[:n].copy()
+    for k in range(1, min_length):
+        acc &= mask[k * step : n + k * step]
+    rising = acc.copy()
+    rising[step:] &= ~acc[:-step]
+    falling = acc.copy()
+    falling[:-step] &= ~acc[step:]
+    return np.flatnonzero(rising), np.flatnonzero(falling) + span + step
+
+
+CHUNK_BYTES = 4 * MiB  # numpy temporaries are a few times this, whatever the file size
+
+
+def _chunk_strings(view: bytes, lo: int, hi: int, limits: StringLimits, out: list[FoundString]) -> None:
+    """Runs that start in ``[lo, hi)``; the chunk is read past ``hi`` so runs crossing it stay whole."""
+    cap = limits.max_run_chars
+    end_read = min(len(view), hi + 2 * cap + 2)
+    chunk = view[lo:end_read]
+    if len(chunk) < limits.min_length:
+        return
+    printable = np.frombuffer(chunk.translate(_PRINTABLE_TABLE), dtype=np.bool_)
+    starts, ends = _long_runs(printable, limits.min_length, 1)
+    # A run starting at the chunk's first byte may be the tail of one the previous chunk already took.
+    continues = lo > 0 and _PRINTABLE_TABLE[view[lo - 1]] == 1
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        if start >= hi - lo or (start == 0 and continues):
+            continue
+        out.append(FoundString(lo + start, chunk[start : min(end, start + cap)].decode("ascii"), "ascii"))
+    # UTF-16LE: a printable byte followed by NUL, repeated every 2 bytes (each parity separately).
+    pair_ok = printable[:-1] & (np.frombuffer(chunk, dtype=np.uint8)[1:] == 0)
+    del printable
+    starts, ends = _long_runs(pair_ok, limits.min_length, 2)
+    for parity in (0, 1):
+        p_starts = starts[starts % 2 == parity].tolist()
+        p_ends = ends[ends % 2 == parity].tolist()
+        for start, end in zip(p_starts, p_ends, strict=True):
+            if start >= hi - lo:
+                continue
+            absolute = lo + start
+            if start < 2 and absolute >= 2 and _PRINTABLE_TABLE[view[absolute - 2]] and view[absolute - 1] == 0:
+                continue  # tail of a wide run that the previous chunk took
+            raw = chunk[start : min(end, start + 2 * cap)]
+            out.append(FoundString(absolute, raw.decode("utf-16le"), "utf-16le"))
 
 
 def extract_strings(data: bytes, limits: StringLimits = StringLimits()) -> list[FoundString]:
     """ASCII and UTF-16LE printable runs (``strings -a`` and ``strings -el`` together), capped.
 
-    numpy finds the runs (a lookup table over the bytes), so the cost is a few passes over memory,
-    not a regex step per byte.
+    numpy finds the runs (a byte-class table and a few shifted ANDs) chunk by chunk, so the cost is a
+    few passes over memory, not a regex step per byte, and memory stays bounded for large files.
     """
     view = data[: limits.max_scan_bytes]
-    if not view:
-        return []
-    arr = np.frombuffer(view, dtype=np.uint8)
-    printable = _PRINTABLE_LUT[arr]
-    cap = limits.max_run_chars
     out: list[FoundString] = []
-    starts, lengths = _runs(printable, limits.min_length)
-    kept = limits.max_strings
-    for start, length in zip(starts[:kept].tolist(), lengths[:kept].tolist(), strict=True):
-        out.append(FoundString(start, view[start : start + min(length, cap)].decode("ascii"), "ascii"))
-    # UTF-16LE: a printable byte followed by NUL, on either byte alignment.
-    if len(arr) >= 2:
-        pair_ok = printable[:-1] & (arr[1:] == 0)
-        kept = 0
-        for parity in (0, 1):
-            starts, lengths = _runs(pair_ok[parity::2], limits.min_length)
-            for start, length in zip(starts.tolist(), lengths.tolist(), strict=True):
-                if kept >= limits.max_strings:
-                    break
-                kept += 1
-                offset = parity + 2 * start
-                raw = view[offset : offset + 2 * min(length, cap)]
-                out.append(FoundString(offset, raw.decode("utf-16le"), "utf-16le"))
-    return out
+    for lo in range(0, len(view), CHUNK_BYTES):
+        _chunk_strings(view, lo, min(len(view), lo + CHUNK_BYTES), limits, out)
+        if len(out) >= 2 * limits.max_strings:
+            break
+    ascii_runs = [s for s in out if s.encoding == "ascii"][: limits.max_strings]
+    wide_runs = [s for s in out if s.encoding != "ascii"][: limits.max_strings]
+    return ascii_runs + wide_runs
 
 
 class _Corpus:
@@ -211,6 +238,7 @@ _XMR = re.compile(r"(?<![A-Za-z0-9])(4[0-9AB][1-9A-HJ-NP-Za-km-z]{93})(?![A-Za-z
 _USER_AGENT = re.compile(
     r"(Mozilla/[45]\.0 \([^()\n]{4,200}\)[ -~]{0,200}|(?:curl|Wget|python-requests|Go-http-client|okhttp)/\d[\w.]*)"
 )
+_PEM_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]{1,40}-----.{0,200000}?-----END [A-Z0-9 ]{1,40}-----", re.S)
 _VERSION_CONTEXT = re.compile(r"(?:version|ver|v|build|release|rev)[\s:=/_-]*$", re.I)
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/])([A-Za-z0-9+/]{20,}={0,2})(?![A-Za-z0-9+/=])")
 
@@ -453,22 +481,26 @@ def xor_decoded_strings(data: bytes, limits: StringLimits = StringLimits()) -> l
     view = data[: limits.max_scan_bytes]
     if len(view) < 16:
         return []
-    diff = _adjacent_xor(view)
+    patterns = [(anchor, bytes(a ^ b for a, b in itertools.pairwise(anchor))) for anchor in XOR_ANCHORS]
+    overlap = max(len(a) for a in XOR_ANCHORS)
     seen: set[tuple[int, int]] = set()
     found: list[dict[str, Any]] = []
     tried = 0
-    for anchor in XOR_ANCHORS:
-        pattern = bytes(a ^ b for a, b in itertools.pairwise(anchor))
-        pos = diff.find(pattern)
-        while pos != -1 and tried < limits.max_xor_candidates:
-            key = view[pos] ^ anchor[0]
-            if key:
-                tried += 1
-                run = _decode_xor_run(view, pos, key, limits.max_run_chars)
-                if run and (run[0], key) not in seen:
-                    seen.add((run[0], key))
-                    found.append({"encoding": f"xor:0x{key:02x}", "offset": run[0], "value": run[1], "key": key})
-            pos = diff.find(pattern, pos + 1)
+    for lo in range(0, len(view), CHUNK_BYTES):
+        diff = _adjacent_xor(view[lo : lo + CHUNK_BYTES + overlap])
+        for anchor, pattern in patterns:
+            pos = diff.find(pattern)
+            while pos != -1 and pos < CHUNK_BYTES and tried < limits.max_xor_candidates:
+                key = view[lo + pos] ^ anchor[0]
+                if key:
+                    tried += 1
+                    run = _decode_xor_run(view, lo + pos, key, limits.max_run_chars)
+                    if run and (run[0], key) not in seen:
+                        seen.add((run[0], key))
+                        found.append(
+                            {"encoding": f"xor:0x{key:02x}", "offset": run[0], "value": run[1], "key": key}
+                        )
+                pos = diff.find(pattern, pos + 1)
     found.sort(key=lambda d: d["offset"])
     return found
 
@@ -496,11 +528,17 @@ def _b64_printable(token: str) -> bytes | None:
 
 
 def base64_decoded_strings(corpus_text: str, where: Any, limits: StringLimits) -> list[dict[str, Any]]:
-    """Base64 runs that decode to mostly printable text (candidates capped)."""
+    """Base64 runs that decode to mostly printable text (candidates capped).
+
+    PEM blocks (certificates, keys, CSRs) are base64 of DER whose name fields decode to text: skipped.
+    """
     found: list[dict[str, Any]] = []
+    pem_spans = [m.span() for m in _PEM_BLOCK.finditer(corpus_text)] if "-----BEGIN " in corpus_text else []
     for i, m in enumerate(_BASE64.finditer(corpus_text)):
         if i >= limits.max_base64_candidates:
             break
+        if pem_spans and any(a <= m.start() < b for a, b in pem_spans):
+            continue
         token = m.group(1)
         # Identifiers and alphabets are long alnum runs too; real base64 mixes classes.
         if token.isalpha() or token.isdigit() or token.islower() or token.isupper():

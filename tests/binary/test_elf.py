@@ -133,3 +133,19 @@ def test_broken_elf_is_a_clear_error(corpus: Path, tmp_path: Path) -> None:
     except AnalysisError:
         return
     assert facts["type"] == "DYN"
+
+
+def test_runpath_added_shows_and_unsafe_entry_is_low(corpus: Path, tmp_path: Path) -> None:
+    from chainwatch.rules.elf_rules import UnsafeRpath
+
+    src = corpus / ELF_FILES[4]
+    assert elf_facts(src)["runpath"] == []
+    binary = lief.ELF.parse(str(src))
+    binary.add(lief.ELF.DynamicEntryRunPath("$ORIGIN/../lib:/tmp/.cache"))
+    out = tmp_path / "runpath.so"
+    binary.write(str(out))
+    facts = elf_facts(out)
+    assert facts["runpath"] == ["$ORIGIN/../lib", "/tmp/.cache"]
+    record = MemberRecord(path="runpath.so", size=1, type="elf", features={"elf": facts})
+    [finding] = UnsafeRpath().check(record)
+    assert finding.severity.value == "low" and finding.evidence["unsafe"] == ["/tmp/.cache"]

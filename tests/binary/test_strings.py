@@ -19,7 +19,7 @@ from chainwatch.binary.strings import (
     xor_decoded_strings,
 )
 
-from .corpus_util import analyze_file, corpus_binaries
+from .corpus_util import analyze_corpus_file, corpus_binaries
 
 C2_URL = "https://cdn-update.azureonlinestorage-check.com/google/storage?id=%s"
 UA = (
@@ -146,9 +146,38 @@ def test_limits_cap_the_work() -> None:
 
 def test_corpus_binaries_have_no_hidden_strings_or_false_domains(corpus: Path) -> None:
     for path in corpus_binaries(corpus):
-        record, _ = analyze_file(path)
+        record, _ = analyze_corpus_file(path)
         facts = record.features["strings"]
         assert facts["decoded"] == [], path
         for domain in values(facts, "domains"):
             assert not domain.endswith((".dll", ".so", ".data", ".py", ".exe")), (path, domain)
         assert facts["wallets"] == [], path
+
+
+def test_chunked_extraction_equals_one_pass(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import chainwatch.binary.strings as strings_mod
+
+    data = (corpus / "binaries/pe/signed-other/OpenConsole.exe").read_bytes()
+    whole = extract_strings(data)
+    monkeypatch.setattr(strings_mod, "CHUNK_BYTES", 4099)  # odd size: runs and wide pairs cross chunks
+    assert extract_strings(data) == whole
+
+
+@pytest.mark.skipif(shutil.which("strings") is None, reason="GNU strings (binutils) not installed")
+def test_same_runs_as_gnu_strings(corpus: Path) -> None:
+    import subprocess
+
+    path = corpus / "binaries/pe/unsigned/7za.exe"
+    ours = extract_strings(path.read_bytes())
+    for flag, encoding in (([], "ascii"), (["-el"], "utf-16le")):
+        out = subprocess.run(["strings", "-a", "-n", "6", "-t", "d", *flag, str(path)],
+                             capture_output=True, check=True).stdout.decode("latin-1")
+        gnu = [int(line.split(None, 1)[0]) for line in out.splitlines() if line.strip()]
+        assert sorted(s.offset for s in ours if s.encoding == encoding) == gnu
+
+
+def test_pem_blocks_are_not_hidden_strings() -> None:
+    body = base64.b64encode(b"CN=signer, URI=https://sigstore.example.org/v1/maintainer").decode()
+    pem = f"-----BEGIN CERTIFICATE REQUEST-----\n{body}\n-----END CERTIFICATE REQUEST-----\n"
+    assert analyze_strings(pem.encode())["decoded"] == []
+    assert analyze_strings(body.encode())["decoded"] != []  # the same base64 outside PEM is reported

@@ -6,7 +6,7 @@ rule aes_sbox
     meta:
         capability = "crypto-aes"
         name = "AES S-box constants"
-        attack = "T1027"
+        attack = "T1140"
         common = true
     strings:
         $sbox = { 63 7C 77 7B F2 6B 6F C5 30 01 67 2B FE D7 AB 76 }
@@ -20,7 +20,7 @@ rule rc4_ksa_loop
     meta:
         capability = "crypto-rc4"
         name = "RC4 key-scheduling loop (S[i] = i for i < 256, then swap with j mod 256)"
-        attack = "T1027"
+        attack = "T1140"
         common = true
     strings:
         // S[i] = i loop: mov byte [..], reg ; i += 1 ; cmp i, 0x100 (jl/jb/jne) or cmp i, 0xFF (jle/jbe)

@@ -7,7 +7,7 @@ rule exec_memory_api
     meta:
         capability = "exec-memory"
         name = "allocates or re-protects memory as executable"
-        attack = "T1055"
+        attack = "T1620"
         common = true
     strings:
         $win1 = "VirtualProtect" ascii wide
@@ -27,7 +27,7 @@ rule exec_memory_posix
     meta:
         capability = "exec-memory"
         name = "maps or re-protects memory as executable"
-        attack = "T1055"
+        attack = "T1620"
         common = true
     strings:
         $mprotect = "mprotect" ascii
