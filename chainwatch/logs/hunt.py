@@ -1,0 +1,238 @@
+"""Log hunting: stream every file, match indicators, score beacons, build the report.
+
+Files (and, for large uncompressed Zeek dns logs, byte ranges of one file) are work units run in a
+``fork`` process pool: the compiled matcher is inherited copy-on-write instead of pickled per task, and
+each unit returns compact aggregates (hit table, per-pair series) that the parent merges.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chainwatch.logs import fastdns
+from chainwatch.logs.beacon import Beacon, PairAccumulator, score_pairs
+from chainwatch.logs.domains import PeriodicAllowList
+from chainwatch.logs.hits import HitTable
+from chainwatch.logs.match import LogMatcher
+from chainwatch.logs.readers import compression_of, detect, open_log, read_head, reader_by_name
+from chainwatch.logs.readers.generic import GenericReader
+from chainwatch.logs.readers.interface import LogFormatError, Reader
+from chainwatch.logs.record import LogRecord
+
+SPLIT_BYTES = 64 << 20  # uncompressed Zeek dns logs larger than this are split across workers
+
+_MATCHER: LogMatcher | None = None  # set in the parent before the pool forks
+
+
+@dataclass
+class HuntOptions:
+    jobs: int = 0  # 0 = one per core, 1 = in-process
+    mapping: dict[str, str] = field(default_factory=dict)  # generic CSV/JSONL column mapping
+    force_format: str | None = None
+    fast_path: bool = True
+    beacons: bool = True
+    include_allowlisted: bool = False
+    max_beacon_findings: int = 200
+
+
+@dataclass
+class Partial:
+    hits: HitTable = field(default_factory=HitTable)
+    pairs: PairAccumulator = field(default_factory=PairAccumulator)
+    records: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
+    formats: Counter[str] = field(default_factory=Counter)
+    errors: list[tuple[str, str, str]] = field(default_factory=list)  # (path, message, kind)
+    bytes_read: int = 0
+
+    def merge(self, other: Partial) -> None:
+        self.hits.merge(other.hits)
+        self.pairs.merge(other.pairs)
+        self.records += other.records
+        self.kinds.update(other.kinds)
+        self.formats.update(other.formats)
+        self.errors.extend(other.errors)
+        self.bytes_read += other.bytes_read
+
+
+@dataclass
+class HuntResult:
+    partial: Partial
+    beacons: list[Beacon]
+    seconds: float
+    files: int
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    path: str
+    reader: str
+    start: int = 0
+    end: int | None = None
+    fast: bool = False
+    line_base: int | None = None
+
+
+def feed(record: LogRecord, matcher: LogMatcher, part: Partial) -> None:
+    """Match one record and add it to the beacon series."""
+    part.records += 1
+    part.kinds[record.kind] += 1
+    for match in matcher.match(record):
+        part.hits.add(record, match)
+    kind = record.kind
+    if kind == "dns":
+        if record.answers:
+            part.pairs.note_answers(record.domain, record.answers)
+        part.pairs.add(record.src, record.domain, record.ts, "dns", 0, record.image)
+    elif kind in ("http", "tls"):
+        part.pairs.add(record.src, record.domain or record.dst_ip, record.ts, kind, record.bytes_out + record.bytes_in,
+                       record.image, record.dst_port)
+    elif kind == "conn":
+        part.pairs.add(record.src, record.domain or record.dst_ip, record.ts, "conn", record.bytes_out, record.image,
+                       record.dst_port)
+
+
+def _reader_for(unit: WorkUnit, mapping: dict[str, str]) -> Reader:
+    if unit.reader == "generic":
+        return GenericReader(mapping)
+    return reader_by_name(unit.reader)
+
+
+def run_unit(unit: WorkUnit, mapping: dict[str, str] | None = None) -> Partial:
+    matcher = _MATCHER
+    assert matcher is not None, "matcher not initialised"
+    part = Partial()
+    part.formats[unit.reader] += 1
+    name = Path(unit.path).name
+    try:
+        with open_log(unit.path) as stream:
+            if unit.fast:
+                separator, fields, _path, header_len, header_lines = fastdns.read_header(stream)
+                layout = fastdns.TsvLayout.from_fields(fields, separator)
+                if layout is None:
+                    raise LogFormatError("Zeek dns log without ts/id.orig_h/query columns")
+                start = max(unit.start, header_len)
+                stream.seek(start)
+                line_base = header_lines + 1 if unit.start == 0 else None
+                rows = fastdns.scan_dns(stream, layout, matcher, part.pairs, part.hits, name, start, unit.end,
+                                        line_base)
+                part.records += rows
+                part.kinds["dns"] += rows
+                part.bytes_read += (unit.end or start) - start
+            else:
+                for record in _reader_for(unit, mapping or {}).records(stream, name):
+                    feed(record, matcher, part)
+    except (LogFormatError, OSError, EOFError, ValueError, UnicodeError) as exc:
+        part.errors.append((unit.path, f"{type(exc).__name__}: {exc}", "unreadable"))
+    return part
+
+
+def _run_unit_star(args: tuple[WorkUnit, dict[str, str]]) -> Partial:
+    return run_unit(*args)
+
+
+def plan(paths: Sequence[str | Path], options: HuntOptions) -> tuple[list[WorkUnit], list[tuple[str, str, str]]]:
+    """Expand directories, detect formats, split big Zeek dns logs into byte ranges."""
+    units: list[WorkUnit] = []
+    errors: list[tuple[str, str, str]] = []
+    extra: tuple[Reader, ...] = (GenericReader(options.mapping),) if options.mapping else ()
+    for path in _expand(paths):
+        try:
+            head = read_head(path)
+        except (OSError, EOFError, ValueError) as exc:
+            errors.append((str(path), f"cannot open: {exc}", "unreadable"))
+            continue
+        if options.force_format:
+            reader: Reader | None = GenericReader(options.mapping) if options.force_format == "generic" else \
+                reader_by_name(options.force_format)
+        else:
+            reader = detect(head, str(path), extra)
+        if reader is None:
+            errors.append((str(path), "unrecognised log format (use --format or --map)", "unreadable"))
+            continue
+        fast = options.fast_path and reader.name == "zeek-tsv" and _is_zeek_dns(head, str(path))
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            compressed = bool(compression_of(fh.read(6)))
+        if fast and not compressed and size > SPLIT_BYTES:
+            units.extend(_split(str(path), size))
+        else:
+            units.append(WorkUnit(str(path), reader.name, fast=fast))
+    return units, errors
+
+
+def _is_zeek_dns(head: bytes, name: str) -> bool:
+    import io
+
+    _sep, fields, path, _len, _lines = fastdns.read_header(io.BytesIO(head))
+    if fastdns.TsvLayout.from_fields(fields) is None:
+        return False
+    return path == "dns" or (not path and "query" in fields and "qtype" in fields)
+
+
+def _split(path: str, size: int) -> list[WorkUnit]:
+    """Byte ranges starting at line boundaries; each range's first line number is computed by counting."""
+    cuts = [0]
+    with open(path, "rb") as fh:
+        position = SPLIT_BYTES
+        while position < size:
+            fh.seek(position)
+            fh.readline()
+            cut = fh.tell()
+            if cut >= size:
+                break
+            cuts.append(cut)
+            position = cut + SPLIT_BYTES
+    cuts.append(size)
+    return [WorkUnit(path, "zeek-tsv", start, end, fast=True) for start, end in itertools.pairwise(cuts)]
+
+
+def _expand(paths: Iterable[str | Path]) -> list[Path]:
+    out: list[Path] = []
+    for path in paths:
+        p = Path(path)
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")))
+        else:
+            out.append(p)
+    return out
+
+
+def hunt(paths: Sequence[str | Path], matcher: LogMatcher, options: HuntOptions | None = None,
+         allow: PeriodicAllowList | None = None) -> HuntResult:
+    """Read every log, match, and score beacons. Pure function of its inputs (no store access)."""
+    global _MATCHER
+    options = options or HuntOptions()
+    started = time.monotonic()
+    units, errors = plan(paths, options)
+    total = Partial()
+    total.errors.extend(errors)
+    _MATCHER = matcher
+    jobs = options.jobs or os.cpu_count() or 1
+    jobs = min(jobs, len(units)) or 1
+    work = [(unit, options.mapping) for unit in units]
+    if jobs == 1:
+        for item in work:
+            total.merge(_run_unit_star(item))
+    else:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(jobs) as pool:
+            for part in pool.imap_unordered(_run_unit_star, work):
+                total.merge(part)
+    beacons = score_pairs(total.pairs, allow) if options.beacons else []
+    return HuntResult(total, beacons, time.monotonic() - started, len({u.path for u in units}))
+
+
+def to_plain(value: Any) -> Any:
+    """Sets -> sorted lists, for JSON evidence."""
+    if isinstance(value, set):
+        return sorted(value)
+    return value
