@@ -256,7 +256,8 @@ def hunt(roots: list[Path], indicators: Iterable[Indicator], options: HuntOption
             pool_args: dict[str, Any] = (
                 {"mp_context": multiprocessing.get_context("fork"), "initializer": after_fork} if fork
                 else {"initializer": init_worker, "initargs": (config,)})
-            with ProcessPoolExecutor(max_workers=jobs, **pool_args) as pool:
+            pool = ProcessPoolExecutor(max_workers=jobs, **pool_args)
+            try:
                 pending: set[Future[list[FileResult]]] = set()
                 for batch in _batches(todo):
                     pending.add(pool.submit(scan_batch, batch))
@@ -266,6 +267,10 @@ def hunt(roots: list[Path], indicators: Iterable[Indicator], options: HuntOption
                             take(fut.result())
                 for fut in pending:
                     take(fut.result())
+            except BaseException:  # Ctrl-C: drop queued batches now; the journal keeps what finished
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown()
         if journal is not None:
             journal.finish()
     finally:
