@@ -218,3 +218,31 @@ def test_unknown_and_hostile_inputs_are_errors_not_crashes(tmp_path: Path) -> No
     result = hunt([tmp_path], LogMatcher(), HuntOptions(jobs=1))
     kinds = {Path(p).name: m for p, m, _ in result.partial.errors}
     assert "random.bin" in kinds and "bomb.xml" in kinds and "truncated.log.gz" in kinds
+
+
+def test_sysmon_evtx_both_backends(tmp_path: Path) -> None:
+    """An EVTX in the documented binary layout (file header, CRC'd chunks, binary XML records)."""
+    from chainwatch.logs.evtx_writer import write_evtx
+    from chainwatch.logs.readers.sysmon_evtx import SysmonEvtxReader
+
+    image = r"C:\Users\a\AppData\Local\Programs\3CXDesktopApp\app\3CXDesktopApp.exe"
+    events = [(22, "WS-042.corp.example", 1680084000.5 + i * 3600,
+               [("RuleName", "-"), ("UtcTime", "2023-03-29 10:00:00.500"), ("QueryName", "msstorageazure.com"),
+                ("QueryStatus", "0"), ("QueryResults", "::ffff:198.51.100.7;"), ("Image", image)])
+              for i in range(300)]  # several 64 KiB chunks
+    events.append((1, "WS-042.corp.example", 1680000000.0,
+                   [("UtcTime", "2023-03-28 10:40:00.000"), ("Image", image),
+                    ("Hashes", "SHA256=FAD482DED2E25CE9E1DD3D3ECC3227AF714BDFBBDE04347DBC1B21D6A3670405")]))
+    path = tmp_path / "Microsoft-Windows-Sysmon%4Operational.evtx"
+    assert write_evtx(path, events) == 301
+    assert _reader(path) == "sysmon-evtx"
+    for backend in ("evtx", "python-evtx"):
+        records = list(SysmonEvtxReader(prefer=backend).records(path.open("rb"), path.name))
+        assert len(records) == 301, backend
+        assert records[0].domain == "msstorageazure.com" and records[0].image == image
+        assert records[0].answers == ("198.51.100.7",) and records[0].src == "WS-042.corp.example"
+        assert records[-1].kind == "proc" and records[-1].ref.endswith("#301")
+        assert "fad482ded2e25ce9e1dd3d3ecc3227af714bdfbbde04347dbc1b21d6a3670405" in records[-1].hashes
+    gz = tmp_path / "sysmon.evtx.gz"
+    gz.write_bytes(gzip.compress(path.read_bytes()))
+    assert len(list(iter_records(gz))) == 301
