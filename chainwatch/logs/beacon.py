@@ -176,13 +176,26 @@ class PairAccumulator:
         self.t_max = max(self.t_max, other.t_max)
 
 
+def _quartiles(ordered: np.ndarray) -> tuple[float, float, float]:
+    """Q1, median, Q3 of an already sorted sample (linear interpolation, as numpy's default)."""
+    last = len(ordered) - 1
+    out = []
+    for q in (0.25, 0.5, 0.75):
+        position = q * last
+        low = int(position)
+        high = min(low + 1, last)
+        out.append(float(ordered[low] + (ordered[high] - ordered[low]) * (position - low)))
+    return out[0], out[1], out[2]
+
+
 def _bowley(values: np.ndarray) -> tuple[float, float, float]:
     """(Bowley skew, median, MADM) of a sample."""
-    q1, q2, q3 = np.percentile(values, [25, 50, 75])
+    ordered = np.sort(values)
+    q1, q2, q3 = _quartiles(ordered)
     spread = q3 - q1
-    skew = 0.0 if spread <= 0 else float((q3 + q1 - 2 * q2) / spread)
-    madm = float(np.median(np.abs(values - q2)))
-    return skew, float(q2), madm
+    skew = 0.0 if spread <= 0 else (q3 + q1 - 2 * q2) / spread
+    madm = _quartiles(np.sort(np.abs(ordered - q2)))[1]
+    return skew, q2, madm
 
 
 def score_series(times: Sequence[float], sizes: Sequence[int] | None,
@@ -191,8 +204,9 @@ def score_series(times: Sequence[float], sizes: Sequence[int] | None,
     if len(times) < MIN_CONTACTS:
         return None
     sizes = sizes if sizes is not None and len(sizes) == len(times) else []
-    order = np.argsort(np.asarray(times, dtype=np.float64), kind="stable")
-    t = np.asarray(times, dtype=np.float64)[order]
+    raw_times = np.asarray(times, dtype=np.float64)
+    order = np.argsort(raw_times, kind="stable")
+    t = raw_times[order]
     s = np.asarray(sizes, dtype=np.float64)[order] if len(sizes) == len(times) else np.zeros(len(t))
     keep = np.concatenate(([True], np.diff(t) > BURST_GAP)) if len(t) else np.zeros(0, bool)
     t, s = t[keep], s[keep]
