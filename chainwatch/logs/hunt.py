@@ -7,6 +7,7 @@ each unit returns compact aggregates (hit table, per-pair series) that the paren
 
 from __future__ import annotations
 
+import csv
 import itertools
 import multiprocessing
 import os
@@ -129,8 +130,11 @@ def run_unit(unit: WorkUnit, mapping: dict[str, str] | None = None) -> Partial:
             else:
                 for record in _reader_for(unit, mapping or {}).records(stream, name):
                     feed(record, matcher, part, unit.beacons)
-    except (LogFormatError, OSError, EOFError, ValueError, UnicodeError) as exc:
+    except (LogFormatError, OSError, EOFError, ValueError, UnicodeError, csv.Error) as exc:
         part.errors.append((unit.path, f"{type(exc).__name__}: {exc}", "unreadable"))
+    except (RecursionError, MemoryError, OverflowError, KeyError, IndexError, TypeError) as exc:
+        # a hostile file must never take the hunt down: report it and keep what was read before it
+        part.errors.append((unit.path, f"reader failed: {type(exc).__name__}: {exc}", "error"))
     return part
 
 

@@ -246,3 +246,18 @@ def test_sysmon_evtx_both_backends(tmp_path: Path) -> None:
     gz = tmp_path / "sysmon.evtx.gz"
     gz.write_bytes(gzip.compress(path.read_bytes()))
     assert len(list(iter_records(gz))) == 301
+
+
+def test_hostile_values_do_not_crash(tmp_path: Path) -> None:
+    from chainwatch.logs.hunt import HuntOptions, hunt
+    from chainwatch.logs.match import LogMatcher
+    from chainwatch.logs.timeparse import parse_ts
+
+    assert parse_ts("nan") == 0.0 and parse_ts("1e300") == 0.0 and parse_ts("-5") == 0.0
+    assert parse_ts("9999-12-31T23:59:59Z") == 0.0 and parse_ts(1680084000123) == 1680084000.123
+    deep = '{"ts": 1, "id.orig_h": "a", "query": "x.example", "_path": "dns", "n": ' + "[" * 100_000 + "]" * 100_000
+    (tmp_path / "deep.log").write_text(deep + "}\n")
+    huge = "timestamp,client_ip,query\n2023-03-29T10:00:00Z,10.0.0.1," + "a" * 300_000 + "\n"
+    (tmp_path / "huge.csv").write_text(huge)
+    result = hunt([tmp_path], LogMatcher(), HuntOptions(jobs=1))
+    assert {Path(p).name for p, _, _ in result.partial.errors} <= {"deep.log", "huge.csv"}
