@@ -162,7 +162,7 @@ def test_sysmon_xml_events_22_3_1(tmp_path: Path) -> None:
     dns, conn, proc = iter_records(path)  # the Security-Auditing event is not Sysmon: skipped
     assert dns.kind == "dns" and dns.domain == "msstorageazure.com" and dns.src == "WS-042.corp.example"
     assert dns.image.endswith("3CXDesktopApp.exe") and dns.answers == ("198.51.100.7",)
-    assert conn.kind == "conn" and conn.dst_ip == "198.51.100.7" and conn.dst_port == 443 and conn.domain == "-"
+    assert conn.kind == "conn" and conn.dst_ip == "198.51.100.7" and conn.dst_port == 443 and conn.domain == ""
     assert proc.kind == "proc" and "fad482ded2e25ce9e1dd3d3ecc3227af714bdfbbde04347dbc1b21d6a3670405" in proc.hashes
     assert dns.ref == "sysmon.xml#1"
 
