@@ -367,6 +367,16 @@ def _artifact_info(target: Path, root_name: str, records: dict[str, MemberRecord
     return info
 
 
+def prepare_analyzers(options: ScanOptions) -> None:
+    """Warm every selected analyzer once in this process (before the pool forks)."""
+    for analyzer in (*registry.member_analyzers(), *registry.tree_analyzers()):
+        if options.analyzers is None or analyzer.name in options.analyzers:
+            try:
+                analyzer.prepare()
+            except Exception:  # a failed warm-up shows up as a per-member error later
+                continue
+
+
 def run_rules(inventory: list[MemberRecord], skip: tuple[str, ...] = ()) -> tuple[list[Finding], list[ScanError]]:
     findings: list[Finding] = []
     errors: list[ScanError] = []
@@ -428,6 +438,7 @@ def scan(
         if progress:
             progress(done, len(futures), outcome.record.path)
 
+    prepare_analyzers(options)
     with Sandbox(options.temp_root) as sandbox, make_executor(options.jobs) as executor:
         def submit(unit: MemberUnit) -> None:
             futures.append(executor.submit(analyze_member, unit))
