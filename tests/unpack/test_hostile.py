@@ -310,3 +310,28 @@ def test_flood_of_links_is_capped(arena: Arena) -> None:
     assert any("not listed" in e.message for e in opened.errors)
     capped = open_container(arena.inputs / "flood.tar.gz", Limits(max_members=100), temp_root=arena.temp)
     assert capped.failure is not None and capped.failure.kind == "limit"
+
+
+@needs_7zz
+def test_truncated_7zz_formats_degrade_to_error_entries(arena: Arena) -> None:
+    work = arena.root / "build"
+    work.mkdir()
+    payload = {"app.bin": os.urandom(200_000), "readme.txt": os.urandom(100).hex().encode()}
+    made = {"a.7z": b.sevenzip_archive(work, payload).read_bytes(), "a.cab": b.cab_bytes(payload),
+            "a.dmg": b.udif_dmg([("disk image (Apple_HFS : 0)", b.cab_bytes(payload) * 40)])}
+    if b.have("wixl"):
+        (work / "msi").mkdir()
+        made["a.msi"] = b.msi_installer(work / "msi", {"a.dll": os.urandom(300_000)}).read_bytes()
+    if b.have("makensis"):
+        (work / "nsis").mkdir()
+        made["a.exe"] = b.nsis_installer(work / "nsis", {"a.dll": os.urandom(300_000)}).read_bytes()
+    for name, data in made.items():
+        if name.endswith(".dmg"):  # a DMG is found by its trailer: corrupt the data fork instead
+            arena.add(f"cut-{name}", os.urandom(len(data) - 2000) + data[-2000:])
+        else:
+            arena.add(f"cut-{name}", data[: len(data) * 2 // 3])
+    report = arena.scan(arena.inputs)
+    tops = {f"inputs/cut-{name}" for name in made}
+    assert tops <= _paths(report)  # every truncated container is still an inventory record
+    failed = {e.path.split("!/")[0] for e in report.errors if e.kind in ("unreadable", "password", "limit")}
+    assert tops - {"inputs/cut-a.exe"} <= failed, report.errors  # (a cut NSIS stub may still list its header)
