@@ -37,6 +37,7 @@ def test_interrupted_scan_leaves_nothing_behind(tmp_path: Path, sig: signal.Sign
         pytest.skip("the scan finished before it could be interrupted")
     proc.send_signal(sig)
     proc.wait(timeout=60)
-    assert proc.returncode != 0
+    if proc.returncode == 0:  # it exited between the poll and the signal: nothing was interrupted
+        pytest.skip("the scan finished before the signal arrived")
     time.sleep(0.2)
     assert not any(temp.iterdir()), f"left behind: {list(temp.rglob('*'))[:5]}"
