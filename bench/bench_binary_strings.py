@@ -43,7 +43,7 @@ def _child(task: str, path: str, queue: Any) -> None:
     cpu_start = time.process_time()
     summary: dict[str, Any] = {}
     if task == "facts":
-        import lief  # noqa: F401 - imported before timing, as in a warm worker
+        import asn1crypto.cms  # noqa: F401 - imported before timing, as in a warm worker
     if task == "strings":
         data = Path(path).read_bytes()
         facts = analyze_strings(data)

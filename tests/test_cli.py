@@ -38,3 +38,19 @@ def test_history_lists_recorded_scans(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["history", "tool", "--db", db, "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(r["name"], r["version"], r["verdict"]) for r in rows] == [("tool", "3.1", "clean")]
+
+
+def test_min_severity_hides_info_in_terminal_but_json_keeps_all(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from chainwatch.cli.common import render
+    from chainwatch.models import Finding, Report, Severity
+
+    report = Report(target="x", findings=[
+        Finding("capability.crypto-rc4", Severity.INFO, "a.dll", "rc4 loop"),
+        Finding("authenticode.cert-table-slack", Severity.HIGH, "b.dll", "slack"),
+    ])
+    text = render(report, "terminal", False, color=False, min_severity="low")
+    assert "authenticode.cert-table-slack" in text and "capability.crypto-rc4" not in text
+    assert "1 finding below low not listed" in text
+    data = json.loads(render(report, "json", False, min_severity="low"))
+    assert [f["rule"] for f in data["findings"]] == ["capability.crypto-rc4", "authenticode.cert-table-slack"]

@@ -18,6 +18,7 @@ class MachoAnalyzer(MemberAnalyzer):
     version = 1
 
     def prepare(self) -> None:
+        import asn1crypto.cms  # noqa: F401 - CMS signer parsing
         import lief  # noqa: F401 - loaded once in the parent, inherited by forked workers
 
     def applies(self, record: MemberRecord, head: bytes) -> bool:

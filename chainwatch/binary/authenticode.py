@@ -13,6 +13,7 @@ import hashlib
 import mmap
 import struct
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -43,8 +44,9 @@ OID_SPC_INDIRECT_DATA = "1.3.6.1.4.1.311.2.1.4"
 OID_SPC_PE_IMAGE_DATA = "1.3.6.1.4.1.311.2.1.15"
 OID_SPC_SP_OPUS_INFO = "1.3.6.1.4.1.311.2.1.12"
 OID_CODE_SIGNING = "1.3.6.1.5.5.7.3.3"
-_HASHES = {"md5": hashes.MD5, "sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384,
-           "sha512": hashes.SHA512}
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "md5": hashes.MD5, "sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512,
+}
 _HASH_OF_SIGALG = {"sha1_rsa": "sha1", "sha256_rsa": "sha256", "sha384_rsa": "sha384", "sha512_rsa": "sha512",
                    "md5_rsa": "md5", "sha1_ecdsa": "sha1", "sha256_ecdsa": "sha256", "sha384_ecdsa": "sha384",
                    "sha512_ecdsa": "sha512"}
@@ -288,7 +290,7 @@ def _verify_signer(
             expected = hashlib.new(hash_name, content).digest()
         except ValueError:
             return cert, False, False, f"unsupported digest {hash_name}"
-        digest_ok = bool(digest_value) and digest_value[0].native == expected
+        digest_ok = digest_value is not None and len(digest_value) > 0 and digest_value[0].native == expected
         to_verify = b"\x31" + attrs.dump()[1:]  # [0] IMPLICIT -> SET OF, as signed
     else:
         digest_ok = True
@@ -572,7 +574,7 @@ def _walk_table(buf: bytes | mmap.mmap, offset: int, size: int) -> tuple[list[di
 
 
 def _suspicious_slack(slack: dict[str, Any] | None) -> bool:
-    return bool(slack) and not (slack["all_zero"] and slack["length"] <= ALIGNMENT_SLACK)
+    return slack is not None and not (slack["all_zero"] and slack["length"] <= ALIGNMENT_SLACK)
 
 
 def authenticode_facts(path: Path) -> dict[str, Any]:
@@ -589,7 +591,8 @@ def authenticode_facts(path: Path) -> dict[str, Any]:
 
 def _facts(buf: bytes | mmap.mmap, layout: PeLayout) -> dict[str, Any]:
     offset, size, file_size = layout.security_offset, layout.security_size, layout.file_size
-    facts: dict[str, Any] = {"signed": False, "status": "unsigned", "signatures": [], "cert_table": None}
+    facts: dict[str, Any] = {"signed": False, "status": "unsigned", "signatures": [], "cert_table": None,
+                             "signer": None, "signer_thumbprint_sha256": None, "signing_time": None}
     if not size and not offset:
         return facts
     table: dict[str, Any] = {
@@ -627,6 +630,10 @@ def _facts(buf: bytes | mmap.mmap, layout: PeLayout) -> dict[str, Any]:
                                "chain": []})
     facts["signatures"] = signatures
     facts["status"] = _status(signatures)
+    primary = signatures[0] if signatures else {}
+    facts["signer"] = primary.get("signer_subject")  # the primary signer, for release-to-release comparison
+    facts["signer_thumbprint_sha256"] = primary.get("thumbprint_sha256")
+    facts["signing_time"] = primary.get("signing_time")
     return facts
 
 

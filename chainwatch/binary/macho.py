@@ -365,6 +365,56 @@ def _slice_facts(binary: Any, file_bytes: bytes) -> dict[str, Any]:
     return facts
 
 
+_MACHOLIB_DYLIB_KEYS = {
+    "LC_LOAD_DYLIB": "dylibs",
+    "LC_LOAD_WEAK_DYLIB": "weak_dylibs",
+    "LC_REEXPORT_DYLIB": "reexport_dylibs",
+    "LC_LAZY_LOAD_DYLIB": "lazy_dylibs",
+    "LC_LOAD_UPWARD_DYLIB": "upward_dylibs",
+}
+
+
+def _macholib_facts(path: Path, data: bytes) -> dict[str, Any]:
+    """Fallback when LIEF cannot read the file: load commands, dylibs, rpaths, signature (via macholib)."""
+    from macholib import mach_o
+    from macholib.MachO import MachO
+
+    try:
+        parsed = MachO(str(path))
+    except Exception as exc:  # macholib raises bare ValueError, struct.error, KeyError
+        raise AnalysisError(f"Mach-O unreadable by LIEF and macholib: {exc}") from exc
+    slices = []
+    for header in parsed.headers[:MAX_SLICES]:
+        facts: dict[str, Any] = {
+            "arch": str(mach_o.CPU_TYPE_NAMES.get(header.header.cputype, header.header.cputype)).lower(),
+            "filetype": str(mach_o.MH_FILETYPE_SHORTNAMES.get(header.header.filetype, header.header.filetype)).upper(),
+            "offset": int(header.offset),
+            "load_commands": [],
+            **{key: [] for key in _MACHOLIB_DYLIB_KEYS.values()},
+            "rpaths": [],
+            "codesign": {"kind": "none"},
+            "parser": "macholib",
+        }
+        for load_command, command, payload in header.commands:
+            name = mach_o.LC_NAMES.get(load_command.cmd, f"0x{load_command.cmd:x}")
+            facts["load_commands"].append(name.removeprefix("LC_"))
+            text = payload.rstrip(b"\x00").decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+            if name in _MACHOLIB_DYLIB_KEYS:
+                facts[_MACHOLIB_DYLIB_KEYS[name]].append(text)
+            elif name == "LC_RPATH":
+                facts["rpaths"].append(text)
+            elif name == "LC_CODE_SIGNATURE":
+                start = header.offset + command.dataoff
+                try:
+                    facts["codesign"] = parse_code_signature(
+                        data[start : start + command.datasize], memoryview(data)[header.offset :]
+                    )
+                except CodeSignatureError as exc:
+                    facts["codesign"] = {"kind": "other", "error": str(exc)}
+        slices.append(facts)
+    return {"fat": len(parsed.headers) > 1, "slices": slices, "parser": "macholib"}
+
+
 def macho_facts(path: Path | str, max_bytes: int = 512 * 1024 * 1024) -> dict[str, Any]:
     """Facts of one thin or fat Mach-O (keys per docs/ARCHITECTURE.md ``macho``)."""
     import lief
@@ -381,7 +431,7 @@ def macho_facts(path: Path | str, max_bytes: int = 512 * 1024 * 1024) -> dict[st
     except Exception as exc:
         raise AnalysisError(f"Mach-O parser failed: {exc}") from exc
     if fat is None or fat.size == 0:
-        raise AnalysisError("not a readable Mach-O file (LIEF could not parse it)")
+        return _macholib_facts(path, data)
     slices = []
     for index in range(min(fat.size, MAX_SLICES)):
         binary = fat.at(index)

@@ -7,6 +7,7 @@ the byte-level work (entropy, checksum, layout of the certificate table) is done
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import mmap
 import struct
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from chainwatch.binary import BinaryFormatError, entropy
+from chainwatch.binary import BinaryFormatError, byte_histogram, entropy
 
 MAX_SECTIONS = 96  # the PE loader's own limit
 MAX_IMPORT_NAMES = 20_000
@@ -65,6 +66,8 @@ class PeLayout:
     security_size: int
     clr_rva: int
     clr_size: int
+    symbol_table_offset: int  # COFF symbol table (MinGW/EFI builds keep it after the sections)
+    symbol_count: int
     sections: tuple[tuple[str, int, int, int, int, int], ...]  # name, vaddr, vsize, raw_ptr, raw_size, flags
 
     @property
@@ -82,7 +85,9 @@ def parse_layout(buf: bytes | mmap.mmap) -> PeLayout:
     (e_lfanew,) = struct.unpack_from("<I", buf, 0x3C)
     if e_lfanew + 24 > size or buf[e_lfanew : e_lfanew + 4] != b"PE\0\0":
         raise BinaryFormatError(f"no PE signature at e_lfanew={e_lfanew:#x}")
-    machine, nsections, timestamp, _, _, opt_size, characteristics = struct.unpack_from("<HHIIIHH", buf, e_lfanew + 4)
+    machine, nsections, timestamp, symtab_ptr, symbol_count, opt_size, characteristics = struct.unpack_from(
+        "<HHIIIHH", buf, e_lfanew + 4
+    )
     opt = e_lfanew + 24
     if opt + 2 > size:
         raise BinaryFormatError("truncated optional header")
@@ -125,7 +130,8 @@ def parse_layout(buf: bytes | mmap.mmap) -> PeLayout:
         magic=magic, optional_offset=opt, checksum_offset=opt + 64, stored_checksum=stored_checksum,
         entrypoint=entrypoint, size_of_headers=size_of_headers, subsystem=subsystem, number_of_rva=number_of_rva,
         security_entry_offset=sec_entry, security_offset=sec_off, security_size=sec_size,
-        clr_rva=clr_rva, clr_size=clr_size, sections=tuple(sections),
+        clr_rva=clr_rva, clr_size=clr_size, symbol_table_offset=symtab_ptr, symbol_count=symbol_count,
+        sections=tuple(sections),
     )
 
 
@@ -153,21 +159,35 @@ def open_map(path: Path) -> tuple[Any, mmap.mmap | bytes]:
         return fh, b""
 
 
-def _region(buf: bytes | mmap.mmap, offset: int, size: int, head: int = 32) -> dict[str, Any]:
-    data = buf[offset : offset + size]
-    return {
-        "offset": offset,
-        "size": len(data),
-        "entropy": entropy(data),
-        "all_zero": not any(data) if len(data) <= 1 << 20 else data.count(0) == len(data),
-        "head_hex": bytes(data[:head]).hex(),
-    }
+def coff_symbol_table(buf: bytes | mmap.mmap, layout: PeLayout) -> tuple[int, int] | None:
+    """(offset, size) of a plausible COFF symbol + string table: symbols, then a 4-byte size and text.
+
+    The string table must look like NUL-separated names, so appended data cannot pass as one."""
+    ptr, count = layout.symbol_table_offset, layout.symbol_count
+    if not ptr or not count or ptr < layout.sections_end or count > 10_000_000:
+        return None
+    strtab = ptr + count * 18
+    if strtab + 4 > layout.file_size:
+        return None
+    (strtab_size,) = struct.unpack_from("<I", buf, strtab)
+    if strtab_size < 4 or strtab + strtab_size > layout.file_size:
+        return None
+    text = memoryview(buf)[strtab + 4 : strtab + strtab_size]
+    if len(text):
+        counts = byte_histogram(np.frombuffer(text, dtype=np.uint8))
+        if int(counts[0x20:0x7F].sum()) + int(counts[0]) < 0.95 * len(text):
+            return None
+    return ptr, count * 18 + strtab_size
 
 
 def overlay_facts(buf: bytes | mmap.mmap, layout: PeLayout) -> dict[str, Any] | None:
-    """Bytes past the last section that are not the certificate table (before and after it)."""
+    """Bytes past the last section that are not the certificate table (before and after it) nor a COFF
+    symbol table."""
     start = layout.sections_end
     end = layout.file_size
+    symbols = coff_symbol_table(buf, layout)
+    if symbols and symbols[0] == start:
+        start = min(end, start + symbols[1])
     if start >= end:
         return None
     pieces: list[tuple[int, int]] = []
@@ -200,18 +220,21 @@ def _section_facts(buf: bytes | mmap.mmap, layout: PeLayout) -> list[dict[str, A
     for name, vaddr, vsize, raw_ptr, raw_size, flags in layout.sections:
         lo = min(raw_ptr, layout.file_size)
         hi = min(raw_ptr + raw_size, layout.file_size)
+        raw = memoryview(buf)[lo:hi]
         out.append({
             "name": name,
             "virtual_address": vaddr,
             "virtual_size": vsize,
             "raw_offset": raw_ptr,
             "raw_size": raw_size,
-            "entropy": entropy(memoryview(buf)[lo:hi] if isinstance(buf, mmap.mmap) else buf[lo:hi]),
+            "entropy": entropy(raw),
+            "sha256": hashlib.sha256(raw).hexdigest(),  # lets a diff say which sections changed
             "characteristics": flags,
             "executable": bool(flags & SCN_MEM_EXECUTE),
             "writable": bool(flags & SCN_MEM_WRITE),
             "code": bool(flags & SCN_CNT_CODE),
         })
+        raw.release()
     return out
 
 
@@ -234,7 +257,7 @@ def _lief_facts(path: Path, facts: dict[str, Any]) -> None:
     config.parse_exceptions = False
     config.parse_reloc = False
     config.parse_signature = False  # Authenticode is parsed by chainwatch.binary.authenticode
-    binary = lief.PE.parse(str(path), config)
+    binary: Any = lief.PE.parse(str(path), config)  # LIEF's stubs are looser than its objects
     if binary is None:
         raise BinaryFormatError("LIEF could not parse the PE")
 
@@ -286,6 +309,10 @@ def _lief_facts(path: Path, facts: dict[str, Any]) -> None:
             ],
         }
     facts["rich_header"] = rich
+    try:  # a REPRO debug entry: the COFF timestamp is a content hash, not a date
+        facts["reproducible_build"] = bool(binary.is_reproducible_build)
+    except Exception:
+        facts["reproducible_build"] = False
 
     callbacks: list[int] = []
     if binary.has_tls:
@@ -326,6 +353,11 @@ def _lief_facts(path: Path, facts: dict[str, Any]) -> None:
     }
 
 
+def _symbols_fact(buf: bytes | mmap.mmap, layout: PeLayout) -> dict[str, int] | None:
+    found = coff_symbol_table(buf, layout)
+    return {"offset": found[0], "size": found[1], "symbols": layout.symbol_count} if found else None
+
+
 def pe_facts(path: Path, *, with_lief: bool = True) -> dict[str, Any]:
     """All PE facts of the contract (``features["pe"]``) for one file."""
     fh, buf = open_map(path)
@@ -355,6 +387,7 @@ def pe_facts(path: Path, *, with_lief: bool = True) -> dict[str, Any]:
             },
             "security_directory": {"offset": layout.security_offset, "size": layout.security_size},
             "overlay": overlay_facts(buf, layout),
+            "coff_symbol_table": _symbols_fact(buf, layout),
         }
     finally:
         if isinstance(buf, mmap.mmap):

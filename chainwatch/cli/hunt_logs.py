@@ -12,8 +12,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("hunt-logs", help="hunt network/process logs for indicator hits and beacons")
     p.add_argument("paths", nargs="+", metavar="PATH", help="log files or directories (gzip/zstd/bz2/xz read too)")
     p.add_argument("--indicators", action="append", metavar="FILE",
-                   help="indicator file: JSON lines of Indicator dicts, or one value per line (repeatable)")
-    p.add_argument("--db", metavar="PATH", help="intel store to read indicators from (default store if omitted)")
+                   help="indicator file: JSON lines of Indicator dicts, or one value per line (repeatable); "
+                        "replaces the built-in packs and the intel store unless --builtin/--store-intel")
+    p.add_argument("--db", metavar="PATH", help="intel store to read indicators from (default: the user store)")
+    p.add_argument("--builtin", action="store_true", default=None, help="also use the built-in campaign packs")
+    p.add_argument("--store-intel", action="store_true", default=None, help="also use the intel store")
     p.add_argument("--map", dest="mapping", metavar="SPEC",
                    help="column mapping for generic CSV/JSONL logs, e.g. ts=time,src=client,domain=query")
     p.add_argument("--log-format", dest="log_format", metavar="NAME",
@@ -35,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     from chainwatch.logs.readers.generic import parse_mapping
 
     try:
-        indicators, warnings = load_indicators(args.db, args.indicators)
+        indicators, warnings = load_indicators(args.db, args.indicators, builtin=args.builtin,
+                                               store=args.store_intel)
     except (RuntimeError, OSError) as exc:
         print(f"chainwatch: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -10,6 +10,8 @@ and only every ``stride``-th new one is kept, which keeps memory flat and the sp
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,12 +23,19 @@ MAX_POINTS = 4096
 BURST_GAP = 5.0
 MIN_CONTACTS = 8
 MAX_PAIRS = 2_000_000  # pairs beyond this are counted but not tracked (hostile or enormous inputs)
+POINT_BUDGET = 8_000_000  # timestamps kept over all pairs (64 MiB); above it the longest series are thinned
+
+
+def _zeros(count: int) -> array[int]:
+    return array("q", bytes(8 * count))
 
 
 @dataclass(slots=True)
 class PairSeries:
-    times: list[float] = field(default_factory=list)
-    sizes: list[int] = field(default_factory=list)
+    """Timestamps (and sizes, once any is known) of one pair; 8 bytes per point in typed arrays."""
+
+    times: array[float] = field(default_factory=lambda: array("d"))
+    sizes: array[int] | None = None
     stride: int = 1
     seen: int = 0
     kinds: set[str] = field(default_factory=set)
@@ -38,17 +47,24 @@ class PairSeries:
         if self.stride > 1 and self.seen % self.stride:
             return
         self.times.append(ts)
-        self.sizes.append(size)
+        if size or self.sizes is not None:
+            if self.sizes is None:
+                self.sizes = _zeros(len(self.times) - 1)
+            self.sizes.append(size)
         if len(self.times) >= MAX_POINTS:
-            self.times = self.times[::2]
-            self.sizes = self.sizes[::2]
-            self.stride *= 2
+            self.halve()
 
-    def extend(self, times: list[float]) -> None:
-        """Add many timestamps (size 0) at once; the common case is a plain list extend."""
-        if self.stride == 1 and len(self.times) + len(times) < MAX_POINTS:
+    def halve(self) -> None:
+        """Keep every other point and every other future one: spacing pattern kept, memory halved."""
+        self.times = self.times[::2]
+        if self.sizes is not None:
+            self.sizes = self.sizes[::2]
+        self.stride *= 2
+
+    def extend(self, times: array[float]) -> None:
+        """Add many timestamps (size 0) at once; the common case is one C-level array extend."""
+        if self.stride == 1 and self.sizes is None and len(self.times) + len(times) < MAX_POINTS:
             self.times.extend(times)
-            self.sizes.extend([0] * len(times))
             self.seen += len(times)
             return
         for ts in times:
@@ -59,17 +75,20 @@ class PairSeries:
         for series in (self, other):
             if series.stride < stride:
                 step = stride // series.stride
-                series.times, series.sizes = series.times[::step], series.sizes[::step]
+                series.times = series.times[::step]
+                if series.sizes is not None:
+                    series.sizes = series.sizes[::step]
+        if self.sizes is not None or other.sizes is not None:
+            self.sizes = self.sizes if self.sizes is not None else _zeros(len(self.times))
+            self.sizes.extend(other.sizes if other.sizes is not None else _zeros(len(other.times)))
         self.times.extend(other.times)
-        self.sizes.extend(other.sizes)
         self.stride = stride
         self.seen += other.seen
         self.kinds |= other.kinds
         self.image = self.image or other.image
         self.port = self.port or other.port
         while len(self.times) >= MAX_POINTS:
-            self.times, self.sizes = self.times[::2], self.sizes[::2]
-            self.stride *= 2
+            self.halve()
 
 
 class PairAccumulator:
@@ -80,6 +99,7 @@ class PairAccumulator:
         self.ip_names: dict[str, str] = {}  # answer IP -> name, from DNS records (names conn destinations)
         self.first_seen: dict[str, float] = {}  # destination -> first time any host contacted it
         self.dropped = 0
+        self.points = 0
         self.t_min = float("inf")
         self.t_max = 0.0
 
@@ -93,7 +113,11 @@ class PairAccumulator:
                 self.dropped += 1
                 return
             series = self.pairs[key] = PairSeries()
+        before = len(series.times)
         series.add(ts, size)
+        self.points += len(series.times) - before
+        if self.points > POINT_BUDGET:
+            self.thin()
         series.kinds.add(kind)
         if image and not series.image:
             series.image = image
@@ -107,6 +131,24 @@ class PairAccumulator:
         if ts > self.t_max:
             self.t_max = ts
 
+    def extend(self, series: PairSeries, times: array[float]) -> None:
+        before = len(series.times)
+        series.extend(times)
+        self.points += len(series.times) - before
+        if self.points > POINT_BUDGET:
+            self.thin()
+
+    def thin(self) -> None:
+        """Halve every long series until the point budget holds again (bounded memory on huge logs)."""
+        floor = MAX_POINTS
+        while self.points > POINT_BUDGET * 3 // 4 and floor > 16:
+            floor //= 2
+            for series in self.pairs.values():
+                if len(series.times) > floor:
+                    self.points -= len(series.times)
+                    series.halve()
+                    self.points += len(series.times)
+
     def note_answers(self, name: str, answers: tuple[str, ...]) -> None:
         if len(self.ip_names) < 1_000_000:
             for answer in answers:
@@ -118,8 +160,13 @@ class PairAccumulator:
             mine = self.pairs.get(key)
             if mine is None:
                 self.pairs[key] = series
+                self.points += len(series.times)
             else:
+                self.points -= len(mine.times)
                 mine.merge(series)
+                self.points += len(mine.times)
+        if self.points > POINT_BUDGET:
+            self.thin()
         for name, ts in other.first_seen.items():
             if ts < self.first_seen.get(name, float("inf")):
                 self.first_seen[name] = ts
@@ -129,19 +176,37 @@ class PairAccumulator:
         self.t_max = max(self.t_max, other.t_max)
 
 
+def _quartiles(ordered: np.ndarray) -> tuple[float, float, float]:
+    """Q1, median, Q3 of an already sorted sample (linear interpolation, as numpy's default)."""
+    last = len(ordered) - 1
+    out = []
+    for q in (0.25, 0.5, 0.75):
+        position = q * last
+        low = int(position)
+        high = min(low + 1, last)
+        out.append(float(ordered[low] + (ordered[high] - ordered[low]) * (position - low)))
+    return out[0], out[1], out[2]
+
+
 def _bowley(values: np.ndarray) -> tuple[float, float, float]:
     """(Bowley skew, median, MADM) of a sample."""
-    q1, q2, q3 = np.percentile(values, [25, 50, 75])
+    ordered = np.sort(values)
+    q1, q2, q3 = _quartiles(ordered)
     spread = q3 - q1
-    skew = 0.0 if spread <= 0 else float((q3 + q1 - 2 * q2) / spread)
-    madm = float(np.median(np.abs(values - q2)))
-    return skew, float(q2), madm
+    skew = 0.0 if spread <= 0 else (q3 + q1 - 2 * q2) / spread
+    madm = _quartiles(np.sort(np.abs(ordered - q2)))[1]
+    return skew, q2, madm
 
 
-def score_series(times: list[float], sizes: list[int], window: tuple[float, float]) -> dict[str, Any] | None:
+def score_series(times: Sequence[float], sizes: Sequence[int] | None,
+                 window: tuple[float, float]) -> dict[str, Any] | None:
     """Score components in [0, 1] for one pair, or None when there are too few contacts."""
-    order = np.argsort(np.asarray(times, dtype=np.float64), kind="stable")
-    t = np.asarray(times, dtype=np.float64)[order]
+    if len(times) < MIN_CONTACTS:
+        return None
+    sizes = sizes if sizes is not None and len(sizes) == len(times) else []
+    raw_times = np.asarray(times, dtype=np.float64)
+    order = np.argsort(raw_times, kind="stable")
+    t = raw_times[order]
     s = np.asarray(sizes, dtype=np.float64)[order] if len(sizes) == len(times) else np.zeros(len(t))
     keep = np.concatenate(([True], np.diff(t) > BURST_GAP)) if len(t) else np.zeros(0, bool)
     t, s = t[keep], s[keep]
@@ -226,6 +291,8 @@ def score_pairs(acc: PairAccumulator, allow: PeriodicAllowList | None = None,
         young_after = acc.t_min + min(86400.0, span * 0.1)
     out: list[Beacon] = []
     for (src, dst), series in acc.pairs.items():
+        if len(series.times) < MIN_CONTACTS:
+            continue
         components = score_series(series.times, series.sizes, window)
         if components is None:
             continue

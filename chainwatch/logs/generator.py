@@ -5,7 +5,8 @@ The infected host installs 3CX 18.12.416, stays quiet for 7 days (the implant's 
 then fetches ``icon<N>.ico`` from raw.githubusercontent.com/IconStorages and beacons with jitter to C2
 domains from the public 3CX indicator lists. Every contact is written in every supported format: Zeek
 TSV and JSON (dns, conn, ssl, http, files), Suricata EVE in the 7.x (dns v2) and 8.0 (dns v3) layouts,
-Sysmon events 1/3/22 as XML and JSON exports, Squid access.log and a DNS CSV. ``manifest.json`` holds the
+Sysmon events 1/3/22 as XML and JSON exports and as an EVTX file (a sample plus every event of the infected
+host), Squid access.log and a DNS CSV. ``manifest.json`` holds the
 ground truth. Deterministic for a given seed.
 
     python -m chainwatch.logs.generator OUTDIR --days 21 --hosts 50 [--seed 7]
@@ -319,10 +320,13 @@ class SysmonWriter:
 
     VERSIONS = {1: 5, 3: 5, 22: 5}
 
-    def __init__(self, xml: IO[str], js: IO[str]) -> None:
+    def __init__(self, xml: IO[str], js: IO[str], evtx_host: str = "", evtx_sample: int = 2000) -> None:
         self.xml, self.js = xml, js
         self.record_id = 0
-        self.events: list[tuple[int, str, float, list[tuple[str, str]]]] = []  # kept for the EVTX writer
+        # kept for the EVTX writer: the first ``evtx_sample`` events plus every event of ``evtx_host``
+        self.events: list[tuple[int, str, float, list[tuple[str, str]]]] = []
+        self.evtx_host = evtx_host
+        self.evtx_sample = evtx_sample
         xml.write('<?xml version="1.0" encoding="utf-8"?>\n<Events>\n')
 
     def write(self, event_id: int, computer: str, ts: float, data: list[tuple[str, str]]) -> None:
@@ -350,7 +354,8 @@ class SysmonWriter:
                        "Security": {"#attributes": {"UserID": "S-1-5-18"}}},
             "EventData": dict(data)}}
         self.js.write(json.dumps(event, separators=(",", ":")) + "\n")
-        self.events.append((event_id, computer, ts, data))
+        if len(self.events) < self.evtx_sample or computer == self.evtx_host:
+            self.events.append((event_id, computer, ts, data))
 
     def close(self) -> None:
         self.xml.write("</Events>\n")
@@ -383,7 +388,8 @@ def generate(outdir: str | Path, days: int = 21, hosts: int = 50, seed: int = 7,
             for p in ZEEK_LOGS}
     eve7 = open_text(dirs["suricata7"] / "eve.json")
     eve8 = open_text(dirs["suricata8"] / "eve.json")
-    sysmon = SysmonWriter(open_text(dirs["sysmon"] / "sysmon.xml"), open_text(dirs["sysmon"] / "sysmon.jsonl"))
+    sysmon = SysmonWriter(open_text(dirs["sysmon"] / "sysmon.xml"), open_text(dirs["sysmon"] / "sysmon.jsonl"),
+                          scenario.infected.name)
     squid = open_text(dirs["squid"] / "access.log")
     csv_out = open_text(dirs["csv"] / "dns.csv")
     csv_out.write("timestamp,client_ip,query,answer\n")
@@ -545,22 +551,12 @@ def generate(outdir: str | Path, days: int = 21, hosts: int = 50, seed: int = 7,
     manifest = scenario.manifest()
     manifest["contacts"] = len(contacts)
     if evtx:
-        try:
-            from chainwatch.logs.evtx_writer import write_evtx
-        except ImportError:
-            pass
-        else:
-            write_evtx(dirs["sysmon"] / "sysmon.evtx", sysmon.events[:2000] + _infected_events(sysmon, scenario))
-            manifest["evtx"] = True
+        from chainwatch.logs.evtx_writer import write_evtx
+
+        manifest["evtx_records"] = write_evtx(dirs["sysmon"] / "Microsoft-Windows-Sysmon%4Operational.evtx",
+                                              sorted(sysmon.events, key=lambda e: e[2]))
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return manifest
-
-
-def _infected_events(sysmon: SysmonWriter, scenario: Scenario) -> list[tuple[int, str, float, list[tuple[str, str]]]]:
-    """The infected host's events beyond the first 2000 (the EVTX sample stays small but complete)."""
-    name = scenario.infected.name
-    return [e for e in sysmon.events[2000:] if e[1] == name and (e[0] == 1 or any(
-        v in (d for d, *_ in C2) or v == ICON_HOST for _, v in e[3]))]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ each unit returns compact aggregates (hit table, per-pair series) that the paren
 
 from __future__ import annotations
 
+import csv
 import itertools
 import multiprocessing
 import os
@@ -51,7 +52,6 @@ class Partial:
     kinds: Counter[str] = field(default_factory=Counter)
     formats: Counter[str] = field(default_factory=Counter)
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (path, message, kind)
-    bytes_read: int = 0
 
     def merge(self, other: Partial) -> None:
         self.hits.merge(other.hits)
@@ -60,7 +60,6 @@ class Partial:
         self.kinds.update(other.kinds)
         self.formats.update(other.formats)
         self.errors.extend(other.errors)
-        self.bytes_read += other.bytes_read
 
 
 @dataclass
@@ -78,15 +77,17 @@ class WorkUnit:
     start: int = 0
     end: int | None = None
     fast: bool = False
-    line_base: int | None = None
+    beacons: bool = True
 
 
-def feed(record: LogRecord, matcher: LogMatcher, part: Partial) -> None:
+def feed(record: LogRecord, matcher: LogMatcher, part: Partial, beacons: bool = True) -> None:
     """Match one record and add it to the beacon series."""
     part.records += 1
     part.kinds[record.kind] += 1
     for match in matcher.match(record):
         part.hits.add(record, match)
+    if not beacons:
+        return
     kind = record.kind
     if kind == "dns":
         if record.answers:
@@ -123,15 +124,17 @@ def run_unit(unit: WorkUnit, mapping: dict[str, str] | None = None) -> Partial:
                 stream.seek(start)
                 line_base = header_lines + 1 if unit.start == 0 else None
                 rows = fastdns.scan_dns(stream, layout, matcher, part.pairs, part.hits, name, start, unit.end,
-                                        line_base)
+                                        line_base, unit.beacons)
                 part.records += rows
                 part.kinds["dns"] += rows
-                part.bytes_read += (unit.end or start) - start
             else:
                 for record in _reader_for(unit, mapping or {}).records(stream, name):
-                    feed(record, matcher, part)
-    except (LogFormatError, OSError, EOFError, ValueError, UnicodeError) as exc:
+                    feed(record, matcher, part, unit.beacons)
+    except (LogFormatError, OSError, EOFError, ValueError, UnicodeError, csv.Error) as exc:
         part.errors.append((unit.path, f"{type(exc).__name__}: {exc}", "unreadable"))
+    except (RecursionError, MemoryError, OverflowError, KeyError, IndexError, TypeError) as exc:
+        # a hostile file must never take the hunt down: report it and keep what was read before it
+        part.errors.append((unit.path, f"reader failed: {type(exc).__name__}: {exc}", "error"))
     return part
 
 
@@ -163,9 +166,9 @@ def plan(paths: Sequence[str | Path], options: HuntOptions) -> tuple[list[WorkUn
         with open(path, "rb") as fh:
             compressed = bool(compression_of(fh.read(6)))
         if fast and not compressed and size > SPLIT_BYTES:
-            units.extend(_split(str(path), size))
+            units.extend(_split(str(path), size, options.beacons))
         else:
-            units.append(WorkUnit(str(path), reader.name, fast=fast))
+            units.append(WorkUnit(str(path), reader.name, fast=fast, beacons=options.beacons))
     return units, errors
 
 
@@ -178,7 +181,7 @@ def _is_zeek_dns(head: bytes, name: str) -> bool:
     return path == "dns" or (not path and "query" in fields and "qtype" in fields)
 
 
-def _split(path: str, size: int) -> list[WorkUnit]:
+def _split(path: str, size: int, beacons: bool) -> list[WorkUnit]:
     """Byte ranges starting at line boundaries; each range's first line number is computed by counting."""
     cuts = [0]
     with open(path, "rb") as fh:
@@ -192,7 +195,8 @@ def _split(path: str, size: int) -> list[WorkUnit]:
             cuts.append(cut)
             position = cut + SPLIT_BYTES
     cuts.append(size)
-    return [WorkUnit(path, "zeek-tsv", start, end, fast=True) for start, end in itertools.pairwise(cuts)]
+    return [WorkUnit(path, "zeek-tsv", start, end, fast=True, beacons=beacons)
+            for start, end in itertools.pairwise(cuts)]
 
 
 def _expand(paths: Iterable[str | Path]) -> list[Path]:

@@ -65,31 +65,33 @@ def guess_kind(value: str) -> IndicatorKind:
     return IndicatorKind.DOMAIN
 
 
-FIXTURE = Path(__file__).resolve().parents[2] / "tests" / "logs" / "fixtures" / "3cx_indicators.jsonl"
+def load_indicators(db: str | None = None, indicator_files: list[str] | None = None, *,
+                    builtin: bool | None = None, store: bool | None = None) -> tuple[list[Indicator], list[str]]:
+    """Indicators for log hunting (network kinds and file hashes only) and warnings to show.
 
-
-def load_indicators(db: str | None = None,
-                    indicator_files: list[str] | None = None) -> tuple[list[Indicator], list[str]]:
-    """Indicators for log hunting and any warnings to show.
-
-    ``--indicators`` files win; otherwise the intel store (``chainwatch.intel.store.IndicatorStore``) at
-    ``db``. Until the store is on this branch, the 3CX test fixture list stands in, with a warning.
+    Without ``--indicators`` files: the built-in campaign packs plus the intel store (at ``db`` or the
+    default store). With files: only the files, unless ``builtin``/``store`` ask for more.
     """
     warnings: list[str] = []
-    if indicator_files:
-        out: list[Indicator] = []
-        for name in indicator_files:
-            out.extend(read_indicator_file(name))
-        return out, warnings
-    try:
-        from chainwatch.intel.store import IndicatorStore  # type: ignore[import-not-found]
-    except ImportError:
-        IndicatorStore = None
-    if IndicatorStore is not None:
-        store = IndicatorStore(db) if db else IndicatorStore()
-        return list(store.iter(NETWORK_KINDS)), warnings
-    if FIXTURE.is_file():
-        warnings.append("intel store not available: using the built-in 3CX test indicator list "
-                        f"({FIXTURE.name}); pass --indicators FILE for your own")
-        return list(read_indicator_file(FIXTURE)), warnings
-    raise RuntimeError("no indicators: the intel store is not available; pass --indicators FILE")
+    kinds = set(NETWORK_KINDS)
+    out: list[Indicator] = []
+    for name in indicator_files or ():
+        out.extend(i for i in read_indicator_file(name) if i.kind in kinds)
+    use_builtin = builtin if builtin is not None else not indicator_files
+    use_store = store if store is not None else not indicator_files
+    if use_builtin:
+        from chainwatch.intel.packs import builtin_indicators
+
+        out.extend(i for i in builtin_indicators() if i.kind in kinds)
+    if use_store:
+        from chainwatch.intel.store import IndicatorStore
+        from chainwatch.store import open_store
+
+        intel = IndicatorStore(open_store(Path(db) if db else None).conn)
+        before = len(out)
+        out.extend(intel.iter(kinds))
+        if len(out) == before:
+            warnings.append("the intel store holds no network indicators (chainwatch intel import/update fills it)")
+    if not out:
+        raise RuntimeError("no indicators to hunt for: pass --indicators FILE or import intel into the store")
+    return out, warnings

@@ -5,22 +5,29 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import lru_cache
 
+MAX_TS = 4102444800.0  # 2100-01-01: anything later (or NaN/negative) is a corrupt or hostile value
+
 
 def parse_ts(value: object) -> float:
     """Return epoch seconds (UTC) for a timestamp in any of the forms logs use; 0.0 when unreadable."""
-    if value is None:
+    if value is None or isinstance(value, bool):
         return 0.0
     if isinstance(value, (int, float)):
-        number = float(value)
-        return number / 1000.0 if number > 1e11 else number
+        return _sane(float(value))
     text = str(value).strip()
     if not text or text == "-":
         return 0.0
     try:
         number = float(text)
     except ValueError:
-        return _parse_iso(text)
-    return number / 1000.0 if number > 1e11 else number
+        return _sane(_parse_iso(text), numeric=False)
+    return _sane(number)
+
+
+def _sane(number: float, numeric: bool = True) -> float:
+    if numeric and number > 1e11:  # epoch milliseconds
+        number /= 1000.0
+    return number if 0.0 <= number <= MAX_TS else 0.0
 
 
 def _parse_iso(text: str) -> float:
@@ -35,14 +42,16 @@ def _parse_iso(text: str) -> float:
                 break
             digits += ch
         text = f"{head}.{digits[:6]}{rest}" if digits else head + rest
-    # minute resolution cache helps logs whose timestamps share a prefix; the seconds part is cheap
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return _parse_other(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+    try:
+        return moment.timestamp()
+    except (OverflowError, ValueError, OSError):
+        return 0.0
 
 
 @lru_cache(maxsize=4096)
@@ -60,4 +69,7 @@ def _parse_other(text: str) -> float:
 
 def iso(ts: float) -> str:
     """ISO 8601 UTC with a Z suffix, second resolution."""
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError, OSError):
+        return "1970-01-01T00:00:00Z"

@@ -109,9 +109,12 @@ def display_value(value: Any, limit: int = 48) -> str:
         items = list(value)
         if not items:
             return "[]"
-        if len(items) <= 3 and all(isinstance(i, str | int | float) for i in items):
-            return truncate(", ".join(visible(display_value(i, 24)) for i in items), limit)
-        return f"[{len(items)} items]"
+        if all(isinstance(i, Mapping) and "value" in i for i in items):  # facts like [{"value", "offset"}]
+            items = [i["value"] for i in items]
+        if all(isinstance(i, str | int | float) for i in items):
+            shown = ", ".join(visible(display_value(i, limit)) for i in items[:3])
+            return truncate(shown + (f" (+{len(items) - 3})" if len(items) > 3 else ""), limit)
+        return f"[{len(items)} item{'s' if len(items) != 1 else ''}]"
     return truncate(visible(value), limit)
 
 
@@ -122,8 +125,8 @@ _KEY_PRIORITY = (
 )
 
 
-def short_evidence(evidence: Mapping[str, Any] | None, max_items: int = 3, limit: int = 80) -> str:
-    """Key evidence in one line, e.g. ``offset=0x1a2b0, length=2048, entropy=7.98``."""
+def short_evidence(evidence: Mapping[str, Any] | None, max_items: int = 3, limit: int = 80, sep: str = ", ") -> str:
+    """Key evidence in short form, e.g. ``offset=0x1a2b0, length=2048, entropy=7.98``."""
     if not evidence:
         return ""
     original = list(evidence)
@@ -135,12 +138,12 @@ def short_evidence(evidence: Mapping[str, Any] | None, max_items: int = 3, limit
         if isinstance(value, int) and not isinstance(value, bool) and "offset" in key.lower():
             shown = hex(value)
         else:
-            shown = display_value(value, 40)
-        parts.append(f"{visible(key)}={shown}")
-    text = ", ".join(parts)
+            shown = display_value(value, limit)
+        parts.append(truncate(f"{visible(key)}={shown}", limit))
+    text = sep.join(parts)
     if len(keys) > max_items:
-        text += f" (+{len(keys) - max_items})"
-    return truncate(text, limit)
+        text += f"{sep}(+{len(keys) - max_items} more)"
+    return text
 
 
 def finding_sort_key(finding: Finding) -> tuple[int, str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 
-from chainwatch.models import Report
+from chainwatch.models import Report, Severity
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,9 @@ class RenderOptions:
     include_inventory: bool = False
     color: bool | None = None  # None = auto (colour when stdout is a terminal and NO_COLOR is unset)
     width: int | None = None  # None = terminal width (or 120 when not a terminal)
+    # findings below this are summarised, not listed, by formats meant for people and code scanning
+    # (terminal, SARIF); JSON, HTML and CycloneDX always carry every finding
+    min_severity: Severity = Severity.INFO
 
 
 class ReportFormat(abc.ABC):

@@ -194,8 +194,9 @@ def _notification(error: ScanError) -> dict[str, Any]:
     }
 
 
-def build_sarif(report: Report, max_results: int = MAX_RESULTS) -> dict[str, Any]:
-    findings = ranked_findings(report)
+def build_sarif(report: Report, max_results: int = MAX_RESULTS,
+                min_severity: Severity = Severity.INFO) -> dict[str, Any]:
+    findings = [f for f in ranked_findings(report) if f.severity >= min_severity]
     truncated = max(0, len(findings) - max_results)
     findings = findings[:max_results]
     by_rule: dict[str, list[Finding]] = {}
@@ -207,6 +208,7 @@ def build_sarif(report: Report, max_results: int = MAX_RESULTS) -> dict[str, Any
     notifications = [_notification(e) for e in report.errors]
     # A finding about the artifact as a whole may have no member path; point it at the artifact itself.
     target_name = report.target.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or "artifact"
+    artifact_name = visible(str((report.artifact or {}).get("name") or target_name)).replace("/", "_")
     if truncated:
         notifications.append({
             "level": "warning",
@@ -229,6 +231,9 @@ def build_sarif(report: Report, max_results: int = MAX_RESULTS) -> dict[str, Any
             "properties": {"command": report.command, "target": report.target},
         }],
         "results": [_result(f, rule_index[f.rule], artifact_index.get(f.path), target_name) for f in findings],
+        # One category per command and artifact (not version), so GitHub closes alerts a new release fixed
+        # and keeps uploads for different artifacts of one commit apart.
+        "automationDetails": {"id": f"chainwatch/{report.command}/{artifact_name}/"},
         "columnKind": "unicodeCodePoints",
         "properties": {
             "target": report.target,
@@ -248,7 +253,7 @@ class SarifFormat(ReportFormat):
     description = "SARIF 2.1.0 for GitHub code scanning and other SARIF viewers"
 
     def render(self, report: Report, options: RenderOptions) -> str:
-        document = build_sarif(report)
+        document = build_sarif(report, min_severity=options.min_severity)
         indent = 2 if len(document["runs"][0]["results"]) <= PRETTY_LIMIT else None
         return json.dumps(document, indent=indent, default=json_default) + "\n"
 

@@ -74,9 +74,9 @@ def make_console(options: RenderOptions) -> tuple[Console, io.StringIO]:
     return console, buffer
 
 
-def t(value: Any, style: str = "") -> Text:
+def t(value: Any, style: str = "", keep_newlines: bool = False) -> Text:
     """Attacker-safe text cell."""
-    return Text(visible(value), style=style)
+    return Text(visible(value, keep_newlines=keep_newlines), style=style)
 
 
 def header(report: Report) -> RenderableType:
@@ -135,10 +135,10 @@ def common_root_prefix(paths: list[str]) -> str:
     return roots.pop() + "!/"
 
 
-def findings_table(report: Report, width: int) -> Table:
+def findings_table(report: Report, width: int, min_severity: Severity = Severity.INFO) -> Table:
     table = Table(title="Findings", title_justify="left", title_style="bold", box=box.SIMPLE_HEAVY,
                   show_lines=False, expand=True)
-    findings = ranked_findings(report)
+    findings = [f for f in ranked_findings(report) if f.severity >= min_severity]
     prefix = common_root_prefix([f.path for f in findings])
     rule_width = min(36, max((len(f.rule) for f in findings), default=8))
     table.add_column("severity", no_wrap=True)
@@ -149,7 +149,7 @@ def findings_table(report: Report, width: int) -> Table:
     table.add_column("member", overflow="fold", ratio=3)
     table.add_column("message", overflow="fold", ratio=4)
     table.add_column("evidence", overflow="fold", ratio=3, style="dim")
-    evidence_room = max(40, width // 4)
+    evidence_room = max(48, width // 3)
     for f in findings:
         rule = t(f.rule)
         if f.attack:
@@ -159,7 +159,7 @@ def findings_table(report: Report, width: int) -> Table:
             rule,
             t(f.path[len(prefix):] if prefix and f.path.startswith(prefix) else f.path),
             t(f.message),
-            t(short_evidence(f.evidence, max_items=3, limit=evidence_room)),
+            t(short_evidence(f.evidence, max_items=3, limit=evidence_room, sep="\n"), keep_newlines=True),
         )
     return table
 
@@ -250,6 +250,36 @@ def changes_summary(report: Report) -> RenderableType | None:
     return table
 
 
+def timeline_summary(report: Report) -> RenderableType | None:
+    """Events per host for log-hunting reports (report.extra["timeline"]); the HTML report plots them."""
+    from chainwatch.report._html_timeline import parse_time
+
+    timeline = report.extra.get("timeline")
+    if not isinstance(timeline, list):
+        return None
+    hosts: dict[str, list[tuple[float, str]]] = {}
+    for event in timeline:
+        if isinstance(event, dict) and (ts := parse_time(event.get("time"))) is not None:
+            hosts.setdefault(str(event.get("host") or "unknown host"), []).append((ts, str(event.get("kind") or "")))
+    table = Table(title="Timeline per host", title_justify="left", title_style="bold", box=box.SIMPLE)
+    for column in ("host", "events", "first (UTC)", "last (UTC)", "kinds"):
+        table.add_column(column, justify="right" if column == "events" else "left", overflow="fold")
+    for host, events in sorted(hosts.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        times = [e[0] for e in events]
+        kinds: dict[str, int] = {}
+        for _, kind in events:
+            kinds[kind] = kinds.get(kind, 0) + 1
+        table.add_row(t(host), str(len(events)), _utc(min(times)), _utc(max(times)),
+                      t(", ".join(f"{k} {n}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))))
+    return table
+
+
+def _utc(ts: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def compact_summary(report: Report) -> RenderableType:
     """The whole story when nothing was found."""
     verdict = report.verdict.value
@@ -277,17 +307,27 @@ class TerminalFormat(ReportFormat):
         console, buffer = make_console(options)
         parts: list[RenderableType] = []
         changes = changes_summary(report)
-        if not report.findings and not report.errors and changes is None:
+        timeline = timeline_summary(report)
+        if not report.findings and not report.errors and changes is None and timeline is None:
             parts.append(compact_summary(report))
         else:
             parts.append(header(report))
             if changes is not None:
                 parts.append(changes)
-            if report.findings:
-                parts.append(findings_table(report, console.width))
+            if timeline is not None:
+                parts.append(timeline)
+            shown = [f for f in report.findings if f.severity >= options.min_severity]
+            hidden = len(report.findings) - len(shown)
+            if shown:
+                parts.append(findings_table(report, console.width, options.min_severity))
                 parts.append(score_table(report))
             else:
-                parts.append(Text("No findings.", style="green"))
+                parts.append(Text("No findings.", style="green") if not hidden else
+                             Text(f"No findings at or above {options.min_severity.value}.", style="green"))
+            if hidden:
+                parts.append(Text(f"{hidden} finding{'s' if hidden != 1 else ''} below "
+                                  f"{options.min_severity.value} not listed (--min-severity info shows them; "
+                                  f"JSON and HTML carry all)", style="dim"))
             if report.errors:
                 parts.append(errors_table(report))
         if options.include_inventory and report.inventory:

@@ -27,7 +27,7 @@ def _facts(record: MemberRecord) -> dict[str, Any] | None:
 
 
 def _slack_suspicious(slack: dict[str, Any] | None) -> bool:
-    return bool(slack) and not (slack.get("all_zero") and slack.get("length", 0) <= ALIGNMENT_SLACK)
+    return slack is not None and not (slack.get("all_zero") and slack.get("length", 0) <= ALIGNMENT_SLACK)
 
 
 class CertTableSlack(MemberRule):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -48,3 +49,9 @@ def analyze_file(path: Path, logical: str | None = None) -> tuple[MemberRecord, 
 def corpus_binaries(corpus: Path) -> list[Path]:
     manifest: dict[str, Any] = json.loads((corpus / "manifest.json").read_text())
     return [corpus / f["path"] for f in manifest["files"] if f["kind"] == "binary"]
+
+
+@functools.cache
+def analyze_corpus_file(path: Path) -> tuple[MemberRecord, list[Finding]]:
+    """``analyze_file`` once per read-only corpus file per test session (several tests read the same)."""
+    return analyze_file(path)

@@ -29,6 +29,8 @@ def test_every_signed_corpus_pe_is_valid_with_a_trusted_chain(corpus: Path) -> N
             continue
         checked += 1
         assert facts["status"] == "valid", (entry["path"], facts["signatures"])
+        assert facts["signer"] == facts["signatures"][0]["signer_subject"]
+        assert facts["signing_time"] == facts["signatures"][0]["signing_time"]
         top = [s for s in facts["signatures"] if not s["nested"]]
         assert len(top) == len(expected["signatures"])
         for sig, want in zip(top, expected["signatures"]):

@@ -284,3 +284,18 @@ def test_payload_disguised_as_a_second_non_pkcs7_entry(corpus: Path, tmp_path: P
     slack = by_rule(findings, "authenticode.cert-table-slack")
     assert [f.severity for f in slack] == [Severity.HIGH] and slack[0].evidence["length"] == len(body)
     assert [f.severity for f in by_rule(findings, "authenticode.bad-signature")] == [Severity.MEDIUM]
+
+
+def test_pkcs9_countersignature_time_is_read_and_its_chain_checked(corpus: Path, tmp_path: Path) -> None:
+    import datetime as dt
+
+    when = dt.datetime(2023, 3, 13, 6, 33, 26, tzinfo=dt.UTC)
+    out = tmp_path / "vcruntime140.dll"
+    sign_self_signed(corpus / VCRUNTIME, out, countersign_time=when)
+    record, _ = analyze(out)
+    sig = record.features["authenticode"]["signatures"][0]
+    stamp = sig["timestamps"][0]
+    assert stamp["kind"] == "pkcs9-countersignature" and stamp["valid"] is True
+    assert stamp["time"] == "2023-03-13T06:33:26Z"
+    assert stamp["chain_trusted"] is False  # a self-signed "TSA" proves no time
+    assert sig["signing_time"] is None and sig["claimed_signing_time"] == "2023-03-13T06:33:26Z"

@@ -201,3 +201,15 @@ def test_not_a_macho(tmp_path: Path) -> None:
     bad.write_bytes(b"\xcf\xfa\xed\xfe" + b"\xff" * 28)
     with pytest.raises(AnalysisError):
         macho_facts(bad)
+
+
+def test_macholib_fallback_when_lief_fails(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = corpus / "binaries/macho/markupsafe/v3.0.2/universal2/_speedups.cpython-311-darwin.so"
+    via_lief = macho_facts(path)
+    monkeypatch.setattr(lief.MachO, "parse", lambda *_a, **_k: None)
+    via_macholib = macho_facts(path)
+    assert via_macholib["parser"] == "macholib"
+    for ours, ref in zip(via_macholib["slices"], via_lief["slices"], strict=True):
+        for key in ("arch", "filetype", "offset", "dylibs", "rpaths", "load_commands"):
+            assert ours[key] == ref[key], key
+        assert ours["codesign"].get("cdhash") == ref["codesign"].get("cdhash")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 from pathlib import Path
 
@@ -47,8 +48,12 @@ def test_every_corpus_pe_loads_and_agrees_with_pefile(corpus: Path) -> None:
         if hasattr(oracle, "DIRECTORY_ENTRY_EXPORT"):
             assert len(facts["exports"]) == len(oracle.DIRECTORY_ENTRY_EXPORT.symbols)
         assert facts["timestamp"] == oracle.FILE_HEADER.TimeDateStamp
-        for section in facts["sections"]:
+        raw = path.read_bytes()
+        for section, theirs in zip(facts["sections"], oracle.sections, strict=True):
             assert 0.0 <= section["entropy"] <= 8.0
+            assert section["entropy"] == pytest.approx(theirs.get_entropy(), abs=1e-3)
+            body = raw[theirs.PointerToRawData : theirs.PointerToRawData + theirs.SizeOfRawData]
+            assert section["sha256"] == hashlib.sha256(body).hexdigest()
 
 
 def test_vcruntime_facts(corpus: Path) -> None:
@@ -65,6 +70,7 @@ def test_vcruntime_facts(corpus: Path) -> None:
     assert "kernel32.dll" in facts["imports"]
     assert "memcpy" in facts["exports"]
     assert facts["overlay"] is None  # the only bytes after the sections are the certificate table
+    assert facts["reproducible_build"] is True  # its COFF timestamp (2051) is a hash, not a date
     assert facts["security_directory"]["size"] > 0
 
 
@@ -76,12 +82,35 @@ def test_msvcp_has_delay_imports_or_none_and_forwarders_are_strings(corpus: Path
     assert all(isinstance(f, str) and "->" in f for f in facts["forwarders"])
 
 
-def test_shim_is_efi_with_overlay_before_the_table(corpus: Path) -> None:
+def test_shim_coff_symbol_table_is_not_overlay(corpus: Path) -> None:
+    """shim keeps its COFF symbol + string table after the sections: that is not appended data."""
     facts = pe_facts(corpus / "binaries/pe/signed-microsoft/shimx64.efi.signed")
     assert facts["subsystem"] == "EFI_APPLICATION"
-    overlay = facts["overlay"]
-    assert overlay and all(not r["after_cert_table"] for r in overlay["regions"])
+    last = facts["sections"][-1]
+    symbols = facts["coff_symbol_table"]
+    assert symbols["offset"] == last["raw_offset"] + last["raw_size"] and symbols["symbols"] > 1000
+    overlay = facts["overlay"]  # only the zero alignment before the certificate table is left
+    assert overlay["all_zero"] and overlay["size"] <= 7
     assert overlay["offset"] + overlay["size"] == facts["security_directory"]["offset"]
+
+
+def test_data_disguised_as_a_symbol_table_stays_overlay(corpus: Path, tmp_path: Path) -> None:
+    import random
+    import struct
+
+    from chainwatch.binary.pe import parse_layout
+
+    data = bytearray((corpus / "binaries/pe/unsigned/7za.exe").read_bytes())
+    layout = parse_layout(bytes(data))
+    at = len(data)
+    blob = random.Random(5).randbytes(4000)
+    data += struct.pack("<I", 10) + b"\0" * 176 + struct.pack("<I", 4 + len(blob)) + blob
+    struct.pack_into("<II", data, layout.e_lfanew + 12, at, 10)  # PointerToSymbolTable, NumberOfSymbols
+    out = tmp_path / "7za.exe"
+    out.write_bytes(bytes(data))
+    facts = pe_facts(out)
+    assert facts["coff_symbol_table"] is None
+    assert facts["overlay"]["offset"] == at and facts["overlay"]["size"] == len(data) - at
 
 
 def test_unsigned_mingw_dlls_from_the_app_wheel_all_load(corpus: Path, tmp_path: Path) -> None:

@@ -121,7 +121,34 @@ def _tlv(tag: int, body: bytes) -> bytes:
     return bytes([tag, 0x80 | len(raw)]) + raw + body
 
 
-def sign_self_signed(src: Path, dst: Path, common_name: str = "Totally Legit Software", ecdsa: bool = False) -> None:
+def _countersignature(signature: bytes, when: dt.datetime) -> tuple[cms.SignerInfo, asn1_x509.Certificate]:
+    """A PKCS#9 countersignature (the pre-RFC 3161 Authenticode timestamp) from a self-signed "TSA"."""
+    key, cert = self_signed_certificate("Test Timestamping Authority")
+    asn1_cert = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
+    attrs = cms.CMSAttributes([
+        cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
+        cms.CMSAttribute({"type": "signing_time", "values": [cms.Time({"utc_time": when})]}),
+        cms.CMSAttribute({"type": "message_digest", "values": [hashlib.sha256(signature).digest()]}),
+    ])
+    counter = cms.SignerInfo({
+        "version": "v1",
+        "sid": cms.SignerIdentifier({"issuer_and_serial_number": {
+            "issuer": asn1_cert.issuer, "serial_number": asn1_cert.serial_number}}),
+        "digest_algorithm": {"algorithm": "sha256"},
+        "signed_attrs": attrs,
+        "signature_algorithm": {"algorithm": "rsassa_pkcs1v15"},
+        "signature": key.sign(attrs.dump(), padding.PKCS1v15(), hashes.SHA256()),
+    })
+    return counter, asn1_cert
+
+
+def sign_self_signed(
+    src: Path,
+    dst: Path,
+    common_name: str = "Totally Legit Software",
+    ecdsa: bool = False,
+    countersign_time: dt.datetime | None = None,
+) -> None:
     """Strip any signature and sign with a fresh self-signed certificate (a minimal Authenticode PKCS#7)."""
     data = bytearray(src.read_bytes())
     layout = parse_layout(bytes(data))
@@ -152,6 +179,12 @@ def sign_self_signed(src: Path, dst: Path, common_name: str = "Totally Legit Sof
         signature = key.sign(signed_attrs.dump(), ec.ECDSA(hashes.SHA256()))
     else:
         signature = key.sign(signed_attrs.dump(), padding.PKCS1v15(), hashes.SHA256())
+    certificates = [asn1_cert]
+    unsigned_attrs = None
+    if countersign_time is not None:
+        counter, tsa_cert = _countersignature(signature, countersign_time)
+        certificates.append(tsa_cert)
+        unsigned_attrs = cms.CMSAttributes([cms.CMSAttribute({"type": "counter_signature", "values": [counter]})])
     signer = cms.SignerInfo({
         "version": "v1",
         "sid": cms.SignerIdentifier({"issuer_and_serial_number": {
@@ -160,12 +193,13 @@ def sign_self_signed(src: Path, dst: Path, common_name: str = "Totally Legit Sof
         "signed_attrs": signed_attrs,
         "signature_algorithm": {"algorithm": "sha256_ecdsa" if ecdsa else "rsassa_pkcs1v15"},
         "signature": signature,
+        "unsigned_attrs": unsigned_attrs,
     })
     signed_data = cms.SignedData({
         "version": "v1",
         "digest_algorithms": [{"algorithm": "sha256"}],
         "encap_content_info": encap,
-        "certificates": [asn1_cert],
+        "certificates": certificates,
         "signer_infos": [signer],
     })
     blob = cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()

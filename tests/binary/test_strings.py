@@ -19,7 +19,7 @@ from chainwatch.binary.strings import (
     xor_decoded_strings,
 )
 
-from .corpus_util import analyze_file, corpus_binaries
+from .corpus_util import analyze_corpus_file, corpus_binaries
 
 C2_URL = "https://cdn-update.azureonlinestorage-check.com/google/storage?id=%s"
 UA = (
@@ -146,7 +146,7 @@ def test_limits_cap_the_work() -> None:
 
 def test_corpus_binaries_have_no_hidden_strings_or_false_domains(corpus: Path) -> None:
     for path in corpus_binaries(corpus):
-        record, _ = analyze_file(path)
+        record, _ = analyze_corpus_file(path)
         facts = record.features["strings"]
         assert facts["decoded"] == [], path
         for domain in values(facts, "domains"):

@@ -162,7 +162,7 @@ def test_sysmon_xml_events_22_3_1(tmp_path: Path) -> None:
     dns, conn, proc = iter_records(path)  # the Security-Auditing event is not Sysmon: skipped
     assert dns.kind == "dns" and dns.domain == "msstorageazure.com" and dns.src == "WS-042.corp.example"
     assert dns.image.endswith("3CXDesktopApp.exe") and dns.answers == ("198.51.100.7",)
-    assert conn.kind == "conn" and conn.dst_ip == "198.51.100.7" and conn.dst_port == 443 and conn.domain == "-"
+    assert conn.kind == "conn" and conn.dst_ip == "198.51.100.7" and conn.dst_port == 443 and conn.domain == ""
     assert proc.kind == "proc" and "fad482ded2e25ce9e1dd3d3ecc3227af714bdfbbde04347dbc1b21d6a3670405" in proc.hashes
     assert dns.ref == "sysmon.xml#1"
 
@@ -218,3 +218,46 @@ def test_unknown_and_hostile_inputs_are_errors_not_crashes(tmp_path: Path) -> No
     result = hunt([tmp_path], LogMatcher(), HuntOptions(jobs=1))
     kinds = {Path(p).name: m for p, m, _ in result.partial.errors}
     assert "random.bin" in kinds and "bomb.xml" in kinds and "truncated.log.gz" in kinds
+
+
+def test_sysmon_evtx_both_backends(tmp_path: Path) -> None:
+    """An EVTX in the documented binary layout (file header, CRC'd chunks, binary XML records)."""
+    from chainwatch.logs.evtx_writer import write_evtx
+    from chainwatch.logs.readers.sysmon_evtx import SysmonEvtxReader
+
+    image = r"C:\Users\a\AppData\Local\Programs\3CXDesktopApp\app\3CXDesktopApp.exe"
+    events = [(22, "WS-042.corp.example", 1680084000.5 + i * 3600,
+               [("RuleName", "-"), ("UtcTime", "2023-03-29 10:00:00.500"), ("QueryName", "msstorageazure.com"),
+                ("QueryStatus", "0"), ("QueryResults", "::ffff:198.51.100.7;"), ("Image", image)])
+              for i in range(300)]  # several 64 KiB chunks
+    events.append((1, "WS-042.corp.example", 1680000000.0,
+                   [("UtcTime", "2023-03-28 10:40:00.000"), ("Image", image),
+                    ("Hashes", "SHA256=FAD482DED2E25CE9E1DD3D3ECC3227AF714BDFBBDE04347DBC1B21D6A3670405")]))
+    path = tmp_path / "Microsoft-Windows-Sysmon%4Operational.evtx"
+    assert write_evtx(path, events) == 301
+    assert _reader(path) == "sysmon-evtx"
+    for backend in ("evtx", "python-evtx"):
+        records = list(SysmonEvtxReader(prefer=backend).records(path.open("rb"), path.name))
+        assert len(records) == 301, backend
+        assert records[0].domain == "msstorageazure.com" and records[0].image == image
+        assert records[0].answers == ("198.51.100.7",) and records[0].src == "WS-042.corp.example"
+        assert records[-1].kind == "proc" and records[-1].ref.endswith("#301")
+        assert "fad482ded2e25ce9e1dd3d3ecc3227af714bdfbbde04347dbc1b21d6a3670405" in records[-1].hashes
+    gz = tmp_path / "sysmon.evtx.gz"
+    gz.write_bytes(gzip.compress(path.read_bytes()))
+    assert len(list(iter_records(gz))) == 301
+
+
+def test_hostile_values_do_not_crash(tmp_path: Path) -> None:
+    from chainwatch.logs.hunt import HuntOptions, hunt
+    from chainwatch.logs.match import LogMatcher
+    from chainwatch.logs.timeparse import parse_ts
+
+    assert parse_ts("nan") == 0.0 and parse_ts("1e300") == 0.0 and parse_ts("-5") == 0.0
+    assert parse_ts("9999-12-31T23:59:59Z") == 0.0 and parse_ts(1680084000123) == 1680084000.123
+    deep = '{"ts": 1, "id.orig_h": "a", "query": "x.example", "_path": "dns", "n": ' + "[" * 100_000 + "]" * 100_000
+    (tmp_path / "deep.log").write_text(deep + "}\n")
+    huge = "timestamp,client_ip,query\n2023-03-29T10:00:00Z,10.0.0.1," + "a" * 300_000 + "\n"
+    (tmp_path / "huge.csv").write_text(huge)
+    result = hunt([tmp_path], LogMatcher(), HuntOptions(jobs=1))
+    assert {Path(p).name for p, _, _ in result.partial.errors} <= {"deep.log", "huge.csv"}

@@ -119,6 +119,8 @@ def test_fast_path_agrees_with_the_generic_reader(scenario: tuple[Path, dict[str
                 for a in result.partial.hits.hits.values()}
 
     assert summary(fast) == summary(slow)
+    match_only = hunt([out / "zeek" / "dns.log"], matcher, HuntOptions(jobs=1, beacons=False))
+    assert summary(match_only) == summary(slow) and match_only.partial.records == slow.partial.records
     assert [(b.src, b.dst, b.score) for b in fast.beacons[:5]] == [(b.src, b.dst, b.score) for b in slow.beacons[:5]]
     fast_refs = sorted(r for a in fast.partial.hits.hits.values() for r in a.samples)
     slow_refs = sorted(r for a in slow.partial.hits.hits.values() for r in a.samples)

@@ -99,3 +99,52 @@ def test_hostile_member_names_through_a_real_scan(tmp_path: Path, shared: Path) 
     assert list(validator_for(schema)(schema).iter_errors(json.loads(render(report, "sarif", opts)))) == []
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(render(report, "cyclonedx", opts)) is None
     assert Report.from_dict(json.loads(render(report, "json", opts))).inventory == report.inventory
+
+
+def _slack_tampered_copy(source: Path, target: Path) -> None:
+    """3CX technique on a real signed DLL: grow the certificate table over an appended payload."""
+    import struct
+
+    data = bytearray(source.read_bytes())
+    (e_lfanew,) = struct.unpack_from("<I", data, 0x3C)
+    (magic,) = struct.unpack_from("<H", data, e_lfanew + 24)
+    security_dir = e_lfanew + 24 + (112 if magic == 0x20B else 96) + 4 * 8
+    offset, size = struct.unpack_from("<II", data, security_dir)
+    payload = b"\xfe\xed\xfa\xce" + bytes((i * 73 + 41) % 256 for i in range(4092))
+    data += payload
+    struct.pack_into("<II", data, security_dir, offset, size + len(payload))
+    struct.pack_into("<I", data, offset, size + len(payload))
+    target.write_bytes(data)
+
+
+def test_real_finding_in_every_format(tmp_path: Path, corpus: Path, shared: Path) -> None:
+    import chainwatch
+    from chainwatch import registry
+
+    if "authenticode.cert-table-slack" not in {r.id for r in registry.member_rules()}:
+        pytest.skip("authenticode rules are not on this branch")
+    source = corpus / "binaries/pe/signed-microsoft/v14.42.34433/vcruntime140.dll"
+    dll = tmp_path / "vcruntime140.dll"
+    _slack_tampered_copy(source, dll)
+    report = chainwatch.scan(dll, ScanOptions(jobs=1))
+    slack = next(f for f in report.findings if f.rule == "authenticode.cert-table-slack")
+    opts = RenderOptions(include_inventory=True, color=False, width=160)
+
+    terminal = render(report, "terminal", opts)
+    assert report.verdict.value.upper() in terminal and slack.rule in terminal and "offset=0x" in terminal
+
+    sarif = json.loads(render(report, "sarif", opts))
+    schema = json.loads((shared / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    assert list(validator_for(schema)(schema).iter_errors(sarif)) == []
+    result = next(r for r in sarif["runs"][0]["results"] if r["ruleId"] == slack.rule)
+    assert result["level"] == ("error" if slack.severity.rank >= 3 else "warning")
+    assert result["properties"]["evidence"]["offset"] == slack.evidence["offset"]
+    rule = next(r for r in sarif["runs"][0]["tool"]["driver"]["rules"] if r["id"] == slack.rule)
+    assert rule["fullDescription"]["text"] and float(rule["properties"]["security-severity"]) >= 7.0
+
+    bom = render(report, "cyclonedx", opts)
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(bom) is None
+    assert f"{slack.severity.value} {slack.rule}" in bom
+
+    page = htmllib.unescape(render(report, "html", opts))
+    assert slack.message in page and f"{slack.evidence['offset']:#x}" in page

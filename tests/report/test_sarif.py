@@ -135,3 +135,10 @@ def test_finding_without_member_path_points_at_the_artifact(sarif_validator) -> 
     assert _errors(sarif_validator, doc) == []
     uri = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "pkg-1.0.tar.gz"
+
+
+def test_automation_category_is_stable_across_versions(malicious: Report) -> None:
+    first = json.loads(render(malicious, "sarif"))["runs"][0]["automationDetails"]["id"]
+    malicious.artifact["version"] = "18.12.417"
+    assert json.loads(render(malicious, "sarif"))["runs"][0]["automationDetails"]["id"] == first
+    assert first == "chainwatch/scan/3CXDesktopApp/"

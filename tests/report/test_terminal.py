@@ -83,3 +83,15 @@ def test_long_inventories_are_cut_with_a_pointer(clean: Report, monkeypatch) -> 
     assert clean.inventory[0].sha256[:16] in out and clean.inventory[1].sha256[:16] not in out
     assert "1 more members not shown" in out
     assert "Member types" in out and "script/python" in out
+
+
+def test_timeline_summary_per_host(clean: Report) -> None:
+    clean.extra["timeline"] = [
+        {"host": "WS-01", "time": "2023-03-29T10:00:00Z", "kind": "hit", "label": "x"},
+        {"host": "WS-01", "time": "2023-03-29T10:07:00Z", "kind": "beacon"},
+        {"host": "WS-02", "time": 1680084000, "kind": "hit"},
+        {"host": "WS-03", "time": "never"},
+    ]
+    out = _plain(clean)
+    assert "Timeline per host" in out
+    assert "WS-01" in out and "2023-03-29 10:07:00" in out and "WS-02" in out and "WS-03" not in out

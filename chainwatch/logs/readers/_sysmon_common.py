@@ -40,7 +40,7 @@ def sysmon_record(event_id: int, data: Mapping[str, Any], computer: str, system_
     """Map Sysmon EventData (name -> value) onto a ``LogRecord``; other event ids give None."""
     def get(key: str) -> str:
         value = data.get(key)
-        return "" if value is None else str(value)
+        return "" if value is None or value == "-" else str(value)
 
     ts = parse_ts(get("UtcTime") or system_time)
     image = get("Image")
