@@ -251,3 +251,25 @@ def test_new_sideloading_dll_next_to_signed_app():
     f = next(f for f in report.findings if f.rule == "diff.new-executable")
     assert f.severity == Severity.HIGH and "sideloading" in f.message
     assert report.verdict != Verdict.CLEAN
+
+
+def _pkg_reports(old_signals: list[dict], new_signals: list[dict]) -> Report:
+    def rec(name: str, version: str, signals: list[dict]) -> MemberRecord:
+        return pkg_root(f"{name}-{version}-py3-none-any.whl", {
+            "ecosystem": "pypi-wheel", "name": name, "version": version, "install_hooks": [],
+            "dependencies": ["requests (>=2)"], "signals": signals})
+
+    old, new = rec("tool", "1.0.0", old_signals), rec("tool", "1.0.1", new_signals)
+    return diff_reports(Report(target=old.path, inventory=[old], artifact={"ecosystem": "pypi-wheel"}),
+                        Report(target=new.path, inventory=[new], artifact={"ecosystem": "pypi-wheel"}))
+
+
+def test_secret_source_alone_is_low_and_with_a_sink_in_the_same_file_is_high():
+    net = {"kind": "net.request", "file": "tool/api.py", "line": 3, "phase": "runtime"}
+    alone = _pkg_reports([net], [net, {"kind": "source.credential-file", "file": "tool/state.py", "line": 1}])
+    assert {f.rule: f.severity for f in alone.findings}.get("diff.package-signal") == Severity.LOW
+    assert alone.verdict == Verdict.CLEAN
+    flow = _pkg_reports([net], [net, {"kind": "source.env-dump", "file": "tool/api.py", "line": 9},
+                                {"kind": "net.send", "file": "tool/api.py", "line": 10}])
+    f = next(f for f in flow.findings if f.rule == "diff.env-to-network")
+    assert f.severity == Severity.HIGH and f.evidence["after"]["file"] == "tool/api.py"
