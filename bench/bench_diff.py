@@ -42,7 +42,9 @@ def diffoscope_bin() -> Path:
 def timed(fn) -> tuple[float, object]:
     started = time.monotonic()
     value = fn()
-    return time.monotonic() - started, value
+    secs = time.monotonic() - started
+    print(f"  ... {secs:.1f} s", flush=True)
+    return secs, value
 
 
 def main() -> int:
