@@ -107,7 +107,7 @@ def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | Non
                 unit = side.units.get(rec.path) if rec is not None else None
                 if unit is not None and rec is not None:
                     analyzers, note = _analyzers_for(rec, options)
-                    if note and side is sides[1]:
+                    if note and side is sides[1] and not rec.container:
                         side.errors.append(ScanError(rec.path, note, "limit"))
                     full = replace(unit, analyzers=analyzers, settings=options.settings)
                     todo.append((side, executor.submit(analyze_member, full)))

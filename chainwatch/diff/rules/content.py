@@ -24,7 +24,9 @@ DOC_NAMES = {"metadata", "pkg-info", "record", "license", "licence", "readme", "
 BENIGN_DOMAINS = ("w3.org", "microsoft.com", "apache.org", "python.org", "openssl.org", "gnu.org", "xml.org",
                   "mozilla.org", "ietf.org", "unicode.org", "schemas.", "purl.org", "digicert.com", "verisign.com",
                   "globalsign.com", "sectigo.com", "usertrust.com", "symantec.com", "thawte.com", "godaddy.com",
-                  "ffmpeg.org", "videolan.org", "json-schema.org", "example.com", "example.org", "localhost")
+                  "ffmpeg.org", "videolan.org", "json-schema.org", "example.com", "example.org", "localhost",
+                  "comodoca.com", "entrust.net", "letsencrypt.org", "ssl.com", "certum.pl", "identrust.com",
+                  "apple.com", "quovadisglobal.com", "amazontrust.com", "pki.goog", "ocsp.", "crl.")
 COMPRESSED_TYPES = ("archive", "image", "audio", "video", "font", "compressed", "media")
 SIDELOAD_NAMES = {
     "version.dll", "winmm.dll", "wlbsctrl.dll", "dbghelp.dll", "cryptsp.dll", "cryptbase.dll", "userenv.dll",
@@ -218,12 +220,14 @@ class NewNetworkIndicator(DeltaRule):
             return
         had_none = not _interesting_indicators(before)
         ips = [a for a in added if _public_ip(_url_host(a) or a)]
+        risky = [a for a in added if a.lower().startswith("http://") or (
+            _url_host(a) and _PAYLOAD_URL.search(a.split("//", 1)[-1].split("/", 1)[-1].split("#")[0]))]
         if ips or F.is_script(new):
             sev = Severity.MEDIUM  # a raw address (no DNS name to vet or block) or a payload download
-        elif old is not None and had_none:
-            sev = Severity.MEDIUM
+        elif old is not None and had_none and risky:
+            sev = Severity.MEDIUM  # cleartext or payload URL in a binary that contacted nothing before
         else:
-            sev = Severity.LOW
+            sev = Severity.LOW  # e.g. an https documentation link in an error message
         where = "which contacted nothing before" if had_none and old is not None else "new in this release"
         if ips:
             where += f"; raw IP address{'es' if len(ips) > 1 else ''} {', '.join(ips[:3])}"
