@@ -18,7 +18,7 @@ from typing import Any
 from chainwatch import registry
 from chainwatch.analyzers.interface import AnalysisError, MemberContext, TreeContext
 from chainwatch.executor import make_executor
-from chainwatch.filetype import HEAD_BYTES, detect, is_container_type
+from chainwatch.filetype import HEAD_BYTES, detect_file, is_container_type
 from chainwatch.fingerprint import fingerprint_file
 from chainwatch.models import Finding, MemberRecord, Report, ScanError
 from chainwatch.options import Limits, ScanOptions
@@ -35,7 +35,6 @@ from chainwatch.unpack.interface import (
 )
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total so far, current path)
-TAIL_BYTES = 512
 
 
 # ----------------------------------------------------------------------------- work units
@@ -156,31 +155,6 @@ class _Container:
     children: list[tuple[str, Path]] = field(default_factory=list)  # (logical path, fs path)
 
 
-def _read_head_tail(path: Path) -> tuple[bytes, bytes, int]:
-    with path.open("rb") as fh:
-        head = fh.read(HEAD_BYTES)
-        fh.seek(0, 2)
-        size = fh.tell()
-        if size > TAIL_BYTES:
-            fh.seek(size - TAIL_BYTES)
-            tail = fh.read(TAIL_BYTES)
-        else:
-            tail = head[-TAIL_BYTES:]
-    return head, tail, size
-
-
-def detect_file(path: Path, name: str | None = None) -> str:
-    head, tail, size = _read_head_tail(path)
-    return _detect(head, tail, name or path.name, size)
-
-
-def _detect(head: bytes, tail: bytes, name: str, size: int) -> str:
-    kind = detect(head, name, size)
-    if kind == "data" and tail[:4] == b"koly":  # UDIF trailer: a DMG whatever its name
-        return "archive/dmg"
-    return kind
-
-
 class Walker:
     """Opens the artifact tree inside the sandbox and hands out member units."""
 
@@ -262,12 +236,12 @@ class Walker:
 
     def _classify(self, path: Path) -> tuple[str, Any]:
         """Content type of a file and the unpacker that would open it (None for a leaf)."""
-        head, tail, size = _read_head_tail(path)
-        kind = _detect(head, tail, path.name, size)
-        unpacker = None
-        if not self._stopped and (is_container_type(kind) or kind.startswith("pe")):
-            unpacker = self._pick_unpacker(kind, head, path)
-        return kind, unpacker
+        kind = detect_file(path)
+        if self._stopped or not (is_container_type(kind) or kind.startswith("pe")):
+            return kind, None
+        with path.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
+        return kind, self._pick_unpacker(kind, head, path)
 
     def _unit(self, path: Path, name: str, kind: str, level: int, up: str | None, opened: bool) -> MemberUnit:
         return MemberUnit(path=name, fs_path=str(path), kind=kind, depth=level, parent=up, container=opened,
