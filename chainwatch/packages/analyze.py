@@ -304,6 +304,13 @@ def _scan_npm(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
         rel = frontier.pop()
         text = pkg.text(rel, 2 * 1024 * 1024)
         base = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
+        for m in re.finditer(r"[\w./-]+\.(?:sh|bat|cmd|ps1|vbs|py|js)\b", text):  # scripts it runs by name
+            cand = _join(base, m.group(0).removeprefix("./"))
+            for c in (cand, m.group(0).lstrip("./")):
+                if c in pkg.files and c not in install_files:
+                    install_files.add(c)
+                    frontier.append(c)
+                    break
         for m in re.finditer(r"require\(\s*['\"](\.{1,2}/[^'\"]+)['\"]\s*\)", text):
             target = _join(base, m.group(1))
             for cand in (target, target + ".js", target + "/index.js"):

@@ -126,8 +126,8 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
             continue
         if sources & STRONG_SOURCES or (phase_reach and "env-secret" in sources):
             out.add("package.exfiltration", C, [s], sources=", ".join(sorted(sources)), phase=s.phase)
-        elif "env-secret" in sources:
-            out.add("package.exfiltration", M, [s], sources=", ".join(sorted(sources)), phase=s.phase)
+        elif "env-secret" in sources:  # an API token sent to its API: the normal use of a token
+            out.add("package.exfiltration", L, [s], sources=", ".join(sorted(sources)), phase=s.phase)
         elif phase_reach:
             out.add("package.install-beacon" if s.phase == sg.INSTALL else "package.exfiltration",
                     C if s.phase == sg.INSTALL else H, [s], sources=", ".join(sorted(sources)), phase=s.phase)

@@ -20,6 +20,7 @@ from chainwatch.packages import signals as sg
 from chainwatch.packages.signals import Signal
 
 MAX_SOURCE = 4 * 1024 * 1024
+LIGHT_SOURCE = 768 * 1024  # above this, no per-function data flow (calls, literals and decoding only)
 MAX_DECODE_DEPTH = 4
 MAX_LITERALS = 3000
 MAX_FOLD_DEPTH = 24
@@ -346,7 +347,7 @@ class PyScanner:
             phases = self._function_phases(tree)
             scopes = self._scopes(tree, phases)
             # first pass: what functions return (sources / network data), so callers see it
-            for _ in range(2):
+            for _ in range(0 if len(self.text) > LIGHT_SOURCE else 2):
                 for name, body, _phase in scopes:
                     if name != "<module>":
                         self._scope_taint(body, collect_returns=name)
@@ -498,7 +499,15 @@ class PyScanner:
 
     def _labels_of(self, node: ast.AST, taint: _Taint) -> set[str]:
         labels: set[str] = set()
-        for sub in _walk_expr(node):
+        nodes = _walk_expr(node)
+        consumed: set[int] = set()
+        for sub in nodes:
+            if isinstance(sub, ast.Attribute | ast.Subscript) and isinstance(sub.value, ast.Attribute) \
+                    and sub.value.attr == "environ":
+                consumed.add(id(sub.value))
+        for sub in nodes:
+            if id(sub) in consumed:
+                continue
             if isinstance(sub, ast.Name):
                 labels |= taint.labels.get(sub.id, set()) | self.globals_taint.labels.get(sub.id, set())
             elif isinstance(sub, ast.Call):
@@ -554,6 +563,8 @@ class PyScanner:
 
     def _scope_taint(self, body: list[ast.AST], collect_returns: str | None = None) -> _Taint:
         taint = _Taint()
+        if len(self.text) > LIGHT_SOURCE:
+            return taint
         key = id(body)
         flow = self._flow_nodes.get(key)
         if flow is None:
@@ -732,6 +743,9 @@ class PyScanner:
                 if (len(value) > 40 and not self.all_install) or self.all_install:
                     self._scan_payload(value, node, phase, "literal passed to exec", count_decoded=False)
             return
+        if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) \
+                and arg.func.attr in ("read", "read_text", "read_bytes"):
+            return  # exec(open("pkg/version.py").read()): common in setup.py, reads a shipped file
         if isinstance(arg, ast.Call):
             inner = self.call_name(arg) or ""
             if inner in ("open", "io.open") or inner.endswith((".read", "read_text")):
