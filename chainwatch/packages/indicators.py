@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-URL_RE = re.compile(r"(?i)\b(?:https?|wss?|ftp|tcp)://[^\s'\"<>`\\)\]}]{3,300}")
+URL_RE = re.compile(r"(?i)(?:https?|wss?|ftp|tcp)://[^\s'\"<>`\\)\]}]{3,300}")
 HOST_RE = re.compile(r"(?i)^(?:[a-z]+://)?(?:[^@/\s]*@)?(\[[0-9a-f:]+\]|[^/:?#\s]+)")
 
 # concrete secrets in URLs: whoever holds the package can read the channel, so nobody ships these honestly
@@ -56,7 +56,7 @@ CREDENTIAL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                                   r"\.netrc\b|\.yarnrc|\.gem[/\\]credentials|\.cargo[/\\]credentials)")),
     ("browser-store", re.compile(r"(?i)(?:Login Data\b|\bWeb Data\b|\bLocal State\b|\bkey4\.db\b|logins\.json|"
                                  r"cookies\.sqlite|Google[/\\]+Chrome[/\\]+User Data|BraveSoftware|Opera Software|"
-                                 r"Yandex[/\\]+YandexBrowser|Microsoft[/\\]+Edge[/\\]+User Data|Mozilla[/\\]+Firefox[/\\]+Profiles)")),
+                                 r"Yandex[/\\]+YandexBrowser|Microsoft[/\\]+Edge[/\\]+User Data|Mozilla[/\\]+Firefox[/\\]+Profiles)")),  # noqa: E501
     ("discord-token-store", re.compile(r"(?i)(?:discord(?:canary|ptb)?[/\\]+Local Storage|Local Storage[/\\]+leveldb|"
                                        r"\[\\w-\]\{24\}\\\.|dQw4w9WgXcQ)")),
     ("crypto-wallet", re.compile(r"(?i)(?:wallet\.dat\b|\bExodus[/\\]|exodus\.wallet|Electrum[/\\]+wallets|"
@@ -86,10 +86,10 @@ DOWNLOADER_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                                  r"python3?\s|node\s|start\s)")),
     ("powershell-download", re.compile(r"(?i)(?:DownloadString|DownloadFile|DownloadData|Invoke-WebRequest|\biwr\s|"
                                        r"Invoke-RestMethod|\birm\s|Start-BitsTransfer|Net\.WebClient)")),
-    ("powershell-encoded", re.compile(r"(?i)powershell(?:\.exe)?[^\n]{0,80}\s-(?:e|ec|en|enc|enco|encodedcommand)\s+[A-Za-z0-9+/=]{20,}")),
+    ("powershell-encoded", re.compile(r"(?i)powershell(?:\.exe)?[^\n]{0,80}\s-(?:e|ec|en|enc|enco|encodedcommand)\s+[A-Za-z0-9+/=]{20,}")),  # noqa: E501
     ("powershell-hidden", re.compile(r"(?i)powershell(?:\.exe)?[^\n]{0,80}-(?:w|windowstyle)\s+hidden")),
     ("powershell-iex", re.compile(r"(?i)\b(?:iex|Invoke-Expression)\b")),
-    ("lolbin-download", re.compile(r"(?i)(?:certutil(?:\.exe)?\s[^\n]{0,40}-urlcache|bitsadmin(?:\.exe)?\s[^\n]{0,20}/transfer|"
+    ("lolbin-download", re.compile(r"(?i)(?:certutil(?:\.exe)?\s[^\n]{0,40}-urlcache|bitsadmin(?:\.exe)?\s[^\n]{0,20}/transfer|"  # noqa: E501
                                    r"mshta(?:\.exe)?\s+(?:https?|vbscript|javascript):|regsvr32[^\n]{0,40}/i:https?)")),
     ("reverse-shell", re.compile(r"(?i)(?:/dev/tcp/\d|bash\s+-i\s*>&|\bnc(?:at)?\s+(?:-\w+\s+)*-e\s|"
                                  r"socat\s+[^\n]*exec:|pty\.spawn\(|sh\s+-i\s+2>&1)")),

@@ -259,7 +259,7 @@ class JsScanner:
             n = _text(name)
             if (real and real != n and real != "require(?)" and (value.type != "call_expression" or
                                                                  _text(value.child_by_field_name("function"))
-                                                                 == "require")) or (value.type in ("identifier", "member_expression") and real and real != n):
+                                                                 == "require")) or (value.type in ("identifier", "member_expression") and real and real != n):  # noqa: E501
                 self.aliases[n] = real
             folded = self.fold(value) if value.type in ("string", "template_string", "binary_expression",
                                                          "call_expression") else None
@@ -409,10 +409,10 @@ class JsScanner:
                 per_scope.setdefault(scope, {}).setdefault("write", []).append(node)
             elif callee.startswith("crypto.createDecipher"):
                 self.emit(sg.OBF_DECODED, node, phase, method="decipher", api=callee)
-            elif callee.startswith(("JSON.stringify", "Object.entries", "Object.keys")) and args:
+            elif callee.startswith(("JSON.stringify", "Object.entries", "Object.keys")) and args:  # noqa: SIM102
                 if (self.resolve(args[0]) or "") == "process.env":
                     self.emit(sg.SOURCE_ENV_DUMP, node, phase, api=callee)
-        for scope, caps in per_scope.items():
+        for scope, caps in per_scope.items():  # noqa: B007
             if caps.get("net") and (caps.get("exec") or caps.get("proc")):
                 node = (caps.get("exec") or caps.get("proc"))[0]  # type: ignore[index]
                 phase = next(p for n, p, s in nodes if n == node)
@@ -542,4 +542,4 @@ def _descendants(node: Any, limit: int = 100_000) -> list[Any]:
 def _pattern_names(node: Any) -> list[str]:
     if node.type == "identifier":
         return [_text(node)]
-    return [_text(n) for n in _descendants(node, 200) if n.type in ("identifier", "shorthand_property_identifier_pattern")]
+    return [_text(n) for n in _descendants(node, 200) if n.type in ("identifier", "shorthand_property_identifier_pattern")]  # noqa: E501

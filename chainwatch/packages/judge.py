@@ -24,7 +24,7 @@ from chainwatch.packages.analyze import PackageFacts
 from chainwatch.packages.pyscan import TEST_PATH_RE
 from chainwatch.packages.signals import Signal
 
-C, H, M, L, I = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO
+C, H, M, L, I = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO  # noqa: E741
 REACH = (sg.INSTALL, sg.IMPORT)
 STEALER_STORES = {"browser-store", "discord-token-store", "crypto-wallet", "messenger-session", "ftp-game-clients"}
 STRONG_SOURCES = {"credential", "env-dump", "clipboard", "screenshot"}
@@ -33,7 +33,7 @@ RULE_ATTACK = {
     "package.install-downloader": "T1059", "package.bot-token-endpoint": "T1567", "package.persistence": "T1547",
     "package.stealer": "T1555", "package.typosquat": "T1195.001", "package.obfuscated-code": "T1027",
     "package.install-network": "T1195.002", "package.install-exec": "T1195.002", "package.shady-endpoint": "T1071",
-    "package.hidden-code": "T1027", "package.install-beacon": "T1082", "package.dependency-typosquat": "T1195.001",
+    "package.hidden-code": "T1027", "package.import-process": "T1059", "package.surveillance": "T1056", "package.install-beacon": "T1082", "package.dependency-typosquat": "T1195.001",  # noqa: E501
 }
 MESSAGES = {
     "package.exfiltration": "data from {sources} flows to a network call ({phase} time)",
@@ -57,6 +57,8 @@ MESSAGES = {
     "package.empty-metadata": "package has no description, home page or repository",
     "package.capability": "uses {kinds}",
     "package.runtime-risk": "{what} in a function that only runs when called",
+    "package.import-process": "runs a suspicious command when installed or imported ({command})",
+    "package.surveillance": "captures {what}: spyware shape",
 }
 
 
@@ -217,6 +219,17 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     if long_lines and any(s.detail.get("indent", 0) > 150 for s in long_lines):
         out.add("package.obfuscated-code", H, long_lines, how="code pushed off-screen by whitespace",
                 phase=long_lines[0].phase)
+
+    odd_proc = [s for s in live(sg.PROCESS) if s.detail.get("suspicious_command")]
+    if odd_proc:
+        out.add("package.import-process", H, odd_proc, phase=odd_proc[0].phase,
+                command=str(odd_proc[0].detail.get("command", ""))[:120])
+    spy = {s.detail.get("what") or s.kind for s in facts.signals
+           if s.kind in (sg.SOURCE_CLIPBOARD, sg.SOURCE_SCREEN) and not _in_tests(s)}
+    if len(spy) >= 2:
+        out.add("package.surveillance", H, [s for s in facts.signals if s.kind in (sg.SOURCE_CLIPBOARD,
+                                                                                   sg.SOURCE_SCREEN)],
+                what=", ".join(sorted(spy)))
 
     # --- medium: names
     for s in by_kind.get(sg.META_TYPOSQUAT, []):

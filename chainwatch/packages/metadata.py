@@ -96,7 +96,7 @@ def python_metadata(pkg: PackageFiles, ecosystem: str) -> dict[str, Any]:
     if ecosystem == "pypi-wheel":
         candidates = sorted(n for n in pkg.files if re.fullmatch(r"[^/]+\.dist-info/METADATA", n))
     else:
-        candidates = ["PKG-INFO"] + sorted(n for n in pkg.files if re.fullmatch(r"(src/)?[^/]+\.egg-info/PKG-INFO", n))
+        candidates = ["PKG-INFO"] + sorted(n for n in pkg.files if re.fullmatch(r"(src/)?[^/]+\.egg-info/PKG-INFO", n))  # noqa: RUF005
     for name in candidates:
         if name in pkg.files:
             meta = _parse_core_metadata(pkg.text(name, MAX_META_BYTES))

