@@ -121,12 +121,14 @@ class PyScanner:
         self._seen_literals: set[int] = set()
         self._consts: dict[str, Any] = {}
         self._flow_nodes: dict[int, list[ast.AST]] = {}
+        self._interesting: dict[int, bool] = {}
+        self._lines: list[str] | None = None
 
     # ------------------------------------------------------------------ helpers
 
     def emit(self, kind: str, node: ast.AST | int | None, phase: str, **detail: Any) -> None:
         line = node if isinstance(node, int) else getattr(node, "lineno", 0) or 0
-        snippet = sg.snippet_of(self.text, line) if line else ""
+        snippet = self._line(line) if line else ""
         if not snippet and isinstance(node, ast.AST):
             try:
                 snippet = ast.unparse(node)[:160]
@@ -134,6 +136,14 @@ class PyScanner:
                 snippet = ""
         self.signals.append(Signal(kind=kind, file=self.path, line=line, snippet=snippet, phase=phase,
                                    detail={k: v for k, v in detail.items() if v is not None}, decoded=self.depth))
+
+    def _line(self, line: int) -> str:
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        if 0 < line <= len(self._lines):
+            text = self._lines[line - 1].strip()
+            return text if len(text) <= 160 else text[:159] + "…"
+        return ""
 
     def resolve(self, node: ast.AST) -> str | None:
         """The real dotted name a callee or value refers to, through import aliases and assignments."""
@@ -569,11 +579,35 @@ class PyScanner:
             pass
         return labels
 
+    def _interesting_scope(self, body: list[ast.AST]) -> bool:
+        """Only scopes that touch a source, a sink or a decoder need data-flow tracking."""
+        key = id(body)
+        cached = self._interesting.get(key)
+        if cached is not None:
+            return cached
+        found = False
+        for n in body:
+            if isinstance(n, ast.Call):
+                name = self.call_name(n) or ""
+                if (name in EXEC_NAMES or _is_network(name) or name.startswith(PROCESS_PREFIXES) or name in DNS_NAMES
+                        or name in SYSINFO_NAMES or name in DECODE_NAMES or name.startswith(("os.environ", "os.getenv"))
+                        or name in ("open", "io.open") or name.endswith("Fernet.decrypt")
+                        or (isinstance(n.func, ast.Name) and n.func.id in self.func_returns)):
+                    found = True
+                    break
+            elif isinstance(n, ast.Attribute) and n.attr == "environ":
+                found = True
+                break
+        self._interesting[key] = found
+        return found
+
     def _scope_taint(self, body: list[ast.AST], collect_returns: str | None = None) -> _Taint:
         taint = _Taint()
         if len(self.text) > LIGHT_SOURCE:
             return taint
         key = id(body)
+        if not self._interesting_scope(body):
+            return taint
         flow = self._flow_nodes.get(key)
         if flow is None:
             flow = [n for n in body if isinstance(n, _FLOW_TYPES) or (
