@@ -45,8 +45,7 @@ SHADY_HOSTS: list[tuple[str, re.Pattern[str]]] = [
 
 IP_LOOKUP_HOSTS = re.compile(r"(?i)^(?:api\.ipify\.org|api64\.ipify\.org|ipinfo\.io|ifconfig\.me|ifconfig\.co|"
                              r"icanhazip\.com|checkip\.amazonaws\.com|ip-api\.com|ipapi\.co|myexternalip\.com|"
-                             r"wtfismyip\.com|ident\.me|ipecho\.net|geolocation-db\.com|ipwho\.is|"
-                             r"httpbin\.org)$")
+                             r"wtfismyip\.com|ident\.me|ipecho\.net|geolocation-db\.com|ipwho\.is)$")
 
 CREDENTIAL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("ssh-keys", re.compile(r"(?i)(?:[/\\~]\.ssh\b|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|authorized_keys|known_hosts)")),

@@ -869,6 +869,8 @@ class PyScanner:
 
     def _scan_literals(self, tree: ast.Module, phases: dict[ast.AST, str]) -> None:
         owner_phase = self._literal_phases(tree, phases)
+        docstrings = {id(n.value) for n in self._all if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)
+                      and isinstance(n.value.value, str)}
         for node in self._all:
             if isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
                 value = node.value
@@ -877,7 +879,8 @@ class PyScanner:
                 if len(value) < 8:
                     continue
                 phase = owner_phase.get(id(node), self.module_phase)
-                self._scan_text_indicators(value, node, phase)
+                if id(node) not in docstrings:  # documentation names endpoints and paths without using them
+                    self._scan_text_indicators(value, node, phase)
                 if len(value) >= dec.MIN_ENCODED and id(node) not in self._seen_literals:
                     self._try_decode_literal(value, node, phase)
             elif isinstance(node, ast.JoinedStr) and len(node.values) > 1:
