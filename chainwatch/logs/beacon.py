@@ -22,7 +22,7 @@ from chainwatch.logs.domains import PeriodicAllowList, is_internal, lookalike
 MAX_POINTS = 4096
 BURST_GAP = 5.0
 MIN_CONTACTS = 8
-MAX_PAIRS = 2_000_000  # pairs beyond this are counted but not tracked (hostile or enormous inputs)
+MAX_PAIRS = 1_000_000  # pairs beyond this are counted but not tracked (~350 bytes each: bounded memory)
 POINT_BUDGET = 8_000_000  # timestamps kept over all pairs (64 MiB); above it the longest series are thinned
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from chainwatch.logs.beacon import PairAccumulator, PairSeries
+from chainwatch.logs.beacon import MAX_PAIRS, PairAccumulator, PairSeries
 from chainwatch.logs.hits import MAX_SAMPLES, HitTable
 from chainwatch.logs.match import LogMatcher
 
@@ -251,6 +251,9 @@ def _flush(raw: dict[tuple[bytes, bytes], list[bytes]], acc: PairAccumulator, ma
         key = (src, name)
         series = pairs.get(key)
         if series is None:
+            if len(pairs) >= MAX_PAIRS:
+                acc.dropped += len(times)
+                continue
             series = pairs[key] = PairSeries()
             series.kinds.add("dns")
         acc.extend(series, times)
