@@ -201,6 +201,12 @@ def build_variant(name: str, inputs: dict[str, str], out_dir: str) -> dict:
         _, exe = V.zip_member(i["msvc_old"], r"Scripts/vcruntime140\.dll$")
         old, new = i["py_old"], out / i["py_new"].name
         V.rewrite_zip(i["py_new"], new, lambda n, d: d, add={"six_native_helper.exe": exe})
+    elif name == "pe/sideload-dll":  # an unsigned DLL named like a system DLL next to signed ones
+        _, pyd = V.zip_member(i["pe_new"], r"\.pyd$")
+        old, new = i["msvc_old"], out / i["msvc_new"].name
+        prefix = i["msvc_new"].name.split("-cp")[0].replace("msvc_runtime-", "msvc_runtime-")
+        V.rewrite_zip(i["msvc_new"], new, lambda n, d: d,
+                      add={f"{prefix}.data/data/Scripts/version.dll": V.pe_loader(pyd, tmp)})
     elif name == "any/high-entropy-blob":
         import random
 
@@ -270,6 +276,7 @@ TECHNIQUES: dict[str, tuple[str, set[str]]] = {
     "pe/compile-time": ("rebuilt module compiled before the previous build", {"diff.compile-time"}),
     "pe/network-indicator": ("C2 URL/IP added to a module that had none", {"diff.new-network-indicator"}),
     "pe/component-mismatch": ("known component, known version, other hash", {"diff.component-mismatch"}),
+    "pe/sideload-dll": ("unsigned version.dll planted next to signed DLLs", {"diff.new-executable"}),
     "any/new-executable": ("new PE in a pure-Python package", {"diff.new-executable"}),
     "any/high-entropy-blob": ("new encrypted blob", {"diff.new-blob"}),
     "elf/new-needed": ("new DT_NEEDED library", {"diff.elf-new-needed"}),

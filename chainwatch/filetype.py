@@ -255,7 +255,7 @@ def detect(head: bytes, name: str = "", size: int | None = None) -> str:
         return "archive/tar"
     if _is_asar(head):
         return "archive/asar"
-    if len(head) >= 0x8006 and head[0x8001:0x8006] == b"CD001":
+    if len(head) >= 0x8006 and head[0x8001:0x8006] in (b"CD001", b"BEA01"):  # ISO 9660 / UDF
         return "archive/iso"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"

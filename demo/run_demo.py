@@ -157,12 +157,16 @@ def main() -> int:
     status = 0
     for label, new, expect in (("honest update", v407, "clean"), ("trojanized update", v416, "malicious")):
         print(f"\n=== chainwatch diff {v400.name} {new.name}   ({label}) ===")
-        report = diff_artifacts(v400, new, options, store=store)
-        text = render(report, "terminal")
-        lines = text.splitlines()
-        print("\n".join(lines[:25]) + (f"\n  … {len(lines) - 25} more lines" if len(lines) > 25 else ""))
+        report = diff_artifacts(v400, new, options, store=store, old_name="SoftPhone", old_version="18.12.400",
+                                new_name="SoftPhone", new_version=new.name.split("-")[-1])
+        print(render(report, "terminal"))
         counts = report.extra["changes"]["counts"]
-        print(f"   changes: {counts}")
+        print(f"   verdict {report.verdict.value.upper()} (score {report.score}); changes: {counts}")
+        print("   a reviewer reads first:")
+        for f in [f for f in report.findings if f.severity.rank >= 2][:3] or report.findings[:1]:
+            print(f"     [{f.severity.value}] {f.rule} {f.path.rsplit('/', 1)[-1]}: {f.message[:150]}")
+        if not report.findings or all(f.severity.rank < 2 for f in report.findings):
+            print("     nothing at medium or above: an honest version bump")
         html_path, json_path = OUT / f"diff-{new.name}.html", OUT / f"diff-{new.name}.json"
         html_path.write_text(render(report, "html"), encoding="utf-8")
         json_path.write_text(json.dumps(report.to_dict(), indent=2, default=str), encoding="utf-8")

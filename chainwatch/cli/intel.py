@@ -13,7 +13,7 @@ from chainwatch.intel.importers import ImportError_
 from chainwatch.intel.model import Indicator, IndicatorKind
 from chainwatch.intel.store import IndicatorStore
 
-FORMATS = ("signature-base", "stix", "misp", "csv", "list", "builtin")
+FORMATS = ("signature-base", "stix", "misp", "csv", "list", "builtin", "taxii")
 
 
 def _store(args: argparse.Namespace) -> IndicatorStore:
@@ -40,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--expires", help="ISO 8601 expiry stamped on every imported indicator")
     imp.add_argument("--replace", action="store_true", help="drop the source's previous indicators first")
     imp.add_argument("--no-yara", action="store_true", help="signature-base: skip yara/")
+    imp.add_argument("--collection", help="taxii: collection id (path = the API root URL)")
+    imp.add_argument("--added-after", help="taxii: only objects added after this timestamp")
+    imp.add_argument("--user", help="taxii: basic-auth user (password from $CHAINWATCH_TAXII_PASSWORD)")
     imp.set_defaults(func=run_import)
 
     ls = isub.add_parser("list", help="list indicators")
@@ -79,6 +82,16 @@ def read_feed(args: argparse.Namespace) -> tuple[Iterator[Indicator], dict[str, 
         return builtin_indicators(), {"feed": "builtin", "license": "chainwatch"}
     if not args.path:
         raise ImportError_(f"{fmt} needs a path")
+    if fmt == "taxii":
+        import os
+
+        from chainwatch.intel.importers.taxii import read_taxii
+
+        if not args.collection:
+            raise ImportError_("taxii needs --collection")
+        return read_taxii(args.path, args.collection, added_after=args.added_after, user=args.user,
+                          password=os.environ.get("CHAINWATCH_TAXII_PASSWORD"), source=args.source), {
+            "feed": "taxii", "location": f"{args.path} collection {args.collection}"}
     path = Path(args.path)
     if not path.exists():
         raise ImportError_(f"{path} does not exist")

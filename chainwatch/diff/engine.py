@@ -49,6 +49,12 @@ def _carry_scan_findings(old: Report, new: Report) -> list[Finding]:
     return [f for f in new.findings if key(f, new_root) not in seen]
 
 
+def _drop_restated(carried: list[Finding], deltas: list[Finding]) -> list[Finding]:
+    """A scan finding that a delta finding already states for the same member (same check name) is dropped."""
+    stated = {(f.path, f.rule.split(".", 1)[-1]) for f in deltas}
+    return [f for f in carried if (f.path, f.rule.split(".", 1)[-1]) not in stated]
+
+
 def _correlate(findings: list[Finding], ctx: DiffContext) -> list[Finding]:
     """One critical headline per member where a version claim and new code coincide (the 3CX ffmpeg.dll)."""
     by_path: dict[str, list[Finding]] = defaultdict(list)
@@ -77,6 +83,51 @@ def _correlate(findings: list[Finding], ctx: DiffContext) -> list[Finding]:
             attack="T1195.002",
         ))
     return out
+
+
+COLLAPSE_AT = 4  # this many low/info findings of one rule become one line
+COLLAPSE_LABELS = {
+    "diff.new-script": "new scripts",
+    "diff.signer-changed": "same signer, renewed certificate",
+    "diff.new-network-indicator": "new network indicators",
+    "diff.version-unchanged": "content changed, claimed version unchanged",
+    "diff.new-executable": "new binaries",
+    "diff.new-exec-imports": "new loader imports",
+    "diff.new-capability": "new common capabilities",
+}
+
+
+def _collapse(findings: list[Finding]) -> list[Finding]:
+    """Noise control: many low/info findings of one rule (new scripts, renewed certificates) become one line."""
+    groups: dict[tuple[str, Severity], list[Finding]] = defaultdict(list)
+    for f in findings:
+        if f.severity <= Severity.LOW:
+            groups[(f.rule, f.severity)].append(f)
+    out = [f for f in findings if f.severity > Severity.LOW]
+    for (rule, severity), group in groups.items():
+        if len(group) < COLLAPSE_AT:
+            out.extend(group)
+            continue
+        names = sorted({f.path.rsplit("/", 1)[-1] for f in group})
+        out.append(Finding(
+            rule=rule, severity=severity, path=_common_parent([f.path for f in group]),
+            message=f"{len(group)} members: {COLLAPSE_LABELS.get(rule, rule)} ({', '.join(names[:6])}"
+                    f"{' …' if len(names) > 6 else ''})",
+            evidence={"count": len(group), "paths": [f.path for f in group][:200],
+                      "first": group[0].evidence},
+            attack=group[0].attack,
+        ))
+    return out
+
+
+def _common_parent(paths: list[str]) -> str:
+    split = [p.replace("!/", "/").split("/") for p in paths]
+    common: list[str] = []
+    for parts in zip(*split, strict=False):
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    return "/".join(common[:-1] if len(common) == min(len(s) for s in split) else common)
 
 
 def _change_rows(pairs: list[Pair], findings: list[Finding]) -> dict[str, Any]:
@@ -140,7 +191,8 @@ def diff_reports(
                 errors.append(ScanError(p.path, f"delta rule {rule.id} failed: {type(exc).__name__}: {exc}", "error"))
     findings.extend(_artifact_findings(ctx))
     findings.extend(_correlate(findings, ctx))
-    findings.extend(_carry_scan_findings(old, new))
+    findings = _collapse(findings)
+    findings.extend(_drop_restated(_carry_scan_findings(old, new), findings))
     report = Report(
         target=f"{old.target} -> {new.target}",
         command="diff",
@@ -153,6 +205,8 @@ def diff_reports(
                "diff_seconds": round(time.monotonic() - started, 3)},
     )
     finalize(report)
+    # within one severity, the release-delta findings (with before/after) come first
+    report.findings.sort(key=lambda f: (-f.severity.rank, not f.rule.startswith("diff."), f.rule, f.path))
     report.extra["changes"] = _change_rows(pairs, report.findings)
     report.extra["changes_summary"] = report.extra["changes"]["counts"]
     return report
@@ -165,6 +219,14 @@ def _artifact_findings(ctx: DiffContext) -> list[Finding]:
 
     ta = [int(x) for x in re.findall(r"\d+", str(a or ""))[:4]]
     tb = [int(x) for x in re.findall(r"\d+", str(b or ""))[:4]]
+    if a and a == b and not ctx.new_artifact.get("ecosystem"):
+        changed = [p for p in ctx.pairs if (p.changed or p.old is None or p.new is None)
+                   and not (p.new or p.old).container and (p.new or p.old).type != "directory"]  # type: ignore[union-attr]
+        if changed:
+            return [Finding("diff.version-unchanged", Severity.MEDIUM, root_of(ctx.new_inventory),
+                            f"{len(changed)} member(s) changed but the release still calls itself version {b}: the "
+                            f"same version should be the same bytes", {"before": a, "after": b,
+                            "changed": [(p.new or p.old).path for p in changed][:50]}, "T1195.002")]  # type: ignore[union-attr]
     if not ta or not tb or tb >= ta:
         return []
     # packages report this on their own container record (diff.package-republished)
@@ -202,7 +264,8 @@ def diff_artifacts(
         from chainwatch.diff.incremental import scan_pair
 
         old_report, new_report = scan_pair(Path(old), Path(new), options, old_name=old_name,
-                                           old_version=old_version, new_name=new_name, new_version=new_version)
+                                           old_version=old_version, new_name=new_name, new_version=new_version,
+                                           progress=progress)
     else:
         old_report = old if isinstance(old, Report) else scan(old, options, name=old_name, version=old_version,
                                                               progress=progress)

@@ -21,6 +21,23 @@ from chainwatch.diff.match import match
 from chainwatch.models import MemberRecord, Report, ScanError
 from chainwatch.options import ScanOptions
 
+CONTENT_SCAN_MAX_BYTES = 64 * 1024 * 1024  # above this, a changed member gets structural analyzers only
+CONTENT_SCANNERS = ("strings", "capabilities")  # analyzers that read every byte (regex / YARA over the file)
+
+
+def _analyzers_for(record: MemberRecord, options: ScanOptions) -> tuple[tuple[str, ...] | None, str | None]:
+    """Analyzer selection for one changed member; a note when content scanners are skipped for size."""
+    limit = int((options.settings.get("diff") or {}).get("content_scan_max_bytes", CONTENT_SCAN_MAX_BYTES))
+    if record.size <= limit:
+        return options.analyzers, None
+    from chainwatch import registry
+
+    names = {a.name for a in registry.member_analyzers()}
+    chosen = tuple(sorted(n for n in names if n not in CONTENT_SCANNERS
+                          and (options.analyzers is None or n in options.analyzers)))
+    return chosen, (f"{record.size} bytes: structural facts only in this diff (strings and capabilities are "
+                    f"skipped above {limit} bytes; run `chainwatch scan` for a full content scan)")
+
 
 class _Side:
     def __init__(self, target: Path) -> None:
@@ -36,7 +53,7 @@ class _Side:
 
 def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | None = None,
               old_version: str | None = None, new_name: str | None = None,
-              new_version: str | None = None) -> tuple[Report, Report]:
+              new_version: str | None = None, progress: Any = None) -> tuple[Report, Report]:
     """Two scan reports whose unchanged members carry hashes only."""
     from chainwatch.engine import (
         MemberOutcome,
@@ -63,10 +80,15 @@ def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | Non
 
             side.walker = Walker(sandbox, fingerprint_only, submit)
             side.root = side.walker.walk(side.target)
+        total = sum(len(side.futures) for side in sides)
+        done = 0
         for side in sides:
             for fut in side.futures:
+                done += 1
                 try:
                     outcome: MemberOutcome = fut.result()
+                    if progress:
+                        progress(done, total, outcome.record.path)
                 except Exception as exc:
                     side.errors.append(ScanError("", f"analysis worker failed: {type(exc).__name__}: {exc}", "error"))
                     continue
@@ -83,8 +105,11 @@ def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | Non
                 continue
             for side, rec in ((sides[0], p.old), (sides[1], p.new)):
                 unit = side.units.get(rec.path) if rec is not None else None
-                if unit is not None:
-                    full = replace(unit, analyzers=options.analyzers, settings=options.settings)
+                if unit is not None and rec is not None:
+                    analyzers, note = _analyzers_for(rec, options)
+                    if note and side is sides[1]:
+                        side.errors.append(ScanError(rec.path, note, "limit"))
+                    full = replace(unit, analyzers=analyzers, settings=options.settings)
                     todo.append((side, executor.submit(analyze_member, full)))
         for side, fut in todo:
             try:

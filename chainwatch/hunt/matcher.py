@@ -82,11 +82,7 @@ class HuntIndicators:
             if ind.kind in HASH_KINDS:
                 out.refs.append(ref_of(ind))
                 out.hashes.setdefault(ind.kind.value, {}).setdefault(ind.value, []).append(len(out.refs) - 1)
-            elif ind.kind == IndicatorKind.FILENAME:
-                try:
-                    re.compile(ind.value)
-                except re.error:
-                    continue
+            elif ind.kind == IndicatorKind.FILENAME:  # validated when the matcher compiles it
                 out.refs.append(ref_of(ind))
                 out.filenames.append((ind.value, ind.extra.get("fp_regex"), len(out.refs) - 1))
             elif ind.kind == IndicatorKind.SOFTWARE and "@" in ind.value:

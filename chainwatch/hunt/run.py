@@ -10,8 +10,10 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import multiprocessing
 import os
 import stat
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from chainwatch.hunt.matcher import HuntIndicators
-from chainwatch.hunt.worker import FileResult, WorkerConfig, init_worker, scan_batch
+from chainwatch.hunt.worker import FileResult, WorkerConfig, after_fork, init_worker, scan_batch
 from chainwatch.intel.model import Indicator, IndicatorKind
 from chainwatch.intel.yara_rules import LoadReport, RuleFile, compiled_ruleset
 from chainwatch.models import Finding, Report, ScanError
@@ -53,6 +55,7 @@ class HuntPlan:
     indicators: HuntIndicators
     rules_path: Path | None
     load_report: LoadReport
+    rules: Any = None  # the compiled yara_x.Rules when this process compiled them (cache miss)
 
 
 def plan_hunt(indicators: Iterable[Indicator], options: HuntOptions) -> HuntPlan:
@@ -74,8 +77,9 @@ def plan_hunt(indicators: Iterable[Indicator], options: HuntOptions) -> HuntPlan
     table = HuntIndicators.build(plain)
     for rf, ind in rule_files:
         table.add_yara_namespace(rf.namespace, ind)
-    path, report = compiled_ruleset([rf for rf, _ in rule_files], options.cache_dir)
-    return HuntPlan(indicators=table, rules_path=path, load_report=report)
+    holder: list[Any] = []
+    path, report = compiled_ruleset([rf for rf, _ in rule_files], options.cache_dir, keep=holder)
+    return HuntPlan(indicators=table, rules_path=path, load_report=report, rules=holder[0] if holder else None)
 
 
 def _excluded(path: str, name: str, patterns: tuple[str, ...]) -> bool:
@@ -241,13 +245,19 @@ def hunt(roots: list[Path], indicators: Iterable[Indicator], options: HuntOption
             options.progress(stats["files"], total_files, results[-1].path)
 
     jobs = options.jobs or (os.cpu_count() or 1)
+    fork = "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin"
     try:
+        if jobs <= 1 or fork:
+            init_worker(config, plan.rules)  # forked workers inherit the loaded rules
         if jobs <= 1:
-            init_worker(config)
             for batch in _batches(todo):
                 take(scan_batch(batch))
         else:
-            with ProcessPoolExecutor(max_workers=jobs, initializer=init_worker, initargs=(config,)) as pool:
+            pool_args: dict[str, Any] = (
+                {"mp_context": multiprocessing.get_context("fork"), "initializer": after_fork} if fork
+                else {"initializer": init_worker, "initargs": (config,)})
+            pool = ProcessPoolExecutor(max_workers=jobs, **pool_args)
+            try:
                 pending: set[Future[list[FileResult]]] = set()
                 for batch in _batches(todo):
                     pending.add(pool.submit(scan_batch, batch))
@@ -257,6 +267,10 @@ def hunt(roots: list[Path], indicators: Iterable[Indicator], options: HuntOption
                             take(fut.result())
                 for fut in pending:
                     take(fut.result())
+            except BaseException:  # Ctrl-C: drop queued batches now; the journal keeps what finished
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown()
         if journal is not None:
             journal.finish()
     finally:

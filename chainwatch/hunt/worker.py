@@ -34,6 +34,7 @@ class WorkerConfig:
     limits: Limits = field(default_factory=Limits)
     password: bytes | None = None
     temp_root: str | None = None
+    fast_scan: bool = True  # first match per pattern only: much less per-file work
 
 
 @dataclass
@@ -50,29 +51,48 @@ class FileResult:
 class _State:
     config: WorkerConfig
     names: NameMatcher
+    rules: Any = None
     scanner: Any = None
-    unpack_probe: bool = False
 
 
 _STATE: _State | None = None
 
 
-def init_worker(config: WorkerConfig) -> None:
-    """Pool initializer: build the name matcher, deserialise the rules, make one scanner."""
+def _new_scanner(state: _State) -> None:
+    import yara_x
+
+    state.scanner = yara_x.Scanner(state.rules)
+    state.scanner.set_timeout(YARA_TIMEOUT)
+    state.scanner.max_matches_per_pattern(64)
+    if state.config.fast_scan:
+        state.scanner.fast_scan(True)
+
+
+def init_worker(config: WorkerConfig, rules: Any = None) -> None:
+    """Build the name matcher, load the rules (deserialising is slow: YARA-X rebuilds its code), one scanner.
+
+    The parent calls this once before forking the pool, so forked workers inherit the loaded rules
+    (``after_fork`` only makes a fresh scanner); without fork each worker calls it itself.
+    """
     global _STATE
     state = _State()
     state.config = config
     state.names = NameMatcher(config.indicators.filenames)
-    if config.rules_path:
-        import yara_x
-
+    if rules is None and config.rules_path:
         from chainwatch.intel.yara_rules import load_rules
 
         rules = load_rules(Path(config.rules_path))
-        state.scanner = yara_x.Scanner(rules)
-        state.scanner.set_timeout(YARA_TIMEOUT)
-        state.scanner.max_matches_per_pattern(64)
+    if rules is not None:
+        state.rules = rules
+        _new_scanner(state)
     _STATE = state
+
+
+def after_fork() -> None:
+    """Pool initializer in forked workers: the rules came with the fork; a scanner of our own."""
+    assert _STATE is not None, "init_worker() must run in the parent before forking"
+    if _STATE.rules is not None:
+        _new_scanner(_STATE)
 
 
 _LOKI_TYPES = {

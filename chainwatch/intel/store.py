@@ -60,26 +60,23 @@ def _row_to_indicator(row: tuple) -> Indicator:
 class IndicatorStore:
     """Add, de-duplicate, expire and iterate indicators. Not thread-safe (one connection)."""
 
-    def __init__(self, conn: sqlite3.Connection, ensure_schema: bool = True) -> None:
+    def __init__(self, conn: sqlite3.Connection | str | Path | None = None, ensure_schema: bool = True) -> None:
+        """``conn``: an open connection (e.g. ``open_store(...).conn``), a store file path, or None for the
+        default store (``$CHAINWATCH_DB`` or the user data dir)."""
+        if conn is None or isinstance(conn, (str, Path)):
+            from chainwatch.store import open_store
+
+            self._owner = open_store(Path(conn) if conn is not None else None)
+            conn = self._owner.conn
         self.conn = conn
         self._source_ids: dict[str, int] = {}
         if ensure_schema:
             self.conn.executescript(MIGRATION.read_text(encoding="utf-8"))
 
     @classmethod
-    def open(cls, path: str | Path) -> IndicatorStore:
-        """Open a store file directly (the main store when ``chainwatch.store`` provides it)."""
-        try:
-            from chainwatch.store import open_store  # type: ignore[attr-defined]
-        except ImportError:
-            open_store = None
-        if open_store is not None:
-            return cls(open_store(Path(path)).conn)
-        conn = sqlite3.connect(str(path))
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        return cls(conn)
+    def open(cls, path: str | Path | None = None) -> IndicatorStore:
+        """Open a store file (None: the default store)."""
+        return cls(path)
 
     # -- sources --------------------------------------------------------------------------------
     def source_id(self, name: str, *, feed: str | None = None, location: str | None = None,

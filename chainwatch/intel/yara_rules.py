@@ -186,10 +186,12 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def compiled_ruleset(files: list[RuleFile], cache_dir: Path | None = None,
-                     externals: dict[str, str] | None = None) -> tuple[Path | None, LoadReport]:
+                     externals: dict[str, str] | None = None,
+                     keep: list[yara_x.Rules] | None = None) -> tuple[Path | None, LoadReport]:
     """Path of the serialised compiled rules for ``files`` (compiling on a cache miss) and the load report.
 
-    Returns ``(None, report)`` for an empty rule set.
+    Returns ``(None, report)`` for an empty rule set. On a cache miss the compiled rules are also
+    appended to ``keep`` so the caller need not deserialise what it just compiled.
     """
     if not files:
         return None, LoadReport()
@@ -204,6 +206,8 @@ def compiled_ruleset(files: list[RuleFile], cache_dir: Path | None = None,
         except (ValueError, KeyError):
             pass
     rules, report = compile_rules(files, externals)
+    if keep is not None:
+        keep.append(rules)
     report.key = key
     buf = io.BytesIO()
     rules.serialize_into(buf)

@@ -62,6 +62,7 @@ def stream_entries(src: Path, sink: ExtractionSink, ctx: UnpackContext, format_n
         with libarchive.file_reader(str(src), format_name=format_name, passphrase=passphrase) as archive:
             for entry in archive:
                 seen += 1
+                sink.count_entry()
                 name = entry.pathname or ""
                 if entry.isdir:
                     continue

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 from chainwatch.unpack.interface import ExtractionSink, UnpackContext, Unpacker, UnpackError
 
-MAX_HEADER_BYTES = 64 * 1024 * 1024
+MAX_HEADER_BYTES = 16 * 1024 * 1024  # the JSON index of big Electron apps is a few MB
 MAX_DEPTH = 64
 
 
@@ -76,6 +76,7 @@ def walk_index(node: dict[str, Any], sink: ExtractionSink, prefix: str = "",
     if not isinstance(files, dict):
         return
     for name, entry in files.items():
+        sink.count_entry()
         path = f"{prefix}/{name}" if prefix else str(name)
         if not isinstance(entry, dict):
             sink.error(path, "malformed asar index entry", "unreadable")

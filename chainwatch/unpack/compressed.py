@@ -107,6 +107,8 @@ class TarUnpacker(Unpacker):
             try:
                 with tarfile.open(fileobj=stream, mode="r|") as tf:
                     for member in tf:
+                        tf.members.clear()  # stream mode keeps every header otherwise (memory)
+                        sink.count_entry()
                         if compressed and _inflates_too_much(member.size, packed_total - raw.count, sink):
                             sink.error(member.name, f"stopped: this member declares {member.size} bytes, over "
                                        f"{sink.limits.max_ratio:.0f}x the compressed bytes left; reading or even "

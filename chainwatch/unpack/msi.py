@@ -8,8 +8,9 @@ and the embedded cabinets (with all of its limits); then the members are renamed
 ``3cx.msi!/ProgramFiles64Folder/3CXDesktopApp/app/ffmpeg.dll`` rather than
 ``3cx.msi!/disk1.cab!/fil1A2B``. Streams of tables with binary columns (custom action DLLs in
 ``Binary``, icons in ``Icon``) become ``Binary/<key>`` members. Table streams themselves are
-dropped. If the tables cannot be read, the streams are kept as 7zz names them and the engine opens
-the cabinets as ordinary members (file keys as names), with an error entry saying so.
+dropped; ``[5]SummaryInformation`` and ``[5]DigitalSignature`` (the MSI's Authenticode blob) stay.
+If the tables cannot be read, the streams are kept as 7zz names them and the engine opens the
+cabinets as ordinary members (file keys as names), with an error entry saying so.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from chainwatch.sandbox import UnsafePath, safe_relative
 from chainwatch.unpack.interface import ExtractionSink, UnpackContext, Unpacker, UnpackError
 from chainwatch.unpack.sevenzip import SevenZipUnpacker
 
-MAX_TABLE_BYTES = 64 * 1024 * 1024
+MAX_TABLE_BYTES = 16 * 1024 * 1024
 MAX_DIR_DEPTH = 64
 _B64 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._"
 
@@ -252,7 +253,7 @@ class MsiUnpacker(Unpacker):
             p = dest / entry
             if p.is_symlink() or not p.is_file():
                 continue
-            if entry.startswith(("!", "[", "\x05")) or entry.startswith("_"):  # tables, summary info
+            if entry.startswith("!"):  # database tables (read above); summary info and signatures stay
                 p.unlink()
                 continue
             table, dot, key = entry.partition(".")

@@ -17,14 +17,18 @@ the members are ``app.dmg!/3CX Desktop App.app/Contents/...`` with no partition 
 
 from __future__ import annotations
 
+import io
+import itertools
 import os
 import re
 import resource
 import shutil
 import signal
+import stat
 import subprocess
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +39,7 @@ TOOL_NAMES = ("7zz", "7z")
 # Virtual memory cap for one 7zz run: bounds a hostile dictionary size (LZMA) or image index; a 7z
 # made with a dictionary over ~800 MB fails with an error entry instead of taking the memory.
 TOOL_ADDRESS_SPACE = 1024 * 1024 * 1024
-LIST_OUTPUT_CAP = 256 * 1024 * 1024  # a listing bigger than this is itself hostile
+LIST_OUTPUT_CAP = 128 * 1024 * 1024  # a listing bigger than this is itself hostile
 WATCH_INTERVAL = 0.25
 
 # 7zz's -t names for our content types. A fixed type stops 7zz from re-guessing the format of a
@@ -46,6 +50,7 @@ _SEVENZIP_TYPES: dict[str, str | None] = {
     "archive/cab": "Cab",
     "archive/msi": "Compound",
     "archive/dmg": None,
+    "archive/zip": "zip",  # only for encrypted members (C speed ZipCrypto/AES), see unpack/zip.py
     "archive/iso": None,  # ISO or UDF
     "archive/xar": "Xar",
     "pe/nsis": "Nsis",
@@ -92,37 +97,56 @@ def _is_link_mode(text: str) -> bool:
 
 def parse_listing(text: str) -> list[ListedItem]:
     """Parse ``7zz l -slt -ba`` output: blank-line separated blocks of ``Key = value`` lines."""
-    items: list[ListedItem] = []
-    for block in re.split(r"\n\s*\n", text):
-        fields: dict[str, str] = {}
-        for line in block.splitlines():
+    return list(iter_listing(text.splitlines()))
+
+
+def iter_listing(lines: Iterable[str]) -> Iterator[ListedItem]:
+    """Streaming form of ``parse_listing`` (a listing can be large: never hold it as one string)."""
+    fields: dict[str, str] = {}
+    for raw in itertools.chain(lines, [""]):
+        line = raw.rstrip("\r\n")
+        if line.strip():
             key, sep, value = line.partition(" = ")
             if sep and key and key not in fields:
                 fields[key] = value
             elif line.endswith(" =") and line[:-2] not in fields:
                 fields[line[:-2]] = ""
-        if "Path" not in fields:
             continue
-        attrs = fields.get("Attributes", "")
-        is_dir = fields.get("Folder", "") == "+" or attrs.startswith("D")
-        link = fields.get("Symbolic Link") or fields.get("Hard Link") or fields.get("Link") or None
-        if link is None and (_is_link_mode(attrs) or _is_link_mode(fields.get("Mode", ""))):
-            link = ""
-        items.append(
-            ListedItem(
-                path=fields["Path"],
-                size=_int(fields.get("Size")),
-                packed=_int(fields.get("Packed Size")),
-                is_dir=is_dir,
-                link_target=link,
-                encrypted=fields.get("Encrypted", "") == "+",
-            )
-        )
-    return items
+        if "Path" in fields:
+            yield _item(fields)
+        fields = {}
+
+
+def _item(fields: dict[str, str]) -> ListedItem:
+    attrs = fields.get("Attributes", "")
+    is_dir = fields.get("Folder", "") == "+" or attrs.startswith("D")
+    link = fields.get("Symbolic Link") or fields.get("Hard Link") or fields.get("Link") or None
+    if link is None and (_is_link_mode(attrs) or _is_link_mode(fields.get("Mode", ""))):
+        link = ""
+    return ListedItem(
+        path=fields["Path"],
+        size=_int(fields.get("Size")),
+        packed=_int(fields.get("Packed Size")),
+        is_dir=is_dir,
+        link_target=link,
+        encrypted=fields.get("Encrypted", "") == "+",
+    )
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL 7zz if chainwatch itself dies, so nothing keeps writing into a removed sandbox."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
 
 
 def _limit_child(fsize: int) -> None:
     """preexec_fn: resource caps for the 7zz child (runs in the child, before exec)."""
+    _die_with_parent()
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     try:
@@ -180,13 +204,13 @@ def _stderr_errors(stderr: str) -> Iterator[tuple[str, str, str]]:
 class SevenZipUnpacker(Unpacker):
     name = "7zz"
     priority = 40
-    handles = tuple(_SEVENZIP_TYPES)
+    handles = tuple(k for k in _SEVENZIP_TYPES if k != "archive/zip")
 
     def __init__(self, tool: str | None = None) -> None:
         self._tool = tool
 
     def accepts(self, kind: str, head: bytes, name: str | Path) -> bool:
-        if kind in _SEVENZIP_TYPES:
+        if kind in self.handles:
             # without 7zz, leave the formats libarchive also reads to it; the rest get a clear error
             return kind not in _LIBARCHIVE_READS or bool(self._tool or find_tool())
         # The engine may detect from the head only: an NSIS stub's payload sits past it, and a DMG
@@ -208,40 +232,54 @@ class SevenZipUnpacker(Unpacker):
         return tool
 
     # -- listing -----------------------------------------------------------------------------
-    def list(self, src: Path, kind: str, ctx: UnpackContext) -> list[ListedItem]:
+    def list(self, src: Path, kind: str, ctx: UnpackContext, workdir: Path | None = None) -> list[ListedItem]:
+        """List ``src``. The listing goes to an unlinked temp file in ``workdir`` (the sandbox), capped
+        by RLIMIT_FSIZE, and is parsed line by line: a listing of millions of entries costs no memory."""
         cmd = [self.tool, "l", "-slt", "-ba", "-sccUTF-8", _password_switch(ctx.password)]
         typ = _SEVENZIP_TYPES.get(kind)
         if typ:
             cmd.append(f"-t{typ}")
         cmd += ["--", str(src)]
-        try:
-            proc = subprocess.run(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=ctx.limits.unpack_seconds,
-                preexec_fn=lambda: _limit_child(LIST_OUTPUT_CAP),
-                start_new_session=True,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise UnpackError(f"7zz listing timed out after {ctx.limits.unpack_seconds:.0f} s", "timeout") from exc
-        stdout = proc.stdout.decode("utf-8", "replace")
-        stderr = proc.stderr.decode("utf-8", "replace")
-        if proc.returncode != 0 and not stdout.strip():
+        with tempfile.TemporaryFile(dir=workdir) as out, tempfile.TemporaryFile(dir=workdir) as err:
+            try:
+                proc = subprocess.run(
+                    cmd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    timeout=ctx.limits.unpack_seconds,
+                    preexec_fn=lambda: _limit_child(LIST_OUTPUT_CAP),
+                    start_new_session=True,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired as exc:
+                raise UnpackError(f"7zz listing timed out after {ctx.limits.unpack_seconds:.0f} s", "timeout") from exc
+            if proc.returncode == -signal.SIGXFSZ:
+                raise UnpackError(f"7zz listing is over {LIST_OUTPUT_CAP} bytes (too many entries)", "limit")
+            err.seek(0)
+            stderr = err.read(1024 * 1024).decode("utf-8", "replace")
+            out.seek(0)
+            items: list[ListedItem] = []
+            cap = ctx.limits.max_members * 2 + 1000  # directories count too
+            for item in iter_listing(io.TextIOWrapper(out, encoding="utf-8", errors="replace")):
+                items.append(item)
+                if len(items) > cap:
+                    raise UnpackError(f"7zz lists more than {cap} entries (member limit {ctx.limits.max_members})",
+                                      "limit")
+        if proc.returncode != 0 and not items:
             if "password" in stderr.lower():
                 raise UnpackError("encrypted archive: wrong or missing password (use --password)", "password")
             raise UnpackError(f"7zz cannot open it: {_first_error(stderr, src)}")
-        return parse_listing(stdout)
+        return items
 
     # -- extraction ---------------------------------------------------------------------------
     def unpack(self, src: Path, sink: ExtractionSink, ctx: UnpackContext) -> None:
         from chainwatch.filetype import detect_file
 
         kind = detect_file(src)
-        if kind not in _SEVENZIP_TYPES:
+        if kind not in self.handles:
             raise UnpackError(f"7zz is not used for {kind} content", "unsupported")
-        items = self.list(src, kind, ctx)
+        items = self.list(src, kind, ctx, sink.dest.parent)
         files = [i for i in items if not i.is_dir]
         if kind == "archive/dmg" and files and all(_PARTITION.match(i.path) for i in files):
             # 7zz did not find one main partition to descend into (several file systems, or an
@@ -279,9 +317,15 @@ class SevenZipUnpacker(Unpacker):
 
     def extract_into(self, src: Path, kind: str, dest: Path, sink: ExtractionSink, ctx: UnpackContext) -> None:
         """List, check and extract ``src`` into ``dest`` (errors go to ``sink``); no adoption yet."""
-        items = self.list(src, kind, ctx)
+        items = self.list(src, kind, ctx, dest.parent)
         excluded = self._check(src, items, sink)
         self._extract(src, kind, dest, sink, ctx, excluded, items)
+
+    def extract_members(self, src: Path, kind: str, names: list[str], sizes: list[int], dest: Path,
+                        sink: ExtractionSink, ctx: UnpackContext) -> None:
+        """Extract only ``names`` (already checked against the limits by the caller) into ``dest``."""
+        items = [ListedItem(n, size, None, False, None, True) for n, size in zip(names, sizes, strict=True)]
+        self._extract(src, kind, dest, sink, ctx, [], items, included=names)
 
     def _check(self, src: Path, items: list[ListedItem], sink: ExtractionSink) -> list[str]:
         """Apply the limits to the listing; return the member names to leave out."""
@@ -343,6 +387,7 @@ class SevenZipUnpacker(Unpacker):
         ctx: UnpackContext,
         excluded: list[str],
         items: list[ListedItem],
+        included: list[str] | None = None,
     ) -> None:
         lim = sink.limits
         cmd = [self.tool, "x", "-y", "-bd", "-bb0", "-snl-", "-sccUTF-8", "-scsUTF-8",
@@ -355,6 +400,10 @@ class SevenZipUnpacker(Unpacker):
             list_file = dest.parent / f".{dest.name}.exclude"
             list_file.write_text("".join(f"{name}\n" for name in excluded), encoding="utf-8")
             cmd += ["-spd", f"-x@{list_file}"]
+        elif included:
+            list_file = dest.parent / f".{dest.name}.include"
+            list_file.write_text("".join(f"{name}\n" for name in included), encoding="utf-8")
+            cmd += ["-spd", f"-i@{list_file}"]
         cmd += ["--", str(src)]
         budget_left = lim.max_total_bytes - sink.budget.total_bytes
         declared = sum((i.size or 0) for i in items if not i.is_dir)
@@ -390,6 +439,7 @@ class SevenZipUnpacker(Unpacker):
                 continue
             reported.add(name)
             sink.error(name, f"7zz: {what}", err_kind)
+            _drop_failed(dest, name, err_kind)
         if proc.returncode not in (0, 1) and not reported:
             sink.error("", f"7zz ended with errors (exit {proc.returncode}): {_first_error(stderr, src)}",
                        "password" if "password" in stderr.lower() else "unreadable")
@@ -438,6 +488,20 @@ class SevenZipUnpacker(Unpacker):
         reader.join(timeout=5)
         proc.stderr.close()
         return b"".join(chunks).decode("utf-8", "replace")
+
+
+def _drop_failed(dest: Path, name: str, kind: str) -> None:
+    """7zz leaves an empty (or garbage) file for a member it failed on: not a member."""
+    try:
+        path = dest / safe_relative(name)
+    except UnsafePath:
+        return
+    try:
+        st = path.lstat()
+    except OSError:
+        return
+    if stat.S_ISREG(st.st_mode) and (kind == "password" or st.st_size == 0):
+        path.unlink()
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

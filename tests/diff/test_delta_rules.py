@@ -208,3 +208,46 @@ def test_rules_tolerate_missing_facts():
                        features={"authenticode": {"cert_table": None}})
     report = diff_reports(release("a-1", "1", [old]), release("a-2", "2", [new]))
     assert not report.errors
+
+
+def test_many_low_findings_collapse_into_one_line():
+    from chainwatch.models import MemberRecord as M
+
+    old = [M(path=f"p-1/pkg/m{i}.py", size=1, type="script/python", sha256=sha(f"o{i}"), depth=1, parent="p-1")
+           for i in range(2)]
+    new = [M(path=f"p-2/pkg/m{i}.py", size=1, type="script/python", sha256=sha(f"o{i}"), depth=1, parent="p-2")
+           for i in range(2)]
+    new += [M(path=f"p-2/pkg/new{i}.py", size=1, type="script/python", sha256=sha(f"n{i}"), depth=1, parent="p-2")
+            for i in range(9)]
+    report = diff_reports(release("p-1", "1.0", old), release("p-2", "1.1", new))
+    scripts = [f for f in report.findings if f.rule == "diff.new-script"]
+    assert len(scripts) == 1 and scripts[0].evidence["count"] == 9
+    assert report.extra["changes"]["counts"]["added"] == 9
+
+
+def test_scan_finding_restated_by_a_delta_is_dropped():
+    from chainwatch.models import Finding
+
+    v1 = app_v1()
+    d3d = v1[1]
+    slack = {"offset": 98995, "length": 4096, "entropy": 7.95, "all_zero": False, "sigflip_tag": True}
+    bad = evolve(d3d, content="d3d-payload")
+    bad.features["authenticode"]["cert_table"]["entries"][0]["slack"] = slack
+    new = release("a-2", "2", [v1[0], bad, v1[2]])
+    new.findings = [Finding("authenticode.cert-table-slack", Severity.CRITICAL, bad.path, "slack"),
+                    Finding("pe.something-else", Severity.MEDIUM, bad.path, "other")]
+    report = diff_reports(release("a-1", "1", app_v1()), new)
+    rules = [f.rule for f in report.findings]
+    assert "authenticode.cert-table-slack" not in rules and "pe.something-else" in rules
+    assert report.findings[0].rule == "diff.cert-table-slack"
+
+
+def test_new_sideloading_dll_next_to_signed_app():
+    v1 = app_v1()
+    planted = pe_record("x/version.dll", content="planted", version="1.0.0.0", product="x")
+    planted.features["capabilities"] = [{"id": "payload-from-file", "name": "reads a payload from a file",
+                                         "common": False}]
+    report = diff_reports(release("a-1", "1", v1), release("a-2", "2", [*app_v1(), planted]))
+    f = next(f for f in report.findings if f.rule == "diff.new-executable")
+    assert f.severity == Severity.HIGH and "sideloading" in f.message
+    assert report.verdict != Verdict.CLEAN

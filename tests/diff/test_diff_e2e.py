@@ -102,3 +102,21 @@ def test_npm_preinstall_added(corpus: Path, tmp_path: Path):
     report = diff_artifacts(src, new, OPTS)
     assert any(f.rule == "diff.new-install-hook" for f in report.findings)
     assert report.verdict != Verdict.CLEAN
+
+
+def test_incremental_and_full_scans_agree(corpus: Path, tmp_path: Path):
+    """The incremental pair scan analyses only changed members but reaches the same findings."""
+    need_analyzer("pe")
+    from demo.techniques import add_loader
+
+    src = corpus / "binaries/pe/unsigned/markupsafe-3.0.3/_speedups.cp311-win_amd64.pyd"
+    add_loader(src, tmp_path / "trojan.pyd")
+    same = corpus / "binaries/pe/unsigned/cffi-2.0.0/_cffi_backend.cp311-win_amd64.pyd"
+    old = release(tmp_path, "pkg-1.0", {"_speedups.pyd": src, "_cffi_backend.pyd": same})
+    new = release(tmp_path, "pkg-1.1", {"_speedups.pyd": tmp_path / "trojan.pyd", "_cffi_backend.pyd": same})
+    fast = diff_artifacts(old, new, OPTS)
+    full = diff_artifacts(old, new, OPTS, incremental=False)
+    assert [(f.rule, f.path) for f in fast.findings] == [(f.rule, f.path) for f in full.findings]
+    assert fast.verdict == full.verdict == Verdict.MALICIOUS
+    unchanged = next(r for r in fast.inventory if r.path.endswith("_cffi_backend.pyd"))
+    assert unchanged.features == {}  # identical bytes: fingerprinted, not analysed

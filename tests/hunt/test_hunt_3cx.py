@@ -109,3 +109,26 @@ def test_exclusions_and_size_cap(tree: tuple[Path, dict[str, Path]], cache: Path
     # the DLL is over the 4 KiB YARA cap: no rule hit, and the cap is reported
     assert "CW_SigFlip_Tag_In_Certificate_Table" not in hits.get(str(paths["d3dcompiler"]), set())
     assert any(e.kind == "limit" and e.path == str(paths["d3dcompiler"]) for e in report.errors)
+
+
+def test_trojanized_dll_inside_a_real_msi(tmp_path: Path, corpus: Path, cache: Path) -> None:
+    import os
+
+    from tests.hunt.fixtures import RC4_KEY, VCRUNTIME, sigflip_tamper
+    from tests.unpack import builders
+
+    if not builders.have("wixl"):
+        pytest.skip("msitools' wixl (to build an MSI) is not installed")
+    tampered = sigflip_tamper((corpus / VCRUNTIME).read_bytes(), RC4_KEY + os.urandom(64))
+    work = tmp_path / "build"
+    work.mkdir()
+    msi = builders.msi_installer(work, {"d3dcompiler_47.dll": tampered, "3CXDesktopApp.exe": b"MZ" + bytes(64)})
+    target = tmp_path / "drop"
+    target.mkdir()
+    (target / "setup.msi").write_bytes(msi.read_bytes())
+    report = hunt([target], builtin_indicators(), HuntOptions(jobs=1, cache_dir=cache))
+    inner = [f for f in report.findings
+             if "!/" in f.path and f.path.endswith("d3dcompiler_47.dll")
+             and f.evidence.get("rule") == "CW_SigFlip_Tag_In_Certificate_Table"]
+    assert inner, [f.path for f in report.findings]
+    assert inner[0].path.startswith(str(target / "setup.msi") + "!/")

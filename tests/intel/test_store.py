@@ -43,6 +43,12 @@ def test_iter_by_kind_source_and_expiry() -> None:
     assert store.count() == 1
 
 
+def test_open_by_path_as_log_hunting_does(tmp_path: Path) -> None:
+    db = tmp_path / "by-path.db"
+    IndicatorStore(str(db)).add_many([_ind("c2.example", IndicatorKind.DOMAIN)])
+    assert [i.value for i in IndicatorStore(db).iter({IndicatorKind.DOMAIN})] == ["c2.example"]
+
+
 def test_schema_through_open_store(tmp_path: Path) -> None:
     from chainwatch.store import open_store
 

@@ -87,22 +87,35 @@ def _deflated_zeros(size: int) -> tuple[bytes, int]:
     return block * (size // _CHUNK) + tail, crc
 
 
+def _raw_zip(members: list[tuple[str, bytes, int, int]]) -> bytes:
+    """A zip from already-deflated members: (name, raw deflate, inflated size, crc32)."""
+    out = bytearray()
+    central = bytearray()
+    for name, data, size, crc in members:
+        zip64 = size >= 0xFFFFFFFF
+        fname = name.encode()
+        extra = struct.pack("<HHQQ", 1, 16, size, len(data)) if zip64 else b""
+        offset = len(out)
+        out += struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 45 if zip64 else 20, 0, 8, 0, 0, crc,
+                           0xFFFFFFFF if zip64 else len(data), 0xFFFFFFFF if zip64 else size,
+                           len(fname), len(extra)) + fname + extra + data
+        central += struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 45, 45 if zip64 else 20, 0, 8, 0, 0, crc,
+                               0xFFFFFFFF if zip64 else len(data), 0xFFFFFFFF if zip64 else size,
+                               len(fname), len(extra), 0, 0, 0, 0, offset) + fname + extra
+    eocd = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(members), len(members), len(central), len(out), 0)
+    return bytes(out + central + eocd)
+
+
 def zip_bomb(size: int = 10 * GiB, name: str = "zeros.bin") -> bytes:
     """A one-member zip whose member inflates to ``size`` zero bytes (10 GiB -> ~10 MB)."""
     data, crc = _deflated_zeros(size)
-    zip64 = size >= 0xFFFFFFFF
-    fname = name.encode()
-    extra_local = struct.pack("<HHQQ", 1, 16, size, len(data)) if zip64 else b""
-    local = struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 45 if zip64 else 20, 0, 8, 0, 0, crc,
-                        0xFFFFFFFF if zip64 else len(data), 0xFFFFFFFF if zip64 else size,
-                        len(fname), len(extra_local)) + fname + extra_local
-    extra_cd = struct.pack("<HHQQ", 1, 16, size, len(data)) if zip64 else b""
-    central = struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 45, 45 if zip64 else 20, 0, 8, 0, 0, crc,
-                          0xFFFFFFFF if zip64 else len(data), 0xFFFFFFFF if zip64 else size,
-                          len(fname), len(extra_cd), 0, 0, 0, 0, 0) + fname + extra_cd
-    cd_offset = len(local) + len(data)
-    eocd = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 1, 1, len(central), cd_offset, 0)
-    return local + data + central + eocd
+    return _raw_zip([(name, data, size, crc)])
+
+
+def zip_of_small_bombs(count: int, size: int) -> bytes:
+    """``count`` members of ``size`` zeros each: every one under the ratio floor, together a bomb."""
+    data, crc = _deflated_zeros(size)
+    return _raw_zip([(f"part{i:03d}.bin", data, size, crc) for i in range(count)])
 
 
 def nested_zip_bomb(size: int = 10 * GiB, levels: int = 2) -> bytes:

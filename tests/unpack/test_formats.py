@@ -182,6 +182,7 @@ def test_msi_installer(tmp_path: Path) -> None:
     assert opened.members.get("ProgramFilesFolder/Demo/ffmpeg.dll") == dll
     assert opened.members.get("Binary/CustomActionDll") == b"MZ" + b"\x01" * 100
     assert not any(name.startswith("!") for name in opened.members)  # MSI tables are not members
+    assert "[5]SummaryInformation" in opened.members
 
 
 def test_missing_7zz_is_a_clear_error(tmp_path: Path) -> None:
@@ -205,3 +206,29 @@ def test_libarchive_reads_cab_when_7zz_is_missing(tmp_path: Path, monkeypatch: p
     monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
     opened = open_container(cab)
     assert opened.unpacker == "libarchive" and opened.members == PAYLOAD
+
+
+@needs_7zz
+def test_xar_pkg(tmp_path: Path) -> None:
+    import libarchive
+
+    pkg = tmp_path / "Installer.pkg"
+    with libarchive.file_writer(str(pkg), "xar") as writer:
+        writer.add_file_from_memory("Scripts/postinstall", 20, b"#!/bin/sh\nexit 0\n\n\n\n")
+        writer.add_file_from_memory("Distribution", 5, b"<x/>\n")
+    assert detect_file(pkg) == "archive/xar"
+    opened = open_container(pkg)
+    assert opened.unpacker == "7zz"
+    assert opened.members["Scripts/postinstall"].startswith(b"#!/bin/sh") and "Distribution" in opened.members
+
+
+def test_read_only_folders_do_not_survive_the_sandbox(tmp_path: Path) -> None:
+    from chainwatch.sandbox import Sandbox
+
+    with Sandbox(tmp_path) as sandbox:
+        d = sandbox.new_dir("x") / "ro"
+        d.mkdir()
+        (d / "f.txt").write_text("x")
+        d.chmod(0o500)
+        root = sandbox.path
+    assert root is not None and not root.exists()

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import time
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -275,12 +274,9 @@ def test_hostile_set_stays_under_500_mb_rss(tmp_path: Path) -> None:
 
 
 def test_many_small_bombs_add_up_to_a_container_ratio_breach(arena: Arena) -> None:
-    # each member is under the per-member ratio floor (16 MiB), together they inflate ~2000:1
-    zeros = bytes(8 * MiB)
-    with zipfile.ZipFile(arena.inputs / "many.zip", "w", zipfile.ZIP_DEFLATED) as out:
-        for i in range(40):
-            out.writestr(f"part{i:02d}.bin", zeros)
-    report = arena.scan(arena.inputs / "many.zip")
+    # each member is under the per-member ratio floor, together they inflate ~1000:1
+    arena.add("many.zip", b.zip_of_small_bombs(40, 1 * MiB))
+    report = arena.scan(arena.inputs / "many.zip", ratio_floor_bytes=2 * MiB, max_ratio=100.0)
     assert "many.zip" in _errors(report, "limit")
     assert len([p for p in _paths(report) if p.startswith("many.zip!/")]) < 40
 
@@ -290,3 +286,52 @@ def test_zip_listing_more_entries_than_the_member_limit(arena: Arena) -> None:
     report = arena.scan(arena.add("wide.zip", b.zip_bytes(files)), max_members=100)
     assert any(e.kind == "limit" for e in report.errors)
     assert len([p for p in _paths(report) if p.startswith("wide.zip!/")]) <= 100
+
+
+@needs_7zz
+def test_large_encrypted_members_are_decrypted_by_7zz(arena: Arena) -> None:
+    big = os.urandom(3 * MiB)
+    sample = b.encrypted_zip(arena.root / "inputs", {"big.bin": big, "small.txt": os.urandom(100).hex().encode()},
+                             {"notes.txt": os.urandom(50).hex().encode()}, "infected")
+    opened = open_container(sample, password=b"infected", temp_root=arena.temp)
+    assert opened.members["big.bin"] == big and set(opened.members) == {"big.bin", "small.txt", "notes.txt"}
+    wrong = open_container(sample, password=b"nope", temp_root=arena.temp)
+    assert set(wrong.members) == {"notes.txt"}
+    assert {e.path for e in wrong.errors if e.kind == "password"} == {"sample.zip!/big.bin", "sample.zip!/small.txt"}
+    assert not any(arena.temp.iterdir())
+
+
+def test_flood_of_links_is_capped(arena: Arena) -> None:
+    links = {f"l{i:05d}": "/etc/passwd" for i in range(5000)}
+    data = b.tar_bytes({"ok.txt": os.urandom(40).hex().encode()}, links=links)
+    opened = open_container(arena.add("flood.tar.gz", data), temp_root=arena.temp)
+    assert "ok.txt" in opened.members
+    assert len(opened.errors) <= 1001
+    assert any("not listed" in e.message for e in opened.errors)
+    capped = open_container(arena.inputs / "flood.tar.gz", Limits(max_members=100), temp_root=arena.temp)
+    assert capped.failure is not None and capped.failure.kind == "limit"
+
+
+@needs_7zz
+def test_truncated_7zz_formats_degrade_to_error_entries(arena: Arena) -> None:
+    work = arena.root / "build"
+    work.mkdir()
+    payload = {"app.bin": os.urandom(200_000), "readme.txt": os.urandom(100).hex().encode()}
+    made = {"a.7z": b.sevenzip_archive(work, payload).read_bytes(), "a.cab": b.cab_bytes(payload),
+            "a.dmg": b.udif_dmg([("disk image (Apple_HFS : 0)", b.cab_bytes(payload) * 40)])}
+    if b.have("wixl"):
+        (work / "msi").mkdir()
+        made["a.msi"] = b.msi_installer(work / "msi", {"a.dll": os.urandom(300_000)}).read_bytes()
+    if b.have("makensis"):
+        (work / "nsis").mkdir()
+        made["a.exe"] = b.nsis_installer(work / "nsis", {"a.dll": os.urandom(300_000)}).read_bytes()
+    for name, data in made.items():
+        if name.endswith(".dmg"):  # a DMG is found by its trailer: corrupt the data fork instead
+            arena.add(f"cut-{name}", os.urandom(len(data) - 2000) + data[-2000:])
+        else:
+            arena.add(f"cut-{name}", data[: len(data) * 2 // 3])
+    report = arena.scan(arena.inputs)
+    tops = {f"inputs/cut-{name}" for name in made}
+    assert tops <= _paths(report)  # every truncated container is still an inventory record
+    failed = {e.path.split("!/")[0] for e in report.errors if e.kind in ("unreadable", "password", "limit")}
+    assert tops - {"inputs/cut-a.exe"} <= failed, report.errors  # (a cut NSIS stub may still list its header)

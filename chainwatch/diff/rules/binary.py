@@ -106,10 +106,8 @@ class EntryPointMoved(DeltaRule):
         kind = "pe" if F.feat(new, "pe") else "elf"
         a, b = F.feat(old, kind), F.feat(new, kind)
         before, after = a.get("entry_section"), b.get("entry_section")
-        if not a or not b or before == after:
-            return
-        if not before and not after:
-            return
+        if not a or not b or before == after or not before or not after:
+            return  # shared objects often have no meaningful entry point (0 / no section)
         yield self.delta_finding(
             new, old, f"the entry point of {new.name} moved from section {before!r} to {after!r}: code now runs "
                       f"first from a different place than in the previous build",

@@ -26,6 +26,12 @@ BENIGN_DOMAINS = ("w3.org", "microsoft.com", "apache.org", "python.org", "openss
                   "globalsign.com", "sectigo.com", "usertrust.com", "symantec.com", "thawte.com", "godaddy.com",
                   "ffmpeg.org", "videolan.org", "json-schema.org", "example.com", "example.org", "localhost")
 COMPRESSED_TYPES = ("archive", "image", "audio", "video", "font", "compressed", "media")
+SIDELOAD_NAMES = {
+    "version.dll", "winmm.dll", "wlbsctrl.dll", "dbghelp.dll", "cryptsp.dll", "cryptbase.dll", "userenv.dll",
+    "uxtheme.dll", "dwmapi.dll", "winhttp.dll", "wininet.dll", "iphlpapi.dll", "profapi.dll", "sspicli.dll",
+    "msimg32.dll", "secur32.dll", "netapi32.dll", "wtsapi32.dll", "mpr.dll", "propsys.dll", "dwrite.dll",
+    "wsock32.dll", "dnsapi.dll", "oleacc.dll", "rasapi32.dll", "wbemcomn.dll", "samcli.dll", "cscapi.dll",
+}
 _PLAUSIBLE_MIN = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
 _IP = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 
@@ -178,10 +184,22 @@ def _public_ip(indicator: str) -> bool:
     return not (parts[0] == 172 and 16 <= parts[1] <= 31)
 
 
+_PAYLOAD_URL = re.compile(r"\.(exe|dll|so|dylib|sh|ps1|bat|cmd|vbs|bin|dat|zip|py|js)(\?|$)", re.IGNORECASE)
+
+
+def _url_host(indicator: str) -> str:
+    return indicator.split("//", 1)[-1].split("/")[0].split(":")[0] if "//" in indicator else ""
+
+
+def _version_like(host: str) -> bool:
+    return bool(_IP.match(host)) and all(int(p) < 10 for p in host.split("."))
+
+
 class NewNetworkIndicator(DeltaRule):
     id = "diff.new-network-indicator"
     severity = Severity.LOW
-    description = "New domains, URLs or IPs in a member; worse when the member had none before."
+    description = ("New URLs, domains or IPs in a binary (worse when it had none), or a script that now names a raw IP "
+                   "or a payload URL.")
     attack = "T1071"
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
@@ -190,17 +208,19 @@ class NewNetworkIndicator(DeltaRule):
         if old is not None and old.sha256 == new.sha256:
             return
         before = F.network_indicators(old)
-        after = _interesting_indicators(F.network_indicators(new))
+        after = {v for v in _interesting_indicators(F.network_indicators(new)) if not _version_like(_url_host(v) or v)}
         added = sorted(after - before)
+        if F.is_script(new):
+            # source code is full of documentation links and attribute chains: only raw IPs and payload URLs count
+            added = [a for a in added if _public_ip(_url_host(a) or a)
+                     or (_url_host(a) and _PAYLOAD_URL.search(a.split("//", 1)[-1].split("/", 1)[-1]))]
         if not added:
             return
         had_none = not _interesting_indicators(before)
-        ips = [a for a in added if _public_ip(a)]
-        if ips:
-            sev = Severity.MEDIUM  # code that talks to a raw address: no DNS name to vet or block
-        elif old is None:
-            sev = Severity.LOW
-        elif had_none and F.is_binary(new):
+        ips = [a for a in added if _public_ip(_url_host(a) or a)]
+        if ips or F.is_script(new):
+            sev = Severity.MEDIUM  # a raw address (no DNS name to vet or block) or a payload download
+        elif old is not None and had_none:
             sev = Severity.MEDIUM
         else:
             sev = Severity.LOW
@@ -230,8 +250,23 @@ class NewMember(DeltaRule):
             kind = new.type.split("/")[0]
             had_kind = any(r.type.split("/")[0] == kind for r in ctx.old_inventory)
             sev = Severity.LOW if had_kind else Severity.MEDIUM
+            why = [] if had_kind else [f"the previous release shipped no {kind.upper()} code"]
+            risky = {cid: c for cid, c in F.capability_ids(new).items()
+                     if _severity_of_capability(cid, c) >= Severity.HIGH}
+            if risky:
+                sev = Severity.HIGH
+                why.append(f"it can {', '.join(sorted(str(c.get('name') or cid) for cid, c in risky.items())[:3])}")
+            if kind == "pe" and new.name.lower() in SIDELOAD_NAMES:
+                sev = max(sev, Severity.MEDIUM, key=lambda x: x.rank)
+                why.append("it is named like a Windows system DLL, which an app loads from its own folder first "
+                           "(DLL sideloading)")
+            old_bins = [r for r in ctx.old_inventory if r.type.split("/")[0] == kind]
+            if kind == "pe" and old_bins and all(F.signature_status(r) == "valid" for r in old_bins) \
+                    and F.signature_status(new) in ("unsigned", "broken"):
+                sev = max(sev, Severity.MEDIUM, key=lambda x: x.rank)
+                why.append("every PE of the previous release was signed and this one is not")
             yield self.delta_finding(new, None, f"new {kind.upper()} binary {new.name}"
-                                     + ("" if had_kind else f": the previous release shipped no {kind.upper()} code"),
+                                     + (f": {'; '.join(why)}" if why else ""),
                                      before=None, after=F.summary(new), severity=sev)
         elif F.is_script(new) and not _is_doc(new):
             f = self.delta_finding(new, None, f"new script {new.name}", before=None, after=F.summary(new),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import cache
 from typing import Any
 
 from chainwatch.diff import facts as F
@@ -125,6 +126,19 @@ class NewInstallHook(DeltaRule):
             )
 
 
+@cache
+def popular_packages(ecosystem: str) -> frozenset[str]:
+    """Names of the most downloaded packages (data shipped by the packages area), if present."""
+    from importlib import resources
+
+    name = "npm.txt" if ecosystem == "npm" else "pypi.txt"
+    try:
+        text = (resources.files("chainwatch.data") / "popular" / name).read_text(encoding="utf-8")
+    except (FileNotFoundError, ModuleNotFoundError, OSError):
+        return frozenset()
+    return frozenset(re.sub(r"[-_.]+", "-", line.strip().lower()) for line in text.splitlines() if line.strip())
+
+
 class NewDependency(DeltaRule):
     id = "diff.new-dependency"
     severity = Severity.LOW
@@ -141,15 +155,17 @@ class NewDependency(DeltaRule):
         if not added:
             return
         bump = _bump_kind(pair[0].get("version"), pair[1].get("version"))
-        known = set(ctx.settings.get("known_packages") or ())
+        eco = str(pair[1].get("ecosystem") or "")
+        known = set(ctx.settings.get("known_packages") or ()) or set(
+            popular_packages("npm" if eco == "npm" else "pypi"))
         for name in added:
-            unknown = bool(known) and name not in known
+            unknown = bool(known) and re.sub(r"[-_.]+", "-", name) not in known
             sev = Severity.MEDIUM if bump in ("patch", "same") or unknown else Severity.LOW
             why = []
             if bump in ("patch", "same"):
                 why.append(f"in a {bump} release")
             if unknown:
-                why.append("a package not seen before")
+                why.append("not among the popular packages of its registry")
             yield self.delta_finding(
                 new, old, f"{pair[1].get('name') or new.name} now depends on {name}"
                           + (f" ({', '.join(why)})" if why else ""),
