@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from chainwatch.logs import fastdns
 from chainwatch.logs.beacon import Beacon, PairAccumulator, score_pairs
@@ -233,10 +232,3 @@ def hunt(paths: Sequence[str | Path], matcher: LogMatcher, options: HuntOptions 
                 total.merge(part)
     beacons = score_pairs(total.pairs, allow) if options.beacons else []
     return HuntResult(total, beacons, time.monotonic() - started, len({u.path for u in units}))
-
-
-def to_plain(value: Any) -> Any:
-    """Sets -> sorted lists, for JSON evidence."""
-    if isinstance(value, set):
-        return sorted(value)
-    return value
