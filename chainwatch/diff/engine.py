@@ -219,7 +219,8 @@ def _artifact_findings(ctx: DiffContext) -> list[Finding]:
 
     ta = [int(x) for x in re.findall(r"\d+", str(a or ""))[:4]]
     tb = [int(x) for x in re.findall(r"\d+", str(b or ""))[:4]]
-    if a and a == b and not ctx.new_artifact.get("ecosystem"):
+    same_name = ctx.old_artifact.get("file") == ctx.new_artifact.get("file")  # e.g. libusb-1.0.dll: a soname
+    if a and a == b and not same_name and not ctx.new_artifact.get("ecosystem"):
         changed = [p for p in ctx.pairs if (p.changed or p.old is None or p.new is None)
                    and not (p.new or p.old).container and (p.new or p.old).type != "directory"]  # type: ignore[union-attr]
         if changed:

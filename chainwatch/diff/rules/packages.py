@@ -191,21 +191,24 @@ def _signals(pkg: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 
 _HIGH_SIGNALS = ("obf.decoded-payload", "obf.obfuscator", "obf.builtin-alias", "exec.decoded", "exec.shell-downloader",
-                 "net.download-exec", "file.write-exec", "flow.exfiltration", "endpoint.bot-token",
-                 "source.credential-file", "persist.startup")
-_MEDIUM_SIGNALS = ("obf.long-line", "obf.unicode", "endpoint.shady", "binary.embedded", "source.env-dump",
+                 "net.download-exec", "file.write-exec", "flow.exfiltration", "endpoint.bot-token")
+_MEDIUM_SIGNALS = ("obf.long-line", "obf.unicode", "endpoint.shady", "binary.embedded", "persist.startup",
                    "meta.suspicious-dependency", "meta.typosquat")
 _SKIP_SIGNALS = ("install.hook", "code.unparsable", "meta.empty", "meta.odd-version")
 
 
-def _signal_rule(kind: str, items: list[dict[str, Any]], others: set[str]) -> tuple[str, Severity, str]:
+def _signal_rule(kind: str, items: list[dict[str, Any]], all_signals: dict[str, list[dict[str, Any]]]
+                 ) -> tuple[str, Severity, str]:
     low = kind.lower()
     if low.startswith("obf") or any(w in low for w in OBFUSCATION_WORDS):
         sev = Severity.HIGH if low in _HIGH_SIGNALS else Severity.MEDIUM
         return "diff.obfuscation-appeared", sev, "obfuscated or minified code appeared"
+    # a new source of secrets counts as env-to-network only when a network sink sits in the same file
+    source_files = {i.get("file") for i in items}
+    net_files = {i.get("file") for k, group in all_signals.items()
+                 if k.startswith(("net.", "endpoint.")) or any(w in k for w in NET_WORDS) for i in group}
     env_to_net = low == "flow.exfiltration" or (
-        (low.startswith("source.") or any(w in low for w in ENV_WORDS))
-        and any(o.startswith(("net.", "endpoint.")) or any(w in o for w in NET_WORDS) for o in others))
+        (low.startswith("source.") or any(w in low for w in ENV_WORDS)) and bool(source_files & net_files - {None}))
     if env_to_net:
         return ("diff.env-to-network", Severity.HIGH,
                 "code that reads credentials or the environment and reaches the network appeared")
@@ -233,7 +236,7 @@ class PackageSignalAppeared(DeltaRule):
         appeared = sorted(k for k in set(b) - set(a) if k not in _SKIP_SIGNALS)
         for kind in appeared:
             items = b[kind]
-            rule, sev, what = _signal_rule(kind, items, set(b))
+            rule, sev, what = _signal_rule(kind, items, b)
             ex = items[0]
             where = f" in {ex.get('file')}" + (f" line {ex.get('line')}" if ex.get("line") else "") \
                 if ex.get("file") else ""
