@@ -73,38 +73,80 @@ def _long_runs(mask: np.ndarray, min_length: int, step: int) -> tuple[np.ndarray
 
 
 CHUNK_BYTES = 4 * MiB  # numpy temporaries are a few times this, whatever the file size
+_EMPTY = np.zeros(0, dtype=np.int64)
 
 
-def _chunk_strings(view: bytes, lo: int, hi: int, limits: StringLimits, out: list[FoundString]) -> None:
-    """Runs that start in ``[lo, hi)``; the chunk is read past ``hi`` so runs crossing it stay whole."""
+@dataclass(frozen=True)
+class _Runs:
+    """Printable runs as parallel arrays: file offset, characters kept, and byte step (1 ASCII, 2 UTF-16LE)."""
+
+    offsets: np.ndarray
+    lengths: np.ndarray
+    steps: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+
+def _chunk_runs(view: bytes, lo: int, hi: int, limits: StringLimits) -> tuple[np.ndarray, ...]:
+    """Runs that start in ``[lo, hi)``: ASCII (starts, lengths) then UTF-16LE (starts, lengths).
+
+    The chunk is read past ``hi`` so runs crossing it stay whole. Everything is array work: no Python
+    object per string, which is what made large binaries slow.
+    """
     cap = limits.max_run_chars
     end_read = min(len(view), hi + 2 * cap + 2)
     chunk = view[lo:end_read]
     if len(chunk) < limits.min_length:
-        return
+        return _EMPTY, _EMPTY, _EMPTY, _EMPTY
     printable = np.frombuffer(chunk.translate(_PRINTABLE_TABLE), dtype=np.bool_)
     starts, ends = _long_runs(printable, limits.min_length, 1)
+    keep = starts < hi - lo
     # A run starting at the chunk's first byte may be the tail of one the previous chunk already took.
-    continues = lo > 0 and _PRINTABLE_TABLE[view[lo - 1]] == 1
-    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        if start >= hi - lo or (start == 0 and continues):
-            continue
-        out.append(FoundString(lo + start, chunk[start : min(end, start + cap)].decode("ascii"), "ascii"))
+    if lo > 0 and _PRINTABLE_TABLE[view[lo - 1]] == 1:
+        keep &= starts != 0
+    ascii_starts = starts[keep]
+    ascii_lengths = np.minimum(ends[keep] - ascii_starts, cap)
     # UTF-16LE: a printable byte followed by NUL, repeated every 2 bytes (each parity separately).
     pair_ok = printable[:-1] & (np.frombuffer(chunk, dtype=np.uint8)[1:] == 0)
     del printable
     starts, ends = _long_runs(pair_ok, limits.min_length, 2)
-    for parity in (0, 1):
-        p_starts = starts[starts % 2 == parity].tolist()
-        p_ends = ends[ends % 2 == parity].tolist()
-        for start, end in zip(p_starts, p_ends, strict=True):
-            if start >= hi - lo:
-                continue
-            absolute = lo + start
-            if start < 2 and absolute >= 2 and _PRINTABLE_TABLE[view[absolute - 2]] and view[absolute - 1] == 0:
-                continue  # tail of a wide run that the previous chunk took
-            raw = chunk[start : min(end, start + 2 * cap)]
-            out.append(FoundString(absolute, raw.decode("utf-16le"), "utf-16le"))
+    by_parity = [(starts[starts % 2 == parity], ends[ends % 2 == parity]) for parity in (0, 1)]
+    wide_starts = np.concatenate([s for s, _ in by_parity])
+    wide_ends = np.concatenate([e for _, e in by_parity])
+    keep = wide_starts < hi - lo
+    for i in np.flatnonzero(keep & (wide_starts < 2)).tolist():
+        absolute = lo + int(wide_starts[i])
+        if absolute >= 2 and _PRINTABLE_TABLE[view[absolute - 2]] and view[absolute - 1] == 0:
+            keep[i] = False  # tail of a wide run that the previous chunk took
+    wide_lengths = np.minimum((wide_ends[keep] - wide_starts[keep]) // 2, cap)
+    return ascii_starts + lo, ascii_lengths, wide_starts[keep] + lo, wide_lengths
+
+
+def _string_runs(data: bytes, limits: StringLimits) -> tuple[_Runs, _Runs]:
+    """ASCII and UTF-16LE runs of ``data`` (each capped at ``max_strings``), in chunk order."""
+    view = data[: limits.max_scan_bytes]
+    parts: list[tuple[np.ndarray, ...]] = []
+    total = 0
+    for lo in range(0, len(view), CHUNK_BYTES):
+        found = _chunk_runs(view, lo, min(len(view), lo + CHUNK_BYTES), limits)
+        parts.append(found)
+        total += len(found[0]) + len(found[2])
+        if total >= 2 * limits.max_strings:
+            break
+    cap = limits.max_strings
+
+    def joined(index: int, step: int) -> _Runs:
+        offsets = np.concatenate([_EMPTY, *(p[index] for p in parts)])[:cap].astype(np.int64)
+        lengths = np.concatenate([_EMPTY, *(p[index + 1] for p in parts)])[:cap].astype(np.int64)
+        return _Runs(offsets, lengths, np.full(len(offsets), step, dtype=np.int64))
+
+    return joined(0, 1), joined(2, 2)
+
+
+def _run_texts(view: bytes, runs: _Runs) -> list[bytes]:
+    ends = runs.offsets + runs.lengths * runs.steps
+    return [view[s:e:st] for s, e, st in zip(runs.offsets.tolist(), ends.tolist(), runs.steps.tolist(), strict=True)]
 
 
 def extract_strings(data: bytes, limits: StringLimits = StringLimits()) -> list[FoundString]:
@@ -115,35 +157,34 @@ def extract_strings(data: bytes, limits: StringLimits = StringLimits()) -> list[
     """
     view = data[: limits.max_scan_bytes]
     out: list[FoundString] = []
-    for lo in range(0, len(view), CHUNK_BYTES):
-        _chunk_strings(view, lo, min(len(view), lo + CHUNK_BYTES), limits, out)
-        if len(out) >= 2 * limits.max_strings:
-            break
-    ascii_runs = [s for s in out if s.encoding == "ascii"][: limits.max_strings]
-    wide_runs = [s for s in out if s.encoding != "ascii"][: limits.max_strings]
-    return ascii_runs + wide_runs
+    for runs, encoding in zip(_string_runs(view, limits), ("ascii", "utf-16le"), strict=True):
+        for offset, raw in zip(runs.offsets.tolist(), _run_texts(view, runs), strict=True):
+            out.append(FoundString(offset, raw.decode("ascii"), encoding))
+    return out
 
 
 class _Corpus:
-    """Printable runs joined into one text, with a map back to file offsets."""
+    """Printable runs joined by newlines into one text (sorted by offset), with a map back to file offsets."""
 
-    def __init__(self, runs: list[FoundString]) -> None:
-        parts: list[str] = []
-        self.starts: list[int] = []  # position of each run in self.text
-        self.runs = runs
-        pos = 0
-        for run in runs:
-            self.starts.append(pos)
-            parts.append(run.text)
-            pos += len(run.text) + 1
-        self.text = "\n".join(parts)
+    def __init__(self, view: bytes, ascii_runs: _Runs, wide_runs: _Runs) -> None:
+        offsets = np.concatenate([ascii_runs.offsets, wide_runs.offsets])
+        order = np.argsort(offsets, kind="stable")
+        runs = _Runs(offsets[order], np.concatenate([ascii_runs.lengths, wide_runs.lengths])[order],
+                     np.concatenate([ascii_runs.steps, wide_runs.steps])[order])
+        # Every kept byte is printable ASCII (a UTF-16LE run keeps its low bytes): one decode for all.
+        self.text = b"\n".join(_run_texts(view, runs)).decode("ascii")
+        starts = np.zeros(len(runs), dtype=np.int64)
+        np.cumsum(runs.lengths[:-1] + 1, out=starts[1:])
+        self.starts: list[int] = starts.tolist()  # position of each run in self.text
+        self.offsets: list[int] = runs.offsets.tolist()
+        self.steps: list[int] = runs.steps.tolist()
+        self.count = len(runs)
 
     def locate(self, pos: int) -> tuple[int, str]:
         """File offset and encoding of the character at ``pos`` of the joined text."""
         i = bisect.bisect_right(self.starts, pos) - 1
-        run = self.runs[i]
-        delta = pos - self.starts[i]
-        return run.offset + (delta * 2 if run.encoding == "utf-16le" else delta), run.encoding
+        step = self.steps[i]
+        return self.offsets[i] + (pos - self.starts[i]) * step, "utf-16le" if step == 2 else "ascii"
 
 
 # ---------------------------------------------------------------- public-suffix check
@@ -562,9 +603,8 @@ def base64_decoded_strings(corpus_text: str, where: Any, limits: StringLimits) -
 
 def analyze_strings(data: bytes, limits: StringLimits = StringLimits()) -> dict[str, Any]:
     """The ``strings`` facts of one file: indicators with offsets, plus decoded (XOR/base64) strings."""
-    runs = extract_strings(data, limits)
-    runs.sort(key=lambda r: r.offset)
-    corpus = _Corpus(runs)
+    view = data[: limits.max_scan_bytes]
+    corpus = _Corpus(view, *_string_runs(view, limits))
     out = _Collector(limits.max_per_kind)
     _scan_text(corpus.text, corpus.locate, out)
 
@@ -587,7 +627,7 @@ def analyze_strings(data: bytes, limits: StringLimits = StringLimits()) -> dict[
             break
     facts: dict[str, Any] = out.facts()
     facts["decoded"] = decoded
-    facts["string_count"] = len(runs)
+    facts["string_count"] = corpus.count
     facts["scanned_bytes"] = min(len(data), limits.max_scan_bytes)
     facts["truncated"] = out.truncated or len(data) > limits.max_scan_bytes
     return facts
