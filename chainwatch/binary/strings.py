@@ -233,6 +233,7 @@ _CODE_LABELS = frozenset(
 _DOMAIN_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure; the same names recur across strings and members
 def registered_domain(host: str, *, strict: bool) -> str | None:
     """``host`` lowercased if it ends in a public suffix and has a registrable label, else None.
 
@@ -379,6 +380,7 @@ class _Lines:
     """
 
     def __init__(self, text: str) -> None:
+        self.text = text
         self.size = len(text)
         self.codes = np.frombuffer(text.encode("latin-1"), dtype=np.uint8)
         self.newlines = np.flatnonzero(self.codes == 10)
@@ -393,6 +395,15 @@ class _Lines:
             selected[np.searchsorted(self.newlines, np.flatnonzero(self.codes == ord(char)))] = True
             self._by_char[char] = selected
         return self._by_char[char]
+
+    def with_substring(self, needle: str) -> np.ndarray:
+        selected = np.zeros(len(self.starts), dtype=np.bool_)
+        pos = self.text.find(needle)
+        while pos != -1:
+            line = int(np.searchsorted(self.newlines, pos))
+            selected[line] = True
+            pos = self.text.find(needle, int(self.ends[line]))  # next line
+        return selected
 
     def at_least(self, length: int) -> np.ndarray:
         return self.lengths >= length
@@ -477,10 +488,10 @@ def _scan_text(text: str, where: Any, out: _Collector, lines: _Lines | None = No
     for m in _finditer(_BTC_B58, text, spans(lambda ln: ln.at_least(26))):
         if base58check_ok(m.group(1)):
             out.add("wallets", m.group(1), *where(m.start(1)), currency="BTC")
-    for m in _finditer(_BTC_BECH32, text, spans(lambda ln: ln.at_least(11))):
+    for m in _finditer(_BTC_BECH32, text, spans(lambda ln: ln.with_substring("bc1"))):
         if bech32_ok(m.group(1)):
             out.add("wallets", m.group(1), *where(m.start(1)), currency="BTC")
-    for m in _finditer(_ETH, text, spans(lambda ln: ln.at_least(42))):
+    for m in _finditer(_ETH, text, spans(lambda ln: ln.with_substring("0x") & ln.at_least(42))):
         digits = m.group(1)[2:]
         if len(set(digits.lower())) > 4:  # not 0x000...0 / 0xffff...f
             out.add("wallets", m.group(1), *where(m.start(1)), currency="ETH")
@@ -604,10 +615,13 @@ def xor_decoded_strings(data: bytes, limits: StringLimits = StringLimits()) -> l
 # ---------------------------------------------------------------- base64
 
 
+_TEXT_BYTES = bytes(sorted(_PRINTABLE | {0x0A, 0x0D}))
+
+
 def _printable_ratio(raw: bytes) -> float:
     if not raw:
         return 0.0
-    return sum(1 for b in raw if b in _PRINTABLE or b in (0x0A, 0x0D)) / len(raw)
+    return (len(raw) - len(raw.translate(None, _TEXT_BYTES))) / len(raw)  # deleting text bytes counts them in C
 
 
 def _b64_printable(token: str) -> bytes | None:
