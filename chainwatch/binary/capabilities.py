@@ -241,7 +241,12 @@ def find_capabilities(
 def analyze_capabilities(
     path: Path | str, max_bytes: int, timeout: int = SCAN_TIMEOUT_SECONDS
 ) -> list[dict[str, Any]]:
-    """Read up to ``max_bytes`` of the file, scan it and evaluate the predicates."""
+    """Read up to ``max_bytes`` of the file, scan it and evaluate the predicates.
+
+    LIEF's parse (which holds its own copy of the file) is done and freed before the bytes are read
+    for YARA, so a large binary is in memory once at a time, not twice.
+    """
+    features = binary_features(path)
     with Path(path).open("rb") as fh:
         data = fh.read(max_bytes)
-    return find_capabilities(data, binary_features(path), timeout)
+    return find_capabilities(data, features, timeout)
