@@ -13,13 +13,13 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from chainwatch import registry
 from chainwatch.analyzers.interface import AnalysisError, MemberContext, TreeContext
 from chainwatch.executor import make_executor
 from chainwatch.filetype import HEAD_BYTES, detect, is_container_type
-from chainwatch.fingerprint import fingerprint_file
+from chainwatch.fingerprint import Fingerprint, StreamFingerprint, fingerprint_file
 from chainwatch.models import Finding, MemberRecord, Report, ScanError
 from chainwatch.options import Limits, ScanOptions
 from chainwatch.sandbox import Sandbox
@@ -36,6 +36,8 @@ from chainwatch.unpack.interface import (
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total so far, current path)
 TAIL_BYTES = 512
+# A member declared at least this big is fingerprinted while it is unpacked (see _StreamingSink).
+STREAM_FINGERPRINT_BYTES = 32 * 1024 * 1024
 
 
 # ----------------------------------------------------------------------------- work units
@@ -54,6 +56,7 @@ class MemberUnit:
     limits: Limits
     analyzers: tuple[str, ...] | None
     settings: dict[str, Any] = field(default_factory=dict)
+    fingerprint: Fingerprint | None = None  # already computed while unpacking (large members)
 
 
 @dataclass
@@ -67,7 +70,7 @@ def analyze_member(unit: MemberUnit) -> MemberOutcome:
     errors: list[ScanError] = []
     fs_path = Path(unit.fs_path)
     try:
-        fp = fingerprint_file(fs_path)
+        fp = unit.fingerprint or fingerprint_file(fs_path)
     except OSError as exc:
         record = MemberRecord(path=unit.path, size=0, type="unreadable", depth=unit.depth, parent=unit.parent)
         return MemberOutcome(record, [ScanError(unit.path, f"cannot read member: {exc}", "unreadable")])
@@ -193,6 +196,7 @@ class Walker:
         self.errors: list[ScanError] = []
         self.containers: list[_Container] = []
         self.directories: list[MemberRecord] = []
+        self.fingerprints: dict[str, Fingerprint] = {}  # fs path -> fingerprint taken while unpacking
         self._stopped = False
 
     def walk(self, target: Path) -> str:
@@ -271,7 +275,8 @@ class Walker:
 
     def _unit(self, path: Path, name: str, kind: str, level: int, up: str | None, opened: bool) -> MemberUnit:
         return MemberUnit(path=name, fs_path=str(path), kind=kind, depth=level, parent=up, container=opened,
-                          limits=self.limits, analyzers=self.options.analyzers, settings=self.options.settings)
+                          limits=self.limits, analyzers=self.options.analyzers, settings=self.options.settings,
+                          fingerprint=self.fingerprints.pop(str(path), None))
 
     def _visit(self, fs_path: Path, logical: str, depth: int, parent: str | None) -> None:
         # Iterative over nested containers so 50 levels of nesting never exhaust the Python stack.
@@ -308,7 +313,8 @@ class Walker:
                     deferred.append((entry.fs_path, child, child_level, container))
 
             dest = self.sandbox.new_dir(path.name)
-            sink = _StreamingSink(dest=dest, container=name, budget=self.budget, on_entry=on_entry)
+            sink = _StreamingSink(dest=dest, container=name, budget=self.budget, on_entry=on_entry,
+                                  fingerprints=self.fingerprints)
             try:
                 with time_limit(self.limits.unpack_seconds):
                     unpacker.unpack(path, sink, UnpackContext(self.limits, self.options.password))
@@ -330,16 +336,56 @@ class Walker:
             stack.extend(reversed(deferred))
 
 
-class _StreamingSink(ExtractionSink):
-    """Extraction sink that reports each member as soon as it is written."""
+class _TeeReader:
+    """A read-only stream that hands every chunk it returns to ``sink`` as well."""
 
-    def __init__(self, *args: Any, on_entry: Callable[[ExtractedEntry], None], **kwargs: Any) -> None:
+    def __init__(self, stream: BinaryIO, sink: Callable[[bytes], None]) -> None:
+        self._stream = stream
+        self._sink = sink
+
+    def read(self, n: int = -1) -> bytes:
+        chunk = self._stream.read(n)
+        self._sink(chunk)
+        return chunk
+
+
+class _StreamingSink(ExtractionSink):
+    """Extraction sink that reports each member as soon as it is written.
+
+    A large member (``STREAM_FINGERPRINT_BYTES``+ declared) is also fingerprinted as it streams past, on a
+    background thread: a one-member artifact (a wheel holding a 200 MB library) then pays about
+    max(inflate, TLSH) instead of inflate + TLSH, and its worker does not read the file again. The
+    fingerprint is kept only when it covers exactly the bytes written (same size as the file).
+    """
+
+    def __init__(self, *args: Any, on_entry: Callable[[ExtractedEntry], None],
+                 fingerprints: dict[str, Fingerprint] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._on_entry = on_entry
+        self._fingerprints = fingerprints
 
-    def write_stream(self, *args: Any, **kwargs: Any) -> Path | None:
+    def write_stream(self, name: str, stream: BinaryIO, declared_size: int | None = None,
+                     compressed_size: int | None = None, raw_consumed: Callable[[], int] | None = None) -> Path | None:
         before = len(self.entries)
-        result = super().write_stream(*args, **kwargs)
+        streamed: StreamFingerprint | None = None
+        if (self._fingerprints is not None and declared_size is not None
+                and STREAM_FINGERPRINT_BYTES <= declared_size <= self.limits.max_member_bytes):
+            streamed = StreamFingerprint()
+            stream = _TeeReader(stream, streamed.feed)  # type: ignore[assignment]
+        try:
+            result = super().write_stream(name, stream, declared_size, compressed_size, raw_consumed)
+        except BaseException:
+            if streamed is not None:
+                streamed.abort()
+            raise
+        if streamed is not None:
+            fp = streamed.finish()
+            if fp is not None and result is not None and self._fingerprints is not None:
+                try:
+                    if result.stat().st_size == fp.size:
+                        self._fingerprints[str(result)] = fp
+                except OSError:
+                    pass
         for entry in self.entries[before:]:
             self._on_entry(entry)
         return result

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+import queue
+import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -61,62 +62,122 @@ class _Digests:
         self.counts += np.bincount(np.frombuffer(chunk, dtype=np.uint8), minlength=256)
 
 
-def fingerprint_file(path: Path, head_bytes: int = 64 * 1024, with_tlsh: bool = True) -> Fingerprint:
-    """One read of the file. For a large file the hashes and histogram run on a helper thread while TLSH
-    (which holds the GIL) runs here: hashlib and numpy release the GIL, so both overlap on two cores and
-    the fingerprint costs about what TLSH alone costs (TLSH is the slowest part, ~110 MB/s)."""
-    th = _tlsh.Tlsh() if (with_tlsh and _tlsh is not None) else None
-    digests = _Digests()
-    size = 0
-    with path.open("rb") as fh:
-        first_read = max(CHUNK, head_bytes)
-        chunk = fh.read(first_read)
-        head = chunk[:head_bytes]
-        if th is not None and len(chunk) == first_read:  # 1 MiB or more: worth a thread
-            size = _feed_threaded(fh, chunk, th, digests)
+class _Accumulator:
+    """Fingerprint of bytes fed in order. ``threaded``: hashes and histogram on a helper thread while TLSH
+    (which holds the GIL) runs in the caller; hashlib and numpy release the GIL, so the two overlap on
+    two cores and the fingerprint costs about what TLSH alone costs (~110 MB/s, the slowest part)."""
+
+    def __init__(self, head_bytes: int, with_tlsh: bool, threaded: bool) -> None:
+        self.tlsh = _tlsh.Tlsh() if (with_tlsh and _tlsh is not None) else None
+        self.digests = _Digests()
+        self.head_bytes = head_bytes
+        self.head = b""
+        self.size = 0
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint") if threaded else None
+        self._pending: deque[Future[None]] = deque()
+
+    def update(self, chunk: bytes) -> None:
+        if len(self.head) < self.head_bytes:
+            self.head += chunk[: self.head_bytes - len(self.head)]
+        self.size += len(chunk)
+        if self._pool is None:
+            self.digests.update(chunk)
         else:
-            while chunk:
-                size += len(chunk)
-                digests.update(chunk)
-                if th is not None:
-                    th.update(chunk)
-                chunk = fh.read(CHUNK)
-    md5, sha1, sha256, counts = digests.md5, digests.sha1, digests.sha256, digests.counts
-    digest: str | None = None
-    if th is not None and size >= TLSH_MIN_BYTES:
+            self._pending.append(self._pool.submit(self.digests.update, chunk))
+        if self.tlsh is not None:
+            self.tlsh.update(chunk)
+        while len(self._pending) > 2:  # bound the chunks held in memory
+            self._pending.popleft().result()
+
+    def close(self) -> None:
         try:
-            th.final()
-            value = th.hexdigest()
-        except ValueError:  # "not enough variation in input" (e.g. a run of one byte): no digest
-            value = ""
-        digest = value if value and value != "TNULL" else None
-    ent = entropy_of_counts(counts, size)
-    return Fingerprint(
-        size=size,
-        md5=md5.hexdigest(),
-        sha1=sha1.hexdigest(),
-        sha256=sha256.hexdigest(),
-        tlsh=digest,
-        entropy=round(ent, 4) if not math.isnan(ent) else 0.0,
-        head=head,
-    )
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+    def result(self) -> Fingerprint:
+        self.close()
+        digest: str | None = None
+        if self.tlsh is not None and self.size >= TLSH_MIN_BYTES:
+            try:
+                self.tlsh.final()
+                value = self.tlsh.hexdigest()
+            except ValueError:  # "not enough variation in input" (e.g. a run of one byte): no digest
+                value = ""
+            digest = value if value and value != "TNULL" else None
+        ent = entropy_of_counts(self.digests.counts, self.size)
+        return Fingerprint(
+            size=self.size,
+            md5=self.digests.md5.hexdigest(),
+            sha1=self.digests.sha1.hexdigest(),
+            sha256=self.digests.sha256.hexdigest(),
+            tlsh=digest,
+            entropy=round(ent, 4) if not math.isnan(ent) else 0.0,
+            head=self.head,
+        )
 
 
-def _feed_threaded(fh: BinaryIO, chunk: bytes, th: Any, digests: _Digests) -> int:
-    """Feed ``chunk`` and the rest of ``fh``: TLSH here, digests on one helper thread, in file order."""
-    size = 0
-    pending: deque[Future[None]] = deque()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint") as pool:
-        while chunk:
-            size += len(chunk)
-            pending.append(pool.submit(digests.update, chunk))
-            th.update(chunk)
-            while len(pending) > 2:  # bound the chunks held in memory
-                pending.popleft().result()
-            chunk = fh.read(CHUNK)
-        for fut in pending:
-            fut.result()
-    return size
+def fingerprint_file(path: Path, head_bytes: int = 64 * 1024, with_tlsh: bool = True) -> Fingerprint:
+    """Hashes, TLSH, entropy and head of a file, in one read (a helper thread for files of 1 MiB+)."""
+    with path.open("rb") as fh:
+        chunk = fh.read(CHUNK)
+        acc = _Accumulator(head_bytes, with_tlsh, threaded=len(chunk) == CHUNK)
+        try:
+            while chunk:
+                acc.update(chunk)
+                chunk = fh.read(CHUNK)
+        finally:
+            acc.close()
+    return acc.result()
+
+
+class StreamFingerprint:
+    """The fingerprint of bytes as they stream past (a member being unpacked), on a background thread.
+
+    Unpacking a big member (zlib releases the GIL) and fingerprinting it then overlap instead of running
+    one after the other; the result equals ``fingerprint_file`` of the written file. ``feed`` blocks when
+    the thread is a few chunks behind, so memory stays bounded.
+    """
+
+    def __init__(self, head_bytes: int = 64 * 1024, with_tlsh: bool = True) -> None:
+        self._acc = _Accumulator(head_bytes, with_tlsh, threaded=True)
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="stream-fingerprint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while (chunk := self._queue.get()) is not None:
+                if self._error is None and chunk:
+                    self._acc.update(chunk)
+        except BaseException as exc:  # reported by finish(); keep draining so feed() never blocks
+            self._error = exc
+            while self._queue.get() is not None:
+                pass
+        finally:
+            self._acc.close()
+
+    def feed(self, chunk: bytes) -> None:
+        if chunk and self._thread.is_alive():
+            self._queue.put(chunk)
+
+    def finish(self) -> Fingerprint | None:
+        """Wait for the thread; the fingerprint, or None if it failed."""
+        self._stop()
+        return None if self._error is not None else self._acc.result()
+
+    def abort(self) -> None:
+        self._error = self._error or RuntimeError("aborted")
+        self._stop()
+
+    def _stop(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
 
 
 def tlsh_distance(a: str | None, b: str | None) -> int | None:
