@@ -616,6 +616,7 @@ def xor_decoded_strings(data: bytes, limits: StringLimits = StringLimits()) -> l
 
 
 _TEXT_BYTES = bytes(sorted(_PRINTABLE | {0x0A, 0x0D}))
+_PRINTABLE_BYTES = bytes(sorted(_PRINTABLE))
 
 
 def _printable_ratio(raw: bytes) -> float:
@@ -658,10 +659,14 @@ def base64_decoded_strings(corpus_text: str, where: Any, limits: StringLimits,
         # The run may start with neighbouring text glued to the blob ("shell" + "aHR0cHM6..."): try
         # dropping up to 12 leading characters; a decode whose first bytes are junk is not the start.
         for shift in range(13 if len(token) >= 28 else 1):
-            raw = _b64_printable(token[shift:])
-            if raw is not None and all(b in _PRINTABLE for b in raw[:3]):
-                break
             raw = None
+            # The first 3 decoded bytes come from the first 4 characters: test them before decoding it all
+            # (most shifts of an identifier fail here; the result is the same as decoding first).
+            if binascii.a2b_base64(token[shift : shift + 4]).translate(None, _PRINTABLE_BYTES):
+                continue
+            raw = _b64_printable(token[shift:])
+            if raw is not None:
+                break
         if raw is None:
             continue
         offset, _ = where(m.start(1) + shift)
