@@ -38,6 +38,8 @@ ProgressCallback = Callable[[int, int, str], None]  # (done, total so far, curre
 TAIL_BYTES = 512
 # A member declared at least this big is fingerprinted while it is unpacked (see _StreamingSink).
 STREAM_FINGERPRINT_BYTES = 32 * 1024 * 1024
+# A container at least this big is fingerprinted by a worker while the walker unpacks it.
+EARLY_FINGERPRINT_BYTES = 8 * 1024 * 1024
 
 
 # ----------------------------------------------------------------------------- work units
@@ -187,9 +189,11 @@ def _detect(head: bytes, tail: bytes, name: str, size: int) -> str:
 class Walker:
     """Opens the artifact tree inside the sandbox and hands out member units."""
 
-    def __init__(self, sandbox: Sandbox, options: ScanOptions, submit: Callable[[MemberUnit], None]) -> None:
+    def __init__(self, sandbox: Sandbox, options: ScanOptions, submit: Callable[[MemberUnit], None],
+                 submit_fingerprint: Callable[[Path], Future[Fingerprint]] | None = None) -> None:
         self.sandbox = sandbox
         self.options = options
+        self.submit_fingerprint = submit_fingerprint
         self.limits = options.limits
         self.budget = Budget(options.limits)
         self.submit = submit
@@ -273,10 +277,22 @@ class Walker:
             unpacker = self._pick_unpacker(kind, head, path)
         return kind, unpacker
 
-    def _unit(self, path: Path, name: str, kind: str, level: int, up: str | None, opened: bool) -> MemberUnit:
+    def _unit(self, path: Path, name: str, kind: str, level: int, up: str | None, opened: bool,
+              fingerprint: Fingerprint | None = None) -> MemberUnit:
         return MemberUnit(path=name, fs_path=str(path), kind=kind, depth=level, parent=up, container=opened,
                           limits=self.limits, analyzers=self.options.analyzers, settings=self.options.settings,
-                          fingerprint=self.fingerprints.pop(str(path), None))
+                          fingerprint=fingerprint or self.fingerprints.pop(str(path), None))
+
+    def _early_fingerprint(self, path: Path) -> Future[Fingerprint] | None:
+        """A big container's fingerprint, started on a worker before the walker unpacks it (they overlap)."""
+        if self.submit_fingerprint is None:
+            return None
+        try:
+            if path.stat().st_size < EARLY_FINGERPRINT_BYTES:
+                return None
+            return self.submit_fingerprint(path)
+        except Exception:  # the unit computes it itself
+            return None
 
     def _visit(self, fs_path: Path, logical: str, depth: int, parent: str | None) -> None:
         # Iterative over nested containers so 50 levels of nesting never exhaust the Python stack.
@@ -297,6 +313,7 @@ class Walker:
                                              f"reached", "limit"))
                 self.submit(self._unit(path, name, kind, level, up, False))
                 continue
+            early = self._early_fingerprint(path)
             deferred: list[tuple[Path, str, int, str | None]] = []
 
             def on_entry(entry: ExtractedEntry, container: str = name, child_level: int = level + 1,
@@ -332,7 +349,13 @@ class Walker:
             children = [(f"{name}!/{e.name}", e.fs_path) for e in sink.entries]
             if children:
                 self.containers.append(_Container(record_path=name, root_dir=dest, children=children))
-            self.submit(self._unit(path, name, kind, level, up, bool(children)))
+            fingerprint = None
+            if early is not None:
+                try:
+                    fingerprint = early.result()
+                except Exception:  # unreadable or a worker died: the unit tries again and reports it
+                    fingerprint = None
+            self.submit(self._unit(path, name, kind, level, up, bool(children), fingerprint))
             stack.extend(reversed(deferred))
 
 
@@ -489,7 +512,7 @@ def scan(
         def submit(unit: MemberUnit) -> None:
             futures.append(executor.submit(analyze_member, unit))
 
-        walker = Walker(sandbox, options, submit)
+        walker = Walker(sandbox, options, submit, lambda path: executor.submit(fingerprint_file, path))
         root_name = walker.walk(target)
         for fut in futures:
             collect(fut)
