@@ -13,13 +13,13 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from chainwatch import registry
 from chainwatch.analyzers.interface import AnalysisError, MemberContext, TreeContext
 from chainwatch.executor import make_executor
-from chainwatch.filetype import HEAD_BYTES, detect, is_container_type
-from chainwatch.fingerprint import fingerprint_file
+from chainwatch.filetype import HEAD_BYTES, detect_file, is_container_type
+from chainwatch.fingerprint import Fingerprint, StreamFingerprint, fingerprint_file
 from chainwatch.models import Finding, MemberRecord, Report, ScanError
 from chainwatch.options import Limits, ScanOptions
 from chainwatch.sandbox import Sandbox
@@ -35,7 +35,10 @@ from chainwatch.unpack.interface import (
 )
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total so far, current path)
-TAIL_BYTES = 512
+# A member declared at least this big is fingerprinted while it is unpacked (see _StreamingSink).
+STREAM_FINGERPRINT_BYTES = 32 * 1024 * 1024
+# A container at least this big is fingerprinted by a worker while the walker unpacks it.
+EARLY_FINGERPRINT_BYTES = 8 * 1024 * 1024
 
 
 # ----------------------------------------------------------------------------- work units
@@ -54,6 +57,7 @@ class MemberUnit:
     limits: Limits
     analyzers: tuple[str, ...] | None
     settings: dict[str, Any] = field(default_factory=dict)
+    fingerprint: Fingerprint | None = None  # already computed while unpacking (large members)
 
 
 @dataclass
@@ -67,7 +71,7 @@ def analyze_member(unit: MemberUnit) -> MemberOutcome:
     errors: list[ScanError] = []
     fs_path = Path(unit.fs_path)
     try:
-        fp = fingerprint_file(fs_path)
+        fp = unit.fingerprint or fingerprint_file(fs_path)
     except OSError as exc:
         record = MemberRecord(path=unit.path, size=0, type="unreadable", depth=unit.depth, parent=unit.parent)
         return MemberOutcome(record, [ScanError(unit.path, f"cannot read member: {exc}", "unreadable")])
@@ -156,43 +160,21 @@ class _Container:
     children: list[tuple[str, Path]] = field(default_factory=list)  # (logical path, fs path)
 
 
-def _read_head_tail(path: Path) -> tuple[bytes, bytes, int]:
-    with path.open("rb") as fh:
-        head = fh.read(HEAD_BYTES)
-        fh.seek(0, 2)
-        size = fh.tell()
-        if size > TAIL_BYTES:
-            fh.seek(size - TAIL_BYTES)
-            tail = fh.read(TAIL_BYTES)
-        else:
-            tail = head[-TAIL_BYTES:]
-    return head, tail, size
-
-
-def detect_file(path: Path, name: str | None = None) -> str:
-    head, tail, size = _read_head_tail(path)
-    return _detect(head, tail, name or path.name, size)
-
-
-def _detect(head: bytes, tail: bytes, name: str, size: int) -> str:
-    kind = detect(head, name, size)
-    if kind == "data" and tail[:4] == b"koly":  # UDIF trailer: a DMG whatever its name
-        return "archive/dmg"
-    return kind
-
-
 class Walker:
     """Opens the artifact tree inside the sandbox and hands out member units."""
 
-    def __init__(self, sandbox: Sandbox, options: ScanOptions, submit: Callable[[MemberUnit], None]) -> None:
+    def __init__(self, sandbox: Sandbox, options: ScanOptions, submit: Callable[[MemberUnit], None],
+                 submit_fingerprint: Callable[[Path], Future[Fingerprint]] | None = None) -> None:
         self.sandbox = sandbox
         self.options = options
+        self.submit_fingerprint = submit_fingerprint
         self.limits = options.limits
         self.budget = Budget(options.limits)
         self.submit = submit
         self.errors: list[ScanError] = []
         self.containers: list[_Container] = []
         self.directories: list[MemberRecord] = []
+        self.fingerprints: dict[str, Fingerprint] = {}  # fs path -> fingerprint taken while unpacking
         self._stopped = False
 
     def walk(self, target: Path) -> str:
@@ -262,16 +244,29 @@ class Walker:
 
     def _classify(self, path: Path) -> tuple[str, Any]:
         """Content type of a file and the unpacker that would open it (None for a leaf)."""
-        head, tail, size = _read_head_tail(path)
-        kind = _detect(head, tail, path.name, size)
-        unpacker = None
-        if not self._stopped and (is_container_type(kind) or kind.startswith("pe")):
-            unpacker = self._pick_unpacker(kind, head, path)
-        return kind, unpacker
+        kind = detect_file(path)
+        if self._stopped or not (is_container_type(kind) or kind.startswith("pe")):
+            return kind, None
+        with path.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
+        return kind, self._pick_unpacker(kind, head, path)
 
-    def _unit(self, path: Path, name: str, kind: str, level: int, up: str | None, opened: bool) -> MemberUnit:
+    def _unit(self, path: Path, name: str, kind: str, level: int, up: str | None, opened: bool,
+              fingerprint: Fingerprint | None = None) -> MemberUnit:
         return MemberUnit(path=name, fs_path=str(path), kind=kind, depth=level, parent=up, container=opened,
-                          limits=self.limits, analyzers=self.options.analyzers, settings=self.options.settings)
+                          limits=self.limits, analyzers=self.options.analyzers, settings=self.options.settings,
+                          fingerprint=fingerprint or self.fingerprints.pop(str(path), None))
+
+    def _early_fingerprint(self, path: Path) -> Future[Fingerprint] | None:
+        """A big container's fingerprint, started on a worker before the walker unpacks it (they overlap)."""
+        if self.submit_fingerprint is None:
+            return None
+        try:
+            if path.stat().st_size < EARLY_FINGERPRINT_BYTES:
+                return None
+            return self.submit_fingerprint(path)
+        except Exception:  # the unit computes it itself
+            return None
 
     def _visit(self, fs_path: Path, logical: str, depth: int, parent: str | None) -> None:
         # Iterative over nested containers so 50 levels of nesting never exhaust the Python stack.
@@ -292,6 +287,7 @@ class Walker:
                                              f"reached", "limit"))
                 self.submit(self._unit(path, name, kind, level, up, False))
                 continue
+            early = self._early_fingerprint(path)
             deferred: list[tuple[Path, str, int, str | None]] = []
 
             def on_entry(entry: ExtractedEntry, container: str = name, child_level: int = level + 1,
@@ -308,7 +304,8 @@ class Walker:
                     deferred.append((entry.fs_path, child, child_level, container))
 
             dest = self.sandbox.new_dir(path.name)
-            sink = _StreamingSink(dest=dest, container=name, budget=self.budget, on_entry=on_entry)
+            sink = _StreamingSink(dest=dest, container=name, budget=self.budget, on_entry=on_entry,
+                                  fingerprints=self.fingerprints)
             try:
                 with time_limit(self.limits.unpack_seconds):
                     unpacker.unpack(path, sink, UnpackContext(self.limits, self.options.password))
@@ -326,20 +323,66 @@ class Walker:
             children = [(f"{name}!/{e.name}", e.fs_path) for e in sink.entries]
             if children:
                 self.containers.append(_Container(record_path=name, root_dir=dest, children=children))
-            self.submit(self._unit(path, name, kind, level, up, bool(children)))
+            fingerprint = None
+            if early is not None:
+                try:
+                    fingerprint = early.result()
+                except Exception:  # unreadable or a worker died: the unit tries again and reports it
+                    fingerprint = None
+            self.submit(self._unit(path, name, kind, level, up, bool(children), fingerprint))
             stack.extend(reversed(deferred))
 
 
-class _StreamingSink(ExtractionSink):
-    """Extraction sink that reports each member as soon as it is written."""
+class _TeeReader:
+    """A read-only stream that hands every chunk it returns to ``sink`` as well."""
 
-    def __init__(self, *args: Any, on_entry: Callable[[ExtractedEntry], None], **kwargs: Any) -> None:
+    def __init__(self, stream: BinaryIO, sink: Callable[[bytes], None]) -> None:
+        self._stream = stream
+        self._sink = sink
+
+    def read(self, n: int = -1) -> bytes:
+        chunk = self._stream.read(n)
+        self._sink(chunk)
+        return chunk
+
+
+class _StreamingSink(ExtractionSink):
+    """Extraction sink that reports each member as soon as it is written.
+
+    A large member (``STREAM_FINGERPRINT_BYTES``+ declared) is also fingerprinted as it streams past, on a
+    background thread: a one-member artifact (a wheel holding a 200 MB library) then pays about
+    max(inflate, TLSH) instead of inflate + TLSH, and its worker does not read the file again. The
+    fingerprint is kept only when it covers exactly the bytes written (same size as the file).
+    """
+
+    def __init__(self, *args: Any, on_entry: Callable[[ExtractedEntry], None],
+                 fingerprints: dict[str, Fingerprint] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._on_entry = on_entry
+        self._fingerprints = fingerprints
 
-    def write_stream(self, *args: Any, **kwargs: Any) -> Path | None:
+    def write_stream(self, name: str, stream: BinaryIO, declared_size: int | None = None,
+                     compressed_size: int | None = None, raw_consumed: Callable[[], int] | None = None) -> Path | None:
         before = len(self.entries)
-        result = super().write_stream(*args, **kwargs)
+        streamed: StreamFingerprint | None = None
+        if (self._fingerprints is not None and declared_size is not None
+                and STREAM_FINGERPRINT_BYTES <= declared_size <= self.limits.max_member_bytes):
+            streamed = StreamFingerprint()
+            stream = _TeeReader(stream, streamed.feed)  # type: ignore[assignment]
+        try:
+            result = super().write_stream(name, stream, declared_size, compressed_size, raw_consumed)
+        except BaseException:
+            if streamed is not None:
+                streamed.abort()
+            raise
+        if streamed is not None:
+            fp = streamed.finish()
+            if fp is not None and result is not None and self._fingerprints is not None:
+                try:
+                    if result.stat().st_size == fp.size:
+                        self._fingerprints[str(result)] = fp
+                except OSError:
+                    pass
         for entry in self.entries[before:]:
             self._on_entry(entry)
         return result
@@ -443,7 +486,7 @@ def scan(
         def submit(unit: MemberUnit) -> None:
             futures.append(executor.submit(analyze_member, unit))
 
-        walker = Walker(sandbox, options, submit)
+        walker = Walker(sandbox, options, submit, lambda path: executor.submit(fingerprint_file, path))
         root_name = walker.walk(target)
         for fut in futures:
             collect(fut)

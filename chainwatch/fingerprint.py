@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import queue
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,44 +48,136 @@ def shannon_entropy(data: bytes) -> float:
     return entropy_of_counts(counts, len(data))
 
 
-def fingerprint_file(path: Path, head_bytes: int = 64 * 1024, with_tlsh: bool = True) -> Fingerprint:
-    md5, sha1, sha256 = hashlib.md5(), hashlib.sha1(), hashlib.sha256()
-    th = _tlsh.Tlsh() if (with_tlsh and _tlsh is not None) else None
-    counts = np.zeros(256, dtype=np.int64)
-    size = 0
-    head = b""
-    with path.open("rb") as fh:
-        while True:
-            chunk = fh.read(CHUNK)
-            if not chunk:
-                break
-            if size < head_bytes:
-                head += chunk[: head_bytes - size]
-            size += len(chunk)
-            md5.update(chunk)
-            sha1.update(chunk)
-            sha256.update(chunk)
-            if th is not None:
-                th.update(chunk)
-            counts += np.bincount(np.frombuffer(chunk, dtype=np.uint8), minlength=256)
-    digest: str | None = None
-    if th is not None and size >= TLSH_MIN_BYTES:
+class _Digests:
+    """md5, sha1, sha256 and the byte histogram: the part of a fingerprint that runs without the GIL."""
+
+    def __init__(self) -> None:
+        self.md5, self.sha1, self.sha256 = hashlib.md5(), hashlib.sha1(), hashlib.sha256()
+        self.counts = np.zeros(256, dtype=np.int64)
+
+    def update(self, chunk: bytes) -> None:
+        self.md5.update(chunk)
+        self.sha1.update(chunk)
+        self.sha256.update(chunk)
+        self.counts += np.bincount(np.frombuffer(chunk, dtype=np.uint8), minlength=256)
+
+
+class _Accumulator:
+    """Fingerprint of bytes fed in order. ``threaded``: hashes and histogram on a helper thread while TLSH
+    (which holds the GIL) runs in the caller; hashlib and numpy release the GIL, so the two overlap on
+    two cores and the fingerprint costs about what TLSH alone costs (~110 MB/s, the slowest part)."""
+
+    def __init__(self, head_bytes: int, with_tlsh: bool, threaded: bool) -> None:
+        self.tlsh = _tlsh.Tlsh() if (with_tlsh and _tlsh is not None) else None
+        self.digests = _Digests()
+        self.head_bytes = head_bytes
+        self.head = b""
+        self.size = 0
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint") if threaded else None
+        self._pending: deque[Future[None]] = deque()
+
+    def update(self, chunk: bytes) -> None:
+        if len(self.head) < self.head_bytes:
+            self.head += chunk[: self.head_bytes - len(self.head)]
+        self.size += len(chunk)
+        if self._pool is None:
+            self.digests.update(chunk)
+        else:
+            self._pending.append(self._pool.submit(self.digests.update, chunk))
+        if self.tlsh is not None:
+            self.tlsh.update(chunk)
+        while len(self._pending) > 2:  # bound the chunks held in memory
+            self._pending.popleft().result()
+
+    def close(self) -> None:
         try:
-            th.final()
-            value = th.hexdigest()
-        except ValueError:  # "not enough variation in input" (e.g. a run of one byte): no digest
-            value = ""
-        digest = value if value and value != "TNULL" else None
-    ent = entropy_of_counts(counts, size)
-    return Fingerprint(
-        size=size,
-        md5=md5.hexdigest(),
-        sha1=sha1.hexdigest(),
-        sha256=sha256.hexdigest(),
-        tlsh=digest,
-        entropy=round(ent, 4) if not math.isnan(ent) else 0.0,
-        head=head,
-    )
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+    def result(self) -> Fingerprint:
+        self.close()
+        digest: str | None = None
+        if self.tlsh is not None and self.size >= TLSH_MIN_BYTES:
+            try:
+                self.tlsh.final()
+                value = self.tlsh.hexdigest()
+            except ValueError:  # "not enough variation in input" (e.g. a run of one byte): no digest
+                value = ""
+            digest = value if value and value != "TNULL" else None
+        ent = entropy_of_counts(self.digests.counts, self.size)
+        return Fingerprint(
+            size=self.size,
+            md5=self.digests.md5.hexdigest(),
+            sha1=self.digests.sha1.hexdigest(),
+            sha256=self.digests.sha256.hexdigest(),
+            tlsh=digest,
+            entropy=round(ent, 4) if not math.isnan(ent) else 0.0,
+            head=self.head,
+        )
+
+
+def fingerprint_file(path: Path, head_bytes: int = 64 * 1024, with_tlsh: bool = True) -> Fingerprint:
+    """Hashes, TLSH, entropy and head of a file, in one read (a helper thread for files of 1 MiB+)."""
+    with path.open("rb") as fh:
+        chunk = fh.read(CHUNK)
+        acc = _Accumulator(head_bytes, with_tlsh, threaded=len(chunk) == CHUNK)
+        try:
+            while chunk:
+                acc.update(chunk)
+                chunk = fh.read(CHUNK)
+        finally:
+            acc.close()
+    return acc.result()
+
+
+class StreamFingerprint:
+    """The fingerprint of bytes as they stream past (a member being unpacked), on a background thread.
+
+    Unpacking a big member (zlib releases the GIL) and fingerprinting it then overlap instead of running
+    one after the other; the result equals ``fingerprint_file`` of the written file. ``feed`` blocks when
+    the thread is a few chunks behind, so memory stays bounded.
+    """
+
+    def __init__(self, head_bytes: int = 64 * 1024, with_tlsh: bool = True) -> None:
+        self._acc = _Accumulator(head_bytes, with_tlsh, threaded=True)
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="stream-fingerprint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while (chunk := self._queue.get()) is not None:
+                if self._error is None and chunk:
+                    self._acc.update(chunk)
+        except BaseException as exc:  # reported by finish(); keep draining so feed() never blocks
+            self._error = exc
+            while self._queue.get() is not None:
+                pass
+        finally:
+            self._acc.close()
+
+    def feed(self, chunk: bytes) -> None:
+        if chunk and self._thread.is_alive():
+            self._queue.put(chunk)
+
+    def finish(self) -> Fingerprint | None:
+        """Wait for the thread; the fingerprint, or None if it failed."""
+        self._stop()
+        return None if self._error is not None else self._acc.result()
+
+    def abort(self) -> None:
+        self._error = self._error or RuntimeError("aborted")
+        self._stop()
+
+    def _stop(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
 
 
 def tlsh_distance(a: str | None, b: str | None) -> int | None:

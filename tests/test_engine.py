@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 from chainwatch import Limits, ScanOptions, scan
-from chainwatch.engine import detect_file
+from chainwatch.filetype import detect_file
 
 
 def _zip_bytes(files: dict[str, bytes]) -> bytes:

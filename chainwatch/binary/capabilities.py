@@ -88,7 +88,13 @@ def compiled_rules() -> Any:
 
 
 def rule_infos() -> dict[str, CapabilityInfo]:
-    """Capability metadata by id, from the rule pack and the predicates."""
+    """Capability metadata by id, from the rule pack and the predicates (a fresh dict the caller may keep)."""
+    return dict(_rule_infos())
+
+
+@functools.cache
+def _rule_infos() -> dict[str, CapabilityInfo]:
+    """Parsed once per process: re-reading the rule files for every member cost more than the YARA scan."""
     infos: dict[str, CapabilityInfo] = dict(PREDICATE_CAPABILITIES)
     for path in sorted(RULES_DIR.glob("*.yar")):
         meta: dict[str, str] = {}
@@ -204,7 +210,7 @@ def find_capabilities(
     data: bytes, features: BinaryFeatures, timeout: int = SCAN_TIMEOUT_SECONDS
 ) -> list[dict[str, Any]]:
     """The ``capabilities`` facts: ``[{id, name, attack, common, evidence}]`` sorted by id."""
-    infos = rule_infos()
+    infos = _rule_infos()
     found: dict[str, dict[str, Any]] = {}
 
     def entry(cap_id: str) -> dict[str, Any]:
@@ -235,7 +241,12 @@ def find_capabilities(
 def analyze_capabilities(
     path: Path | str, max_bytes: int, timeout: int = SCAN_TIMEOUT_SECONDS
 ) -> list[dict[str, Any]]:
-    """Read up to ``max_bytes`` of the file, scan it and evaluate the predicates."""
+    """Read up to ``max_bytes`` of the file, scan it and evaluate the predicates.
+
+    LIEF's parse (which holds its own copy of the file) is done and freed before the bytes are read
+    for YARA, so a large binary is in memory once at a time, not twice.
+    """
+    features = binary_features(path)
     with Path(path).open("rb") as fh:
         data = fh.read(max_bytes)
-    return find_capabilities(data, binary_features(path), timeout)
+    return find_capabilities(data, features, timeout)

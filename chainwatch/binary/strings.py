@@ -17,6 +17,7 @@ import hashlib
 import ipaddress
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,38 +74,80 @@ def _long_runs(mask: np.ndarray, min_length: int, step: int) -> tuple[np.ndarray
 
 
 CHUNK_BYTES = 4 * MiB  # numpy temporaries are a few times this, whatever the file size
+_EMPTY = np.zeros(0, dtype=np.int64)
 
 
-def _chunk_strings(view: bytes, lo: int, hi: int, limits: StringLimits, out: list[FoundString]) -> None:
-    """Runs that start in ``[lo, hi)``; the chunk is read past ``hi`` so runs crossing it stay whole."""
+@dataclass(frozen=True)
+class _Runs:
+    """Printable runs as parallel arrays: file offset, characters kept, and byte step (1 ASCII, 2 UTF-16LE)."""
+
+    offsets: np.ndarray
+    lengths: np.ndarray
+    steps: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+
+def _chunk_runs(view: bytes, lo: int, hi: int, limits: StringLimits) -> tuple[np.ndarray, ...]:
+    """Runs that start in ``[lo, hi)``: ASCII (starts, lengths) then UTF-16LE (starts, lengths).
+
+    The chunk is read past ``hi`` so runs crossing it stay whole. Everything is array work: no Python
+    object per string, which is what made large binaries slow.
+    """
     cap = limits.max_run_chars
     end_read = min(len(view), hi + 2 * cap + 2)
     chunk = view[lo:end_read]
     if len(chunk) < limits.min_length:
-        return
+        return _EMPTY, _EMPTY, _EMPTY, _EMPTY
     printable = np.frombuffer(chunk.translate(_PRINTABLE_TABLE), dtype=np.bool_)
     starts, ends = _long_runs(printable, limits.min_length, 1)
+    keep = starts < hi - lo
     # A run starting at the chunk's first byte may be the tail of one the previous chunk already took.
-    continues = lo > 0 and _PRINTABLE_TABLE[view[lo - 1]] == 1
-    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        if start >= hi - lo or (start == 0 and continues):
-            continue
-        out.append(FoundString(lo + start, chunk[start : min(end, start + cap)].decode("ascii"), "ascii"))
+    if lo > 0 and _PRINTABLE_TABLE[view[lo - 1]] == 1:
+        keep &= starts != 0
+    ascii_starts = starts[keep]
+    ascii_lengths = np.minimum(ends[keep] - ascii_starts, cap)
     # UTF-16LE: a printable byte followed by NUL, repeated every 2 bytes (each parity separately).
     pair_ok = printable[:-1] & (np.frombuffer(chunk, dtype=np.uint8)[1:] == 0)
     del printable
     starts, ends = _long_runs(pair_ok, limits.min_length, 2)
-    for parity in (0, 1):
-        p_starts = starts[starts % 2 == parity].tolist()
-        p_ends = ends[ends % 2 == parity].tolist()
-        for start, end in zip(p_starts, p_ends, strict=True):
-            if start >= hi - lo:
-                continue
-            absolute = lo + start
-            if start < 2 and absolute >= 2 and _PRINTABLE_TABLE[view[absolute - 2]] and view[absolute - 1] == 0:
-                continue  # tail of a wide run that the previous chunk took
-            raw = chunk[start : min(end, start + 2 * cap)]
-            out.append(FoundString(absolute, raw.decode("utf-16le"), "utf-16le"))
+    by_parity = [(starts[starts % 2 == parity], ends[ends % 2 == parity]) for parity in (0, 1)]
+    wide_starts = np.concatenate([s for s, _ in by_parity])
+    wide_ends = np.concatenate([e for _, e in by_parity])
+    keep = wide_starts < hi - lo
+    for i in np.flatnonzero(keep & (wide_starts < 2)).tolist():
+        absolute = lo + int(wide_starts[i])
+        if absolute >= 2 and _PRINTABLE_TABLE[view[absolute - 2]] and view[absolute - 1] == 0:
+            keep[i] = False  # tail of a wide run that the previous chunk took
+    wide_lengths = np.minimum((wide_ends[keep] - wide_starts[keep]) // 2, cap)
+    return ascii_starts + lo, ascii_lengths, wide_starts[keep] + lo, wide_lengths
+
+
+def _string_runs(data: bytes, limits: StringLimits) -> tuple[_Runs, _Runs]:
+    """ASCII and UTF-16LE runs of ``data`` (each capped at ``max_strings``), in chunk order."""
+    view = data[: limits.max_scan_bytes]
+    parts: list[tuple[np.ndarray, ...]] = []
+    total = 0
+    for lo in range(0, len(view), CHUNK_BYTES):
+        found = _chunk_runs(view, lo, min(len(view), lo + CHUNK_BYTES), limits)
+        parts.append(found)
+        total += len(found[0]) + len(found[2])
+        if total >= 2 * limits.max_strings:
+            break
+    cap = limits.max_strings
+
+    def joined(index: int, step: int) -> _Runs:
+        offsets = np.concatenate([_EMPTY, *(p[index] for p in parts)])[:cap].astype(np.int64)
+        lengths = np.concatenate([_EMPTY, *(p[index + 1] for p in parts)])[:cap].astype(np.int64)
+        return _Runs(offsets, lengths, np.full(len(offsets), step, dtype=np.int64))
+
+    return joined(0, 1), joined(2, 2)
+
+
+def _run_texts(view: bytes, runs: _Runs) -> list[bytes]:
+    ends = runs.offsets + runs.lengths * runs.steps
+    return [view[s:e:st] for s, e, st in zip(runs.offsets.tolist(), ends.tolist(), runs.steps.tolist(), strict=True)]
 
 
 def extract_strings(data: bytes, limits: StringLimits = StringLimits()) -> list[FoundString]:
@@ -115,35 +158,34 @@ def extract_strings(data: bytes, limits: StringLimits = StringLimits()) -> list[
     """
     view = data[: limits.max_scan_bytes]
     out: list[FoundString] = []
-    for lo in range(0, len(view), CHUNK_BYTES):
-        _chunk_strings(view, lo, min(len(view), lo + CHUNK_BYTES), limits, out)
-        if len(out) >= 2 * limits.max_strings:
-            break
-    ascii_runs = [s for s in out if s.encoding == "ascii"][: limits.max_strings]
-    wide_runs = [s for s in out if s.encoding != "ascii"][: limits.max_strings]
-    return ascii_runs + wide_runs
+    for runs, encoding in zip(_string_runs(view, limits), ("ascii", "utf-16le"), strict=True):
+        for offset, raw in zip(runs.offsets.tolist(), _run_texts(view, runs), strict=True):
+            out.append(FoundString(offset, raw.decode("ascii"), encoding))
+    return out
 
 
 class _Corpus:
-    """Printable runs joined into one text, with a map back to file offsets."""
+    """Printable runs joined by newlines into one text (sorted by offset), with a map back to file offsets."""
 
-    def __init__(self, runs: list[FoundString]) -> None:
-        parts: list[str] = []
-        self.starts: list[int] = []  # position of each run in self.text
-        self.runs = runs
-        pos = 0
-        for run in runs:
-            self.starts.append(pos)
-            parts.append(run.text)
-            pos += len(run.text) + 1
-        self.text = "\n".join(parts)
+    def __init__(self, view: bytes, ascii_runs: _Runs, wide_runs: _Runs) -> None:
+        offsets = np.concatenate([ascii_runs.offsets, wide_runs.offsets])
+        order = np.argsort(offsets, kind="stable")
+        runs = _Runs(offsets[order], np.concatenate([ascii_runs.lengths, wide_runs.lengths])[order],
+                     np.concatenate([ascii_runs.steps, wide_runs.steps])[order])
+        # Every kept byte is printable ASCII (a UTF-16LE run keeps its low bytes): one decode for all.
+        self.text = b"\n".join(_run_texts(view, runs)).decode("ascii")
+        starts = np.zeros(len(runs), dtype=np.int64)
+        np.cumsum(runs.lengths[:-1] + 1, out=starts[1:])
+        self.starts: list[int] = starts.tolist()  # position of each run in self.text
+        self.offsets: list[int] = runs.offsets.tolist()
+        self.steps: list[int] = runs.steps.tolist()
+        self.count = len(runs)
 
     def locate(self, pos: int) -> tuple[int, str]:
         """File offset and encoding of the character at ``pos`` of the joined text."""
         i = bisect.bisect_right(self.starts, pos) - 1
-        run = self.runs[i]
-        delta = pos - self.starts[i]
-        return run.offset + (delta * 2 if run.encoding == "utf-16le" else delta), run.encoding
+        step = self.steps[i]
+        return self.offsets[i] + (pos - self.starts[i]) * step, "utf-16le" if step == 2 else "ascii"
 
 
 # ---------------------------------------------------------------- public-suffix check
@@ -191,6 +233,7 @@ _CODE_LABELS = frozenset(
 _DOMAIN_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure; the same names recur across strings and members
 def registered_domain(host: str, *, strict: bool) -> str | None:
     """``host`` lowercased if it ends in a public suffix and has a registrable label, else None.
 
@@ -328,10 +371,73 @@ class _Collector:
         return {k: list(v.values()) for k, v in self.items.items()}
 
 
-def _scan_text(text: str, where: Any, out: _Collector) -> None:
-    """Find indicators in ``text``; ``where(pos) -> (offset, encoding)`` maps a position to the file."""
+class _Lines:
+    """Line index of a newline-joined text, so each pattern only runs over lines that can hold a match.
+
+    A pattern never matches across a newline, and ``finditer(text, start, end)`` keeps the real text
+    around the span for look-behinds, so scanning the selected lines finds exactly what a scan of the
+    whole text finds, at a fraction of the cost (most strings have no '.', '@' or ':', and few are long).
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.size = len(text)
+        self.codes = np.frombuffer(text.encode("latin-1"), dtype=np.uint8)
+        self.newlines = np.flatnonzero(self.codes == 10)
+        self.starts = np.concatenate([np.zeros(1, dtype=np.int64), self.newlines + 1])
+        self.ends = np.append(self.newlines + 1, self.size)  # exclusive; holds the newline
+        self.lengths = np.diff(np.append(self.starts, self.size + 1)) - 1
+        self._by_char: dict[str, np.ndarray] = {}
+
+    def with_char(self, char: str) -> np.ndarray:
+        if char not in self._by_char:
+            selected = np.zeros(len(self.starts), dtype=np.bool_)
+            selected[np.searchsorted(self.newlines, np.flatnonzero(self.codes == ord(char)))] = True
+            self._by_char[char] = selected
+        return self._by_char[char]
+
+    def with_substring(self, needle: str) -> np.ndarray:
+        selected = np.zeros(len(self.starts), dtype=np.bool_)
+        pos = self.text.find(needle)
+        while pos != -1:
+            line = int(np.searchsorted(self.newlines, pos))
+            selected[line] = True
+            pos = self.text.find(needle, int(self.ends[line]))  # next line
+        return selected
+
+    def at_least(self, length: int) -> np.ndarray:
+        return self.lengths >= length
+
+    def spans(self, selected: np.ndarray) -> list[tuple[int, int]]:
+        """(start, end) text spans covering the selected lines, neighbours merged."""
+        index = np.flatnonzero(selected)
+        if not len(index):
+            return []
+        breaks = np.flatnonzero(np.diff(index) != 1)
+        first = index[np.concatenate([np.zeros(1, dtype=np.int64), breaks + 1])]
+        last = index[np.append(breaks, len(index) - 1)]
+        return list(zip(self.starts[first].tolist(), self.ends[last].tolist(), strict=True))
+
+
+def _finditer(pattern: re.Pattern[str], text: str, spans: list[tuple[int, int]] | None) -> Any:
+    if spans is None:
+        yield from pattern.finditer(text)
+        return
+    for start, end in spans:
+        yield from pattern.finditer(text, start, end)
+
+
+def _scan_text(text: str, where: Any, out: _Collector, lines: _Lines | None = None) -> None:
+    """Find indicators in ``text``; ``where(pos) -> (offset, encoding)`` maps a position to the file.
+
+    ``lines`` (for a long newline-joined text) restricts each pattern to the lines that can match it.
+    """
+
+    def spans(select: Callable[[_Lines], np.ndarray]) -> list[tuple[int, int]] | None:
+        return None if lines is None else lines.spans(select(lines))
+
     url_spans: list[tuple[int, int]] = []
-    for m in _URL.finditer(text):
+    for m in _finditer(_URL, text, spans(lambda ln: ln.with_char(":") & ln.at_least(8))):
         url = _DER_TAIL.sub("", m.group().rstrip(".,;:'\")]}>"))
         host_m = _HOST_OF_URL.match(url)
         if not host_m:
@@ -352,7 +458,7 @@ def _scan_text(text: str, where: Any, out: _Collector) -> None:
 
     email_spans: list[tuple[int, int]] = []
     if "@" in text:
-        for m in _EMAIL.finditer(text):
+        for m in _finditer(_EMAIL, text, spans(lambda ln: ln.with_char("@"))):
             addr = m.group(1)
             if registered_domain(addr.rsplit("@", 1)[1], strict=False):
                 email_spans.append(m.span(1))
@@ -363,34 +469,35 @@ def _scan_text(text: str, where: Any, out: _Collector) -> None:
         i = bisect.bisect_right(email_spans, (pos, 1 << 62)) - 1
         return i >= 0 and email_spans[i][0] <= pos < email_spans[i][1]
 
-    for m in _DOMAIN.finditer(text):
+    dotted = spans(lambda ln: ln.with_char("."))
+    for m in _finditer(_DOMAIN, text, dotted):
         if inside_url(m.start()) or inside_email(m.start()):
             continue
         host = registered_domain(m.group(1), strict=True)
         if host:
             out.add("domains", host, *where(m.start(1)))
-    for m in _IPV4.finditer(text):
+    for m in _finditer(_IPV4, text, dotted):
         if inside_url(m.start()):
             continue
         if _ipv4_plausible(text, m.group(1), m.start(1)):
             out.add("ips", m.group(1), *where(m.start(1)))
     if "::" in text or text.count(":") > 6:
-        for m in _IPV6.finditer(text):
+        for m in _finditer(_IPV6, text, spans(lambda ln: ln.with_char(":"))):
             if not inside_url(m.start()) and _ipv6_plausible(m.group(1)):
                 out.add("ips", m.group(1).lower(), *where(m.start(1)))
-    for m in _BTC_B58.finditer(text):
+    for m in _finditer(_BTC_B58, text, spans(lambda ln: ln.at_least(26))):
         if base58check_ok(m.group(1)):
             out.add("wallets", m.group(1), *where(m.start(1)), currency="BTC")
-    for m in _BTC_BECH32.finditer(text):
+    for m in _finditer(_BTC_BECH32, text, spans(lambda ln: ln.with_substring("bc1"))):
         if bech32_ok(m.group(1)):
             out.add("wallets", m.group(1), *where(m.start(1)), currency="BTC")
-    for m in _ETH.finditer(text):
+    for m in _finditer(_ETH, text, spans(lambda ln: ln.with_substring("0x") & ln.at_least(42))):
         digits = m.group(1)[2:]
         if len(set(digits.lower())) > 4:  # not 0x000...0 / 0xffff...f
             out.add("wallets", m.group(1), *where(m.start(1)), currency="ETH")
-    for m in _XMR.finditer(text):
+    for m in _finditer(_XMR, text, spans(lambda ln: ln.at_least(95))):
         out.add("wallets", m.group(1), *where(m.start(1)), currency="XMR")
-    for m in _USER_AGENT.finditer(text):
+    for m in _finditer(_USER_AGENT, text, spans(lambda ln: ln.with_char("/"))):
         out.add("user_agents", m.group(1).strip(), *where(m.start(1)))
 
 
@@ -508,10 +615,14 @@ def xor_decoded_strings(data: bytes, limits: StringLimits = StringLimits()) -> l
 # ---------------------------------------------------------------- base64
 
 
+_TEXT_BYTES = bytes(sorted(_PRINTABLE | {0x0A, 0x0D}))
+_PRINTABLE_BYTES = bytes(sorted(_PRINTABLE))
+
+
 def _printable_ratio(raw: bytes) -> float:
     if not raw:
         return 0.0
-    return sum(1 for b in raw if b in _PRINTABLE or b in (0x0A, 0x0D)) / len(raw)
+    return (len(raw) - len(raw.translate(None, _TEXT_BYTES))) / len(raw)  # deleting text bytes counts them in C
 
 
 def _b64_printable(token: str) -> bytes | None:
@@ -527,14 +638,16 @@ def _b64_printable(token: str) -> bytes | None:
     return raw
 
 
-def base64_decoded_strings(corpus_text: str, where: Any, limits: StringLimits) -> list[dict[str, Any]]:
+def base64_decoded_strings(corpus_text: str, where: Any, limits: StringLimits,
+                           lines: _Lines | None = None) -> list[dict[str, Any]]:
     """Base64 runs that decode to mostly printable text (candidates capped).
 
     PEM blocks (certificates, keys, CSRs) are base64 of DER whose name fields decode to text: skipped.
     """
     found: list[dict[str, Any]] = []
     pem_spans = [m.span() for m in _PEM_BLOCK.finditer(corpus_text)] if "-----BEGIN " in corpus_text else []
-    for i, m in enumerate(_BASE64.finditer(corpus_text)):
+    long_lines = None if lines is None else lines.spans(lines.at_least(20))
+    for i, m in enumerate(_finditer(_BASE64, corpus_text, long_lines)):
         if i >= limits.max_base64_candidates:
             break
         if pem_spans and any(a <= m.start() < b for a, b in pem_spans):
@@ -546,10 +659,14 @@ def base64_decoded_strings(corpus_text: str, where: Any, limits: StringLimits) -
         # The run may start with neighbouring text glued to the blob ("shell" + "aHR0cHM6..."): try
         # dropping up to 12 leading characters; a decode whose first bytes are junk is not the start.
         for shift in range(13 if len(token) >= 28 else 1):
-            raw = _b64_printable(token[shift:])
-            if raw is not None and all(b in _PRINTABLE for b in raw[:3]):
-                break
             raw = None
+            # The first 3 decoded bytes come from the first 4 characters: test them before decoding it all
+            # (most shifts of an identifier fail here; the result is the same as decoding first).
+            if binascii.a2b_base64(token[shift : shift + 4]).translate(None, _PRINTABLE_BYTES):
+                continue
+            raw = _b64_printable(token[shift:])
+            if raw is not None:
+                break
         if raw is None:
             continue
         offset, _ = where(m.start(1) + shift)
@@ -562,14 +679,14 @@ def base64_decoded_strings(corpus_text: str, where: Any, limits: StringLimits) -
 
 def analyze_strings(data: bytes, limits: StringLimits = StringLimits()) -> dict[str, Any]:
     """The ``strings`` facts of one file: indicators with offsets, plus decoded (XOR/base64) strings."""
-    runs = extract_strings(data, limits)
-    runs.sort(key=lambda r: r.offset)
-    corpus = _Corpus(runs)
+    view = data[: limits.max_scan_bytes]
+    corpus = _Corpus(view, *_string_runs(view, limits))
     out = _Collector(limits.max_per_kind)
-    _scan_text(corpus.text, corpus.locate, out)
+    lines = _Lines(corpus.text)
+    _scan_text(corpus.text, corpus.locate, out, lines)
 
     decoded: list[dict[str, Any]] = []
-    for item in xor_decoded_strings(data, limits) + base64_decoded_strings(corpus.text, corpus.locate, limits):
+    for item in xor_decoded_strings(data, limits) + base64_decoded_strings(corpus.text, corpus.locate, limits, lines):
         found = indicators_in_text(item["value"], item["offset"], item["encoding"])
         hits = {k: [v["value"] for v in vals] for k, vals in found.items() if vals}
         if not hits:
@@ -587,7 +704,7 @@ def analyze_strings(data: bytes, limits: StringLimits = StringLimits()) -> dict[
             break
     facts: dict[str, Any] = out.facts()
     facts["decoded"] = decoded
-    facts["string_count"] = len(runs)
+    facts["string_count"] = corpus.count
     facts["scanned_bytes"] = min(len(data), limits.max_scan_bytes)
     facts["truncated"] = out.truncated or len(data) > limits.max_scan_bytes
     return facts

@@ -22,7 +22,7 @@ from chainwatch.logs.domains import PeriodicAllowList, is_internal, lookalike
 MAX_POINTS = 4096
 BURST_GAP = 5.0
 MIN_CONTACTS = 8
-MAX_PAIRS = 2_000_000  # pairs beyond this are counted but not tracked (hostile or enormous inputs)
+MAX_PAIRS = 1_000_000  # pairs beyond this are counted but not tracked (~350 bytes each: bounded memory)
 POINT_BUDGET = 8_000_000  # timestamps kept over all pairs (64 MiB); above it the longest series are thinned
 
 
@@ -148,6 +148,44 @@ class PairAccumulator:
                     self.points -= len(series.times)
                     series.halve()
                     self.points += len(series.times)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Columnar form for the trip from a worker: a few big lists/arrays pickle far faster than
+        hundreds of thousands of small objects."""
+        keys = list(self.pairs)
+        series = list(self.pairs.values())
+        times = array("d")
+        for item in series:
+            times.extend(item.times)
+        sized = {i: item.sizes for i, item in enumerate(series) if item.sizes is not None}
+        return {
+            "src": [k[0] for k in keys], "dst": [k[1] for k in keys],
+            "lengths": array("q", [len(item.times) for item in series]), "times": times, "sizes": sized,
+            "stride": array("q", [item.stride for item in series]), "seen": array("q", [item.seen for item in series]),
+            "kinds": [",".join(sorted(item.kinds)) for item in series], "image": [item.image for item in series],
+            "port": array("q", [item.port for item in series]),
+            "ip_names": self.ip_names, "first_seen": self.first_seen, "dropped": self.dropped,
+            "points": self.points, "t_min": self.t_min, "t_max": self.t_max,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.pairs = {}
+        times = state["times"]
+        position = 0
+        kinds_cache: dict[str, set[str]] = {}
+        for index, (src, dst) in enumerate(zip(state["src"], state["dst"])):
+            length = state["lengths"][index]
+            kinds = kinds_cache.setdefault(state["kinds"][index], set(filter(None, state["kinds"][index].split(","))))
+            self.pairs[(src, dst)] = PairSeries(times[position:position + length], state["sizes"].get(index),
+                                                state["stride"][index], state["seen"][index], set(kinds),
+                                                state["image"][index], state["port"][index])
+            position += length
+        self.ip_names = state["ip_names"]
+        self.first_seen = state["first_seen"]
+        self.dropped = state["dropped"]
+        self.points = state["points"]
+        self.t_min = state["t_min"]
+        self.t_max = state["t_max"]
 
     def note_answers(self, name: str, answers: tuple[str, ...]) -> None:
         if len(self.ip_names) < 1_000_000:

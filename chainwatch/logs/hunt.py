@@ -1,8 +1,9 @@
 """Log hunting: stream every file, match indicators, score beacons, build the report.
 
-Files (and, for large uncompressed Zeek dns logs, byte ranges of one file) are work units run in a
-``fork`` process pool: the compiled matcher is inherited copy-on-write instead of pickled per task, and
-each unit returns compact aggregates (hit table, per-pair series) that the parent merges.
+Files (and, for large uncompressed Zeek dns logs, byte ranges of one file) are work units pulled from a
+queue by ``fork``ed workers: the compiled matcher is inherited copy-on-write instead of pickled per task,
+each worker accumulates all its units into one set of compact aggregates (hit table, per-pair series)
+and sends it back once, so the parent merges one result per worker.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import csv
 import itertools
 import multiprocessing
 import os
+import queue
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -107,10 +109,11 @@ def _reader_for(unit: WorkUnit, mapping: dict[str, str]) -> Reader:
     return reader_by_name(unit.reader)
 
 
-def run_unit(unit: WorkUnit, mapping: dict[str, str] | None = None) -> Partial:
+def run_unit(unit: WorkUnit, mapping: dict[str, str] | None = None, part: Partial | None = None) -> Partial:
+    """Read one unit into ``part`` (a fresh one when None): workers keep one Partial for all their units."""
     matcher = _MATCHER
     assert matcher is not None, "matcher not initialised"
-    part = Partial()
+    part = part if part is not None else Partial()
     part.formats[unit.reader] += 1
     name = Path(unit.path).name
     try:
@@ -138,8 +141,40 @@ def run_unit(unit: WorkUnit, mapping: dict[str, str] | None = None) -> Partial:
     return part
 
 
-def _run_unit_star(args: tuple[WorkUnit, dict[str, str]]) -> Partial:
-    return run_unit(*args)
+def _worker(tasks: Any, results: Any, mapping: dict[str, str]) -> None:
+    """Pull units until the sentinel, accumulating into one Partial, then send it back once: the parent
+    merges one result per worker (bounded memory however many units a big file splits into)."""
+    part = Partial()
+    while (unit := tasks.get()) is not None:
+        run_unit(unit, mapping, part)
+    results.put(part)
+
+
+def _run_parallel(units: list[WorkUnit], jobs: int, mapping: dict[str, str], total: Partial) -> None:
+    context = multiprocessing.get_context("fork")  # the matcher is inherited, not pickled
+    tasks = context.Queue()
+    results = context.Queue()
+    workers = [context.Process(target=_worker, args=(tasks, results, mapping), daemon=True) for _ in range(jobs)]
+    for worker in workers:
+        worker.start()
+    for unit in units:
+        tasks.put(unit)
+    for _ in workers:
+        tasks.put(None)
+    received = 0
+    while received < len(workers):
+        try:
+            part = results.get(timeout=1.0)
+        except queue.Empty:
+            if not any(w.is_alive() for w in workers) and results.empty():
+                total.errors.append(("hunt-logs", f"{len(workers) - received} worker(s) died (out of memory?); "
+                                     "their files are missing from this report", "error"))
+                break
+            continue
+        total.merge(part)
+        received += 1
+    for worker in workers:
+        worker.join(timeout=5)
 
 
 def plan(paths: Sequence[str | Path], options: HuntOptions) -> tuple[list[WorkUnit], list[tuple[str, str, str]]]:
@@ -222,21 +257,10 @@ def hunt(paths: Sequence[str | Path], matcher: LogMatcher, options: HuntOptions 
     _MATCHER = matcher
     jobs = options.jobs or os.cpu_count() or 1
     jobs = min(jobs, len(units)) or 1
-    work = [(unit, options.mapping) for unit in units]
     if jobs == 1:
-        for item in work:
-            total.merge(_run_unit_star(item))
+        for unit in units:
+            run_unit(unit, options.mapping, total)
     else:
-        context = multiprocessing.get_context("fork")
-        with context.Pool(jobs) as pool:
-            for part in pool.imap_unordered(_run_unit_star, work):
-                total.merge(part)
+        _run_parallel(units, jobs, options.mapping, total)
     beacons = score_pairs(total.pairs, allow) if options.beacons else []
     return HuntResult(total, beacons, time.monotonic() - started, len({u.path for u in units}))
-
-
-def to_plain(value: Any) -> Any:
-    """Sets -> sorted lists, for JSON evidence."""
-    if isinstance(value, set):
-        return sorted(value)
-    return value

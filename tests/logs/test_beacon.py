@@ -72,3 +72,20 @@ def test_allowlist_lookalikes_and_ranking() -> None:
     ranked = score_pairs(acc, allow)
     assert ranked[0].name == "msstorageazure.com" and ranked[0].allowlisted is None
     assert ranked[1].allowlisted == "Microsoft telemetry and settings"
+
+
+def test_accumulator_survives_the_trip_from_a_worker() -> None:
+    import pickle
+
+    acc = PairAccumulator()
+    for t in _series(0, 60, 0.05, 10_000):
+        acc.add("10.0.0.1", "a.example", t, "dns")
+    acc.add("10.0.0.2", "198.51.100.7", 5.0, "conn", 812, "C:\\x.exe", 443)
+    acc.note_answers("a.example", ("198.51.100.7",))
+    back = pickle.loads(pickle.dumps(acc))
+    assert back.pairs.keys() == acc.pairs.keys() and back.ip_names == acc.ip_names
+    for key, series in acc.pairs.items():
+        other = back.pairs[key]
+        assert list(other.times) == list(series.times) and other.seen == series.seen
+        assert other.stride == series.stride and other.kinds == series.kinds and other.sizes == series.sizes
+    assert back.pairs[("10.0.0.2", "198.51.100.7")].image == "C:\\x.exe"

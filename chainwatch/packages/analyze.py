@@ -1,0 +1,413 @@
+"""``analyze_package``: a package (archive, directory or in-memory files) -> ``PackageFacts``.
+
+Decides the phase of every code file (install / import / runtime), runs the Python or JavaScript
+scanner on it, scans install-hook commands and shell scripts they reach, notes embedded binaries and
+the metadata signals (typosquat, odd version, empty metadata).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chainwatch.packages import files as pf
+from chainwatch.packages import indicators as ind
+from chainwatch.packages import metadata as md
+from chainwatch.packages import signals as sg
+from chainwatch.packages import typosquat
+from chainwatch.packages.pyscan import TEST_PATH_RE, PyScanner, ScanBudget
+from chainwatch.packages.signals import Signal
+
+MAX_CODE_FILES = 4000
+MAX_CODE_BYTES = 64 * 1024 * 1024
+PY_EXT = (".py", ".pyw", ".pyi")
+JS_EXT = (".js", ".cjs", ".mjs", ".jsx", ".ts", ".cts", ".mts")
+SHELL_EXT = (".sh", ".bash", ".bat", ".cmd", ".ps1", ".vbs")
+BINARY_MAGIC = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"\xfe\xed\xfa")
+NATIVE_EXT = (".so", ".pyd", ".node", ".dylib", ".dll")
+
+
+@dataclass
+class PackageFacts:
+    ecosystem: str | None
+    name: str | None = None
+    version: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    install_hooks: list[dict[str, Any]] = field(default_factory=list)
+    dependencies: list[str] = field(default_factory=list)
+    signals: list[Signal] = field(default_factory=list)
+    files: int = 0
+    code_files: int = 0
+    code_bytes: int = 0
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ecosystem": self.ecosystem, "name": self.name, "version": self.version, "metadata": self.metadata,
+            "install_hooks": self.install_hooks, "dependencies": self.dependencies,
+            "signals": [s.to_dict() for s in self.signals], "files": self.files, "code_files": self.code_files,
+            "code_bytes": self.code_bytes, "skipped": self.skipped[:50], "seconds": round(self.seconds, 4),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PackageFacts:
+        return cls(ecosystem=data.get("ecosystem"), name=data.get("name"), version=data.get("version"),
+                   metadata=dict(data.get("metadata") or {}), install_hooks=list(data.get("install_hooks") or []),
+                   dependencies=list(data.get("dependencies") or []),
+                   signals=[Signal.from_dict(s) for s in data.get("signals") or []], files=int(data.get("files", 0)),
+                   code_files=int(data.get("code_files", 0)), code_bytes=int(data.get("code_bytes", 0)),
+                   skipped=list(data.get("skipped") or []), seconds=float(data.get("seconds", 0.0)))
+
+
+def analyze_package(target: str | Path | pf.PackageFiles, ecosystem: str | None = None) -> PackageFacts:
+    """Facts about one package. Raises ``PackageReadError`` when it cannot be read."""
+    started = time.perf_counter()
+    pkg = target if isinstance(target, pf.PackageFiles) else pf.load(target)
+    eco = ecosystem or md.detect_ecosystem(pkg)
+    facts = PackageFacts(ecosystem=eco, files=len(pkg.sizes), skipped=list(pkg.skipped))
+    if eco is None:
+        eco = "npm" if any(n.endswith(JS_EXT) for n in pkg.sizes) else "pypi-sdist"
+        facts.ecosystem = None
+    meta = md.metadata_for(pkg, eco)
+    facts.metadata = meta
+    facts.name = meta.get("name")
+    facts.version = meta.get("version")
+    facts.install_hooks = md.install_hooks(eco, meta, pkg)
+    req = meta.get("requires") or []
+    facts.dependencies = sorted(req)[:500] if isinstance(req, dict) else list(req)[:500]
+    if eco == "npm":
+        _scan_npm(pkg, facts)
+    else:
+        _scan_python(pkg, facts, eco)
+    _scan_binaries(pkg, facts, eco)
+    _metadata_signals(facts, eco, pkg)
+    facts.seconds = time.perf_counter() - started
+    return facts
+
+
+# ---------------------------------------------------------------------------- python
+
+
+def _python_phase(rel: str, pkg: pf.PackageFiles, eco: str, backend_files: set[str]) -> tuple[str, bool]:
+    """(module phase, whole file runs at install) for a Python file."""
+    base = rel.rsplit("/", 1)[-1]
+    if eco == "pypi-sdist" and rel == "setup.py":
+        return sg.INSTALL, True
+    if rel in backend_files:
+        return sg.INSTALL, True
+    if TEST_PATH_RE.search(rel):
+        return sg.RUNTIME, False
+    if re.search(r"(?:^|/)(?:bin|scripts)/|\.data/scripts/", rel):
+        return sg.RUNTIME, False
+    if base == "__init__.py" or base == "__main__.py":
+        return (sg.IMPORT if base == "__init__.py" else sg.RUNTIME), False
+    if eco == "pypi-sdist" and "/" not in rel and base not in ("setup.py", "conftest.py") and \
+            base in _setup_local_imports(pkg):
+        return sg.INSTALL, False  # setup.py imports it: its module-level code runs at install
+    return sg.IMPORT, False
+
+
+def _setup_local_imports(pkg: pf.PackageFiles) -> set[str]:
+    """Top-level modules that setup.py imports (they run at install time too)."""
+    text = pkg.text("setup.py", 512 * 1024)
+    names = set(re.findall(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", text, re.M))
+    return {f"{n}.py" for n in names}
+
+
+def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
+    budget = ScanBudget()
+    backend_files: set[str] = set()
+    for hook in facts.install_hooks:
+        if hook["kind"] == "build-backend":
+            for p in hook.get("path") or []:
+                prefix = p.strip("./")
+                backend_files |= {n for n in pkg.files if n.endswith(".py") and (not prefix or n.startswith(prefix))}
+    total = 0
+    count = 0
+    for rel in sorted(pkg.files):
+        data = pkg.files[rel]
+        is_script = not rel.endswith(PY_EXT) and data[:2] == b"#!" and b"python" in data[:80]
+        if rel.endswith(".pth"):
+            _scan_pth(rel, data, facts, budget)
+            continue
+        if rel.endswith(SHELL_EXT):
+            _scan_shell(rel, data, sg.RUNTIME, facts)
+            continue
+        if rel.endswith(JS_EXT) and len(data) < 2 * 1024 * 1024:
+            from chainwatch.packages.jsscan import JsScanner
+
+            facts.signals.extend(s for s in JsScanner(rel, data, sg.RUNTIME).scan() if s.kind != sg.PARSE_ERROR)
+            continue
+        if not (rel.endswith((".py", ".pyw")) or is_script):
+            continue
+        if count >= MAX_CODE_FILES or total + len(data) > MAX_CODE_BYTES:
+            facts.skipped.append(f"{rel}: code analysis budget reached")
+            continue
+        count += 1
+        total += len(data)
+        phase, whole = _python_phase(rel, pkg, eco, backend_files)
+        if is_script:
+            phase, whole = sg.RUNTIME, False
+        text = data.decode("utf-8", "replace")
+        scanner = PyScanner(rel, text, phase, budget, all_install=whole)
+        facts.signals.extend(scanner.scan())
+        _line_signals(rel, text, phase, facts)
+        _obfuscator_markers(rel, text, phase, facts)
+    facts.code_files, facts.code_bytes = count, total
+    for hook in facts.install_hooks:
+        if hook["kind"] == "setup.py" and hook.get("cmdclass"):
+            facts.signals.append(Signal(sg.INSTALL_HOOK, "setup.py", 0, "", sg.INSTALL,
+                                        {"hook": "cmdclass", "what": "setup.py overrides setuptools commands"}))
+
+
+def _scan_pth(rel: str, data: bytes, facts: PackageFacts, budget: ScanBudget) -> None:
+    """Lines of a .pth file that start with ``import`` run at every interpreter start."""
+    text = data.decode("utf-8", "replace")
+    code_lines = [(i + 1, line) for i, line in enumerate(text.splitlines()) if line.lstrip().startswith("import")]
+    if not code_lines:
+        return
+    facts.signals.append(Signal(sg.INSTALL_HOOK, rel, code_lines[0][0], code_lines[0][1][:160], sg.INSTALL,
+                                {"hook": "pth", "what": ".pth file runs code at every Python start"}))
+    for lineno, line in code_lines:
+        for s in PyScanner(rel, line, sg.INSTALL, budget, all_install=True).scan():
+            if s.kind == sg.PARSE_ERROR:
+                continue
+            s.line = lineno
+            s.snippet = line.strip()[:160]
+            facts.signals.append(s)
+
+
+def _scan_shell(rel: str, data: bytes, phase: str, facts: PackageFacts) -> None:
+    text = data[:2 * 1024 * 1024].decode("utf-8", "replace")
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if len(line) > 20000:
+            line = line[:20000]
+        for label, match in ind.downloader_commands(line):
+            facts.signals.append(Signal(sg.PROCESS_DOWNLOADER, rel, lineno, line.strip()[:160], phase,
+                                        {"pattern": label, "match": match}))
+        for ep in ind.endpoints_in(line, limit=5):
+            _endpoint_signal(facts, ep, rel, lineno, line, phase)
+        for label, match in ind.credential_targets(line):
+            facts.signals.append(Signal(sg.SOURCE_CREDENTIAL, rel, lineno, line.strip()[:160], phase,
+                                        {"store": label, "match": match}))
+        for label, match in ind.persistence_targets(line):
+            facts.signals.append(Signal(sg.PERSISTENCE, rel, lineno, line.strip()[:160], phase,
+                                        {"place": label, "match": match}))
+        from chainwatch.packages.jsscan import MINER_RE
+
+        m = MINER_RE.search(line)
+        if m:
+            facts.signals.append(Signal(sg.PROCESS_DOWNLOADER, rel, lineno, line.strip()[:160], phase,
+                                        {"pattern": "crypto-miner", "match": m.group(0)}))
+
+
+def _endpoint_signal(facts: PackageFacts, ep: ind.Endpoint, rel: str, lineno: int, line: str, phase: str) -> None:
+    if ep.category.startswith("token:"):
+        facts.signals.append(Signal(sg.ENDPOINT_TOKEN, rel, lineno, line.strip()[:160], phase,
+                                    {"url": ep.url[:200], "category": ep.category[6:]}))
+    elif ep.category != "ip-lookup":
+        facts.signals.append(Signal(sg.ENDPOINT, rel, lineno, line.strip()[:160], phase,
+                                    {"url": ep.url[:200], "host": ep.host, "category": ep.category}))
+
+
+def _line_signals(rel: str, text: str, phase: str, facts: PackageFacts) -> None:
+    """Huge single lines in hand-written source (hidden code pushed off-screen, packed payloads)."""
+    if len(text) < 2000:
+        return
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if len(line) > 10_000:
+            stripped = line.lstrip()
+            facts.signals.append(Signal(sg.OBF_LONG_LINE, rel, lineno, stripped[:120], phase,
+                                        {"length": len(line), "indent": len(line) - len(stripped)}))
+            break
+
+
+OBFUSCATOR_MARKERS = [
+    ("pyarmor", re.compile(r"__pyarmor__|pyarmor_runtime|from pytransform import|__armor_enter__")),
+    ("hyperion", re.compile(r"__obfuscator__\s*=\s*['\"]Hyperion|billythegoat356")),
+    ("generic-obfuscator", re.compile(r"__obfuscator__\s*=|from builtins import \*[\s\S]{0,400}?=\s*exec\b")),
+    ("pyobfuscate", re.compile(r"pyobfuscate|Obfuscated (?:with|by) |BlankOBF|Kramer|Specter|Development\.Obfuscator")),
+    ("lambda-chain", re.compile(r"_{1,3}\s*=\s*lambda\s+_{1,3}\s*:\s*__import__\(")),
+    ("marshal-exec", re.compile(r"exec\(\s*(?:__import__\(['\"]marshal['\"]\)|marshal)\.loads\(")),
+]
+
+
+def _obfuscator_markers(rel: str, text: str, phase: str, facts: PackageFacts) -> None:
+    head = text[:400_000]
+    for tool, pattern in OBFUSCATOR_MARKERS:
+        m = pattern.search(head)
+        if m:
+            line = head.count("\n", 0, m.start()) + 1
+            facts.signals.append(Signal(sg.OBF_OBFUSCATOR, rel, line, sg.snippet_of(text, line), phase,
+                                        {"tool": tool}))
+            break
+
+
+# ---------------------------------------------------------------------------- npm
+
+
+def _hook_files(command: str, pkg: pf.PackageFiles) -> list[str]:
+    """Package files an npm script command runs (``node x.js``, ``sh y.sh``, ``./z``)."""
+    out = []
+    for token in re.findall(r"[\w./@-]+\.(?:js|cjs|mjs|sh|bat|cmd|ps1|py)\b|\./[\w./-]+", command):
+        rel = token.removeprefix("./")
+        if rel in pkg.files:
+            out.append(rel)
+        elif rel + ".js" in pkg.files:
+            out.append(rel + ".js")
+    m = re.search(r"\bnode\s+(?:-\w+\s+)*([\w./@-]+)", command)
+    if m:
+        rel = m.group(1).removeprefix("./")
+        for cand in (rel, rel + ".js", rel.rstrip("/") + "/index.js"):
+            if cand in pkg.files and cand not in out:
+                out.append(cand)
+    return out
+
+
+def _scan_npm(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
+    from chainwatch.packages.jsscan import MINER_RE, JsScanner
+
+    install_files: set[str] = set()
+    for hook in facts.install_hooks:
+        cmd = hook.get("command") or ""
+        if not hook["kind"].startswith("npm:") or hook["kind"] == "npm:node-gyp":
+            continue
+        benign_build = re.fullmatch(r"\s*(?:node-gyp(?:-build)?\s+rebuild|node-gyp-build|prebuild-install(?:\s.*)?|"
+                                    r"husky(?:\s+install)?|tsc|npm run build|patch-package|node-pre-gyp install"
+                                    r"(?:\s.*)?)\s*(?:\|\|.*)?", cmd)
+        facts.signals.append(Signal(sg.INSTALL_HOOK, "package.json", 0, f"{hook['kind'][4:]}: {cmd[:150]}",
+                                    sg.INSTALL, {"hook": hook["kind"], "command": cmd[:300],
+                                                 "common_build_step": bool(benign_build)}))
+        for label, match in ind.downloader_commands(cmd):
+            facts.signals.append(Signal(sg.PROCESS_DOWNLOADER, "package.json", 0, cmd[:160], sg.INSTALL,
+                                        {"pattern": label, "match": match, "hook": hook["kind"]}))
+        m = MINER_RE.search(cmd)
+        if m:
+            facts.signals.append(Signal(sg.PROCESS_DOWNLOADER, "package.json", 0, cmd[:160], sg.INSTALL,
+                                        {"pattern": "crypto-miner", "match": m.group(0)}))
+        for ep in ind.endpoints_in(cmd, limit=5):
+            _endpoint_signal(facts, ep, "package.json", 0, cmd, sg.INSTALL)
+        if re.search(r"\b(?:curl|wget)\b|Invoke-WebRequest|\biwr\b", cmd):
+            facts.signals.append(Signal(sg.NETWORK, "package.json", 0, cmd[:160], sg.INSTALL,
+                                        {"api": "shell", "hook": hook["kind"]}))
+        if re.search(r"(?:^|[;&|]\s*)(?:node|python3?|sh|bash)\s+-(?:e|c)\b", cmd):
+            facts.signals.append(Signal(sg.EXEC_DYNAMIC, "package.json", 0, cmd[:160], sg.INSTALL,
+                                        {"api": "inline script in install hook", "hook": hook["kind"]}))
+        install_files.update(_hook_files(cmd, pkg))
+    # files reached from install files by relative require
+    frontier = list(install_files)
+    while frontier and len(install_files) < 50:
+        rel = frontier.pop()
+        text = pkg.text(rel, 2 * 1024 * 1024)
+        base = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
+        for m in re.finditer(r"[\w./-]+\.(?:sh|bat|cmd|ps1|vbs|py|js)\b", text):  # scripts it runs by name
+            cand = _join(base, m.group(0).removeprefix("./"))
+            for c in (cand, m.group(0).lstrip("./")):
+                if c in pkg.files and c not in install_files:
+                    install_files.add(c)
+                    frontier.append(c)
+                    break
+        for m in re.finditer(r"require\(\s*['\"](\.{1,2}/[^'\"]+)['\"]\s*\)", text):
+            target = _join(base, m.group(1))
+            for cand in (target, target + ".js", target + "/index.js"):
+                if cand in pkg.files and cand not in install_files:
+                    install_files.add(cand)
+                    frontier.append(cand)
+                    break
+    main = (facts.metadata.get("main") or "index.js").removeprefix("./")
+    entry = {main, main + ".js", "index.js"}
+    total = count = 0
+    for rel in sorted(pkg.files):
+        data = pkg.files[rel]
+        if rel.endswith(SHELL_EXT) or (data[:2] == b"#!" and b"sh" in data[:40] and not rel.endswith(JS_EXT)):
+            _scan_shell(rel, data, sg.INSTALL if rel in install_files else sg.RUNTIME, facts)
+            continue
+        if rel.endswith(".py"):
+            phase = sg.INSTALL if rel in install_files else sg.RUNTIME
+            facts.signals.extend(PyScanner(rel, data.decode("utf-8", "replace"), phase,
+                                           all_install=phase == sg.INSTALL).scan())
+            continue
+        if not rel.endswith(JS_EXT) or rel.endswith(".d.ts"):
+            continue
+        if count >= MAX_CODE_FILES or total + len(data) > MAX_CODE_BYTES:
+            facts.skipped.append(f"{rel}: code analysis budget reached")
+            continue
+        count += 1
+        total += len(data)
+        if rel in install_files:
+            phase, whole = sg.INSTALL, True
+        elif TEST_PATH_RE.search(rel) or "/__tests__/" in rel:
+            phase, whole = sg.RUNTIME, False
+        else:
+            phase, whole = sg.IMPORT, False
+        scanner = JsScanner(rel, data, phase, all_install=whole)
+        sigs = scanner.scan()
+        for s in sigs:
+            if rel in entry:
+                s.detail.setdefault("entry", True)
+        facts.signals.extend(sigs)
+    facts.code_files, facts.code_bytes = count, total
+
+
+def _join(base: str, rel: str) -> str:
+    parts = [p for p in (base + rel).split("/") if p not in ("", ".")]
+    out: list[str] = []
+    for p in parts:
+        if p == "..":
+            if out:
+                out.pop()
+        else:
+            out.append(p)
+    return "/".join(out)
+
+
+# ---------------------------------------------------------------------------- shared
+
+
+def _scan_binaries(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
+    for rel, data in pkg.files.items():
+        head = data[:4]
+        if not any(head.startswith(m) for m in BINARY_MAGIC):
+            continue
+        if head.startswith(b"\xca\xfe\xba\xbe") and rel.endswith(".class"):
+            continue
+        if head.startswith(b"MZ") and len(data) > 0x40:
+            pe_off = int.from_bytes(data[0x3C:0x40], "little")
+            if data[pe_off:pe_off + 4] != b"PE\x00\x00":
+                continue
+        kind = "pe" if head.startswith(b"MZ") else "elf" if head.startswith(b"\x7fELF") else "macho"
+        native_ext = rel.endswith(NATIVE_EXT) or ".so." in rel
+        facts.signals.append(Signal(sg.BINARY, rel, 0, "", sg.RUNTIME,
+                                    {"format": kind, "size": len(data), "extension_module": native_ext,
+                                     "source_package": eco in ("pypi-sdist", "npm")}))
+
+
+def _metadata_signals(facts: PackageFacts, eco: str, pkg: pf.PackageFiles) -> None:
+    if facts.name:
+        squat = typosquat.typosquat_of(eco, facts.name)
+        if squat:
+            facts.signals.append(Signal(sg.META_TYPOSQUAT, "", 0, facts.name, sg.INSTALL, dict(squat)))
+    why = typosquat.odd_version(facts.version)
+    if why:
+        facts.signals.append(Signal(sg.META_ODD_VERSION, "", 0, str(facts.version), sg.INSTALL, {"why": why}))
+    meta = facts.metadata
+    if eco == "npm":
+        empty = not meta.get("description") and not meta.get("repository") and not meta.get("homepage")
+    else:
+        empty = not meta.get("summary") and not meta.get("home-page") and not meta.get("project_urls") \
+            and not meta.get("description_length")
+    if empty:
+        facts.signals.append(Signal(sg.META_EMPTY, "", 0, "", sg.RUNTIME,
+                                    {"what": "no description, home page or repository"}))
+    deps = facts.dependencies
+    names = [re.split(r"[\s<>=!~;\[(]", d, maxsplit=1)[0] for d in deps] if not isinstance(deps, dict) else list(deps)
+    for dep in names:
+        if dep and eco != "npm" and typosquat.typosquat_of(eco, dep):
+            facts.signals.append(Signal(sg.DEP_SUSPICIOUS, "", 0, dep, sg.INSTALL,
+                                        {"dependency": dep, "why": "dependency name imitates a popular package",
+                                         **typosquat.typosquat_of(eco, dep)}))  # type: ignore[dict-item]
+            break

@@ -1,0 +1,265 @@
+"""String-level indicators: shady endpoints, credential stores, persistence places, downloader commands.
+
+These look at literal text (string constants, decoded payloads, npm script commands). They name what
+a string points at; whether that matters is decided by ``judge`` together with the code around it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+URL_RE = re.compile(r"(?i)(?:https?|wss?|ftp|tcp)://[^\s'\"<>`\\)\]}]{3,300}")
+HOST_RE = re.compile(r"(?i)^(?:[a-z]+://)?(?:[^@/\s]*@)?(\[[0-9a-f:]+\]|[^/:?#\s]+)")
+
+# concrete secrets in URLs: whoever holds the package can read the channel, so nobody ships these honestly
+TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("discord-webhook", re.compile(r"(?i)discord(?:app)?\.com/api/(?:v\d+/)?webhooks/\d{6,}/[\w-]{20,}")),
+    ("telegram-bot", re.compile(r"(?i)api\.telegram\.org/bot\d{5,}:[\w-]{20,}")),
+    ("telegram-bot-token", re.compile(r"\b\d{8,10}:AA[\w-]{30,}\b")),
+    ("slack-webhook", re.compile(r"(?i)hooks\.slack\.com/services/T\w+/B\w+/\w{10,}")),
+]
+
+SHADY_HOSTS: list[tuple[str, re.Pattern[str]]] = [
+    ("webhook", re.compile(r"(?i)(?:^|\.)(?:discord(?:app)?\.com$|api\.telegram\.org$|hooks\.slack\.com$|"
+                           r"webhook\.site$|webhook\.office\.com$)")),
+    ("paste", re.compile(r"(?i)(?:^|\.)(?:pastebin\.com|paste\.ee|hastebin\.com|rentry\.co|rentry\.org|ghostbin\.\w+|"
+                         r"pastes\.io|paste\.rs|dpaste\.\w+|controlc\.com|justpaste\.it|pastefy\.app|"
+                         r"transfer\.sh|anonfiles\.com|gofile\.io|file\.io|0x0\.st|bashupload\.com|"
+                         r"temp\.sh|tmpfiles\.org|catbox\.moe|filebin\.net|paste\.c-net\.org)$")),
+    ("file-hosting", re.compile(r"(?i)^(?:cdn\.discordapp\.com|media\.discordapp\.net|store\d*\.gofile\.io)$")),
+    ("tunnel", re.compile(r"(?i)(?:^|\.)(?:ngrok\.io|ngrok-free\.app|ngrok\.app|ngrok\.dev|trycloudflare\.com|"
+                          r"serveo\.net|localhost\.run|loca\.lt|pagekite\.me|portmap\.io|bore\.pub|"
+                          r"localtunnel\.me|playit\.gg|duckdns\.org|no-ip\.\w+|ddns\.net|hopto\.org)$")),
+    ("oast", re.compile(r"(?i)(?:^|\.)(?:oast\.(?:fun|pro|live|site|online|me)|interact\.sh|interactsh\.com|"
+                        r"burpcollaborator\.net|oastify\.com|dnslog\.cn|ceye\.io|requestbin\.\w+|"
+                        r"pipedream\.net|canarytokens\.com|beeceptor\.com|requestcatcher\.com|"
+                        r"bxss\.me|xss\.ht|dnsbin\.zhack\.ca|ssrf\.\w+|webhook\.site|hookbin\.com|"
+                        r"postb\.in|ptsv2\.com|mockbin\.org|rbndr\.us|dnslog\.\w+)$")),
+    ("shortener", re.compile(r"(?i)^(?:bit\.ly|tinyurl\.com|is\.gd|cutt\.ly|t\.ly|rebrand\.ly|shorturl\.at|"
+                             r"goo\.gl|rb\.gy|v\.gd|tiny\.cc)$")),
+]
+
+IP_LOOKUP_HOSTS = re.compile(r"(?i)^(?:api\.ipify\.org|api64\.ipify\.org|ipinfo\.io|ifconfig\.me|ifconfig\.co|"
+                             r"icanhazip\.com|checkip\.amazonaws\.com|ip-api\.com|ipapi\.co|myexternalip\.com|"
+                             r"wtfismyip\.com|ident\.me|ipecho\.net|geolocation-db\.com|ipwho\.is)$")
+
+CREDENTIAL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("ssh-keys", re.compile(r"(?i)(?:[/\\~]\.ssh\b|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|authorized_keys|known_hosts)")),
+    ("cloud-credentials", re.compile(r"(?i)(?:\.aws[/\\]credentials|\.aws[/\\]config|\.azure[/\\]|"
+                                     r"application_default_credentials\.json|\.config[/\\]gcloud|\.kube[/\\]config)")),
+    ("package-tokens", re.compile(r"(?i)(?:\.npmrc\b|\.pypirc\b|\.git-credentials\b|\.docker[/\\]config\.json|"
+                                  r"\.netrc\b|\.yarnrc|\.gem[/\\]credentials|\.cargo[/\\]credentials)")),
+    ("browser-store", re.compile(r"(?i)(?:Login Data\b|\bWeb Data\b|\bLocal State\b|\bkey4\.db\b|logins\.json|"
+                                 r"cookies\.sqlite|Google[/\\]+Chrome[/\\]+User Data|BraveSoftware|Opera Software|"
+                                 r"Yandex[/\\]+YandexBrowser|Microsoft[/\\]+Edge[/\\]+User Data|Mozilla[/\\]+Firefox[/\\]+Profiles)")),  # noqa: E501
+    ("discord-token-store", re.compile(r"(?i)(?:discord(?:canary|ptb)?[/\\]+Local Storage|Local Storage[/\\]+leveldb|"
+                                       r"\[\\w-\]\{24\}\\\.|dQw4w9WgXcQ)")),
+    ("crypto-wallet", re.compile(r"(?i)(?:wallet\.dat\b|\bExodus[/\\]|exodus\.wallet|Electrum[/\\]+wallets|"
+                                 r"Atomic[/\\]+Local Storage|\bmetamask\b|nkbihfbeogaeaoehlefnkodbefgpgknn|"
+                                 r"\bphantom\b.*wallet|bfnaelmomeimhlpmgjnjophhpkkoljpa|Coinomi|Armory[/\\]|"
+                                 r"\bGuarda[/\\]|Ethereum[/\\]+keystore|\.solana[/\\]+id\.json)")),
+    ("messenger-session", re.compile(r"(?i)(?:Telegram Desktop[/\\]+tdata|\btdata\b[/\\]|Signal[/\\]+config\.json)")),
+    ("system-secrets", re.compile(r"(?i)(?:/etc/shadow\b|/etc/passwd\b|\.bash_history\b|\.zsh_history\b|"
+                                  r"login\.keychain|Keychains[/\\])")),
+    ("ftp-game-clients", re.compile(r"(?i)(?:FileZilla[/\\]+(?:recentservers|sitemanager)|Steam[/\\]+ssfn|"
+                                    r"\bssfn\d|Minecraft[/\\]+launcher_accounts)")),
+]
+
+PERSISTENCE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("windows-startup", re.compile(r"(?i)(?:Start Menu[/\\]+Programs[/\\]+Startup|shell:startup|"
+                                   r"CurrentVersion[/\\]+Run(?:Once)?\b|\bschtasks\b.*?/create|"
+                                   r"\breg(?:\.exe)?\s+add\b.*?\\Run\b)")),
+    ("unix-autostart", re.compile(r"(?i)(?:\bcrontab\b|/etc/cron\.|/etc/rc\.local|/etc/systemd/system|"
+                                  r"systemctl\s+enable|\.config/autostart|[/~]\.bashrc\b|[/~]\.zshrc\b|"
+                                  r"[/~]\.bash_profile\b|[/~]\.profile\b)")),
+    ("macos-launch", re.compile(r"(?i)(?:Library/LaunchAgents|Library/LaunchDaemons|launchctl\s+load)")),
+]
+
+DOWNLOADER_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("pipe-to-shell", re.compile(r"(?i)\b(?:curl|wget)\b[^|;&\n]{0,300}\|\s*(?:sudo\s+)?(?:ba|z|da)?sh\b")),
+    ("fetch-and-run", re.compile(r"(?i)\b(?:curl|wget)\b[^\n]{0,300}(?:&&|;)\s*(?:chmod\s+\+?[0-7x]+|\./|sh\s|bash\s|"
+                                 r"python3?\s|node\s|start\s)")),
+    ("powershell-download", re.compile(r"(?i)(?:DownloadString|DownloadFile|DownloadData|Invoke-WebRequest|\biwr\s|"
+                                       r"Invoke-RestMethod|\birm\s|Start-BitsTransfer|Net\.WebClient)")),
+    ("powershell-encoded", re.compile(r"(?i)powershell(?:\.exe)?[^\n]{0,80}\s-(?:e|ec|en|enc|enco|encodedcommand)\s+[A-Za-z0-9+/=]{20,}")),  # noqa: E501
+    ("powershell-hidden", re.compile(r"(?i)powershell(?:\.exe)?[^\n]{0,80}-(?:w|windowstyle)\s+hidden")),
+    ("powershell-iex", re.compile(r"(?i)\b(?:iex|Invoke-Expression)\b")),
+    ("lolbin-download", re.compile(r"(?i)(?:certutil(?:\.exe)?\s[^\n]{0,40}-urlcache|bitsadmin(?:\.exe)?\s[^\n]{0,20}/transfer|"  # noqa: E501
+                                   r"mshta(?:\.exe)?\s+(?:https?|vbscript|javascript):|regsvr32[^\n]{0,40}/i:https?)")),
+    ("reverse-shell", re.compile(r"(?i)(?:/dev/tcp/\d|bash\s+-i\s*>&|\bnc(?:at)?\s+(?:-\w+\s+)*-e\s|"
+                                 r"socat\s+[^\n]*exec:|pty\.spawn\(|sh\s+-i\s+2>&1)")),
+]
+
+PRIVATE_NETS = [ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
+    "224.0.0.0/4", "240.0.0.0/4",
+)]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    host: str
+    category: str  # webhook, paste, tunnel, oast, raw-ip, file-hosting, shortener, ip-lookup, token:<kind>
+
+
+def url_host(url: str) -> str:
+    m = HOST_RE.match(url.strip())
+    return (m.group(1) if m else "").lower().strip("[]").rstrip(".")
+
+
+def is_public_ip(host: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if ip.version == 6:
+        return ip.is_global
+    return not any(ip in net for net in PRIVATE_NETS)
+
+
+def classify_url(url: str) -> Endpoint | None:
+    for kind, pattern in TOKEN_PATTERNS:
+        if pattern.search(url):
+            return Endpoint(url, url_host(url), f"token:{kind}")
+    host = url_host(url)
+    if not host:
+        return None
+    if is_public_ip(host):
+        return Endpoint(url, host, "raw-ip")
+    if IP_LOOKUP_HOSTS.match(host):
+        return Endpoint(url, host, "ip-lookup")
+    for category, pattern in SHADY_HOSTS:
+        if pattern.search(host):
+            return Endpoint(url, host, category)
+    return None
+
+
+def endpoints_in(text: str, limit: int = 50) -> list[Endpoint]:
+    out: list[Endpoint] = []
+    text = text[:MAX_INDICATOR_TEXT]
+    if "://" not in text and ":AA" not in text:
+        return out
+    seen: set[str] = set()
+    for m in URL_RE.finditer(text):
+        url = m.group(0).rstrip(".,;")
+        if url in seen:
+            continue
+        seen.add(url)
+        ep = classify_url(url)
+        if ep:
+            out.append(ep)
+            if len(out) >= limit:
+                break
+    for kind, pattern in TOKEN_PATTERNS:  # tokens outside a URL (split strings joined at run time)
+        for m in pattern.finditer(text):
+            if not any(m.group(0) in e.url for e in out):
+                out.append(Endpoint(m.group(0), "", f"token:{kind}"))
+    return out
+
+
+MAX_INDICATOR_TEXT = 512 * 1024
+# cheap keyword gates (one Aho-Corasick pass over the lowercased text): the detailed patterns, with their
+# bounded wildcards, only run for the families whose keywords are present
+_GATE_WORDS = {
+    "credential": (".ssh", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "authorized_keys", "known_hosts", ".aws",
+                   ".azure", "application_default", "gcloud", ".kube", "npmrc", "pypirc", "git-credentials",
+                   ".docker", ".netrc", "yarnrc", "credentials", "login data", "web data", "local state", "key4.db",
+                   "logins.json", "cookies.sqlite", "chrome", "brave", "opera", "yandex", "user data", "firefox",
+                   "leveldb", "local storage", "dqw4w9wgxcq", "wallet", "exodus", "electrum", "atomic", "metamask",
+                   "nkbihf", "phantom", "bfnaelmo", "coinomi", "armory", "guarda", "keystore", ".solana", "tdata",
+                   "signal", "/etc/shadow", "/etc/passwd", "_history", "keychain", "filezilla", "ssfn", "minecraft",
+                   "\\w-]{24"),
+    "persistence": ("startup", "currentversion", "schtasks", "reg add", "reg.exe", "crontab", "/etc/cron",
+                    "rc.local", "systemd/system", "systemctl", "autostart", "bashrc", "zshrc", "bash_profile",
+                    ".profile", "launchagents", "launchdaemons", "launchctl"),
+    "downloader": ("curl", "wget", "downloadstring", "downloadfile", "downloaddata", "invoke-", "iwr", "irm",
+                   "bitstransfer", "webclient", "powershell", "iex", "certutil", "bitsadmin", "mshta", "regsvr32",
+                   "/dev/tcp", "bash -i", "nc -", "ncat", "socat", "pty.spawn", "sh -i"),
+}
+
+
+@cache
+def _gate() -> Any:
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for family, words in _GATE_WORDS.items():
+        for w in words:
+            automaton.add_word(w, family) if w not in automaton else None
+            if w in automaton and automaton.get(w) != family:
+                automaton.add_word(w, automaton.get(w) + "|" + family)
+    automaton.make_automaton()
+    return automaton
+
+
+def gate_windows(text: str, window: int = 400) -> dict[str, list[tuple[int, int]]]:
+    """For each family with a keyword in ``text``, the merged spans around its keyword hits."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for end, value in _gate().iter(text.lower()):
+        for family in value.split("|"):
+            lst = spans.setdefault(family, [])
+            lo, hi = max(0, end - window), end + window
+            if lst and lo <= lst[-1][1]:
+                lst[-1] = (lst[-1][0], max(lst[-1][1], hi))
+            elif len(lst) < 64:
+                lst.append((lo, hi))
+    return spans
+
+
+def gate_families(text: str) -> set[str]:
+    return set(gate_windows(text))
+
+
+_FAMILY_OF = {}
+
+
+def is_blob(text: str) -> bool:
+    """A long run without spaces (an encoded payload): decoded and scanned elsewhere, not pattern-matched."""
+    if len(text) < 2048:
+        return False
+    sample = text[:65536]
+    return sample.count(" ") + sample.count("\n") + sample.count("\t") < len(sample) / 200
+
+
+def match_any(patterns: list[tuple[str, re.Pattern[str]]], text: str) -> list[tuple[str, str]]:
+    """(label, matched text) for every pattern family that matches."""
+    hits: list[tuple[str, str]] = []
+    text = text[:MAX_INDICATOR_TEXT]
+    if is_blob(text):
+        return hits
+    family = _FAMILY_OF.get(id(patterns))
+    pieces = [text]
+    if family is not None:
+        spans = gate_windows(text).get(family)
+        if not spans:
+            return hits
+        pieces = [text[a:b] for a, b in spans]
+    for label, pattern in patterns:
+        for piece in pieces:
+            m = pattern.search(piece)
+            if m:
+                hits.append((label, m.group(0)[:200]))
+                break
+    return hits
+
+
+_FAMILY_OF.update({id(CREDENTIAL_PATTERNS): "credential", id(PERSISTENCE_PATTERNS): "persistence",
+                   id(DOWNLOADER_PATTERNS): "downloader"})
+
+
+def credential_targets(text: str) -> list[tuple[str, str]]:
+    return match_any(CREDENTIAL_PATTERNS, text)
+
+
+def persistence_targets(text: str) -> list[tuple[str, str]]:
+    return match_any(PERSISTENCE_PATTERNS, text)
+
+
+def downloader_commands(text: str) -> list[tuple[str, str]]:
+    return match_any(DOWNLOADER_PATTERNS, text)

@@ -1,0 +1,545 @@
+"""JavaScript analysis with tree-sitter: capabilities, sources, sinks and flows, by phase.
+
+Same signal vocabulary as ``pyscan``. Resolves ``require``/``import`` aliases (``const {exec} =
+require('child_process')``), folds string concatenations and hex/base64 helpers, follows names assigned
+from sources within a function, and recognises javascript-obfuscator output, module-compile tricks
+(``new module.constructor()._compile``) and wallet-hijack code (provider / fetch / XHR hooks next to
+many wallet addresses).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from chainwatch.packages import decode as dec
+from chainwatch.packages import indicators as ind
+from chainwatch.packages import signals as sg
+from chainwatch.packages.signals import Signal
+
+MAX_JS = 6 * 1024 * 1024
+MAX_NODES = 2_000_000
+
+PROCESS = {"child_process.exec", "child_process.execSync", "child_process.spawn", "child_process.spawnSync",
+           "child_process.execFile", "child_process.execFileSync", "child_process.fork", "shelljs.exec",
+           "execa", "execa.command", "cross-spawn", "process.binding", "process.dlopen"}
+NETWORK = {"http.request", "http.get", "https.request", "https.get", "fetch", "node-fetch", "axios", "axios.get",
+           "axios.post", "axios.put", "axios.request", "request", "request.post", "request.get", "got", "got.post",
+           "net.connect", "net.createConnection", "net.Socket", "tls.connect", "dgram.createSocket",
+           "XMLHttpRequest", "WebSocket", "ws", "needle", "superagent", "undici.request", "undici.fetch",
+           "http2.connect", "ftp", "nodemailer.createTransport"}
+DNS = {"dns.lookup", "dns.resolve", "dns.resolve4", "dns.resolveTxt", "dns.promises.resolve", "dns.resolveAny"}
+EXEC = {"eval", "Function", "vm.runInNewContext", "vm.runInThisContext", "vm.runInContext", "vm.Script",
+        "vm.compileFunction", "setTimeout:string", "setInterval:string"}
+SYSINFO = {"os.hostname", "os.userInfo", "os.networkInterfaces", "os.homedir", "os.platform", "os.type",
+           "os.release", "os.arch", "os.cpus", "os.tmpdir"}
+SYSINFO_IDENTITY = {"os.hostname", "os.userInfo", "os.networkInterfaces"}
+SECRET_ENV_RE = re.compile(r"(?i)(?:token|secret|passw|api[_-]?key|aws_|credential|private[_-]?key|npm_config|"
+                           r"npm_token|github_|gh_|access[_-]?key|session|auth)")
+OBF_IDENT_RE = re.compile(rb"\b_0x[0-9a-f]{4,6}\b")
+WALLET_RES = [re.compile(p) for p in (
+    rb"\b0x[a-fA-F0-9]{40}\b", rb"\bbc1[02-9ac-hj-np-z]{25,60}\b", rb"\b[13][a-km-zA-HJ-NP-Z1-9]{25,34}\b",
+    rb"\bT[A-Za-z1-9]{33}\b", rb"\b[1-9A-HJ-NP-Za-km-z]{43,44}\b", rb"\b(?:bitcoincash:)?q[a-z0-9]{41}\b")]
+HOOK_RE = re.compile(rb"(?:XMLHttpRequest\.prototype\.(?:open|send)\s*=|window\.fetch\s*=|globalThis\.fetch\s*=|"
+                     rb"window\.ethereum|ethereum\.request|solana\.(?:signTransaction|signAndSendTransaction)|"
+                     rb"eth_sendTransaction)")
+MINER_RE = re.compile(r"(?i)(?:stratum\+(?:tcp|ssl)://|\bxmrig\b|minexmr|nanopool\.org|supportxmr|--donate-level|"
+                      r"moneroocean|\bcryptonight\b|--rig-id)")
+SECRET_TOOL_RE = re.compile(r"(?i)\btrufflehog\b|\bgitleaks\b")
+
+
+@cache
+def _parser() -> Any:
+    import tree_sitter_javascript as tsj
+    from tree_sitter import Language, Parser
+
+    return Parser(Language(tsj.language()))
+
+
+def _text(node: Any) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
+
+
+class JsScanner:
+    def __init__(self, path: str, data: bytes, module_phase: str, all_install: bool = False, depth: int = 0) -> None:
+        self.path = path
+        self.data = data[:MAX_JS]
+        self.module_phase = module_phase
+        self.all_install = all_install
+        self.depth = depth
+        self.signals: list[Signal] = []
+        self.aliases: dict[str, str] = {}
+        self.consts: dict[str, str] = {}
+        self._lines: list[bytes] | None = None
+
+    def emit(self, kind: str, node: Any, phase: str, **detail: Any) -> None:
+        line = node.start_point[0] + 1 if node is not None and not isinstance(node, int) else int(node or 0)
+        snippet = ""
+        if line:
+            if self._lines is None:
+                self._lines = self.data.split(b"\n")
+            if line <= len(self._lines):
+                raw = self._lines[line - 1]
+                col = node.start_point[1] if node is not None and not isinstance(node, int) else 0
+                start = max(0, col - 40) if len(raw) > 200 else 0
+                snippet = raw[start:start + 160].decode("utf-8", "replace").strip()
+        self.signals.append(Signal(kind=kind, file=self.path, line=line, snippet=snippet, phase=phase,
+                                   detail={k: v for k, v in detail.items() if v is not None}, decoded=self.depth))
+
+    # ------------------------------------------------------------------ resolution
+
+    def fold(self, node: Any, depth: int = 0) -> str | None:
+        if node is None or depth > 20:
+            return None
+        t = node.type
+        if t == "string":
+            return "".join(_text(c) if c.type == "string_fragment" else _unescape(_text(c))
+                           for c in node.children if c.type in ("string_fragment", "escape_sequence"))
+        if t == "template_string":
+            parts = []
+            for c in node.children:
+                if c.type == "string_fragment":
+                    parts.append(_text(c))
+                elif c.type == "template_substitution":
+                    inner = self.fold(c.named_children[0], depth + 1) if c.named_children else None
+                    parts.append(inner if inner is not None else "{}")
+            return "".join(parts)
+        if t == "binary_expression" and node.child_by_field_name("operator") is not None \
+                and _text(node.child_by_field_name("operator")) == "+":
+            a = self.fold(node.child_by_field_name("left"), depth + 1)
+            b = self.fold(node.child_by_field_name("right"), depth + 1)
+            if a is not None and b is not None and len(a) + len(b) < 1_000_000:
+                return a + b
+            return None
+        if t == "parenthesized_expression" and node.named_children:
+            return self.fold(node.named_children[0], depth + 1)
+        if t == "identifier":
+            return self.consts.get(_text(node))
+        if t == "call_expression":
+            callee = self.resolve(node.child_by_field_name("function"))
+            args = [a for a in (node.child_by_field_name("arguments").named_children
+                                if node.child_by_field_name("arguments") else [])]
+            if callee in ("Buffer.from", "atob") and args:
+                s = self.fold(args[0], depth + 1)
+                enc = self.fold(args[1], depth + 1) if len(args) > 1 else ("base64" if callee == "atob" else None)
+                if s is not None and enc in ("base64", "hex"):
+                    step = dec.decode_string(s) if enc == "base64" else (
+                        ("hex", bytes.fromhex(s)) if re.fullmatch(r"(?:[0-9a-fA-F]{2})+", s) else None)
+                    if step:
+                        return dec.as_text(step[1])
+            fn = node.child_by_field_name("function")
+            if fn is not None and fn.type == "member_expression":
+                prop = _text(fn.child_by_field_name("property"))
+                obj = fn.child_by_field_name("object")
+                if prop == "toString" and obj is not None:
+                    return self.fold(obj, depth + 1)
+                if prop == "join" and obj is not None and obj.type == "array":
+                    sep = self.fold(args[0], depth + 1) if args else ","
+                    items = [self.fold(e, depth + 1) for e in obj.named_children]
+                    if sep is not None and all(i is not None for i in items):
+                        return sep.join(items)  # type: ignore[arg-type]
+                if prop == "reverse" or prop == "split":
+                    return None
+            if callee == "String.fromCharCode":
+                codes = [_int(a) for a in args]
+                if codes and all(c is not None for c in codes):
+                    return "".join(chr(c) for c in codes if 0 <= c < 0x110000)  # type: ignore[operator]
+        return None
+
+    def resolve(self, node: Any) -> str | None:
+        if node is None:
+            return None
+        t = node.type
+        if t == "identifier":
+            name = _text(node)
+            return self.aliases.get(name, name)
+        if t == "member_expression":
+            obj = node.child_by_field_name("object")
+            prop = node.child_by_field_name("property")
+            base = self.resolve(obj)
+            if base is None:
+                return None
+            return f"{base}.{_text(prop)}"
+        if t == "subscript_expression":
+            obj = node.child_by_field_name("object")
+            idx = node.child_by_field_name("index")
+            base = self.resolve(obj)
+            key = self.fold(idx)
+            if base is not None and key is not None:
+                return f"{base}.{key}"
+            return None
+        if t == "call_expression":
+            fn = node.child_by_field_name("function")
+            if fn is not None and _text(fn) == "require":
+                args = node.child_by_field_name("arguments")
+                if args is not None and args.named_children:
+                    mod = self.fold(args.named_children[0])
+                    if mod is not None:
+                        return mod.removeprefix("node:")
+                return "require(?)"
+        if t == "parenthesized_expression" and node.named_children:
+            return self.resolve(node.named_children[-1])
+        if t == "await_expression" and node.named_children:
+            return self.resolve(node.named_children[0])
+        if t == "new_expression":
+            return self.resolve(node.child_by_field_name("constructor"))
+        if t == "this":
+            return "this"
+        return None
+
+    # ------------------------------------------------------------------ main
+
+    def scan(self) -> list[Signal]:
+        try:
+            tree = _parser().parse(self.data)
+        except Exception as exc:  # parser errors on hostile input
+            self.emit(sg.PARSE_ERROR, 0, self.module_phase, error=str(exc)[:200])
+            return self.signals
+        root = tree.root_node
+        nodes = self._flatten(root)
+        self._collect_aliases(nodes)
+        self._scan_nodes(nodes)
+        self._file_level(root)
+        return self.signals
+
+    def _flatten(self, root: Any) -> list[tuple[Any, str, int]]:
+        """(node, phase, scope id) for every node; function bodies are their own scopes."""
+        out: list[tuple[Any, str, int]] = []
+        stack = [(root, self.module_phase if not self.all_install else sg.INSTALL, 0)]
+        scope_counter = 0
+        while stack and len(out) < MAX_NODES:
+            node, phase, scope = stack.pop()
+            out.append((node, phase, scope))
+            t = node.type
+            child_phase, child_scope = phase, scope
+            if t in ("function_declaration", "function_expression", "arrow_function", "method_definition",
+                     "generator_function_declaration", "function"):
+                scope_counter += 1
+                child_scope = scope_counter
+                if not self.all_install and not _is_iife(node):
+                    child_phase = sg.RUNTIME
+            for c in reversed(node.children):
+                stack.append((c, child_phase, child_scope))
+        return out
+
+    def _collect_aliases(self, nodes: list[tuple[Any, str, int]]) -> None:
+        for node, _phase, _scope in nodes:
+            if node.type == "variable_declarator":
+                name = node.child_by_field_name("name")
+                value = node.child_by_field_name("value")
+                if name is None or value is None:
+                    continue
+                self._bind(name, value)
+            elif node.type == "assignment_expression":
+                left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+                if left is not None and left.type == "identifier" and right is not None:
+                    self._bind(left, right)
+            elif node.type == "import_statement":
+                src = node.child_by_field_name("source")
+                mod = self.fold(src) if src is not None else None
+                if not mod:
+                    continue
+                mod = mod.removeprefix("node:")
+                for sub in _descendants(node):
+                    if sub.type == "import_specifier":
+                        nm = sub.child_by_field_name("name")
+                        al = sub.child_by_field_name("alias") or nm
+                        self.aliases[_text(al)] = f"{mod}.{_text(nm)}"
+                    elif sub.type == "namespace_import" and sub.named_children:
+                        self.aliases[_text(sub.named_children[-1])] = mod
+                    elif sub.type == "import_clause" and sub.named_children and \
+                            sub.named_children[0].type == "identifier":
+                        self.aliases[_text(sub.named_children[0])] = mod
+
+    def _bind(self, name: Any, value: Any) -> None:
+        real = self.resolve(value) if value.type in ("call_expression", "member_expression", "identifier",
+                                                      "subscript_expression", "parenthesized_expression") else None
+        if name.type == "identifier":
+            n = _text(name)
+            if (real and real != n and real != "require(?)" and (value.type != "call_expression" or
+                                                                 _text(value.child_by_field_name("function"))
+                                                                 == "require")) or (value.type in ("identifier", "member_expression") and real and real != n):  # noqa: E501
+                self.aliases[n] = real
+            folded = self.fold(value) if value.type in ("string", "template_string", "binary_expression",
+                                                         "call_expression") else None
+            if folded is not None and len(folded) < 1_000_000:
+                self.consts[n] = folded
+        elif name.type == "object_pattern" and real:
+            for c in name.named_children:
+                if c.type == "shorthand_property_identifier_pattern":
+                    self.aliases[_text(c)] = f"{real}.{_text(c)}"
+                elif c.type == "pair_pattern":
+                    k, v = c.child_by_field_name("key"), c.child_by_field_name("value")
+                    if k is not None and v is not None and v.type == "identifier":
+                        self.aliases[_text(v)] = f"{real}.{_text(k)}"
+
+    def _labels(self, node: Any, tainted: dict[str, set[str]]) -> set[str]:
+        labels: set[str] = set()
+        for sub in _descendants(node, limit=3000):
+            t = sub.type
+            if t == "identifier":
+                labels |= tainted.get(_text(sub), set())
+            elif t == "member_expression":
+                name = self.resolve(sub) or ""
+                if name == "process.env":
+                    parent = sub.parent
+                    if parent is not None and parent.type in ("member_expression", "subscript_expression") \
+                            and parent.child_by_field_name("object") == sub:
+                        key = _text(parent.child_by_field_name("property") or parent.child_by_field_name("index"))
+                        if SECRET_ENV_RE.search(key):
+                            labels.add("source:env-secret")
+                    else:
+                        labels.add("source:env-dump")
+            elif t == "call_expression":
+                callee = self.resolve(sub.child_by_field_name("function")) or ""
+                if callee in SYSINFO_IDENTITY:
+                    labels.add("source:sysinfo")
+                if callee in NETWORK:
+                    labels.add("net")
+                if callee.startswith(("fs.readFileSync", "fs.readFile", "fs.promises.readFile")):
+                    arg_text = _text(sub.child_by_field_name("arguments"))
+                    if ind.credential_targets(arg_text + " " + " ".join(
+                            self.consts.get(i, "") for i in re.findall(r"[A-Za-z_$][\w$]*", arg_text))):
+                        labels.add("source:credential")
+        return labels
+
+    def _scan_nodes(self, nodes: list[tuple[Any, str, int]]) -> None:
+        tainted_by_scope: dict[int, dict[str, set[str]]] = {}
+        # taint: declarators first (two passes so order does not matter much)
+        for _ in range(2):
+            for node, _phase, scope in nodes:
+                if node.type == "variable_declarator":
+                    name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+                    if name is not None and value is not None:
+                        labels = self._labels(value, tainted_by_scope.get(scope, {}) | tainted_by_scope.get(0, {}))
+                        if labels:
+                            for ident in _pattern_names(name):
+                                tainted_by_scope.setdefault(scope, {}).setdefault(ident, set()).update(labels)
+        per_scope: dict[int, dict[str, list[Any]]] = {}
+        for node, phase, scope in nodes:
+            t = node.type
+            if t == "new_expression":
+                ctor = self.resolve(node.child_by_field_name("constructor")) or ""
+                if ctor in ("Function",):
+                    self.emit(sg.EXEC_DYNAMIC, node, phase, api="new Function")
+                if ctor == "module.constructor" or (ctor.endswith(".constructor") and "module" in ctor):
+                    self.emit(sg.EXEC_DECODED, node, phase, api="new module.constructor",
+                              how="builds a module from a string")
+                if ctor in NETWORK:
+                    self.emit(sg.NETWORK, node, phase, api=ctor)
+                    per_scope.setdefault(scope, {}).setdefault("net", []).append(node)
+                continue
+            if t != "call_expression":
+                if t in ("string", "template_string"):
+                    self._literal(node, phase)
+                continue
+            fn = node.child_by_field_name("function")
+            callee = self.resolve(fn) or ""
+            args_node = node.child_by_field_name("arguments")
+            args = args_node.named_children if args_node is not None else []
+            tainted = tainted_by_scope.get(scope, {}) | tainted_by_scope.get(0, {})
+            if callee == "require" or callee == "require(?)":
+                if args and self.fold(args[0]) is None:
+                    self.emit(sg.OBF_ALIAS, node, phase, how="require() of a computed module name")
+                continue
+            if callee.endswith("._compile") or (callee.endswith("._load") and "Module" in callee):
+                self.emit(sg.EXEC_DECODED, node, phase, api=callee, how="compiles a string as a module")
+            if callee in EXEC or (callee in ("setTimeout", "setInterval") and args and args[0].type in
+                                  ("string", "template_string", "binary_expression")):
+                dynamic = not args or self.fold(args[0]) is None
+                labels = self._labels(args[0], tainted) if args else set()
+                if "net" in labels:
+                    self.emit(sg.DOWNLOAD_EXEC, node, phase, api=callee, how="network response evaluated")
+                elif dynamic:
+                    self.emit(sg.EXEC_DYNAMIC, node, phase, api=callee)
+                else:
+                    payload = self.fold(args[0]) or ""
+                    if len(payload) > 40:
+                        self._payload(payload, node, phase, "literal evaluated")
+                per_scope.setdefault(scope, {}).setdefault("exec", []).append(node)
+            elif callee in PROCESS or callee.startswith("child_process."):
+                command = " ".join(x for x in (self.fold(a) for a in args[:2]) if x)
+                self.emit(sg.PROCESS, node, phase, api=callee, command=command[:300] or None)
+                labels: set[str] = set()
+                for a in args:
+                    labels |= self._labels(a, tainted)
+                if "net" in labels:
+                    self.emit(sg.DOWNLOAD_EXEC, node, phase, api=callee, how="network data passed to a process")
+                if command:
+                    self._text_indicators(command, node, phase)
+                per_scope.setdefault(scope, {}).setdefault("proc", []).append(node)
+            elif callee in NETWORK or (callee.endswith((".request", ".get", ".post")) and \
+                    callee.split(".")[0] in ("http", "https", "axios", "got", "request", "needle", "superagent")):
+                target = self.fold(args[0]) if args else None
+                self.emit(sg.NETWORK, node, phase, api=callee, target=(target or "")[:200] or None)
+                labels = set()
+                for a in args:
+                    labels |= self._labels(a, tainted)
+                sources = sorted(lbl.split(":", 1)[1] for lbl in labels if lbl.startswith("source:"))
+                if sources:
+                    self.emit(sg.EXFIL_FLOW, node, phase, api=callee, sources=sources)
+                if target:
+                    for ep in ind.endpoints_in(target):
+                        self._endpoint(ep, node, phase)
+                per_scope.setdefault(scope, {}).setdefault("net", []).append(node)
+            elif callee.endswith((".write", ".end")) and tainted.get(_text(fn.child_by_field_name("object"))
+                                                                      if fn is not None and fn.type ==
+                                                                      "member_expression" else "", set()) & {"net"}:
+                labels = set()
+                for a in args:
+                    labels |= self._labels(a, tainted)
+                sources = sorted(lbl.split(":", 1)[1] for lbl in labels if lbl.startswith("source:"))
+                if sources:
+                    self.emit(sg.EXFIL_FLOW, node, phase, api=callee, sources=sources)
+            elif callee in DNS:
+                labels = set()
+                for a in args:
+                    labels |= self._labels(a, tainted)
+                sources = sorted(lbl.split(":", 1)[1] for lbl in labels if lbl.startswith("source:"))
+                if sources:
+                    self.emit(sg.EXFIL_FLOW, node, phase, api=callee, sources=sources, channel="dns")
+            elif callee in SYSINFO_IDENTITY:
+                self.emit(sg.SOURCE_SYSINFO, node, phase, api=callee)
+            elif callee.startswith(("fs.writeFileSync", "fs.writeFile", "fs.promises.writeFile", "fs.chmodSync",
+                                    "fs.chmod", "fs.createWriteStream", "fs.appendFileSync")):
+                text = " ".join(x for x in (self.fold(a) for a in args[:1]) if x)
+                for label, match in ind.persistence_targets(text):
+                    self.emit(sg.PERSISTENCE, node, phase, place=label, match=match)
+                per_scope.setdefault(scope, {}).setdefault("write", []).append(node)
+            elif callee.startswith("crypto.createDecipher"):
+                self.emit(sg.OBF_DECODED, node, phase, method="decipher", api=callee)
+            elif callee.startswith(("JSON.stringify", "Object.entries", "Object.keys")) and args:  # noqa: SIM102
+                if (self.resolve(args[0]) or "") == "process.env":
+                    self.emit(sg.SOURCE_ENV_DUMP, node, phase, api=callee)
+        for scope, caps in per_scope.items():  # noqa: B007
+            if caps.get("net") and (caps.get("exec") or caps.get("proc")):
+                node = (caps.get("exec") or caps.get("proc"))[0]  # type: ignore[index]
+                phase = next(p for n, p, s in nodes if n == node)
+                if phase != sg.RUNTIME:
+                    self.emit(sg.DOWNLOAD_EXEC, node, phase, how="fetch and execute in one function")
+            if caps.get("net") and caps.get("write") and caps.get("proc"):
+                node = caps["proc"][0]
+                phase = next(p for n, p, s in nodes if n == node)
+                self.emit(sg.WRITE_EXEC, node, phase, how="download, write and run in one function")
+
+    def _literal(self, node: Any, phase: str) -> None:
+        value = self.fold(node)
+        if not value or len(value) < 8:
+            return
+        self._text_indicators(value, node, phase)
+        if len(value) >= dec.MIN_ENCODED and self.depth < 3:
+            revealed = dec.reveal(value)
+            if revealed and (dec.looks_like_code(revealed[1]) or ind.URL_RE.search(revealed[1])):
+                self.emit(sg.OBF_DECODED, node, phase, method=revealed[0], preview=revealed[1][:200])
+                self._payload(revealed[1], node, phase, f"{revealed[0]} literal")
+
+    def _payload(self, text: str, node: Any, phase: str, origin: str) -> None:
+        if self.depth >= 3:
+            return
+        sub = JsScanner(self.path, text.encode("utf-8", "replace"), phase, all_install=phase == sg.INSTALL,
+                        depth=self.depth + 1)
+        sub.aliases = dict(self.aliases)
+        line = node.start_point[0] + 1
+        for s in sub.scan():
+            if s.kind == sg.PARSE_ERROR:
+                continue
+            s.detail.setdefault("payload_origin", origin)
+            s.line = line
+            self.signals.append(s)
+
+    def _text_indicators(self, text: str, node: Any, phase: str) -> None:
+        for ep in ind.endpoints_in(text, limit=10):
+            self._endpoint(ep, node, phase)
+        for label, match in ind.downloader_commands(text):
+            self.emit(sg.PROCESS_DOWNLOADER, node, phase, pattern=label, match=match)
+        for label, match in ind.credential_targets(text):
+            self.emit(sg.SOURCE_CREDENTIAL, node, phase, store=label, match=match)
+        m = MINER_RE.search(text)
+        if m:
+            self.emit(sg.PROCESS_DOWNLOADER, node, phase, pattern="crypto-miner", match=m.group(0))
+        m = SECRET_TOOL_RE.search(text)
+        if m:
+            self.emit(sg.SOURCE_CREDENTIAL, node, phase, store="secret-scanner", match=m.group(0))
+
+    def _endpoint(self, ep: ind.Endpoint, node: Any, phase: str) -> None:
+        if ep.category.startswith("token:"):
+            self.emit(sg.ENDPOINT_TOKEN, node, phase, url=ep.url[:200], category=ep.category[6:])
+        elif ep.category == "ip-lookup":
+            self.emit(sg.SOURCE_SYSINFO, node, phase, what="public IP lookup", url=ep.url[:200])
+        else:
+            self.emit(sg.ENDPOINT, node, phase, url=ep.url[:200], host=ep.host, category=ep.category)
+
+    def _file_level(self, root: Any) -> None:
+        obf = OBF_IDENT_RE.findall(self.data)
+        if len(obf) >= 30 and len(set(obf)) >= 5:
+            self.emit(sg.OBF_OBFUSCATOR, 1, self.module_phase, tool="javascript-obfuscator",
+                      identifiers=len(obf))
+        hooks = HOOK_RE.findall(self.data)
+        if hooks:
+            wallets: set[bytes] = set()
+            for rx in WALLET_RES:
+                wallets.update(rx.findall(self.data[:MAX_JS]))
+                if len(wallets) > 200:
+                    break
+            if len(wallets) >= 5:
+                self.emit(sg.EXEC_DECODED, 1, self.module_phase, what="wallet-hijack",
+                          hooks=sorted({h.decode("latin-1") for h in hooks})[:6], wallet_addresses=len(wallets))
+        hex_strings = re.findall(rb"[\"'](?:[0-9a-f]{2}){4,}[\"']", self.data[:MAX_JS])
+        revealed = []
+        for h in hex_strings[:500]:
+            try:
+                txt = bytes.fromhex(h[1:-1].decode()).decode("ascii")
+            except (ValueError, UnicodeDecodeError):
+                continue
+            if txt.isprintable() and re.search(r"[a-z_]{3,}", txt):
+                revealed.append(txt)
+        if len(revealed) >= 3:
+            joined = " ".join(revealed)
+            self.emit(sg.OBF_DECODED, 1, self.module_phase, method="hex-strings", preview=joined[:200])
+            if re.search(r"child_process|_compile|createDecipher|process|require|eval|exec|http", joined):
+                self.emit(sg.EXEC_DECODED, 1, self.module_phase, how="hex-encoded names of code-loading APIs",
+                          preview=joined[:200])
+
+
+def _unescape(seq: str) -> str:
+    try:
+        return seq.encode("latin-1", "backslashreplace").decode("unicode_escape")
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        return seq
+
+
+def _int(node: Any) -> int | None:
+    if node is not None and node.type == "number":
+        try:
+            return int(_text(node), 0)
+        except ValueError:
+            return None
+    return None
+
+
+def _is_iife(node: Any) -> bool:
+    parent = node.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        parent = parent.parent
+    if parent is not None and parent.type == "call_expression":
+        return True
+    if parent is not None and parent.type == "unary_expression":  # !function(){}()
+        return (parent.parent is not None and parent.parent.type == "call_expression") or True
+    return False
+
+
+def _descendants(node: Any, limit: int = 100_000) -> list[Any]:
+    out = []
+    stack = [node]
+    while stack and len(out) < limit:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(n.children)
+    return out
+
+
+def _pattern_names(node: Any) -> list[str]:
+    if node.type == "identifier":
+        return [_text(node)]
+    return [_text(n) for n in _descendants(node, 200) if n.type in ("identifier", "shorthand_property_identifier_pattern")]  # noqa: E501

@@ -1,0 +1,275 @@
+"""Signals -> findings: capability alone stays quiet, capability with intent and reach speaks.
+
+Severity policy (the engine: any high => at least suspicious, any critical => malicious, mediums add up):
+
+* info/low - a capability by itself: spawns processes, reads env vars, talks to the network, ships a
+  binary, decodes base64, mentions ~/.ssh. Popular packages do all of these.
+* medium - a name that imitates a popular package; odd combinations at run time.
+* high - reach without proof of harm: install-time network or dynamic exec, obfuscator output executed,
+  shady endpoints in code that runs on install/import, persistence writes, stealer-shaped code.
+* critical - intent: a source flowing to a network sink, fetched or decoded code executed, downloader
+  commands at install time, hard-coded bot/webhook tokens, hidden code found only after decoding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from chainwatch.models import Finding, Severity
+from chainwatch.packages import signals as sg
+from chainwatch.packages.analyze import PackageFacts
+from chainwatch.packages.pyscan import TEST_PATH_RE
+from chainwatch.packages.signals import Signal
+
+C, H, M, L, I = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO  # noqa: E741
+REACH = (sg.INSTALL, sg.IMPORT)
+STEALER_STORES = {"browser-store", "discord-token-store", "crypto-wallet", "messenger-session", "ftp-game-clients"}
+STRONG_SOURCES = {"credential", "env-dump", "clipboard", "screenshot"}
+RULE_ATTACK = {
+    "package.exfiltration": "T1041", "package.download-exec": "T1105", "package.decoded-exec": "T1027",
+    "package.install-downloader": "T1059", "package.bot-token-endpoint": "T1567", "package.persistence": "T1547",
+    "package.stealer": "T1555", "package.typosquat": "T1195.001", "package.obfuscated-code": "T1027",
+    "package.install-network": "T1195.002", "package.install-exec": "T1195.002", "package.shady-endpoint": "T1071",
+    "package.hidden-code": "T1027", "package.import-process": "T1059", "package.surveillance": "T1056", "package.install-beacon": "T1082", "package.dependency-typosquat": "T1195.001",  # noqa: E501
+}
+MESSAGES = {
+    "package.exfiltration": "data from {sources} flows to a network call ({phase} time)",
+    "package.download-exec": "downloads code or a program and runs it ({phase} time)",
+    "package.decoded-exec": "executes code it decodes or decrypts in place ({phase} time)",
+    "package.install-downloader": "runs a download-and-execute shell command ({phase} time)",
+    "package.bot-token-endpoint": "hard-coded {category} URL with its secret token: a private exfiltration channel",
+    "package.hidden-code": "code that only appears after decoding a literal does {what} ({phase} time)",
+    "package.stealer": "reads {stores} and talks to the network: credential-stealer shape",
+    "package.install-network": "makes network requests while installing",
+    "package.install-exec": "executes dynamically built code while installing",
+    "package.install-beacon": "collects host identity and talks to the network at install time",
+    "package.obfuscated-code": "obfuscated code ({how}) that runs on {phase}",
+    "package.persistence": "writes to a startup/persistence location ({place})",
+    "package.shady-endpoint": "contacts a {category} endpoint ({host}) from code that runs on {phase}",
+    "package.typosquat": "name {name!r} imitates the popular package {target!r} ({how})",
+    "package.dependency-typosquat": "depends on {dependency!r}, a name imitating {target!r}",
+    "package.install-hook": "runs code at install time ({hook})",
+    "package.embedded-executable": "ships a {format} executable in a source package",
+    "package.odd-version": "version {version} looks like a placeholder or dependency-confusion upload ({why})",
+    "package.empty-metadata": "package has no description, home page or repository",
+    "package.capability": "uses {kinds}",
+    "package.runtime-risk": "{what} in a function that only runs when called",
+    "package.import-process": "runs a suspicious command when installed or imported ({command})",
+    "package.surveillance": "captures {what}: spyware shape",
+}
+
+
+def _ev(s: Signal) -> dict[str, Any]:
+    out: dict[str, Any] = {"file": s.file, "line": s.line, "snippet": s.snippet, "phase": s.phase}
+    if s.detail:
+        out["detail"] = s.detail
+    if s.decoded:
+        out["decoded_depth"] = s.decoded
+    return out
+
+
+def _in_tests(s: Signal) -> bool:
+    return bool(s.file and TEST_PATH_RE.search(s.file))
+
+
+class _Out:
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.items: dict[str, tuple[Severity, str, list[Signal], dict[str, Any]]] = {}
+
+    def add(self, rule: str, severity: Severity, signals: Iterable[Signal], **fields: Any) -> None:
+        sigs = list(signals)
+        cur = self.items.get(rule)
+        if cur and cur[0] >= severity:
+            return
+        self.items[rule] = (severity, MESSAGES[rule].format_map(_Default(fields)), sigs, fields)
+
+    def findings(self) -> list[Finding]:
+        out = []
+        for rule, (severity, message, sigs, fields) in self.items.items():
+            first = sigs[0] if sigs else None
+            path = self.base
+            if first is not None and first.file:
+                path = f"{self.base}/{first.file}" if self.base else first.file
+            evidence: dict[str, Any] = {"signals": [_ev(s) for s in sigs[:8]]}
+            if len(sigs) > 8:
+                evidence["more_signals"] = len(sigs) - 8
+            if first is not None:
+                evidence.update({"file": first.file, "line": first.line, "snippet": first.snippet})
+            evidence.update({k: v for k, v in fields.items() if isinstance(v, str | int | float | list)})
+            out.append(Finding(rule=rule, severity=severity, path=path, message=message, evidence=evidence,
+                               attack=RULE_ATTACK.get(rule)))
+        return out
+
+
+class _Default(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
+    """Findings for one package, from its facts alone (no network)."""
+    out = _Out(base_path)
+    by_kind: dict[str, list[Signal]] = defaultdict(list)
+    for s in facts.signals:
+        by_kind[s.kind].append(s)
+
+    def live(kind: str, phases: tuple[str, ...] = REACH, tests: bool = False) -> list[Signal]:
+        return [s for s in by_kind.get(kind, []) if s.phase in phases and (tests or not _in_tests(s))]
+
+    # --- critical: intent
+    for s in by_kind.get(sg.EXFIL_FLOW, []):
+        sources = set(s.detail.get("sources") or [])
+        phase_reach = s.phase in REACH
+        if _in_tests(s):
+            continue
+        if sources & STRONG_SOURCES or (phase_reach and "env-secret" in sources):
+            out.add("package.exfiltration", C, [s], sources=", ".join(sorted(sources)), phase=s.phase)
+        elif "env-secret" in sources:  # an API token sent to its API: the normal use of a token
+            out.add("package.exfiltration", L, [s], sources=", ".join(sorted(sources)), phase=s.phase)
+        elif phase_reach:
+            out.add("package.install-beacon" if s.phase == sg.INSTALL else "package.exfiltration",
+                    C if s.phase == sg.INSTALL else H, [s], sources=", ".join(sorted(sources)), phase=s.phase)
+    for kind in (sg.DOWNLOAD_EXEC, sg.WRITE_EXEC):
+        sigs = [s for s in by_kind.get(kind, []) if not _in_tests(s)]
+        reach = [s for s in sigs if s.phase in REACH]
+        if reach:
+            out.add("package.download-exec", C, reach, phase=reach[0].phase)
+        elif sigs:
+            how = sigs[0].detail.get("how", "")
+            out.add("package.download-exec", H if "response" in how or "network data" in how else M, sigs,
+                    phase=sg.RUNTIME)
+    dec_exec = [s for s in by_kind.get(sg.EXEC_DECODED, []) if not _in_tests(s)]
+    if dec_exec:
+        reach = [s for s in dec_exec if s.phase in REACH]
+        wallet = [s for s in dec_exec if s.detail.get("what") == "wallet-hijack"]
+        sev = C if reach or wallet else H
+        out.add("package.decoded-exec", sev, reach or dec_exec, phase=(reach or dec_exec)[0].phase)
+    downloaders = [s for s in by_kind.get(sg.PROCESS_DOWNLOADER, []) if not _in_tests(s)]
+    if downloaders:
+        inst = [s for s in downloaders if s.phase == sg.INSTALL]
+        imp = [s for s in downloaders if s.phase == sg.IMPORT]
+        strong = [s for s in downloaders if s.detail.get("pattern") in ("reverse-shell", "powershell-encoded",
+                                                                       "crypto-miner", "lolbin-download")]
+        if inst:
+            out.add("package.install-downloader", C, inst, phase=sg.INSTALL)
+        elif imp and any(s.detail.get("pattern") != "powershell-iex" for s in imp):
+            out.add("package.install-downloader", H, imp, phase=sg.IMPORT)
+        elif strong:
+            out.add("package.install-downloader", M, strong, phase=strong[0].phase)
+    tokens = [s for s in by_kind.get(sg.ENDPOINT_TOKEN, []) if not _in_tests(s)]
+    if tokens:
+        out.add("package.bot-token-endpoint", C, tokens, category=tokens[0].detail.get("category", "webhook"))
+    hidden = [s for s in facts.signals if s.decoded and s.kind in (sg.NETWORK, sg.PROCESS, sg.EXEC_DYNAMIC,
+                                                                   sg.EXEC_DECODED, sg.DOWNLOAD_EXEC, sg.ENDPOINT,
+                                                                   sg.SOURCE_CREDENTIAL, sg.PERSISTENCE)
+              and not _in_tests(s)]
+    if hidden:
+        what = ", ".join(sorted({s.kind for s in hidden}))
+        reach = [s for s in hidden if s.phase in REACH]
+        out.add("package.hidden-code", C if reach else H, reach or hidden, what=what,
+                phase=(reach or hidden)[0].phase)
+
+    # --- stealer shape: several secret stores and a network path
+    creds = [s for s in by_kind.get(sg.SOURCE_CREDENTIAL, []) if not _in_tests(s)]
+    stores = {s.detail.get("store") for s in creds}
+    steal_stores = stores & STEALER_STORES
+    has_net = bool(by_kind.get(sg.NETWORK) or by_kind.get(sg.NETWORK_SEND) or by_kind.get(sg.ENDPOINT)
+                   or by_kind.get(sg.ENDPOINT_TOKEN))
+    if steal_stores and has_net:
+        sev = C if len(steal_stores) >= 2 or "discord-token-store" in steal_stores else H
+        out.add("package.stealer", sev, [s for s in creds if s.detail.get("store") in steal_stores],
+                stores=", ".join(sorted(steal_stores)))
+    elif "secret-scanner" in stores and has_net:
+        out.add("package.stealer", H, [s for s in creds if s.detail.get("store") == "secret-scanner"],
+                stores="secrets found by a secret-scanning tool")
+
+    # --- high: reach
+    inst_net = live(sg.NETWORK, (sg.INSTALL,))
+    if inst_net:
+        out.add("package.install-network", H, inst_net)
+    inst_exec = live(sg.EXEC_DYNAMIC, (sg.INSTALL,))
+    if inst_exec:
+        out.add("package.install-exec", H, inst_exec)
+    inst_sys = live(sg.SOURCE_SYSINFO, (sg.INSTALL,))
+    if inst_sys and (inst_net or live(sg.NETWORK_SEND, (sg.INSTALL,))):
+        out.add("package.install-beacon", C, inst_sys + inst_net, phase=sg.INSTALL)
+    obf = live(sg.OBF_ALIAS) + live(sg.OBF_OBFUSCATOR) + live(sg.OBF_UNICODE, (sg.INSTALL,))
+    if obf:
+        how = obf[0].detail.get("how") or obf[0].detail.get("tool") or obf[0].detail.get("what") or "obfuscation"
+        out.add("package.obfuscated-code", H, obf, how=how, phase=obf[0].phase)
+    else:
+        obf_rt = [s for s in by_kind.get(sg.OBF_OBFUSCATOR, []) if not _in_tests(s)]
+        if obf_rt:
+            out.add("package.obfuscated-code", M, obf_rt, how=obf_rt[0].detail.get("tool", "obfuscator"),
+                    phase=obf_rt[0].phase)
+    persist = [s for s in by_kind.get(sg.PERSISTENCE, []) if not _in_tests(s) and s.detail.get("how") != "mentioned"]
+    if persist:
+        out.add("package.persistence", H if any(s.phase in REACH for s in persist) else M, persist,
+                place=persist[0].detail.get("place", "?"))
+    shady = [s for s in live(sg.ENDPOINT) if s.detail.get("category") != "shortener"]
+    if shady:
+        s0 = shady[0]
+        out.add("package.shady-endpoint", H, shady, category=s0.detail.get("category"), host=s0.detail.get("host"),
+                phase=s0.phase)
+    long_lines = live(sg.OBF_LONG_LINE, (sg.INSTALL, sg.IMPORT))
+    if long_lines and any(s.detail.get("indent", 0) > 150 for s in long_lines):
+        out.add("package.obfuscated-code", H, long_lines, how="code pushed off-screen by whitespace",
+                phase=long_lines[0].phase)
+
+    odd_proc = [s for s in live(sg.PROCESS) if s.detail.get("suspicious_command")]
+    if odd_proc:
+        out.add("package.import-process", H, odd_proc, phase=odd_proc[0].phase,
+                command=str(odd_proc[0].detail.get("command", ""))[:120])
+    spy = {s.detail.get("what") or s.kind for s in facts.signals
+           if s.kind in (sg.SOURCE_CLIPBOARD, sg.SOURCE_SCREEN) and not _in_tests(s)}
+    if len(spy) >= 2:
+        out.add("package.surveillance", H, [s for s in facts.signals if s.kind in (sg.SOURCE_CLIPBOARD,
+                                                                                   sg.SOURCE_SCREEN)],
+                what=", ".join(sorted(spy)))
+
+    # --- medium: names
+    for s in by_kind.get(sg.META_TYPOSQUAT, []):
+        code_at_install = bool(live(sg.NETWORK, (sg.INSTALL,)) or live(sg.PROCESS, (sg.INSTALL,)))
+        out.add("package.typosquat", H if code_at_install else M, [s], name=facts.name or s.snippet,
+                target=s.detail.get("target"), how=s.detail.get("how"))
+    for s in by_kind.get(sg.DEP_SUSPICIOUS, []):
+        out.add("package.dependency-typosquat", M, [s], dependency=s.detail.get("dependency"),
+                target=s.detail.get("target"))
+
+    # --- low / info: capabilities, kept for context
+    for s in by_kind.get(sg.INSTALL_HOOK, [])[:1]:
+        out.add("package.install-hook", L if not s.detail.get("common_build_step") else I, by_kind[sg.INSTALL_HOOK],
+                hook=s.detail.get("hook"))
+    bins = [s for s in by_kind.get(sg.BINARY, []) if s.detail.get("source_package") and
+            not s.detail.get("extension_module")]
+    if bins:
+        out.add("package.embedded-executable", L, bins, format=bins[0].detail.get("format"))
+    for s in by_kind.get(sg.META_ODD_VERSION, []):
+        out.add("package.odd-version", L, [s], version=s.snippet, why=s.detail.get("why"))
+    if by_kind.get(sg.META_EMPTY):
+        out.add("package.empty-metadata", L if facts.code_files <= 2 else I, by_kind[sg.META_EMPTY])
+    caps = sorted({s.kind for s in facts.signals if s.kind in (sg.NETWORK, sg.PROCESS, sg.EXEC_DYNAMIC,
+                                                               sg.SOURCE_ENV_SECRET, sg.SOURCE_ENV_DUMP,
+                                                               sg.SOURCE_SYSINFO, sg.OBF_DECODED,
+                                                               sg.SOURCE_CREDENTIAL)})
+    if caps:
+        out.add("package.capability", I, [s for s in facts.signals if s.kind in caps][:8], kinds=", ".join(caps))
+    return out.findings()
+
+
+def verdict_of(findings: list[Finding]) -> str:
+    """The engine's verdict for these findings alone (``chainwatch.scoring``)."""
+    from chainwatch.scoring import score_findings
+
+    return score_findings(findings)[2].value
+
+
+def is_flagged(findings: list[Finding]) -> bool:
+    return verdict_of(findings) != "clean"
+
+
+_ = re  # kept for rule helpers that match detail text

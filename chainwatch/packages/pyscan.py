@@ -1,0 +1,1083 @@
+"""Python source analysis with ``ast``: capabilities, sources, sinks and flows, by phase.
+
+The scanner resolves what a call really is (``import subprocess as s; s.Popen`` -> ``subprocess.Popen``,
+``x = exec; x(...)`` -> ``exec``, ``getattr(__builtins__, ''.join(map(chr, [...])))`` -> ``exec``), folds
+constant expressions (joins, char-code lists, reversed strings, inline base64 and Fernet) and follows data
+inside one function (a light taint: names assigned from a source or from a network response). Decoded
+payloads are scanned again, as code when they parse, as text otherwise. Nothing is imported or run.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from chainwatch.packages import decode as dec
+from chainwatch.packages import indicators as ind
+from chainwatch.packages import signals as sg
+from chainwatch.packages.signals import Signal
+
+MAX_SOURCE = 4 * 1024 * 1024
+LIGHT_SOURCE = 768 * 1024  # above this, no per-function data flow (calls, literals and decoding only)
+MAX_DECODE_DEPTH = 4
+MAX_LITERALS = 3000
+MAX_FOLD_DEPTH = 24
+
+EXEC_NAMES = {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "builtins.compile", "execfile",
+              "__builtin__.exec", "__builtin__.eval", "runpy.run_path", "runpy.run_module", "code.InteractiveInterpreter",  # noqa: E501
+              "types.FunctionType"}
+PROCESS_PREFIXES = ("subprocess.", "os.system", "os.popen", "os.spawn", "os.exec", "os.startfile", "os.posix_spawn",
+                    "pty.spawn", "commands.getoutput", "commands.getstatusoutput", "popen2.", "platform.popen",
+                    "win32api.ShellExecute", "win32process.CreateProcess", "ctypes.windll.shell32.ShellExecute",
+                    "asyncio.create_subprocess", "multiprocessing.Process", "sh.", "pexpect.spawn", "webbrowser.open")
+NETWORK_PREFIXES = ("urllib.request.urlopen", "urllib.request.urlretrieve", "urllib.request.Request",
+                    "urllib.urlopen", "urllib.urlretrieve", "urllib2.urlopen", "urllib2.Request",
+                    "urllib.request.build_opener", "requests.", "httpx.", "http.client.HTTP", "httplib.HTTP",
+                    "socket.socket", "socket.create_connection", "aiohttp.ClientSession", "aiohttp.request",
+                    "wget.download", "pycurl.Curl", "smtplib.SMTP", "ftplib.FTP", "telebot.TeleBot",
+                    "discord_webhook.DiscordWebhook", "dhooks.Webhook", "urllib3.PoolManager", "urllib3.request",
+                    "tornado.httpclient", "websocket.create_connection", "websockets.connect", "paramiko.SSHClient",
+                    "dropbox.Dropbox", "telegram.Bot", "pysftp.Connection", "gdown.download",
+                    "http.client.HTTPSConnection", "xmlrpc.client.ServerProxy")
+SEND_SUFFIXES = (".post", ".put", ".patch", ".send", ".sendall", ".sendto", ".sendmail", ".send_message",
+                 ".execute", ".storbinary", ".files_upload", ".upload", ".sendDocument", ".send_document",
+                 ".send_file", ".sendMessage")
+DNS_NAMES = {"socket.gethostbyname", "socket.getaddrinfo", "socket.gethostbyname_ex", "dns.resolver.resolve",
+             "dns.resolver.query", "dns.resolver.Resolver"}
+DECODE_NAMES = {"base64.b64decode", "base64.b32decode", "base64.b16decode", "base64.b85decode", "base64.a85decode",
+                "base64.urlsafe_b64decode", "base64.decodebytes", "base64.decodestring", "binascii.unhexlify",
+                "binascii.a2b_base64", "binascii.a2b_hex", "bytes.fromhex", "codecs.decode", "zlib.decompress",
+                "lzma.decompress", "bz2.decompress", "gzip.decompress", "marshal.loads", "pickle.loads",
+                "bytearray.fromhex", "base64.standard_b64decode"}
+ENV_NAMES = {"os.getenv", "os.environ.get", "os.environ.copy", "os.environ.items", "os.environ.keys",
+             "os.environ.values", "os.getenvb", "dict", "os.environ.__getitem__"}
+SYSINFO_NAMES = {"getpass.getuser", "socket.gethostname", "platform.node", "os.getlogin", "os.uname",
+                 "platform.uname", "uuid.getnode", "socket.getfqdn", "os.getcwd", "platform.platform",
+                 "pwd.getpwuid", "win32api.GetUserName", "win32api.GetComputerName", "wmi.WMI"}
+CLIPBOARD_PREFIXES = ("pyperclip.paste", "win32clipboard.GetClipboardData", "clipboard.paste",
+                      "tkinter.Tk.clipboard_get", "pyperclip.copy")
+SCREEN_PREFIXES = ("PIL.ImageGrab.grab", "ImageGrab.grab", "pyautogui.screenshot", "mss.mss")
+KEYLOG_PREFIXES = ("pynput.keyboard.Listener", "keyboard.on_press", "keyboard.hook", "pyHook.")
+HIDDEN_API_NAMES = frozenset(("__builtins__", "__import__", "exec", "eval", "getattr", "compile", "system", "popen",
+                              "urlopen", "b64decode", "subprocess", "builtins", "urllib.request", "marshal", "loads",
+                              "os.system", "Popen", "check_output", "requests", "socket", "decompress"))
+SECRET_ENV_RE = re.compile(r"(?i)(?:token|secret|passw|api[_-]?key|aws_|credential|private[_-]?key|npm_|pypi|"
+                           r"github_|gh_|access[_-]?key|session)")
+TEST_PATH_RE = re.compile(r"(?i)(?:^|/)(?:tests?|testing|docs?|examples?|benchmarks?|samples?)/|(?:^|/)test_[^/]*\.py$"
+                          r"|_test\.py$|(?:^|/)conftest\.py$")
+
+
+@dataclass
+class ScanBudget:
+    """Shared across one package so a hostile package cannot make decoding unbounded."""
+
+    literals: int = 0
+    decoded_bytes: int = 0
+    max_decoded_bytes: int = 16 * 1024 * 1024
+
+
+@dataclass
+class _Taint:
+    labels: dict[str, set[str]] = field(default_factory=dict)  # name -> {"net", "source:<kind>", "decoded"}
+
+    def add(self, name: str, labels: set[str]) -> bool:
+        if not labels:
+            return False
+        cur = self.labels.setdefault(name, set())
+        before = len(cur)
+        cur |= labels
+        return len(cur) != before
+
+
+def _dotted(node: ast.AST) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+class PyScanner:
+    """Scan one Python text. ``phase`` is the phase of module-level code in this file."""
+
+    def __init__(self, path: str, text: str, module_phase: str, budget: ScanBudget | None = None,
+                 depth: int = 0, all_install: bool = False) -> None:
+        self.path = path
+        self.text = text[:MAX_SOURCE]
+        self.module_phase = module_phase
+        self.all_install = all_install
+        self.depth = depth
+        self.budget = budget or ScanBudget()
+        self.signals: list[Signal] = []
+        self.aliases: dict[str, str] = {}
+        self.globals_taint = _Taint()
+        self.func_returns: dict[str, set[str]] = {}
+        self.parse_ok = False
+        self._seen_literals: set[int] = set()
+        self._consts: dict[str, Any] = {}
+        self._flow_nodes: dict[int, list[ast.AST]] = {}
+        self._interesting: dict[int, bool] = {}
+        self._lines: list[str] | None = None
+
+    # ------------------------------------------------------------------ helpers
+
+    def emit(self, kind: str, node: ast.AST | int | None, phase: str, **detail: Any) -> None:
+        line = node if isinstance(node, int) else getattr(node, "lineno", 0) or 0
+        snippet = self._line(line) if line else ""
+        if not snippet and isinstance(node, ast.AST):
+            try:
+                snippet = ast.unparse(node)[:160]
+            except Exception:  # unparse of odd trees
+                snippet = ""
+        self.signals.append(Signal(kind=kind, file=self.path, line=line, snippet=snippet, phase=phase,
+                                   detail={k: v for k, v in detail.items() if v is not None}, decoded=self.depth))
+
+    def _line(self, line: int) -> str:
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        if 0 < line <= len(self._lines):
+            text = self._lines[line - 1].strip()
+            return text if len(text) <= 160 else text[:159] + "…"
+        return ""
+
+    def resolve(self, node: ast.AST) -> str | None:
+        """The real dotted name a callee or value refers to, through import aliases and assignments."""
+        if isinstance(node, ast.Name):
+            return self.aliases.get(node.id, node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.resolve(node.value)
+            if base is None:
+                if isinstance(node.value, ast.Call):  # __import__('os').system, getattr(...)(...).x
+                    inner = self.call_name(node.value)
+                    if inner in ("__import__", "importlib.import_module", "builtins.__import__"):
+                        mod = self.fold(node.value.args[0]) if node.value.args else None
+                        if isinstance(mod, str):
+                            return f"{mod}.{node.attr}"
+                    if inner and inner.endswith(".Fernet"):
+                        return f"cryptography.fernet.Fernet.{node.attr}"
+                    if inner and inner.startswith("requests.") and node.attr in ("text", "content", "json"):
+                        return f"{inner}.{node.attr}"
+                return None
+            return f"{base}.{node.attr}"
+        if isinstance(node, ast.Call):
+            name = self.call_name(node)
+            if name in ("getattr", "builtins.getattr") and len(node.args) >= 2:
+                target = self.resolve(node.args[0]) or ""
+                attr = self.fold(node.args[1])
+                if isinstance(attr, str):
+                    if target in ("__builtins__", "builtins", "__builtin__", "globals.__builtins__"):
+                        return attr
+                    return f"{target}.{attr}" if target else attr
+        if isinstance(node, ast.Subscript):  # __builtins__['exec'], globals()['__builtins__'].__dict__['eval']
+            key = self.fold(node.slice)
+            if isinstance(key, str):
+                base = self.resolve(node.value) or ""
+                if base.endswith(("__builtins__", "__dict__", "globals", "vars", "locals")) or base in ("", "globals"):
+                    return key
+        return None
+
+    def call_name(self, call: ast.Call) -> str | None:
+        name = self.resolve(call.func)
+        if name is None and isinstance(call.func, ast.Call):  # getattr(x, 'y')(...) handled by resolve
+            return None
+        return name
+
+    def fold(self, node: ast.AST | None, depth: int = 0) -> Any:
+        """Best-effort constant value of an expression (str, bytes, int, list), else None."""
+        if node is None or depth > MAX_FOLD_DEPTH:
+            return None
+        try:
+            return self._fold(node, depth)
+        except (RecursionError, MemoryError, ValueError, TypeError, OverflowError, IndexError, KeyError):
+            return None
+
+    def _fold(self, node: ast.AST, depth: int) -> Any:
+        if isinstance(node, ast.Constant):
+            return node.value if isinstance(node.value, str | bytes | int) else None
+        if isinstance(node, ast.JoinedStr):
+            parts = []
+            for v in node.values:
+                if isinstance(v, ast.Constant):
+                    parts.append(str(v.value))
+                elif isinstance(v, ast.FormattedValue):
+                    inner = self.fold(v.value, depth + 1)
+                    parts.append(str(inner) if isinstance(inner, str | int) else "{}")
+            return "".join(parts)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            a, b = self.fold(node.left, depth + 1), self.fold(node.right, depth + 1)
+            if (isinstance(a, str) and isinstance(b, str)) or (isinstance(a, bytes) and isinstance(b, bytes)):  # noqa: SIM102
+                if len(a) + len(b) <= dec.MAX_INPUT:
+                    return a + b
+            if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool):
+                return a + b
+            return None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):  # "%s" % x
+            a = self.fold(node.left, depth + 1)
+            return a if isinstance(a, str) else None
+        if isinstance(node, ast.List | ast.Tuple):
+            if len(node.elts) > 200_000:
+                return None
+            vals = [self.fold(e, depth + 1) for e in node.elts]
+            return vals if all(v is not None for v in vals) else None
+        if isinstance(node, ast.Subscript):
+            base = self.fold(node.value, depth + 1)
+            sl = node.slice
+            if isinstance(base, str | bytes | list) and isinstance(sl, ast.Slice):  # noqa: SIM102
+                if sl.lower is None and sl.upper is None and isinstance(sl.step, ast.UnaryOp) \
+                        and isinstance(sl.step.op, ast.USub) and isinstance(sl.step.operand, ast.Constant) \
+                        and sl.step.operand.value == 1:
+                    return base[::-1]
+            if isinstance(node.value, ast.Name) and node.value.id in self._consts:
+                return None
+            return None
+        if isinstance(node, ast.Name):
+            return self._consts.get(node.id)
+        if isinstance(node, ast.ListComp) and len(node.generators) == 1:
+            gen = node.generators[0]
+            seq = self.fold(gen.iter, depth + 1)
+            if isinstance(seq, list | str | bytes) and isinstance(gen.target, ast.Name) and len(seq) <= 200_000:
+                elt = node.elt
+                if isinstance(elt, ast.Call) and self.call_name(elt) == "chr" and len(elt.args) == 1 \
+                        and isinstance(elt.args[0], ast.Name) and elt.args[0].id == gen.target.id \
+                        and all(isinstance(c, int) for c in seq):
+                    return [chr(c) for c in seq]  # type: ignore[arg-type]
+            return None
+        if isinstance(node, ast.Call):
+            return self._fold_call(node, depth)
+        return None
+
+    def _fold_call(self, node: ast.Call, depth: int) -> Any:
+        name = self.call_name(node) or ""
+        args = node.args
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "join" and len(args) == 1:
+            sep = self.fold(node.func.value, depth + 1)
+            arg = args[0]
+            seq = self.fold(arg, depth + 1)
+            if seq is None and isinstance(arg, ast.Call) and self.call_name(arg) == "map" and len(arg.args) == 2:
+                fn = self.resolve(arg.args[0])
+                codes = self.fold(arg.args[1], depth + 1)
+                if fn == "chr" and isinstance(codes, list) and all(isinstance(c, int) for c in codes):
+                    seq = [chr(c) for c in codes]
+            if seq is None and isinstance(arg, ast.GeneratorExp | ast.ListComp):
+                seq = self.fold(ast.ListComp(elt=arg.elt, generators=arg.generators), depth + 1)
+            if isinstance(sep, str) and isinstance(seq, list) and all(isinstance(s, str) for s in seq):
+                return sep.join(seq)
+            return None
+        if isinstance(node.func, ast.Attribute) and node.func.attr in ("decode", "encode") and not args:
+            base = self.fold(node.func.value, depth + 1)
+            if node.func.attr == "decode" and isinstance(base, bytes):
+                return base.decode("utf-8", "replace")
+            if node.func.attr == "encode" and isinstance(base, str):
+                return base.encode("utf-8", "replace")
+            return None
+        if name == "chr" and len(args) == 1:
+            v = self.fold(args[0], depth + 1)
+            return chr(v) if isinstance(v, int) and 0 <= v < 0x110000 else None
+        if name in ("bytes", "bytearray") and len(args) == 1:
+            v = self.fold(args[0], depth + 1)
+            if isinstance(v, list) and all(isinstance(c, int) and 0 <= c < 256 for c in v):
+                return bytes(v)
+            return None
+        if name in ("str",) and len(args) == 1:
+            v = self.fold(args[0], depth + 1)
+            return v if isinstance(v, str) else None
+        if name in DECODE_NAMES and args and name not in ("marshal.loads", "pickle.loads"):
+            v = self.fold(args[0], depth + 1)
+            if isinstance(v, str):
+                v = v.encode("latin-1", "replace")
+            if not isinstance(v, bytes) or len(v) > dec.MAX_INPUT:
+                return None
+            return self._decode_bytes(name, v, node)
+        if name.endswith("Fernet.decrypt") or (isinstance(node.func, ast.Attribute) and node.func.attr == "decrypt"
+                                               and isinstance(node.func.value, ast.Call)):
+            inner = node.func.value if isinstance(node.func, ast.Attribute) else None
+            if isinstance(inner, ast.Call) and inner.args and args:
+                key = self.fold(inner.args[0], depth + 1)
+                token = self.fold(args[0], depth + 1)
+                if isinstance(key, str | bytes) and isinstance(token, str | bytes):
+                    return dec.fernet_decrypt(key, token)
+        return None
+
+    def _decode_bytes(self, name: str, data: bytes, node: ast.Call) -> bytes | None:
+        import base64
+        import binascii
+        import codecs
+
+        try:
+            if name in ("base64.b64decode", "base64.decodebytes", "base64.decodestring", "binascii.a2b_base64",
+                        "base64.standard_b64decode"):
+                return base64.b64decode(data + b"=" * (-len(data.strip()) % 4))
+            if name == "base64.urlsafe_b64decode":
+                return base64.urlsafe_b64decode(data + b"=" * (-len(data.strip()) % 4))
+            if name == "base64.b32decode":
+                return base64.b32decode(data)
+            if name == "base64.b16decode":
+                return base64.b16decode(data, casefold=True)
+            if name == "base64.b85decode":
+                return base64.b85decode(data)
+            if name == "base64.a85decode":
+                return base64.a85decode(data)
+            if name in ("binascii.unhexlify", "binascii.a2b_hex", "bytes.fromhex", "bytearray.fromhex"):
+                return binascii.unhexlify(re.sub(rb"\s+", b"", data))
+            if name == "codecs.decode" and len(node.args) >= 2:
+                enc = self.fold(node.args[1])
+                if isinstance(enc, str) and enc.lower().replace("_", "") in ("rot13", "rot-13"):
+                    return codecs.decode(data.decode("latin-1"), "rot13").encode()
+                if isinstance(enc, str) and enc.lower() in ("hex", "hex_codec"):
+                    return binascii.unhexlify(data)
+                if isinstance(enc, str) and enc.lower() in ("base64", "base64_codec"):
+                    return base64.b64decode(data)
+                if isinstance(enc, str) and enc.lower() in ("zlib", "zlib_codec"):
+                    out = dec.decompress(data)
+                    return out[1] if out else None
+                return None
+            if name in ("zlib.decompress", "lzma.decompress", "bz2.decompress", "gzip.decompress"):
+                out = dec.decompress(data)
+                return out[1] if out else None
+        except (ValueError, binascii.Error, TypeError, LookupError):
+            return None
+        return None
+
+    # ------------------------------------------------------------------ main
+
+    def scan(self) -> list[Signal]:
+        try:
+            tree = ast.parse(self.text)
+        except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+            self.emit(sg.PARSE_ERROR, 0, self.module_phase, error=str(exc)[:200])
+            self.scan_text(self.text, self.module_phase, 0)
+            return self.signals
+        self.parse_ok = True
+        try:
+            self._index(tree)
+            self._collect_aliases(tree)
+            self._collect_consts(tree)
+            phases = self._function_phases(tree)
+            scopes = self._scopes(tree, phases)
+            # first pass: what functions return (sources / network data), so callers see it
+            for _ in range(0 if len(self.text) > LIGHT_SOURCE else 2):
+                for name, body, _phase in scopes:
+                    if name != "<module>":
+                        self._scope_taint(body, collect_returns=name)
+            for name, body, phase in scopes:
+                self._scan_scope(name, body, phase)
+            self._scan_literals(tree, phases)
+            self._unicode_checks(tree)
+        except RecursionError:
+            self.emit(sg.PARSE_ERROR, 0, self.module_phase, error="nesting too deep for analysis")
+        return self.signals
+
+    # ------------------------------------------------------------------ passes
+
+    def _index(self, tree: ast.Module) -> None:
+        """One traversal: every node, and the nodes owned by each scope (module or innermost function)."""
+        self._all: list[ast.AST] = []
+        self._owned: dict[ast.AST | None, list[ast.AST]] = {None: []}
+        self._owner: dict[int, ast.AST | None] = {}
+        stack: list[tuple[ast.AST, ast.AST | None]] = [(n, None) for n in reversed(tree.body)]
+        while stack:
+            node, owner = stack.pop()
+            self._all.append(node)
+            self._owned.setdefault(owner, []).append(node)
+            self._owner[id(node)] = owner
+            inner = owner
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                inner = node
+                self._owned.setdefault(node, [])
+                for d in node.decorator_list:
+                    stack.append((d, owner))
+                for d in node.args.defaults:
+                    stack.append((d, owner))
+                for child in reversed(node.body):
+                    stack.append((child, inner))
+                continue
+            for child in reversed(list(ast.iter_child_nodes(node))):
+                stack.append((child, inner))
+
+    def _collect_aliases(self, tree: ast.Module) -> None:
+        for node in self._all:
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.asname:
+                        self.aliases[a.asname] = a.name
+                    else:
+                        self.aliases.setdefault(a.name.split(".")[0], a.name.split(".")[0])
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for a in node.names:
+                    if a.name == "*":
+                        continue
+                    full = f"{node.module}.{a.name}"
+                    if self.all_install and a.asname and a.name.lower().strip("_") not in a.asname.lower() \
+                            and (full in EXEC_NAMES or full in DECODE_NAMES or full.startswith(PROCESS_PREFIXES)
+                                 or _is_network(full) or full in ("http.client", "urllib.request")):
+                        self.emit(sg.OBF_ALIAS, node, sg.INSTALL, how=f"{full} imported as {a.asname!r}")
+                    self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+        # value aliases: x = exec; a, b = exec, str; x = getattr(builtins, "eval"); x = __import__("os")
+        assigns = [n for n in self._all if isinstance(n, ast.Assign)]
+        for _ in range(2):
+            for node in assigns:
+                if not isinstance(node, ast.Assign):
+                    continue
+                for target in node.targets:
+                    pairs: list[tuple[ast.AST, ast.AST]] = []
+                    if isinstance(target, ast.Tuple | ast.List) and isinstance(node.value, ast.Tuple | ast.List) \
+                            and len(target.elts) == len(node.value.elts):
+                        pairs = list(zip(target.elts, node.value.elts, strict=True))
+                    else:
+                        pairs = [(target, node.value)]
+                    for t, v in pairs:
+                        if not isinstance(t, ast.Name):
+                            continue
+                        real = None
+                        if isinstance(v, ast.Name | ast.Attribute | ast.Subscript):
+                            real = self.resolve(v)
+                        elif isinstance(v, ast.Call):
+                            cname = self.call_name(v)
+                            if cname in ("__import__", "importlib.import_module") and v.args:
+                                mod = self.fold(v.args[0])
+                                real = mod if isinstance(mod, str) else None
+                            elif cname in ("getattr", "builtins.getattr"):
+                                real = self.resolve(v)
+                        if real and real != t.id and _interesting(real):
+                            self.aliases[t.id] = real
+
+    def _collect_consts(self, tree: ast.Module) -> None:
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                v = self.fold(node.value)
+                if isinstance(v, str | bytes | list):
+                    self._consts[node.targets[0].id] = v
+
+    def _function_phases(self, tree: ast.Module) -> dict[ast.AST, str]:
+        """Phase of each function: install for setup scripts; import when reached from module-level code."""
+        defs: dict[str, list[ast.AST]] = {}
+        for node in self._all:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                defs.setdefault(node.name, []).append(node)
+            elif isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, ast.FunctionDef) and item.name in ("__init__", "__new__", "run"):
+                        defs.setdefault(node.name, []).append(item)
+        phases: dict[ast.AST, str] = {}
+        if self.all_install:
+            for nodes in defs.values():
+                for n in nodes:
+                    phases[n] = sg.INSTALL
+            return phases
+        if self.module_phase == sg.RUNTIME:
+            return phases
+        reached: set[str] = set()
+        frontier = [self._names_called(self._owned[None])]
+        while frontier:
+            names = frontier.pop()
+            for name in names - reached:
+                reached.add(name)
+                for fn in defs.get(name, []):
+                    frontier.append(self._names_called(self._owned.get(fn, [])))
+        for name in reached:
+            for fn in defs.get(name, []):
+                phases[fn] = self.module_phase
+        return phases
+
+    def _names_called(self, nodes: list[ast.AST]) -> set[str]:
+        out: set[str] = set()
+        for node in nodes:
+            if isinstance(node, ast.Call):
+                f = node.func
+                if isinstance(f, ast.Name):
+                    out.add(f.id)
+                elif isinstance(f, ast.Attribute):
+                    out.add(f.attr)
+                for kw in node.keywords:  # Thread(target=f), atexit.register(f)
+                    if isinstance(kw.value, ast.Name):
+                        out.add(kw.value.id)
+                for a in node.args:
+                    if isinstance(a, ast.Name):
+                        out.add(a.id)
+            elif isinstance(node, ast.Dict):  # cmdclass={'install': Evil}
+                for v in node.values:
+                    if isinstance(v, ast.Name):
+                        out.add(v.id)
+        return out
+
+    def _scopes(self, tree: ast.Module, phases: dict[ast.AST, str]) -> list[tuple[str, list[ast.AST], str]]:
+        out: list[tuple[str, list[ast.AST], str]] = [("<module>", self._owned[None], self.module_phase)]
+        for node, owned in self._owned.items():
+            if node is not None:
+                phase = phases.get(node, sg.INSTALL if self.all_install else sg.RUNTIME)
+                out.append((getattr(node, "name", "?"), owned, phase))
+        return out
+
+    # ------------------------------------------------------------------ taint
+
+    def _labels_of(self, node: ast.AST, taint: _Taint) -> set[str]:
+        labels: set[str] = set()
+        nodes = _walk_expr(node)
+        consumed: set[int] = set()
+        for sub in nodes:
+            if isinstance(sub, ast.Attribute | ast.Subscript) and isinstance(sub.value, ast.Attribute) \
+                    and sub.value.attr == "environ":
+                consumed.add(id(sub.value))
+        for sub in nodes:
+            if id(sub) in consumed:
+                continue
+            if isinstance(sub, ast.Name):
+                labels |= taint.labels.get(sub.id, set()) | self.globals_taint.labels.get(sub.id, set())
+            elif isinstance(sub, ast.Call):
+                labels |= self._call_labels(sub)
+            elif isinstance(sub, ast.Attribute | ast.Subscript):
+                name = self.resolve(sub)
+                if name in ("os.environ", "os.environb", "posix.environ"):
+                    labels.add("source:env-dump")
+                elif name and name.startswith("os.environ."):
+                    pass
+            if isinstance(sub, ast.Subscript):
+                base = self.resolve(sub.value)
+                if base == "os.environ":
+                    key = self.fold(sub.slice)
+                    labels.discard("source:env-dump")
+                    if isinstance(key, str) and SECRET_ENV_RE.search(key):
+                        labels.add("source:env-secret")
+        return labels
+
+    def _call_labels(self, call: ast.Call) -> set[str]:
+        name = self.call_name(call) or ""
+        labels: set[str] = set()
+        if _is_network(name) or (name.endswith((".read", ".text", ".content", ".json")) and _is_network(name)):
+            labels.add("net")
+        if name in ("os.getenv", "os.environ.get") and call.args:
+            key = self.fold(call.args[0])
+            if isinstance(key, str) and SECRET_ENV_RE.search(key):
+                labels.add("source:env-secret")
+        if name in ("os.environ.copy", "os.environ.items", "os.environ.values") or (
+                name in ("dict", "str", "json.dumps") and call.args and self.resolve(call.args[0]) == "os.environ"):
+            labels.add("source:env-dump")
+        if name in SYSINFO_NAMES:
+            labels.add("source:sysinfo")
+        if name.startswith(CLIPBOARD_PREFIXES):
+            labels.add("source:clipboard")
+        if name.startswith(SCREEN_PREFIXES):
+            labels.add("source:screenshot")
+        if name in DECODE_NAMES or name.endswith("Fernet.decrypt"):
+            labels.add("decoded")
+        if name in ("open", "io.open", "codecs.open", "pathlib.Path.read_text", "pathlib.Path.read_bytes",
+                    "shutil.copy", "shutil.copyfile", "sqlite3.connect", "zipfile.ZipFile", "os.walk",
+                    "glob.glob", "os.listdir", "os.path.join", "os.path.expanduser", "pathlib.Path"):
+            for a in call.args[:2]:
+                text = self.fold(a)
+                if isinstance(text, str) and ind.credential_targets(text):
+                    labels.add("source:credential")
+        if isinstance(call.func, ast.Name) and call.func.id in self.func_returns:
+            labels |= self.func_returns[call.func.id]
+        if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
+            # x.read(), resp.json(): inherit the receiver's labels
+            pass
+        return labels
+
+    def _interesting_scope(self, body: list[ast.AST]) -> bool:
+        """Only scopes that touch a source, a sink or a decoder need data-flow tracking."""
+        key = id(body)
+        cached = self._interesting.get(key)
+        if cached is not None:
+            return cached
+        found = False
+        for n in body:
+            if isinstance(n, ast.Call):
+                name = self.call_name(n) or ""
+                if (name in EXEC_NAMES or _is_network(name) or name.startswith(PROCESS_PREFIXES) or name in DNS_NAMES
+                        or name in SYSINFO_NAMES or name in DECODE_NAMES or name.startswith(("os.environ", "os.getenv"))
+                        or name in ("open", "io.open") or name.endswith("Fernet.decrypt")
+                        or (isinstance(n.func, ast.Name) and n.func.id in self.func_returns)):
+                    found = True
+                    break
+            elif isinstance(n, ast.Attribute) and n.attr == "environ":
+                found = True
+                break
+        self._interesting[key] = found
+        return found
+
+    def _scope_taint(self, body: list[ast.AST], collect_returns: str | None = None) -> _Taint:
+        taint = _Taint()
+        if len(self.text) > LIGHT_SOURCE:
+            return taint
+        key = id(body)
+        if not self._interesting_scope(body):
+            return taint
+        flow = self._flow_nodes.get(key)
+        if flow is None:
+            flow = [n for n in body if isinstance(n, _FLOW_TYPES) or (
+                isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in _COLLECT_ATTRS)]
+            self._flow_nodes[key] = flow
+        for _ in range(3):
+            changed = False
+            for node in flow:
+                if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign) and node.value is not None:
+                    labels = self._labels_of(node.value, taint)
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for t in targets:
+                        for n in _target_names(t):
+                            changed |= taint.add(n, labels)
+                elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+                    labels = self._labels_of(node.iter, taint)
+                    for n in _target_names(node.target):
+                        changed |= taint.add(n, labels)
+                elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+                    labels = self._labels_of(node.context_expr, taint)
+                    for n in _target_names(node.optional_vars):
+                        changed |= taint.add(n, labels)
+                elif isinstance(node, ast.NamedExpr):
+                    changed |= taint.add(node.target.id, self._labels_of(node.value, taint))
+                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                        and node.func.attr in ("append", "extend", "update", "add", "write", "insert", "setdefault") \
+                        and isinstance(node.func.value, ast.Name):
+                    labels = set()
+                    for a in [*node.args, *[k.value for k in node.keywords]]:
+                        labels |= self._labels_of(a, taint)
+                    changed |= taint.add(node.func.value.id, labels)
+                elif isinstance(node, ast.Assign):
+                    pass
+            if not changed:
+                break
+        if collect_returns:
+            labels = set()
+            for node in flow:
+                if isinstance(node, ast.Return) and node.value is not None:
+                    labels |= self._labels_of(node.value, taint)
+            if labels:
+                self.func_returns[collect_returns] = labels
+        return taint
+
+    # ------------------------------------------------------------------ per-scope checks
+
+    def _scan_scope(self, scope: str, body: list[ast.AST], phase: str) -> None:
+        taint = self._scope_taint(body)
+        if scope == "<module>":
+            self.globals_taint = taint
+        net_calls: list[ast.Call] = []
+        exec_calls: list[ast.Call] = []
+        proc_calls: list[ast.Call] = []
+        writes: list[ast.Call] = []
+        for node in body:
+            if not isinstance(node, ast.Call):
+                if isinstance(node, ast.Attribute | ast.Subscript) and self.resolve(node) == "os.environ" \
+                        and not isinstance(getattr(node, "ctx", None), ast.Store):
+                    pass
+                continue
+            name = self.call_name(node)
+            if not name:
+                if isinstance(node.func, ast.Call) or isinstance(node.func, ast.Subscript):  # noqa: SIM101
+                    self._dynamic_callee(node, phase)
+                continue
+            if name in EXEC_NAMES:
+                exec_calls.append(node)
+                self._exec_call(node, name, phase, taint)
+            elif name.startswith(PROCESS_PREFIXES) and not name.startswith("subprocess.CalledProcessError") \
+                    and name not in ("subprocess.PIPE", "subprocess.DEVNULL", "subprocess.STDOUT"):
+                proc_calls.append(node)
+                self._process_call(node, name, phase, taint)
+            elif _is_network(name):
+                net_calls.append(node)
+                self._network_call(node, name, phase, taint)
+            elif name in DNS_NAMES:
+                self.emit(sg.NETWORK, node, phase, api=name, target=self._arg_text(node)[:200] or None)
+                net_calls.append(node)
+                self._dns_call(node, name, phase, taint)
+            elif name in ("pip.main", "pip._internal.main", "pip._internal.cli.main.main"):
+                self.emit(sg.PROCESS, node, phase, api=name, command="pip install at run time")
+                proc_calls.append(node)
+            elif name in ("open", "io.open", "codecs.open") and len(node.args) >= 2:
+                mode = self.fold(node.args[1])
+                if isinstance(mode, str) and any(c in mode for c in "wa"):
+                    writes.append(node)
+                    self._write_call(node, phase)
+            elif name.startswith(("shutil.copy", "shutil.move", "os.rename", "os.replace")):
+                self._write_call(node, phase)
+            elif name.startswith(("winreg.SetValue", "_winreg.SetValue", "winreg.CreateKey")):
+                self.emit(sg.PERSISTENCE, node, phase, api=name)
+            elif name.startswith(KEYLOG_PREFIXES):
+                self.emit(sg.SOURCE_CLIPBOARD, node, phase, api=name, what="keystrokes")
+            elif name.startswith(("cv2.VideoCapture", "pyaudio.PyAudio", "sounddevice.rec")):
+                self.emit(sg.SOURCE_SCREEN, node, phase, api=name,
+                          what="webcam" if name.startswith("cv2") else "microphone")
+            elif name.startswith(CLIPBOARD_PREFIXES):
+                self.emit(sg.SOURCE_CLIPBOARD, node, phase, api=name)
+            elif name.startswith(SCREEN_PREFIXES):
+                self.emit(sg.SOURCE_SCREEN, node, phase, api=name)
+            elif name in SYSINFO_NAMES:
+                self.emit(sg.SOURCE_SYSINFO, node, phase, api=name)
+            elif name in ("os.getenv", "os.environ.get"):
+                key = self.fold(node.args[0]) if node.args else None
+                if isinstance(key, str) and SECRET_ENV_RE.search(key):
+                    self.emit(sg.SOURCE_ENV_SECRET, node, phase, variable=key)
+            elif name in ("os.environ.copy", "os.environ.items"):
+                self.emit(sg.SOURCE_ENV_DUMP, node, phase, api=name)
+            elif name in ("ctypes.windll.kernel32.VirtualAlloc", "ctypes.windll.kernel32.CreateThread",  # noqa: SIM102
+                          "ctypes.windll.kernel32.WriteProcessMemory", "ctypes.windll.kernel32.RtlMoveMemory",
+                          "ctypes.CDLL", "ctypes.cdll.LoadLibrary"):
+                if "VirtualAlloc" in name or "CreateThread" in name or "WriteProcessMemory" in name \
+                        or "RtlMoveMemory" in name:
+                    self.emit(sg.EXEC_DECODED, node, phase, api=name, what="shellcode injection API")
+        # scope-level combinations (data may move through files or attributes the taint does not follow)
+        if net_calls and (exec_calls or proc_calls):
+            fetch = any(self._is_fetch(c) for c in net_calls)
+            if fetch and (phase != sg.RUNTIME or any(self._is_dynamic_exec(c) for c in exec_calls)
+                          or any(self._proc_runs_file(c) for c in proc_calls)):
+                first = (exec_calls or proc_calls)[0]
+                self.emit(sg.DOWNLOAD_EXEC, first, phase, scope=scope, how="fetch and execute in one function",
+                          fetch_line=net_calls[0].lineno)
+        if writes and proc_calls and net_calls:
+            self.emit(sg.WRITE_EXEC, proc_calls[0], phase, scope=scope, write_line=writes[0].lineno)
+
+    def _is_fetch(self, call: ast.Call) -> bool:
+        name = self.call_name(call) or ""
+        return not name.endswith(SEND_SUFFIXES) or name.endswith(".post")
+
+    def _is_dynamic_exec(self, call: ast.Call) -> bool:
+        return bool(call.args) and self.fold(call.args[0]) is None
+
+    def _proc_runs_file(self, call: ast.Call) -> bool:
+        name = self.call_name(call) or ""
+        return name in ("os.startfile",) or any(
+            isinstance(self.fold(a), str) and re.search(r"(?i)\.(exe|bat|cmd|ps1|vbs|scr|sh|py)\b", self.fold(a))
+            for a in call.args)
+
+    def _dynamic_callee(self, node: ast.Call, phase: str) -> None:
+        # getattr(__builtins__, <computed>)(...), __builtins__.__dict__[<computed>](...)
+        f = node.func
+        if isinstance(f, ast.Call) and self.call_name(f) in ("getattr", "builtins.getattr") and len(f.args) >= 2:
+            target = self.resolve(f.args[0]) or ""
+            if "builtins" in target or target == "__import__":
+                self.emit(sg.OBF_ALIAS, node, phase, how="builtin looked up by computed name")
+
+    def _arg_text(self, call: ast.Call) -> str:
+        parts = []
+        for a in [*call.args, *[k.value for k in call.keywords]]:
+            v = self.fold(a)
+            if isinstance(v, list):
+                v = " ".join(str(x) for x in v if isinstance(x, str | int))
+            if isinstance(v, bytes):
+                v = v.decode("utf-8", "replace")
+            if isinstance(v, str):
+                parts.append(v)
+        return " ".join(parts)
+
+    def _exec_call(self, node: ast.Call, name: str, phase: str, taint: _Taint) -> None:
+        if not node.args:
+            return
+        arg = node.args[0]
+        value = self.fold(arg)
+        labels = self._labels_of(arg, taint)
+        called_as = node.func.id if isinstance(node.func, ast.Name) else None
+        if called_as and called_as != name.split(".")[-1]:
+            self.emit(sg.OBF_ALIAS, node, phase, how=f"{name} called through the name {called_as!r}")
+        if "net" in labels:
+            self.emit(sg.DOWNLOAD_EXEC, node, phase, api=name, how="network response executed as code")
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        decode_named = isinstance(arg, ast.Call) and re.search(
+            r"(?i)decod|decrypt|deobf|unhex|unpack|xor|b64|inflate|decompress|unscramble",
+            (arg.func.attr if isinstance(arg.func, ast.Attribute) else getattr(arg.func, "id", "")) or "")
+        if "decoded" in labels or decode_named or (isinstance(value, str) and _contains_decode_call(arg, self)):
+            self.emit(sg.EXEC_DECODED, node, phase, api=name)
+            if isinstance(value, str):
+                self._scan_payload(value, node, phase, "exec argument")
+            return
+        if isinstance(value, str):
+            if len(value) > 0 and name in ("exec", "eval", "builtins.exec"):  # noqa: SIM102
+                # literal code: scan it as if it were in the file (string-hidden code)
+                if (len(value) > 40 and not self.all_install) or self.all_install:
+                    self._scan_payload(value, node, phase, "literal passed to exec", count_decoded=False)
+            return
+        if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) \
+                and arg.func.attr in ("read", "read_text", "read_bytes"):
+            return  # exec(open("pkg/version.py").read()): common in setup.py, reads a shipped file
+        if isinstance(arg, ast.Call):
+            inner = self.call_name(arg) or ""
+            if inner in ("open", "io.open") or inner.endswith((".read", "read_text")):
+                return  # exec(open(version.py).read()): common in setup.py, reads a shipped file
+            if inner.endswith(("compile",)):
+                inner_arg = arg.args[0] if arg.args else None
+                if isinstance(inner_arg, ast.Call) and (self.call_name(inner_arg) or "").endswith(".read"):
+                    return
+        self.emit(sg.EXEC_DYNAMIC, node, phase, api=name)
+
+    def _process_call(self, node: ast.Call, name: str, phase: str, taint: _Taint) -> None:
+        text = self._arg_text(node)
+        labels: set[str] = set()
+        for a in node.args:
+            labels |= self._labels_of(a, taint)
+        detail: dict[str, Any] = {"api": name}
+        if text:
+            detail["command"] = text[:300]
+        if text and re.search(r"(?i)https?://|\bstart\s|\bcmd(?:\.exe)?\b|powershell|\bcurl\b|\bwget\b|pip3?\s+install|"
+                              r"-m\s+pip|mshta|rundll32|osascript|nohup|chmod\s", text):
+            detail["suspicious_command"] = True
+        self.emit(sg.PROCESS, node, phase, **detail)
+        if "net" in labels:
+            self.emit(sg.DOWNLOAD_EXEC, node, phase, api=name, how="network data passed to a process")
+        if "decoded" in labels:
+            self.emit(sg.EXEC_DECODED, node, phase, api=name, how="decoded data passed to a process")
+        if text:
+            self._scan_text_indicators(text, node, phase)
+
+    def _network_call(self, node: ast.Call, name: str, phase: str, taint: _Taint) -> None:
+        args = [*node.args, *[k.value for k in node.keywords]]
+        text = self._arg_text(node)
+        self.emit(sg.NETWORK, node, phase, api=name, target=text[:200] or None)
+        labels: set[str] = set()
+        for a in args:
+            labels |= self._labels_of(a, taint)
+        sources = sorted(lbl.split(":", 1)[1] for lbl in labels if lbl.startswith("source:"))
+        carries_data = name.endswith(SEND_SUFFIXES) or any(k.arg in ("data", "json", "files", "params", "body")
+                                                           for k in node.keywords)
+        if sources:
+            self.emit(sg.EXFIL_FLOW, node, phase, api=name, sources=sources)
+        elif carries_data:
+            self.emit(sg.NETWORK_SEND, node, phase, api=name)
+        if text:
+            for ep in ind.endpoints_in(text):
+                self._endpoint(ep, node, phase)
+
+    def _dns_call(self, node: ast.Call, name: str, phase: str, taint: _Taint) -> None:
+        labels: set[str] = set()
+        for a in node.args:
+            labels |= self._labels_of(a, taint)
+        sources = sorted(lbl.split(":", 1)[1] for lbl in labels if lbl.startswith("source:"))
+        if sources and node.args and isinstance(node.args[0], ast.JoinedStr | ast.BinOp | ast.Call):
+            self.emit(sg.EXFIL_FLOW, node, phase, api=name, sources=sources, channel="dns")
+
+    def _write_call(self, node: ast.Call, phase: str) -> None:
+        text = self._arg_text(node)
+        hits = ind.persistence_targets(text) if text else []
+        for label, match in hits:
+            self.emit(sg.PERSISTENCE, node, phase, place=label, match=match)
+
+    def _endpoint(self, ep: ind.Endpoint, node: ast.AST | int, phase: str) -> None:
+        if ep.category.startswith("token:"):
+            self.emit(sg.ENDPOINT_TOKEN, node, phase, url=ep.url[:200], category=ep.category[6:])
+        elif ep.category == "ip-lookup":
+            self.emit(sg.SOURCE_SYSINFO, node, phase, what="public IP lookup", url=ep.url[:200])
+        else:
+            self.emit(sg.ENDPOINT, node, phase, url=ep.url[:200], host=ep.host, category=ep.category)
+
+    # ------------------------------------------------------------------ literals and payloads
+
+    def _scan_literals(self, tree: ast.Module, phases: dict[ast.AST, str]) -> None:
+        owner_phase = self._literal_phases(tree, phases)
+        docstrings = {id(n.value) for n in self._all if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)
+                      and isinstance(n.value.value, str)}
+        for node in self._all:
+            if isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
+                value = node.value
+                if isinstance(value, bytes):
+                    value = value.decode("latin-1")
+                if len(value) < 8:
+                    continue
+                phase = owner_phase.get(id(node), self.module_phase)
+                if id(node) not in docstrings:  # documentation names endpoints and paths without using them
+                    self._scan_text_indicators(value, node, phase)
+                if len(value) >= dec.MIN_ENCODED and id(node) not in self._seen_literals:
+                    self._try_decode_literal(value, node, phase)
+            elif isinstance(node, ast.JoinedStr) and len(node.values) > 1:
+                text = self.fold(node)
+                if isinstance(text, str) and len(text) >= 12:
+                    phase = owner_phase.get(id(node), self.module_phase)
+                    for label, match in ind.downloader_commands(text):
+                        self.emit(sg.PROCESS_DOWNLOADER, node, phase, pattern=label, match=match)
+            elif isinstance(node, ast.List | ast.Tuple) and len(node.elts) >= 8:  # noqa: SIM102
+                if all(isinstance(e, ast.Constant) and isinstance(e.value, int) and not isinstance(e.value, bool)
+                       for e in node.elts[:64]):
+                    codes = self.fold(node)
+                    if isinstance(codes, list):
+                        text = dec.chars_to_text(codes)  # type: ignore[arg-type]
+                        if text and text.strip() in HIDDEN_API_NAMES:
+                            phase = owner_phase.get(id(node), self.module_phase)
+                            self.emit(sg.OBF_ALIAS, node, phase, how=f"API name {text.strip()!r} built from "
+                                                                     "character codes")
+                        elif text and (dec.looks_like_code(text) or ind.URL_RE.search(text)):
+                            phase = owner_phase.get(id(node), self.module_phase)
+                            self.emit(sg.OBF_DECODED, node, phase, method="char-codes", preview=text[:200])
+                            self._scan_payload(text, node, phase, "character-code list", count_decoded=False)
+
+    def _literal_phases(self, tree: ast.Module, phases: dict[ast.AST, str]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        default = sg.INSTALL if self.all_install else sg.RUNTIME
+        for node in self._all:
+            owner = self._owner.get(id(node))
+            if owner is not None:
+                out[id(node)] = phases.get(owner, default)
+        return out
+
+    def _try_decode_literal(self, value: str, node: ast.AST, phase: str) -> None:
+        if self.budget.literals >= MAX_LITERALS or self.depth >= MAX_DECODE_DEPTH:
+            return
+        self.budget.literals += 1
+        revealed = dec.reveal(value)
+        if not revealed:
+            return
+        method, text = revealed
+        if not (dec.looks_like_code(text) or ind.URL_RE.search(text) or ind.TOKEN_PATTERNS[2][1].search(text)):
+            return
+        self.emit(sg.OBF_DECODED, node, phase, method=method, preview=text[:200])
+        self._scan_payload(text, node, phase, f"{method} literal", count_decoded=False)
+
+    def _scan_payload(self, text: str, node: ast.AST, phase: str, origin: str, count_decoded: bool = True) -> None:
+        """Re-scan decoded text: as Python when it parses, as indicator text otherwise."""
+        if self.depth >= MAX_DECODE_DEPTH:
+            return
+        self.budget.decoded_bytes += len(text)
+        if self.budget.decoded_bytes > self.budget.max_decoded_bytes:
+            return
+        line = getattr(node, "lineno", 0)
+        sub = PyScanner(self.path, text, phase, self.budget, self.depth + 1, all_install=(phase == sg.INSTALL))
+        sub.aliases = dict(self.aliases)
+        signals = sub.scan()
+        if not sub.parse_ok:
+            signals = [s for s in signals if s.kind != sg.PARSE_ERROR]
+        for s in signals:
+            s.detail.setdefault("payload_origin", origin)
+            s.detail.setdefault("payload_line", line)
+            s.line = line
+            s.snippet = s.snippet or sg.snippet_of(self.text, line)
+            s.decoded = max(s.decoded, self.depth + 1)
+        self.signals.extend(signals)
+
+    def _scan_text_indicators(self, text: str, node: ast.AST | int, phase: str) -> None:
+        for ep in ind.endpoints_in(text, limit=10):
+            self._endpoint(ep, node, phase)
+        for label, match in ind.downloader_commands(text):
+            self.emit(sg.PROCESS_DOWNLOADER, node, phase, pattern=label, match=match)
+        for label, match in ind.credential_targets(text):
+            self.emit(sg.SOURCE_CREDENTIAL, node, phase, store=label, match=match)
+        for label, match in ind.persistence_targets(text):
+            self.emit(sg.PERSISTENCE, node, phase, place=label, match=match, how="mentioned")
+
+    def scan_text(self, text: str, phase: str, line: int) -> None:
+        """Fallback for text that is not Python: indicators and encoded blobs."""
+        self._scan_text_indicators(text[:MAX_SOURCE], line, phase)
+        if re.search(r"\b(?:exec|eval)\s*\(", text) and re.search(r"b64decode|fromhex|decompress|Fernet", text):
+            self.emit(sg.EXEC_DECODED, line, phase, how="exec of decoded data (unparsed text)")
+        if self.depth < MAX_DECODE_DEPTH:
+            for m in re.finditer(r"[A-Za-z0-9+/=_-]{200,}", text[:MAX_SOURCE]):
+                if self.budget.literals >= MAX_LITERALS:
+                    break
+                self.budget.literals += 1
+                revealed = dec.reveal(m.group(0))
+                if revealed and dec.looks_like_code(revealed[1]):
+                    self.emit(sg.OBF_DECODED, line, phase, method=revealed[0], preview=revealed[1][:200])
+                    sub = PyScanner(self.path, revealed[1], phase, self.budget, self.depth + 1,
+                                    all_install=phase == sg.INSTALL)
+                    self.signals.extend(s for s in sub.scan() if s.kind != sg.PARSE_ERROR)
+
+    def _unicode_checks(self, tree: ast.Module) -> None:
+        bidi = re.search("[\u202a-\u202e\u2066-\u2069]", self.text)
+        if bidi:
+            line = self.text.count("\n", 0, bidi.start()) + 1
+            self.emit(sg.OBF_UNICODE, line, self.module_phase, what="bidirectional control character in source")
+        odd = 0
+        first = None
+        for node in self._all:
+            if isinstance(node, ast.Name) and not node.id.isascii():
+                odd += 1
+                first = first or node
+        if odd >= 5 and first is not None:
+            self.emit(sg.OBF_UNICODE, first, self.module_phase, what=f"{odd} non-ASCII identifiers",
+                      example=getattr(first, "id", ""))
+
+
+# ---------------------------------------------------------------------- tree helpers
+
+_FLOW_TYPES = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.comprehension, ast.withitem,
+               ast.NamedExpr, ast.Return)
+_COLLECT_ATTRS = frozenset(("append", "extend", "update", "add", "write", "insert", "setdefault"))
+
+
+def _interesting(name: str) -> bool:
+    return (name in EXEC_NAMES or name.startswith(PROCESS_PREFIXES) or _is_network(name) or name in DECODE_NAMES
+            or name in ("getattr", "__import__", "os", "subprocess", "base64", "zlib", "marshal", "socket",
+                        "requests", "urllib.request", "builtins", "os.environ", "chr", "compile")
+            or "." not in name)
+
+
+def _is_network(name: str) -> bool:
+    if name.startswith(NETWORK_PREFIXES):
+        if name.startswith(("requests.", "httpx.")):
+            tail = name.split(".", 1)[1]
+            return tail.split(".")[0] in ("get", "post", "put", "patch", "delete", "request", "head", "Session",
+                                          "session", "Client", "AsyncClient", "api", "options", "stream")
+        return True
+    return False
+
+
+def _module_level(tree: ast.Module) -> list[ast.AST]:
+    """Nodes that run when the module runs: everything except function bodies (class bodies do run)."""
+    out: list[ast.AST] = []
+    stack: list[ast.AST] = list(reversed(tree.body))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            out.extend(node.decorator_list)
+            out.extend(d for d in node.args.defaults if d is not None)
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return out
+
+
+def _own_nodes(fn: ast.AST) -> list[ast.AST]:
+    """Nodes of a function body, without nested function bodies (they are scopes of their own)."""
+    out: list[ast.AST] = []
+    stack: list[ast.AST] = list(reversed(getattr(fn, "body", [])))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return out
+
+
+def _walk_expr(node: ast.AST) -> list[ast.AST]:
+    out = []
+    stack = [node]
+    while stack and len(out) < 5000:
+        n = stack.pop()
+        out.append(n)
+        if isinstance(n, ast.Lambda | ast.FunctionDef):
+            continue
+        stack.extend(ast.iter_child_nodes(n))
+    return out
+
+
+def _target_names(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, ast.Tuple | ast.List):
+        return [n for e in node.elts for n in _target_names(e)]
+    if isinstance(node, ast.Starred):
+        return _target_names(node.value)
+    if isinstance(node, ast.Attribute | ast.Subscript):  # self.x = ..., d[k] = ...
+        base = node.value
+        while isinstance(base, ast.Attribute | ast.Subscript):
+            base = base.value
+        return [base.id] if isinstance(base, ast.Name) else []
+    return []
+
+
+def _contains_decode_call(node: ast.AST, scanner: PyScanner) -> bool:
+    for sub in _walk_expr(node):
+        if isinstance(sub, ast.Call):
+            name = scanner.call_name(sub) or ""
+            if name in DECODE_NAMES or name.endswith("Fernet.decrypt") or (
+                    isinstance(sub.func, ast.Attribute) and sub.func.attr == "decrypt"):
+                return True
+        if isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Slice) and sub.slice.step is not None:
+            return True
+    return False

