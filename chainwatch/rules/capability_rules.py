@@ -57,7 +57,9 @@ class LoaderChain(MemberRule):
         locate = [c for c in ("payload-marker-search", "payload-from-file") if c in caps]
         if not decrypt or not locate:
             return
-        severity = Severity.HIGH if "payload-marker-search" in caps else Severity.MEDIUM
+        # Without a marker search the three traits co-occur by chance in large general-purpose binaries
+        # (catboost's 362 MB module has all of them), so only the marker-guided shape is high.
+        severity = Severity.HIGH if "payload-marker-search" in caps else Severity.LOW
         parts = ["exec-memory", *locate, *decrypt]
         yield self.finding(
             record.path,

@@ -68,6 +68,16 @@ def test_crafted_buffer_with_3cx_loader_traits() -> None:
     assert all(f.severity <= Severity.LOW for f in findings if f.rule != "capability.loader-chain")
 
 
+def test_chain_without_a_marker_search_stays_low() -> None:
+    caps = [
+        {"id": c, "name": c, "attack": "", "common": False, "evidence": {"strings": []}}
+        for c in ("exec-memory", "payload-from-file", "crypto-rc4")
+    ]
+    record = MemberRecord(path="big.pyd", size=1, type="pe", features={"capabilities": {"items": caps}})
+    [chain] = list(LoaderChain().check(record))
+    assert chain.severity is Severity.LOW
+
+
 def test_one_trait_alone_is_not_a_chain() -> None:
     buffer = b"\xcc" * 256 + LOADER_STUB[:17] + LOADER_NAMES  # exec memory, no marker, no RC4
     caps = find_capabilities(buffer, BinaryFeatures(set(), []))
