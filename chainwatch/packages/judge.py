@@ -142,11 +142,12 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
             how = sigs[0].detail.get("how", "")
             out.add("package.download-exec", H if "response" in how or "network data" in how else M, sigs,
                     phase=sg.RUNTIME)
-    dec_exec = [s for s in by_kind.get(sg.EXEC_DECODED, []) if not _in_tests(s)]
+    dec_exec = list(by_kind.get(sg.EXEC_DECODED, []))  # payloads hide in test folders too (event-stream)
     if dec_exec:
-        reach = [s for s in dec_exec if s.phase in REACH]
+        reach = [s for s in dec_exec if s.phase in REACH and not _in_tests(s)]
         wallet = [s for s in dec_exec if s.detail.get("what") == "wallet-hijack"]
-        sev = C if reach or wallet else H
+        loader = [s for s in live(sg.EXEC_DYNAMIC) if "module" in str(s.detail.get("how", ""))]
+        sev = C if reach or wallet or loader else H
         out.add("package.decoded-exec", sev, reach or dec_exec, phase=(reach or dec_exec)[0].phase)
     downloaders = [s for s in by_kind.get(sg.PROCESS_DOWNLOADER, []) if not _in_tests(s)]
     if downloaders:
