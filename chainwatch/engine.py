@@ -18,17 +18,23 @@ from typing import Any
 from chainwatch import registry
 from chainwatch.analyzers.interface import AnalysisError, MemberContext, TreeContext
 from chainwatch.executor import make_executor
-from chainwatch.filetype import HEAD_BYTES, detect, is_container_type
+from chainwatch.filetype import HEAD_BYTES, detect_file, is_container_type
 from chainwatch.fingerprint import fingerprint_file
 from chainwatch.models import Finding, MemberRecord, Report, ScanError
 from chainwatch.options import Limits, ScanOptions
 from chainwatch.sandbox import Sandbox
 from chainwatch.scoring import dedupe, rank, score_findings
 from chainwatch.timelimit import TimeLimitExceeded, time_limit
-from chainwatch.unpack.interface import Budget, BudgetExceeded, ExtractionSink, UnpackContext, UnpackError
+from chainwatch.unpack.interface import (
+    Budget,
+    BudgetExceeded,
+    ExtractedEntry,
+    ExtractionSink,
+    UnpackContext,
+    UnpackError,
+)
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total so far, current path)
-TAIL_BYTES = 512
 
 
 # ----------------------------------------------------------------------------- work units
@@ -149,31 +155,6 @@ class _Container:
     children: list[tuple[str, Path]] = field(default_factory=list)  # (logical path, fs path)
 
 
-def _read_head_tail(path: Path) -> tuple[bytes, bytes, int]:
-    with path.open("rb") as fh:
-        head = fh.read(HEAD_BYTES)
-        fh.seek(0, 2)
-        size = fh.tell()
-        if size > TAIL_BYTES:
-            fh.seek(size - TAIL_BYTES)
-            tail = fh.read(TAIL_BYTES)
-        else:
-            tail = head[-TAIL_BYTES:]
-    return head, tail, size
-
-
-def detect_file(path: Path, name: str | None = None) -> str:
-    head, tail, size = _read_head_tail(path)
-    return _detect(head, tail, name or path.name, size)
-
-
-def _detect(head: bytes, tail: bytes, name: str, size: int) -> str:
-    kind = detect(head, name, size)
-    if kind == "data" and tail[:4] == b"koly":  # UDIF trailer: a DMG whatever its name
-        return "archive/dmg"
-    return kind
-
-
 class Walker:
     """Opens the artifact tree inside the sandbox and hands out member units."""
 
@@ -253,62 +234,95 @@ class Walker:
                 continue
         return None
 
+    def _classify(self, path: Path) -> tuple[str, Any]:
+        """Content type of a file and the unpacker that would open it (None for a leaf)."""
+        kind = detect_file(path)
+        if self._stopped or not (is_container_type(kind) or kind.startswith("pe")):
+            return kind, None
+        with path.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
+        return kind, self._pick_unpacker(kind, head, path)
+
+    def _unit(self, path: Path, name: str, kind: str, level: int, up: str | None, opened: bool) -> MemberUnit:
+        return MemberUnit(path=name, fs_path=str(path), kind=kind, depth=level, parent=up, container=opened,
+                          limits=self.limits, analyzers=self.options.analyzers, settings=self.options.settings)
+
     def _visit(self, fs_path: Path, logical: str, depth: int, parent: str | None) -> None:
-        # iterative over nested containers so 50 levels of nesting never exhaust the Python stack
+        # Iterative over nested containers so 50 levels of nesting never exhaust the Python stack.
+        # Leaves are submitted the moment they are unpacked, so hashing overlaps inflating.
         stack: list[tuple[Path, str, int, str | None]] = [(fs_path, logical, depth, parent)]
         while stack:
             path, name, level, up = stack.pop()
             try:
-                head, tail, size = _read_head_tail(path)
+                kind, unpacker = self._classify(path)
             except OSError as exc:
                 self.errors.append(ScanError(name, f"cannot read: {exc}", "unreadable"))
                 continue
-            kind = _detect(head, tail, path.name, size)
-            children: list[tuple[str, Path]] = []
-            opened = False
-            unpacker = None
-            if not self._stopped and (is_container_type(kind) or kind.startswith("pe")):
-                unpacker = self._pick_unpacker(kind, head, path)
-            if unpacker is not None:
-                if level + 1 > self.limits.max_depth:
-                    self.errors.append(ScanError(name, f"not opened: nesting depth limit ({self.limits.max_depth}) "
-                                                 f"reached", "limit"))
+            if unpacker is None:
+                self.submit(self._unit(path, name, kind, level, up, False))
+                continue
+            if level + 1 > self.limits.max_depth:
+                self.errors.append(ScanError(name, f"not opened: nesting depth limit ({self.limits.max_depth}) "
+                                             f"reached", "limit"))
+                self.submit(self._unit(path, name, kind, level, up, False))
+                continue
+            deferred: list[tuple[Path, str, int, str | None]] = []
+
+            def on_entry(entry: ExtractedEntry, container: str = name, child_level: int = level + 1,
+                         deferred: list[tuple[Path, str, int, str | None]] = deferred) -> None:
+                child = f"{container}!/{entry.name}"
+                try:
+                    child_kind, child_unpacker = self._classify(entry.fs_path)
+                except OSError as exc:
+                    self.errors.append(ScanError(child, f"cannot read: {exc}", "unreadable"))
+                    return
+                if child_unpacker is None:
+                    self.submit(self._unit(entry.fs_path, child, child_kind, child_level, container, False))
                 else:
-                    dest = self.sandbox.new_dir(path.name)
-                    sink = ExtractionSink(dest=dest, container=name, budget=self.budget)
-                    try:
-                        with time_limit(self.limits.unpack_seconds):
-                            unpacker.unpack(path, sink, UnpackContext(self.limits, self.options.password))
-                    except UnpackError as exc:
-                        self.errors.append(ScanError(name, f"unreadable member ({unpacker.name}): {exc}", exc.kind))
-                    except BudgetExceeded as exc:
-                        self._stop(name, str(exc))
-                    except TimeLimitExceeded:
-                        self.errors.append(ScanError(name, f"unpacking stopped: time limit "
-                                                     f"({self.limits.unpack_seconds:g} s) exceeded", "timeout"))
-                    except Exception as exc:  # unpacker bug on hostile input
-                        self.errors.append(ScanError(name, f"unreadable member ({unpacker.name}): "
-                                                     f"{type(exc).__name__}: {exc}", "unreadable"))
-                    self.errors.extend(sink.errors)
-                    children = [(f"{name}!/{e.name}", e.fs_path) for e in sink.entries]
-                    opened = bool(children)
-                    if opened:
-                        self.containers.append(_Container(record_path=name, root_dir=dest, children=children))
-            self.submit(
-                MemberUnit(
-                    path=name,
-                    fs_path=str(path),
-                    kind=kind,
-                    depth=level,
-                    parent=up,
-                    container=opened,
-                    limits=self.limits,
-                    analyzers=self.options.analyzers,
-                    settings=self.options.settings,
-                )
-            )
-            for child_logical, child_path in reversed(children):
-                stack.append((child_path, child_logical, level + 1, name))
+                    deferred.append((entry.fs_path, child, child_level, container))
+
+            dest = self.sandbox.new_dir(path.name)
+            sink = _StreamingSink(dest=dest, container=name, budget=self.budget, on_entry=on_entry)
+            try:
+                with time_limit(self.limits.unpack_seconds):
+                    unpacker.unpack(path, sink, UnpackContext(self.limits, self.options.password))
+            except UnpackError as exc:
+                self.errors.append(ScanError(name, f"unreadable member ({unpacker.name}): {exc}", exc.kind))
+            except BudgetExceeded as exc:
+                self._stop(name, str(exc))
+            except TimeLimitExceeded:
+                self.errors.append(ScanError(name, f"unpacking stopped: time limit "
+                                             f"({self.limits.unpack_seconds:g} s) exceeded", "timeout"))
+            except Exception as exc:  # unpacker bug on hostile input
+                self.errors.append(ScanError(name, f"unreadable member ({unpacker.name}): "
+                                             f"{type(exc).__name__}: {exc}", "unreadable"))
+            self.errors.extend(sink.errors)
+            children = [(f"{name}!/{e.name}", e.fs_path) for e in sink.entries]
+            if children:
+                self.containers.append(_Container(record_path=name, root_dir=dest, children=children))
+            self.submit(self._unit(path, name, kind, level, up, bool(children)))
+            stack.extend(reversed(deferred))
+
+
+class _StreamingSink(ExtractionSink):
+    """Extraction sink that reports each member as soon as it is written."""
+
+    def __init__(self, *args: Any, on_entry: Callable[[ExtractedEntry], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._on_entry = on_entry
+
+    def write_stream(self, *args: Any, **kwargs: Any) -> Path | None:
+        before = len(self.entries)
+        result = super().write_stream(*args, **kwargs)
+        for entry in self.entries[before:]:
+            self._on_entry(entry)
+        return result
+
+    def adopt_tree(self) -> None:
+        before = len(self.entries)
+        super().adopt_tree()
+        for entry in self.entries[before:]:
+            self._on_entry(entry)
 
 
 # ----------------------------------------------------------------------------- scan
@@ -325,6 +339,16 @@ def _artifact_info(target: Path, root_name: str, records: dict[str, MemberRecord
     if version:
         info["version"] = version
     return info
+
+
+def prepare_analyzers(options: ScanOptions) -> None:
+    """Warm every selected analyzer once in this process (before the pool forks)."""
+    for analyzer in (*registry.member_analyzers(), *registry.tree_analyzers()):
+        if options.analyzers is None or analyzer.name in options.analyzers:
+            try:
+                analyzer.prepare()
+            except Exception:  # a failed warm-up shows up as a per-member error later
+                continue
 
 
 def run_rules(inventory: list[MemberRecord], skip: tuple[str, ...] = ()) -> tuple[list[Finding], list[ScanError]]:
@@ -388,6 +412,7 @@ def scan(
         if progress:
             progress(done, len(futures), outcome.record.path)
 
+    prepare_analyzers(options)
     with Sandbox(options.temp_root) as sandbox, make_executor(options.jobs) as executor:
         def submit(unit: MemberUnit) -> None:
             futures.append(executor.submit(analyze_member, unit))

@@ -1,13 +1,15 @@
 """Content-based type detection (never by name alone).
 
-Types are slash-separated, most general first: ``pe``, ``pe/dotnet``, ``elf``, ``macho``,
+Types are slash-separated, most general first: ``pe``, ``pe/dotnet``, ``pe/nsis``, ``elf``, ``macho``,
 ``macho/fat``, ``archive/zip``, ``archive/tar``, ``compressed/gzip``, ``script/python``,
 ``image/png``, ``text``, ``data``. Names only refine text types (``.py`` vs ``.js``) and zip flavours.
 """
 
 from __future__ import annotations
 
+import os
 import struct
+from pathlib import Path
 
 HEAD_BYTES = 64 * 1024
 
@@ -25,7 +27,8 @@ ARCHIVE_TYPES = (
     "archive/iso",
     "archive/rar",
     "archive/cpio",
-    "installer/nsis",
+    "archive/crx",
+    "pe/nsis",  # a PE (the binary analyzers see it) that is also opened as an installer
     "compressed/gzip",
     "compressed/bzip2",
     "compressed/xz",
@@ -34,7 +37,7 @@ ARCHIVE_TYPES = (
 
 
 def is_container_type(kind: str) -> bool:
-    return kind.startswith(("archive/", "compressed/", "installer/"))
+    return kind.startswith(("archive/", "compressed/", "installer/")) or kind == "pe/nsis"
 
 
 def is_binary_type(kind: str) -> bool:
@@ -96,7 +99,7 @@ def _pe_kind(head: bytes) -> str | None:
         return None
     (e_lfanew,) = struct.unpack_from("<I", head, 0x3C)
     if e_lfanew + 24 > len(head) or head[e_lfanew : e_lfanew + 4] != b"PE\0\0":
-        return "dos" if e_lfanew + 4 > len(head) else "dos"
+        return "dos"
     opt = e_lfanew + 24
     if opt + 2 > len(head):
         return "pe"
@@ -125,6 +128,65 @@ def _is_fat_macho(head: bytes) -> bool:
     return (cputype & 0x00FFFFFF) in (7, 12, 18, 0x100000C & 0xFFFFFF, 1, 6, 10, 13, 14, 16)
 
 
+NSIS_SIGNATURE = b"\xef\xbe\xad\xdeNullsoftInst"
+DMG_TRAILER = b"koly"
+_SELF_DESCRIBING = ("pe", "elf", "macho", "archive/zip", "archive/tar", "archive/7z")
+
+
+def _is_asar(head: bytes) -> bool:
+    """Electron asar: a Chromium pickle (u32 4, u32 header size, u32 payload, u32 length) then JSON."""
+    if len(head) < 24 or head[:4] != b"\x04\x00\x00\x00":
+        return False
+    (header_size,) = struct.unpack_from("<I", head, 4)
+    (payload, strlen) = struct.unpack_from("<II", head, 8)
+    return payload + 4 == header_size and strlen <= payload and head[16:24] == b'{"files"'
+
+
+def _pe_overlay_offset(head: bytes) -> int | None:
+    """End of the last section's raw data, i.e. where an appended payload (NSIS, SFX) starts."""
+    try:
+        (e_lfanew,) = struct.unpack_from("<I", head, 0x3C)
+        (nsections,) = struct.unpack_from("<H", head, e_lfanew + 6)
+        (opt_size,) = struct.unpack_from("<H", head, e_lfanew + 20)
+        table = e_lfanew + 24 + opt_size
+        end = 0
+        for i in range(min(nsections, 96)):
+            raw_size, raw_ptr = struct.unpack_from("<II", head, table + i * 40 + 16)
+            end = max(end, raw_ptr + raw_size)
+        return end or None
+    except struct.error:
+        return None
+
+
+def detect_file(path: str | os.PathLike[str], name: str | None = None) -> str:
+    """``detect`` plus the checks that need more than the head of the file.
+
+    * NSIS installers: the ``NullsoftInst`` first header sits after the PE stub (past the head).
+    * DMG (UDIF): the ``koly`` trailer is in the last 512 bytes; the data fork comes first.
+    A ``.dmg`` name without the trailer is not trusted.
+    """
+    p = Path(path)
+    with p.open("rb") as fh:
+        head = fh.read(HEAD_BYTES)
+        size = os.fstat(fh.fileno()).st_size
+        kind = detect(head, name if name is not None else p.name, size)
+        if kind == "pe" and size > len(head):
+            overlay = _pe_overlay_offset(head)
+            if overlay is not None and overlay < size:
+                # NSIS looks for its header at 512-byte steps from the end of its stub
+                start = overlay - overlay % 512
+                fh.seek(start)
+                window = fh.read(64 * 1024 + len(NSIS_SIGNATURE))
+                for off in range(0, max(len(window) - 20, 0), 512):
+                    if window[off + 4 : off + 4 + len(NSIS_SIGNATURE)] == NSIS_SIGNATURE:
+                        return "pe/nsis"
+        if size >= 1024 and not kind.startswith(_SELF_DESCRIBING):
+            fh.seek(size - 512)
+            if fh.read(4) == DMG_TRAILER:
+                return "archive/dmg"
+    return kind
+
+
 def _looks_text(head: bytes) -> bool:
     if not head:
         return True
@@ -146,6 +208,8 @@ def detect(head: bytes, name: str = "", size: int | None = None) -> str:
     ext = _ext(name)
     if head.startswith(b"MZ"):
         kind = _pe_kind(head)
+        if kind == "pe" and NSIS_SIGNATURE in head:
+            return "pe/nsis"
         if kind and kind != "dos":
             return kind
         # NSIS and other stubs are PE too; handled above. A bare DOS header stays "dos".
@@ -189,11 +253,9 @@ def detect(head: bytes, name: str = "", size: int | None = None) -> str:
         return "archive/cpio"
     if len(head) >= 262 and head[257:262] == b"ustar":
         return "archive/tar"
-    if len(head) >= 16 and head[:4] == b"\x04\x00\x00\x00" and head[8:12] and ext == ".asar":
+    if _is_asar(head):
         return "archive/asar"
-    if ext == ".dmg" or (head.startswith(b"koly")):
-        return "archive/dmg"
-    if ext == ".iso" and size and size > 0x8001 + 5:
+    if len(head) >= 0x8006 and head[0x8001:0x8006] in (b"CD001", b"BEA01"):  # ISO 9660 / UDF
         return "archive/iso"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"

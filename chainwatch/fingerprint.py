@@ -66,8 +66,11 @@ def fingerprint_file(path: Path, head_bytes: int = 64 * 1024, with_tlsh: bool = 
             counts += np.bincount(np.frombuffer(chunk, dtype=np.uint8), minlength=256)
     digest: str | None = None
     if th is not None and size >= TLSH_MIN_BYTES:
-        th.final()
-        value = th.hexdigest()
+        try:
+            th.final()
+            value = th.hexdigest()
+        except ValueError:  # "not enough variation in input" (e.g. a run of one byte): no digest
+            value = ""
         digest = value if value and value != "TNULL" else None
     ent = entropy_of_counts(counts, size)
     return Fingerprint(

@@ -12,7 +12,7 @@ from typing import Any
 from chainwatch._version import __version__
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     INFO = "info"
     LOW = "low"
     MEDIUM = "medium"
@@ -57,7 +57,7 @@ _SEVERITY_RANK = {
 }
 
 
-class Verdict(str, enum.Enum):
+class Verdict(enum.StrEnum):
     CLEAN = "clean"
     SUSPICIOUS = "suspicious"
     MALICIOUS = "malicious"

@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType, TracebackType
 
@@ -47,14 +49,17 @@ class Sandbox:
         self._counter = 0
         self._lock = threading.Lock()
         self._old_term: object = None
+        self._old_hup: object = None
 
     def __enter__(self) -> Sandbox:
         self.path = Path(tempfile.mkdtemp(prefix="chainwatch-", dir=self._root_parent))
         os.chmod(self.path, 0o700)
         if threading.current_thread() is threading.main_thread():
-            # SIGTERM would skip `finally`; turn it into an exception so cleanup runs.
+            # SIGTERM / SIGHUP would skip `finally`; turn them into an exception so cleanup runs.
             self._old_term = signal.getsignal(signal.SIGTERM)
+            self._old_hup = signal.getsignal(signal.SIGHUP)
             signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+            signal.signal(signal.SIGHUP, _raise_keyboard_interrupt)
         return self
 
     def __exit__(
@@ -67,10 +72,11 @@ class Sandbox:
 
     def cleanup(self) -> None:
         if self.path is not None:
-            shutil.rmtree(self.path, ignore_errors=True)
+            remove_tree(self.path)
             self.path = None
         if self._old_term is not None and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self._old_term)  # type: ignore[arg-type]
+            signal.signal(signal.SIGHUP, self._old_hup)  # type: ignore[arg-type]
             self._old_term = None
 
     def new_dir(self, hint: str = "x") -> Path:
@@ -91,6 +97,30 @@ class Sandbox:
             return True
         except ValueError:
             return False
+
+
+def remove_tree(path: Path) -> None:
+    """rmtree that also removes what an archive made read-only (a 0555 folder keeps its files otherwise)."""
+
+    def _retry(func: object, failed: str, exc: object) -> None:
+        try:
+            os.chmod(os.path.dirname(failed), 0o700)
+            if os.path.isdir(failed) and not os.path.islink(failed):
+                os.chmod(failed, 0o700)
+                _rmtree(failed, _retry)
+            else:
+                os.unlink(failed)
+        except OSError:
+            pass
+
+    _rmtree(str(path), _retry)
+
+
+def _rmtree(path: str, handler: Callable[[object, str, object], None]) -> None:
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=handler)
+    else:
+        shutil.rmtree(path, onerror=handler)
 
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:

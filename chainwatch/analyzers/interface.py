@@ -52,6 +52,10 @@ class MemberAnalyzer(abc.ABC):
     name: str = ""  # key under MemberRecord.features
     version: int = 1  # bump when the facts change shape (cache keys use it)
 
+    def prepare(self) -> None:  # noqa: B027 - optional hook
+        """Load heavy libraries, compile rules, read data files: called once in the parent before
+        workers fork, so every worker inherits the work instead of repeating it."""
+
     @abc.abstractmethod
     def applies(self, record: MemberRecord, head: bytes) -> bool:
         """Cheap test on the detected type and the first bytes."""
@@ -64,6 +68,9 @@ class MemberAnalyzer(abc.ABC):
 class TreeAnalyzer(abc.ABC):
     name: str = ""
     version: int = 1
+
+    def prepare(self) -> None:  # noqa: B027 - optional hook
+        """See ``MemberAnalyzer.prepare``."""
 
     @abc.abstractmethod
     def applies(self, container: MemberRecord, member_paths: list[str]) -> bool:

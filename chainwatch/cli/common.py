@@ -31,6 +31,9 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--inventory", action="store_true", help="include the member inventory in the report")
     g.add_argument("--fail-on", default="high", choices=SEVERITIES,
                    help="exit 1 when a finding is at or above this severity (default: high)")
+    g.add_argument("--min-severity", default="low", choices=SEVERITIES,
+                   help="lowest severity listed in terminal and SARIF output (default: low; JSON and HTML "
+                        "always carry every finding)")
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
 
@@ -81,14 +84,17 @@ def open_store_from_args(args: argparse.Namespace) -> Any:
     return open_store(Path(args.db) if getattr(args, "db", None) else None)
 
 
-def render(report: Report, fmt: str, include_inventory: bool, color: bool | None = None) -> str:
+def render(report: Report, fmt: str, include_inventory: bool, color: bool | None = None,
+           min_severity: str = "low") -> str:
     from chainwatch import registry
 
     formats = registry.report_formats()
     if fmt in formats:
         from chainwatch.report.interface import RenderOptions
 
-        return str(formats[fmt].render(report, RenderOptions(include_inventory=include_inventory, color=color)))
+        options = RenderOptions(include_inventory=include_inventory, color=color,
+                                min_severity=Severity.parse(min_severity))
+        return str(formats[fmt].render(report, options))
     if fmt == "json":
         return json.dumps(report.to_dict(include_inventory=include_inventory), indent=2, default=str)
     if fmt == "terminal":
@@ -109,7 +115,8 @@ def emit_report(report: Report, args: argparse.Namespace) -> int:
     if fmt == "html" and not args.output:
         raise ValueError("--format html needs -o FILE")
     to_terminal = not args.output and sys.stdout.isatty()
-    text = render(report, fmt, args.inventory, color=to_terminal if fmt == "terminal" else False)
+    text = render(report, fmt, args.inventory, color=to_terminal if fmt == "terminal" else False,
+                  min_severity=getattr(args, "min_severity", "low"))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:

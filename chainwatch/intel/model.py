@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
-class IndicatorKind(str, enum.Enum):
+class IndicatorKind(enum.StrEnum):
     MD5 = "md5"
     SHA1 = "sha1"
     SHA256 = "sha256"
@@ -24,6 +24,38 @@ class IndicatorKind(str, enum.Enum):
     MUTEX = "mutex"  # mutex / event / named pipe names
     JA3 = "ja3"
     EMAIL = "email"
+    SOFTWARE = "software"  # value "<product id>@<version>": an affected release of installed software
+    KEYWORD = "keyword"  # plain string expected inside files or logs (signature-base keywords.txt)
+
+
+HASH_KINDS = frozenset({IndicatorKind.MD5, IndicatorKind.SHA1, IndicatorKind.SHA256})
+_HASH_BY_LENGTH = {32: IndicatorKind.MD5, 40: IndicatorKind.SHA1, 64: IndicatorKind.SHA256}
+_HEX = frozenset("0123456789abcdef")
+
+
+def hash_kind(value: str) -> IndicatorKind | None:
+    """md5/sha1/sha256 by the length of a hex digest, or None when it is no hash."""
+    v = value.strip().lower()
+    kind = _HASH_BY_LENGTH.get(len(v))
+    return kind if kind is not None and set(v) <= _HEX else None
+
+
+def normalize_value(kind: IndicatorKind, value: str) -> str:
+    """The canonical form stored and matched: lowercase hashes/domains, no trailing dot, no colons in serials."""
+    v = value.strip()
+    if kind in HASH_KINDS or kind in (IndicatorKind.CERT_THUMBPRINT, IndicatorKind.JA3):
+        return v.lower().replace(":", "").replace(" ", "")
+    if kind == IndicatorKind.CERT_SERIAL:
+        return v.lower().replace(":", "").replace(" ", "").lstrip("0") or "0"
+    if kind == IndicatorKind.DOMAIN:
+        return v.lower().rstrip(".").replace("[.]", ".")
+    if kind in (IndicatorKind.IP, IndicatorKind.CIDR, IndicatorKind.EMAIL):
+        return v.lower().replace("[.]", ".").replace("[@]", "@")
+    if kind == IndicatorKind.URL:
+        return v.replace("hxxp", "http").replace("[.]", ".").replace("[:]", ":")
+    if kind == IndicatorKind.SOFTWARE:
+        return v.lower()
+    return v
 
 
 @dataclass(frozen=True)
@@ -39,6 +71,14 @@ class Indicator:
     expires: str | None = None
     reference: str | None = None  # URL of the public report the fact comes from
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. fp-regex for filename IOCs
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Identity used for de-duplication in the store."""
+        return (self.kind.value, self.value, self.source)
+
+    def is_expired(self, now_iso: str) -> bool:
+        return bool(self.expires) and str(self.expires) < now_iso
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -19,7 +19,7 @@ from typing import Any
 from chainwatch.models import Finding, MemberRecord, Severity
 
 
-class Rule(abc.ABC):
+class Rule(abc.ABC):  # noqa: B024 - shared fields and helpers; subclasses add the check
     id: str = ""
     severity: Severity = Severity.INFO
     description: str = ""

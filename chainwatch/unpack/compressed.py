@@ -50,6 +50,18 @@ def _decompressor(kind: str, raw: _CountingReader) -> IO[bytes]:
     raise UnpackError(f"unknown compression {kind}")
 
 
+def _has_udif_trailer(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, 2)
+            if size < 1024:
+                return False
+            fh.seek(size - 512)
+            return fh.read(4) == b"koly"
+    except OSError:
+        return False
+
+
 def _inner_is_tar(src: Path, kind: str) -> bool:
     with src.open("rb") as fh:
         try:
@@ -74,7 +86,9 @@ class TarUnpacker(Unpacker):
     priority = 20
     handles = ("archive/tar", *_STREAM_TYPES)
 
-    def accepts(self, kind: str, head: bytes, name: str) -> bool:
+    def accepts(self, kind: str, head: bytes, name: str | Path) -> bool:
+        if kind in _STREAM_TYPES and isinstance(name, Path) and _has_udif_trailer(name):
+            return False  # a DMG whose data fork starts with a bzip2/zlib chunk: 7zz's
         return kind == "archive/tar" or kind in _STREAM_TYPES
 
     def unpack(self, src: Path, sink: ExtractionSink, ctx: UnpackContext) -> None:
@@ -85,12 +99,21 @@ class TarUnpacker(Unpacker):
         if kind in _STREAM_TYPES and not _inner_is_tar(src, kind):
             _unpack_single(src, kind, sink)
             return
+        compressed = kind in _STREAM_TYPES
+        packed_total = src.stat().st_size
         with src.open("rb") as fh:
             raw = _CountingReader(fh)
             stream: IO[bytes] = _decompressor(kind, raw) if kind in _STREAM_TYPES else raw  # type: ignore[assignment]
             try:
                 with tarfile.open(fileobj=stream, mode="r|") as tf:
                     for member in tf:
+                        tf.members.clear()  # stream mode keeps every header otherwise (memory)
+                        sink.count_entry()
+                        if compressed and _inflates_too_much(member.size, packed_total - raw.count, sink):
+                            sink.error(member.name, f"stopped: this member declares {member.size} bytes, over "
+                                       f"{sink.limits.max_ratio:.0f}x the compressed bytes left; reading or even "
+                                       f"skipping it means inflating them all (possible decompression bomb)", "limit")
+                            return
                         if member.isdir():
                             continue
                         if member.issym() or member.islnk():
@@ -115,6 +138,12 @@ class TarUnpacker(Unpacker):
                     sink.error("", f"compressed stream truncated or corrupt: {exc}", "unreadable")
                     return
                 raise UnpackError(f"compressed stream truncated or corrupt: {exc}") from exc
+
+
+def _inflates_too_much(declared: int, packed_left: int, sink: ExtractionSink) -> bool:
+    """A tar member in a compressed stream must be inflated even to skip it: refuse bombs up front."""
+    lim = sink.limits
+    return declared > lim.ratio_floor_bytes and declared / max(packed_left, 1) > lim.max_ratio
 
 
 def _unpack_single(src: Path, kind: str, sink: ExtractionSink) -> None:

@@ -23,6 +23,7 @@ from chainwatch.options import Limits
 from chainwatch.sandbox import UnsafePath, safe_relative
 
 COPY_CHUNK = 1024 * 1024
+MAX_ERRORS_PER_CONTAINER = 1000
 
 
 class UnpackError(Exception):
@@ -76,6 +77,8 @@ class ExtractionSink:
     entries: list[ExtractedEntry] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
     written_total: int = 0
+    suppressed_errors: int = 0
+    entries_seen: int = 0
     _names: set[str] = field(default_factory=set)
 
     @property
@@ -86,7 +89,21 @@ class ExtractionSink:
         return f"{self.container}!/{name}"
 
     def error(self, name: str, message: str, kind: str = "error") -> None:
+        # A container of a million links or bad names must not become a million report entries.
+        if len(self.errors) >= MAX_ERRORS_PER_CONTAINER:
+            self.suppressed_errors += 1
+            if self.suppressed_errors == 1:
+                self.errors.append(ScanError(self.container, f"more than {MAX_ERRORS_PER_CONTAINER} problems in this "
+                                             f"container; the rest are not listed", "limit"))
+            return
         self.errors.append(ScanError(path=self.logical(name) if name else self.container, message=message, kind=kind))
+
+    def count_entry(self) -> None:
+        """Count any archive entry (directories and links too): a flood of them is a limit breach."""
+        self.entries_seen += 1
+        if self.entries_seen > self.limits.max_members * 2 + 1000:
+            raise UnpackError(f"more than {self.limits.max_members * 2 + 1000} entries (directories, links, files) "
+                              f"in this container", "limit")
 
     def _target(self, name: str) -> tuple[str, Path] | None:
         try:
@@ -153,7 +170,8 @@ class ExtractionSink:
                     written += len(chunk)
                     if written > lim.max_member_bytes:
                         raise _MemberLimit(f"unpacked size exceeds the per-member limit {lim.max_member_bytes}")
-                    if compressed_size and written > lim.ratio_floor_bytes and written / compressed_size > lim.max_ratio:
+                    over_floor = written > lim.ratio_floor_bytes
+                    if compressed_size and over_floor and written / compressed_size > lim.max_ratio:
                         raise _MemberLimit(f"compression ratio over {lim.max_ratio:.0f}:1 while unpacking "
                                            f"(possible decompression bomb)")
                     self.written_total += len(chunk)
@@ -201,6 +219,7 @@ class ExtractionSink:
         """Accept what an external tool extracted into ``dest``: drop links and special files."""
         for dirpath, dirnames, filenames in os.walk(self.dest, followlinks=False):
             base = Path(dirpath)
+            os.chmod(base, 0o700)  # archives may carry 0555 folders: keep the sandbox removable
             for d in list(dirnames):
                 p = base / d
                 if p.is_symlink():

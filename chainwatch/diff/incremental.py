@@ -1,0 +1,136 @@
+"""Incremental diff scan: fingerprint both releases, deep-analyse only what changed.
+
+A release usually changes a few members out of hundreds. Both artifacts are walked into one sandbox
+with fingerprinting only; after matching, analyzers run only on members that were added, removed or
+modified (both sides of a modified pair). Unchanged members keep hashes and no facts: their bytes are
+identical, so no delta rule can fire on them. Tree analyzers (packages) and scan rules run as in a scan.
+
+This drives the engine's own work units (``Walker``, ``MemberUnit``, ``analyze_member``), so every limit
+and sandbox guarantee of ``scan`` holds.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from chainwatch.diff.match import match
+from chainwatch.models import MemberRecord, Report, ScanError
+from chainwatch.options import ScanOptions
+
+CONTENT_SCAN_MAX_BYTES = 64 * 1024 * 1024  # above this, a changed member gets structural analyzers only
+CONTENT_SCANNERS = ("strings", "capabilities")  # analyzers that read every byte (regex / YARA over the file)
+
+
+def _analyzers_for(record: MemberRecord, options: ScanOptions) -> tuple[tuple[str, ...] | None, str | None]:
+    """Analyzer selection for one changed member; a note when content scanners are skipped for size."""
+    limit = int((options.settings.get("diff") or {}).get("content_scan_max_bytes", CONTENT_SCAN_MAX_BYTES))
+    if record.size <= limit:
+        return options.analyzers, None
+    from chainwatch import registry
+
+    names = {a.name for a in registry.member_analyzers()}
+    chosen = tuple(sorted(n for n in names if n not in CONTENT_SCANNERS
+                          and (options.analyzers is None or n in options.analyzers)))
+    return chosen, (f"{record.size} bytes: structural facts only in this diff (strings and capabilities are "
+                    f"skipped above {limit} bytes; run `chainwatch scan` for a full content scan)")
+
+
+class _Side:
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.units: dict[str, Any] = {}
+        self.futures: list[Future] = []
+        self.records: dict[str, MemberRecord] = {}
+        self.errors: list[ScanError] = []
+        self.walker: Any = None
+        self.root = ""
+        self.started = time.monotonic()
+
+
+def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | None = None,
+              old_version: str | None = None, new_name: str | None = None,
+              new_version: str | None = None, progress: Any = None) -> tuple[Report, Report]:
+    """Two scan reports whose unchanged members carry hashes only."""
+    from chainwatch.engine import (
+        MemberOutcome,
+        Walker,
+        _artifact_info,
+        _run_tree_analyzers,
+        analyze_member,
+        finalize,
+        run_rules,
+    )
+    from chainwatch.executor import make_executor
+    from chainwatch.sandbox import Sandbox
+
+    for target in (old, new):
+        if not target.exists():
+            raise FileNotFoundError(f"no such file or directory: {target}")
+    fingerprint_only = replace(options, analyzers=())
+    sides = [_Side(old), _Side(new)]
+    with Sandbox(options.temp_root) as sandbox, make_executor(options.jobs) as executor:
+        for side in sides:
+            def submit(unit: Any, side: _Side = side) -> None:
+                side.units[unit.path] = unit
+                side.futures.append(executor.submit(analyze_member, unit))
+
+            side.walker = Walker(sandbox, fingerprint_only, submit)
+            side.root = side.walker.walk(side.target)
+        total = sum(len(side.futures) for side in sides)
+        done = 0
+        for side in sides:
+            for fut in side.futures:
+                done += 1
+                try:
+                    outcome: MemberOutcome = fut.result()
+                    if progress:
+                        progress(done, total, outcome.record.path)
+                except Exception as exc:
+                    side.errors.append(ScanError("", f"analysis worker failed: {type(exc).__name__}: {exc}", "error"))
+                    continue
+                side.records[outcome.record.path] = outcome.record
+                side.errors.extend(outcome.errors)
+            side.errors[:0] = side.walker.errors
+            for d in side.walker.directories:
+                side.records[d.path] = d
+        # deep analysis of what changed, on both sides
+        pairs = match(list(sides[0].records.values()), list(sides[1].records.values()))
+        todo: list[tuple[_Side, Future]] = []
+        for p in pairs:
+            if p.old is not None and p.new is not None and not p.changed:
+                continue
+            for side, rec in ((sides[0], p.old), (sides[1], p.new)):
+                unit = side.units.get(rec.path) if rec is not None else None
+                if unit is not None and rec is not None:
+                    analyzers, note = _analyzers_for(rec, options)
+                    if note and side is sides[1]:
+                        side.errors.append(ScanError(rec.path, note, "limit"))
+                    full = replace(unit, analyzers=analyzers, settings=options.settings)
+                    todo.append((side, executor.submit(analyze_member, full)))
+        for side, fut in todo:
+            try:
+                outcome = fut.result()
+            except Exception as exc:
+                side.errors.append(ScanError("", f"analysis worker failed: {type(exc).__name__}: {exc}", "error"))
+                continue
+            side.records[outcome.record.path] = outcome.record
+            side.errors.extend(e for e in outcome.errors if e.kind != "limit" or "hashed only" not in e.message)
+        for side in sides:
+            _run_tree_analyzers(side.walker, side.records, options, executor, side.errors)
+    reports = []
+    for side, name, version in ((sides[0], old_name, old_version), (sides[1], new_name, new_version)):
+        inventory = sorted(side.records.values(), key=lambda r: r.path)
+        findings, rule_errors = run_rules(inventory, options.skip_rules)
+        report = Report(
+            target=str(side.target), findings=findings, errors=side.errors + rule_errors, inventory=inventory,
+            artifact=_artifact_info(side.target, side.root, side.records, name, version),
+            stats={"members": len(inventory), "unpacked_bytes": sum(r.size for r in inventory),
+                   "analyzed": sum(1 for r in inventory if r.features),
+                   "seconds": round(time.monotonic() - side.started, 3)},
+        )
+        reports.append(finalize(report))
+    return reports[0], reports[1]

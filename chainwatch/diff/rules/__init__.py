@@ -1,0 +1,1 @@
+"""Delta rule family (``DeltaRule``): each module defines ``RULES = [...]``."""

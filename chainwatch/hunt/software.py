@@ -1,0 +1,130 @@
+"""Installed-software facts from app folders: package.json, app.asar, Info.plist, Windows uninstall .reg exports.
+
+Each reader returns ``[(name, version, field, platform)]``; the hunt compares them with the affected
+releases of the packs (``IndicatorKind.SOFTWARE``). Readers never execute anything and cap what they read.
+"""
+
+from __future__ import annotations
+
+import json
+import plistlib
+import re
+import struct
+from pathlib import Path
+
+MAX_MANIFEST = 4 * 1024 * 1024
+MAX_ASAR_HEADER = 64 * 1024 * 1024
+SOFTWARE_FILES = frozenset({"package.json", "app.asar", "info.plist"})
+
+SoftwareFact = tuple[str, str, str, str | None]
+
+
+def _from_package_json(data: bytes, where: str) -> list[SoftwareFact]:
+    try:
+        doc = json.loads(data.decode("utf-8-sig", errors="replace"))
+    except ValueError:
+        return []
+    if not isinstance(doc, dict) or not isinstance(doc.get("version"), str):
+        return []
+    out = []
+    for key in ("name", "productName"):
+        if isinstance(doc.get(key), str):
+            out.append((doc[key], doc["version"], f"{where}:{key}+version", None))
+    return out
+
+
+def read_package_json(path: Path) -> list[SoftwareFact]:
+    if path.stat().st_size > MAX_MANIFEST:
+        return []
+    return _from_package_json(path.read_bytes(), "package.json")
+
+
+def read_asar(path: Path) -> list[SoftwareFact]:
+    """package.json at the top of an Electron ``app.asar`` (Chromium pickle header + JSON index)."""
+    with path.open("rb") as fh:
+        head = fh.read(16)
+        if len(head) < 16:
+            return []
+        _four, header_size, _payload, json_len = struct.unpack("<IIII", head)
+        if json_len > MAX_ASAR_HEADER or json_len > header_size:
+            return []
+        try:
+            index = json.loads(fh.read(json_len).decode("utf-8", errors="replace"))
+        except ValueError:
+            return []
+        entry = (index.get("files") or {}).get("package.json") if isinstance(index, dict) else None
+        if not isinstance(entry, dict) or "offset" not in entry:
+            return []
+        size = int(entry.get("size", 0))
+        if size <= 0 or size > MAX_MANIFEST:
+            return []
+        fh.seek(8 + header_size + int(entry["offset"]))
+        return _from_package_json(fh.read(size), "app.asar!/package.json")
+
+
+def read_info_plist(path: Path) -> list[SoftwareFact]:
+    if path.stat().st_size > MAX_MANIFEST:
+        return []
+    try:
+        doc = plistlib.loads(path.read_bytes())
+    except Exception:  # plistlib raises several types on hostile input
+        return []
+    if not isinstance(doc, dict):
+        return []
+    version = doc.get("CFBundleShortVersionString") or doc.get("CFBundleVersion")
+    if not isinstance(version, str):
+        return []
+    out = []
+    for key in ("CFBundleName", "CFBundleDisplayName", "CFBundleIdentifier", "CFBundleExecutable"):
+        if isinstance(doc.get(key), str):
+            out.append((doc[key], version, f"Info.plist:{key}+CFBundleShortVersionString", "macos"))
+    return out
+
+
+_REG_KEY = re.compile(r"^\[(.+)\]\s*$")
+_REG_VAL = re.compile(r'^"(DisplayName|DisplayVersion)"="(.*)"\s*$', re.I)
+
+
+def read_reg_export(path: Path) -> list[SoftwareFact]:
+    """DisplayName/DisplayVersion pairs under ...\\Uninstall\\... keys of a ``regedit`` export (.reg)."""
+    if path.stat().st_size > 64 * MAX_MANIFEST:
+        return []
+    raw = path.read_bytes()
+    text = raw.decode("utf-16", errors="replace") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else raw.decode(
+        "utf-8", errors="replace")
+    out: list[SoftwareFact] = []
+    key, name, version = "", None, None
+
+    def flush() -> None:
+        if name and version and "\\uninstall\\" in key.lower():
+            out.append((name, version, f"uninstall:{key}", "windows"))
+
+    for line in text.splitlines():
+        m = _REG_KEY.match(line.strip())
+        if m:
+            flush()
+            key, name, version = m.group(1), None, None
+            continue
+        v = _REG_VAL.match(line.strip())
+        if v:
+            if v.group(1).lower() == "displayname":
+                name = v.group(2)
+            else:
+                version = v.group(2)
+    flush()
+    return out
+
+
+def software_facts(path: Path, name_lower: str) -> list[SoftwareFact]:
+    try:
+        if name_lower == "package.json":
+            return read_package_json(path)
+        if name_lower == "app.asar":
+            return read_asar(path)
+        if name_lower == "info.plist":
+            return read_info_plist(path)
+        if name_lower.endswith(".reg"):
+            return read_reg_export(path)
+    except (OSError, ValueError, struct.error, KeyError, TypeError):
+        return []
+    return []
