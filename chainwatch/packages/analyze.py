@@ -107,7 +107,7 @@ def _python_phase(rel: str, pkg: pf.PackageFiles, eco: str, backend_files: set[s
         return (sg.IMPORT if base == "__init__.py" else sg.RUNTIME), False
     if eco == "pypi-sdist" and "/" not in rel and base not in ("setup.py", "conftest.py") and \
             base in _setup_local_imports(pkg):
-        return sg.INSTALL, False  # setup.py imports it: its module-level code runs at install
+        return sg.IMPORT, False  # setup.py imports it (usually for __version__): judged like any import
     return sg.IMPORT, False
 
 

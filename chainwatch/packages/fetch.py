@@ -201,7 +201,7 @@ def locate_npm(dep: Dependency, offline: bool = False, metadata: bool = True) ->
     return Artifact(d, url, filename, None, dist.get("integrity") or dep.integrity, release=release)
 
 
-_INSTALL_HOOKS = ("preinstall", "install", "postinstall", "prepare")
+_INSTALL_HOOKS = ("preinstall", "install", "postinstall")
 
 
 def _people(items: Any) -> set[str]:

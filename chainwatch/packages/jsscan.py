@@ -46,6 +46,9 @@ HOOK_RE = re.compile(rb"(?:XMLHttpRequest\.prototype\.(?:open|send)\s*=|window\.
                      rb"eth_sendTransaction)")
 MINER_RE = re.compile(r"(?i)(?:stratum\+(?:tcp|ssl)://|\bxmrig\b|minexmr|nanopool\.org|supportxmr|--donate-level|"
                       r"moneroocean|\bcryptonight\b|--rig-id)")
+HIDDEN_JS_APIS = frozenset(("child_process", "_compile", "createDecipher", "createDecipheriv", "eval", "exec",
+                            "execSync", "spawn", "require", "http", "https", "crypto", "Function", "constructor",
+                            "npm_package_description", "env", "process"))
 SECRET_TOOL_RE = re.compile(r"(?i)\btrufflehog\b|\bgitleaks\b")
 
 
@@ -324,7 +327,7 @@ class JsScanner:
                 if ctor in ("Function",):
                     self.emit(sg.EXEC_DYNAMIC, node, phase, api="new Function")
                 if ctor == "module.constructor" or (ctor.endswith(".constructor") and "module" in ctor):
-                    self.emit(sg.EXEC_DECODED, node, phase, api="new module.constructor",
+                    self.emit(sg.EXEC_DYNAMIC, node, phase, api="new module.constructor",
                               how="builds a module from a string")
                 if ctor in NETWORK:
                     self.emit(sg.NETWORK, node, phase, api=ctor)
@@ -341,10 +344,11 @@ class JsScanner:
             tainted = tainted_by_scope.get(scope, {}) | tainted_by_scope.get(0, {})
             if callee == "require" or callee == "require(?)":
                 if args and self.fold(args[0]) is None:
-                    self.emit(sg.OBF_ALIAS, node, phase, how="require() of a computed module name")
+                    # plugin loaders do this honestly: a capability only
+                    self.emit(sg.EXEC_DYNAMIC, node, phase, api="require", how="require() of a computed name")
                 continue
             if callee.endswith("._compile") or (callee.endswith("._load") and "Module" in callee):
-                self.emit(sg.EXEC_DECODED, node, phase, api=callee, how="compiles a string as a module")
+                self.emit(sg.EXEC_DYNAMIC, node, phase, api=callee, how="compiles a string as a module")
             if callee in EXEC or (callee in ("setTimeout", "setInterval") and args and args[0].type in
                                   ("string", "template_string", "binary_expression")):
                 dynamic = not args or self.fold(args[0]) is None
@@ -497,7 +501,7 @@ class JsScanner:
         if len(revealed) >= 3:
             joined = " ".join(revealed)
             self.emit(sg.OBF_DECODED, 1, self.module_phase, method="hex-strings", preview=joined[:200])
-            if re.search(r"child_process|_compile|createDecipher|process|require|eval|exec|http", joined):
+            if len({r for r in revealed if r in HIDDEN_JS_APIS}) >= 2:
                 self.emit(sg.EXEC_DECODED, 1, self.module_phase, how="hex-encoded names of code-loading APIs",
                           preview=joined[:200])
 

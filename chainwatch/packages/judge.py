@@ -140,13 +140,13 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
             out.add("package.download-exec", C, reach, phase=reach[0].phase)
         elif sigs:
             how = sigs[0].detail.get("how", "")
-            out.add("package.download-exec", H if "response" in how or "network data" in how else M, sigs,
-                    phase=sg.RUNTIME)
-    dec_exec = [s for s in by_kind.get(sg.EXEC_DECODED, []) if not _in_tests(s)]
+            out.add("package.download-exec", L, sigs, phase=sg.RUNTIME)  # tools that fetch and run on request
+    dec_exec = list(by_kind.get(sg.EXEC_DECODED, []))  # payloads hide in test folders too (event-stream)
     if dec_exec:
-        reach = [s for s in dec_exec if s.phase in REACH]
+        reach = [s for s in dec_exec if s.phase in REACH and not _in_tests(s)]
         wallet = [s for s in dec_exec if s.detail.get("what") == "wallet-hijack"]
-        sev = C if reach or wallet else H
+        loader = [s for s in live(sg.EXEC_DYNAMIC) if "module" in str(s.detail.get("how", ""))]
+        sev = C if reach or wallet or loader else L
         out.add("package.decoded-exec", sev, reach or dec_exec, phase=(reach or dec_exec)[0].phase)
     downloaders = [s for s in by_kind.get(sg.PROCESS_DOWNLOADER, []) if not _in_tests(s)]
     if downloaders:
@@ -170,7 +170,7 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     if hidden:
         what = ", ".join(sorted({s.kind for s in hidden}))
         reach = [s for s in hidden if s.phase in REACH]
-        out.add("package.hidden-code", C if reach else H, reach or hidden, what=what,
+        out.add("package.hidden-code", C if reach else L, reach or hidden, what=what,
                 phase=(reach or hidden)[0].phase)
 
     # --- stealer shape: several secret stores and a network path
@@ -180,7 +180,7 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     has_net = bool(by_kind.get(sg.NETWORK) or by_kind.get(sg.NETWORK_SEND) or by_kind.get(sg.ENDPOINT)
                    or by_kind.get(sg.ENDPOINT_TOKEN))
     if steal_stores and has_net:
-        sev = C if len(steal_stores) >= 2 or "discord-token-store" in steal_stores else H
+        sev = C if len(steal_stores) >= 2 or "discord-token-store" in steal_stores else L
         out.add("package.stealer", sev, [s for s in creds if s.detail.get("store") in steal_stores],
                 stores=", ".join(sorted(steal_stores)))
     elif "secret-scanner" in stores and has_net:
@@ -188,12 +188,13 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
                 stores="secrets found by a secret-scanning tool")
 
     # --- high: reach
+    npm = facts.ecosystem == "npm"  # npm install scripts fetch platform binaries and run helpers honestly
     inst_net = live(sg.NETWORK, (sg.INSTALL,))
     if inst_net:
-        out.add("package.install-network", H, inst_net)
+        out.add("package.install-network", L if npm else H, inst_net)
     inst_exec = live(sg.EXEC_DYNAMIC, (sg.INSTALL,))
     if inst_exec:
-        out.add("package.install-exec", H, inst_exec)
+        out.add("package.install-exec", L if npm else H, inst_exec)
     inst_sys = live(sg.SOURCE_SYSINFO, (sg.INSTALL,))
     if inst_sys and (inst_net or live(sg.NETWORK_SEND, (sg.INSTALL,))):
         out.add("package.install-beacon", C, inst_sys + inst_net, phase=sg.INSTALL)
@@ -210,7 +211,9 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     if persist:
         out.add("package.persistence", H if any(s.phase in REACH for s in persist) else M, persist,
                 place=persist[0].detail.get("place", "?"))
-    shady = [s for s in live(sg.ENDPOINT) if s.detail.get("category") != "shortener"]
+    shady = [s for s in live(sg.ENDPOINT) if s.detail.get("category") != "shortener"
+             and (s.phase == sg.INSTALL or s.detail.get("category") in ("webhook", "oast", "tunnel", "paste",
+                                                                         "file-hosting"))]
     if shady:
         s0 = shady[0]
         out.add("package.shady-endpoint", H, shady, category=s0.detail.get("category"), host=s0.detail.get("host"),
@@ -237,7 +240,7 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
         out.add("package.typosquat", H if code_at_install else M, [s], name=facts.name or s.snippet,
                 target=s.detail.get("target"), how=s.detail.get("how"))
     for s in by_kind.get(sg.DEP_SUSPICIOUS, []):
-        out.add("package.dependency-typosquat", M, [s], dependency=s.detail.get("dependency"),
+        out.add("package.dependency-typosquat", L, [s], dependency=s.detail.get("dependency"),
                 target=s.detail.get("target"))
 
     # --- low / info: capabilities, kept for context

@@ -11,8 +11,8 @@ from typing import Any
 
 from chainwatch.packages.files import PackageFiles
 
-NPM_INSTALL_HOOKS = ("preinstall", "install", "postinstall", "prepare", "preprepare", "postprepare",
-                     "prepublish", "preuninstall", "uninstall", "postuninstall")
+# scripts npm runs when a registry tarball is installed (prepare/prepublish run only for git or local installs)
+NPM_INSTALL_HOOKS = ("preinstall", "install", "postinstall", "preuninstall", "uninstall", "postuninstall")
 MAX_META_BYTES = 1024 * 1024
 
 

@@ -51,8 +51,9 @@ def release_findings(ecosystem: str, name: str, version: str, release: dict[str,
                                 "previous": prev.get("version")}))
         new_scripts = {k: v for k, v in (release.get("scripts") or {}).items()
                        if (prev.get("scripts") or {}).get(k) != v}
+        added = [k for k in new_scripts if k not in (prev.get("scripts") or {})]
         if new_scripts:
-            out.append(Finding("package.new-install-script", Severity.MEDIUM, path,
+            out.append(Finding("package.new-install-script", Severity.MEDIUM if added else Severity.LOW, path,
                                f"install scripts added or changed since {prev.get('version')}: "
                                f"{', '.join(sorted(new_scripts))} (compare with `chainwatch diff`)",
                                {"scripts": new_scripts, "previous_scripts": prev.get("scripts") or {},
