@@ -13,8 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+import numpy as np
+
+from chainwatch.intel.model import Indicator
 from chainwatch.logs.beacon import MAX_PAIRS, PairAccumulator, PairSeries
-from chainwatch.logs.hits import MAX_SAMPLES, HitTable
+from chainwatch.logs.hits import MAX_SAMPLES, HitTable, hit_key
 from chainwatch.logs.match import LogMatcher
 
 BLOCK = 8 << 20
@@ -102,6 +105,8 @@ def scan_dns(stream: BinaryIO, layout: TsvLayout, matcher: LogMatcher, acc: Pair
     split once and its timestamp filed under (client, query)."""
     if not beacons:
         return _scan_matches(stream, layout, matcher, hits, source, start, end, line_base)
+    if len(layout.separator) == 1 and layout.fields:
+        return _scan_dns_np(stream, layout, matcher, acc, hits, source, start, end, line_base)
     sep = layout.separator
     q_i, src_i, ts_i = layout.query, layout.src, layout.ts
     width = max(q_i, src_i, ts_i) + 1
@@ -267,3 +272,213 @@ def _flush(raw: dict[tuple[bytes, bytes], list[bytes]], acc: PairAccumulator, ma
     acc.t_min, acc.t_max = t_min, t_max
     raw.clear()
     answers_of.clear()
+
+
+# -- numpy block parser (beacons on) ---------------------------------------------------------------------
+
+_HASH_RNG = np.random.default_rng(0x5EED)
+_WEIGHTS = (_HASH_RNG.integers(1, 2**63, size=(2, 64), dtype=np.int64).astype(np.uint64) | np.uint64(1))
+MAX_CELL = 512  # cells wider than this (hostile input) are cut for hashing; the name itself is read in full
+
+
+def _cells(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Cells [starts, ends) as a zero-padded (rows, 8*k) uint8 matrix (one fancy-index gather in C)."""
+    lengths = np.minimum(ends - starts, MAX_CELL)
+    width = int(lengths.max(initial=1) + 7) // 8 * 8 or 8
+    columns = np.arange(width)
+    index = starts[:, None] + columns
+    mask = columns < lengths[:, None]
+    return np.where(mask, buf[np.minimum(index, len(buf) - 1)], 0).astype(np.uint8)
+
+
+def _hash(cells: np.ndarray, which: int) -> np.ndarray:
+    """64-bit multilinear hash of each row of a padded cell matrix (random odd weights per 8-byte word)."""
+    words = np.ascontiguousarray(cells).view(np.uint64)
+    weights = _WEIGHTS[which]
+    if words.shape[1] > weights.size:
+        weights = np.resize(weights, words.shape[1])
+    with np.errstate(over="ignore"):
+        return (words * weights[: words.shape[1]]).sum(axis=1, dtype=np.uint64)
+
+
+def _parse_floats(cells: np.ndarray) -> np.ndarray:
+    """Timestamps from a padded cell matrix; unparsable cells become NaN (rows are then skipped)."""
+    width = cells.shape[1]
+    text = np.ascontiguousarray(cells).view(f"S{width}").ravel()
+    try:
+        return text.astype(np.float64)
+    except ValueError:
+        out = np.full(len(text), np.nan)
+        for i, value in enumerate(text.tolist()):
+            try:
+                out[i] = float(value)
+            except ValueError:
+                pass
+        return out
+
+
+@dataclass
+class _PairState:
+    """What the numpy scanner remembers across blocks: pair hash -> pair id, and per query hash the
+    indicators it hits (only hashes that hit are kept)."""
+
+    pair_ids: dict[int, int] = field(default_factory=dict)
+    hit_queries: dict[int, tuple[str, list[tuple[Indicator, str, str]]]] = field(default_factory=dict)
+    seen_queries: set[int] = field(default_factory=set)
+
+
+def _regular_rows(data: bytes, buf: np.ndarray, newlines: np.ndarray, width: int,
+                  sep: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(line starts, newline offsets, separator offsets as rows x (width-1)) when every line has exactly
+    ``width`` cells, else None."""
+    tabs = np.flatnonzero(buf == sep)
+    rows = len(newlines)
+    if len(tabs) != rows * (width - 1) or not rows:
+        return None
+    grid = tabs.reshape(rows, width - 1)
+    starts = np.empty(rows, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = newlines[:-1] + 1
+    if (grid[:, 0] < starts).any() or (grid[:, -1] > newlines).any():
+        return None
+    return starts, newlines, grid
+
+
+def _scan_block_np(data: bytes, layout: TsvLayout, matcher: LogMatcher, acc: PairAccumulator, hits: HitTable,
+                   state: _PairState, source: str, offset: int, line_base: int | None, lines_before: int,
+                   line_numbers: np.ndarray | None) -> int:
+    """Parse one block of regular lines with numpy: returns the rows filed."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(buf == 10)
+    width = len(layout.fields)
+    parsed = _regular_rows(data, buf, newlines, width, layout.separator[0])
+    if parsed is None:
+        return -1
+    starts, ends, grid = parsed
+
+    def bounds(column: int) -> tuple[np.ndarray, np.ndarray]:
+        begin = starts if column == 0 else grid[:, column - 1] + 1
+        end = ends if column == width - 1 else grid[:, column]
+        return begin, end
+
+    ts_begin, ts_end = bounds(layout.ts)
+    times = _parse_floats(_cells(buf, ts_begin, ts_end))
+    src_begin, src_end = bounds(layout.src)
+    q_begin, q_end = bounds(layout.query)
+    src_hash = _hash(_cells(buf, src_begin, src_end), 0)
+    query_hash = _hash(_cells(buf, q_begin, q_end), 1)
+    with np.errstate(over="ignore"):
+        pair_hash = src_hash * np.uint64(0x9E3779B97F4A7C15) + query_hash
+    unique, first_row, inverse = np.unique(pair_hash, return_index=True, return_inverse=True)
+    pair_ids = state.pair_ids
+    ids = np.fromiter((pair_ids.get(h, -2) for h in unique.tolist()), dtype=np.int64, count=len(unique))
+    missing = np.flatnonzero(ids == -2)
+    if missing.size:
+        answers_i = layout.answers
+        for slot in missing.tolist():
+            row = int(first_row[slot])
+            query_b = data[q_begin[row]:q_end[row]]
+            src = data[src_begin[row]:src_end[row]].decode("utf-8", "replace")
+            name = query_b.decode("utf-8", "replace").lower().rstrip(".")
+            pid = acc.bulk.intern(src, name) if name not in ("-", "") and src not in ("-", "") else -1
+            ids[slot] = pair_ids[int(unique[slot])] = pid
+            q_hash = int(query_hash[row])
+            if q_hash in state.seen_queries:
+                continue
+            state.seen_queries.add(q_hash)
+            found: list[tuple[Indicator, str, str]] = []
+            match = matcher.match_domain_bytes(query_b)
+            if match is not None:
+                found.extend((indicator, name, "domain") for indicator in match[1])
+            if answers_i is not None:
+                answers_b = data[(starts[row] if answers_i == 0 else grid[row, answers_i - 1] + 1):
+                                 (ends[row] if answers_i == width - 1 else grid[row, answers_i])]
+                if answers_b not in (b"-", b"(empty)", b""):
+                    answers = tuple(a.decode("utf-8", "replace") for a in answers_b.split(b","))
+                    acc.note_answers(name, answers)
+                    if matcher.has_ips:
+                        for answer in answers:
+                            found.extend((indicator, answer, "answer") for indicator in matcher.match_ip(answer))
+            if found:
+                state.hit_queries[q_hash] = (name, found)
+    row_ids = ids[inverse.ravel()]
+    good = ~np.isnan(times) & (times > 0)
+    if not good.all():
+        row_ids, times_ok = row_ids[good], times[good]
+    else:
+        times_ok = times
+    acc.bulk.add(row_ids, times_ok)
+    if times_ok.size:
+        acc.t_min = min(acc.t_min, float(times_ok.min()))
+        acc.t_max = max(acc.t_max, float(times_ok.max()))
+    if state.hit_queries:
+        _file_hits(data, layout, hits, state, source, offset, line_base, lines_before, line_numbers,
+                   query_hash, times, src_begin, src_end, starts)
+    return int(np.count_nonzero(good))
+
+
+def _file_hits(data: bytes, layout: TsvLayout, hits: HitTable, state: _PairState, source: str, offset: int,
+               line_base: int | None, lines_before: int, line_numbers: np.ndarray | None, query_hash: np.ndarray,
+               times: np.ndarray, src_begin: np.ndarray, src_end: np.ndarray, starts: np.ndarray) -> None:
+    """Hit rows of a block (rare): aggregated per (host, query), with up to MAX_SAMPLES line references."""
+    known = np.fromiter(state.hit_queries.keys(), dtype=np.uint64, count=len(state.hit_queries))
+    rows = np.flatnonzero(np.isin(query_hash, known) & ~np.isnan(times))
+    if not rows.size:
+        return
+    groups: dict[tuple[bytes, int], list[int]] = {}
+    for row in rows.tolist():
+        groups.setdefault((data[src_begin[row]:src_end[row]], int(query_hash[row])), []).append(row)
+    for (src_b, q_hash), members in groups.items():
+        _name, found = state.hit_queries[q_hash]
+        stamps = times[members]
+        first, last = float(stamps.min()), float(stamps.max())
+        src = src_b.decode("utf-8", "replace")
+        refs = []
+        for row in members[:MAX_SAMPLES]:
+            if line_base is not None:
+                line = int(line_numbers[row]) if line_numbers is not None else row
+                refs.append(f"{source}:{line_base + lines_before + line}")
+            else:
+                refs.append(f"{source}@{offset + int(starts[row])}")
+        for indicator, value, field_name in found:
+            hits.add_raw(src, indicator, first, value, field_name, "dns", count=len(members), last=last)
+            agg = hits.hits[hit_key(src, indicator)]
+            agg.samples.extend(refs[: MAX_SAMPLES - len(agg.samples)])
+
+
+def _scan_dns_np(stream: BinaryIO, layout: TsvLayout, matcher: LogMatcher, acc: PairAccumulator, hits: HitTable,
+                 source: str, start: int, end: int | None, line_base: int | None) -> int:
+    """Beacon-mode scan: per block, numpy finds the cells, hashes (client, query) to a pair id and files
+    (pair id, time) into the accumulator's columnar store; Python runs once per new pair, never per row."""
+    state = _PairState()
+    rows = 0
+    lines_before = 0
+    width = len(layout.fields)
+    for offset, data in blocks(stream, start, end):
+        total_lines = data.count(b"\n")
+        line_numbers = None
+        block = data
+        if b"\n#" in data or data.startswith(b"#") or data.count(layout.separator) != total_lines * (width - 1):
+            block, line_numbers = _regular_part(data, layout.separator, width)
+        if block:
+            filed = _scan_block_np(block, layout, matcher, acc, hits, state, source, offset, line_base,
+                                   lines_before, line_numbers)
+            if filed < 0:  # irregular after all (a separator inside a line break?): drop to the exact filter
+                block, line_numbers = _regular_part(data, layout.separator, width)
+                filed = _scan_block_np(block, layout, matcher, acc, hits, state, source, offset, line_base,
+                                       lines_before, line_numbers) if block else 0
+            rows += max(filed, 0)
+        lines_before += total_lines
+    acc.bulk.compact()
+    return rows
+
+
+def _regular_part(data: bytes, separator: bytes, width: int) -> tuple[bytes, np.ndarray]:
+    """Only the lines with exactly ``width`` cells (comments and malformed lines dropped), and the index
+    of each kept line within the block (for exact line references)."""
+    lines = data.split(b"\n")
+    lines.pop()
+    kept = [i for i, line in enumerate(lines) if not line.startswith(b"#") and line.count(separator) == width - 1]
+    if not kept:
+        return b"", np.zeros(0, dtype=np.int64)
+    return b"\n".join(lines[i] for i in kept) + b"\n", np.array(kept, dtype=np.int64)
