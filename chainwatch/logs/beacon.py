@@ -93,34 +93,78 @@ class PairSeries:
 
 
 class BulkPairs:
-    """Columnar per-pair timestamps for the fast paths: each (source, destination) is interned once to an
-    int id and points live in numpy arrays (12 bytes each, no Python object per event). Appended chunks are
-    folded in every ``COMPACT_POINTS``; a pair keeps at most ``MAX_POINTS`` (every ``stride``-th event, as
-    ``PairSeries``) and all pairs together at most ``POINT_BUDGET``: memory stays flat on any log size."""
+    """Columnar per-pair timestamps for the fast paths: sources and destinations are interned once to int
+    ids, a pair is the int ``src_id << 32 | dst_id`` and points live in numpy arrays (12 bytes each, no
+    Python object per event). Appended chunks are folded in every ``COMPACT_POINTS``; a pair keeps at most
+    ``MAX_POINTS`` (every ``stride``-th event, as ``PairSeries``) and all pairs together at most
+    ``POINT_BUDGET``: memory stays flat on any log size."""
 
     COMPACT_POINTS = 2_000_000
 
     def __init__(self) -> None:
-        self.keys: dict[tuple[str, str], int] = {}
-        self.key_list: list[tuple[str, str]] = []
+        self.src_names: list[str] = []
+        self.dst_names: list[str] = []
+        self._src_ids: dict[str, int] = {}
+        self._dst_ids: dict[str, int] = {}
+        self.pair_keys = np.zeros(0, dtype=np.int64)  # pid -> src_id << 32 | dst_id
+        self._new_keys: list[int] = []
+        self._index: dict[int, int] | None = {}
         self.pid = np.zeros(0, dtype=np.int64)
         self.ts = np.zeros(0, dtype=np.float64)
         self.seen = np.zeros(0, dtype=np.int64)
         self.stride = np.ones(0, dtype=np.int64)
         self._chunks: list[tuple[np.ndarray, np.ndarray]] = []
         self._pending = 0
+        self._sorted = False
         self.dropped = 0
 
-    def intern(self, src: str, dst: str) -> int:
-        """Id of the pair, or -1 once MAX_PAIRS pairs are tracked (its events are then only counted)."""
-        key = (src, dst)
-        pid = self.keys.get(key)
+    def __len__(self) -> int:
+        return len(self.pair_keys) + len(self._new_keys)
+
+    def src_id(self, name: str) -> int:
+        found = self._src_ids.get(name)
+        if found is None:
+            found = self._src_ids[name] = len(self.src_names)
+            self.src_names.append(name)
+        return found
+
+    def dst_id(self, name: str) -> int:
+        found = self._dst_ids.get(name)
+        if found is None:
+            found = self._dst_ids[name] = len(self.dst_names)
+            self.dst_names.append(name)
+        return found
+
+    def index(self) -> dict[int, int]:
+        if self._index is None:
+            self._flush_keys()
+            self._index = dict(zip(self.pair_keys.tolist(), range(len(self.pair_keys))))
+        return self._index
+
+    def pair_id(self, key: int) -> int:
+        """Id of the pair ``src_id << 32 | dst_id`` (created if new), or -1 beyond MAX_PAIRS."""
+        index = self.index()
+        pid = index.get(key)
         if pid is None:
-            if len(self.key_list) >= MAX_PAIRS:
+            if len(self) >= MAX_PAIRS:
                 return -1
-            pid = self.keys[key] = len(self.key_list)
-            self.key_list.append(key)
+            pid = index[key] = len(self)
+            self._new_keys.append(key)
         return pid
+
+    def find(self, src: str, dst: str) -> int | None:
+        s, d = self._src_ids.get(src), self._dst_ids.get(dst)
+        return None if s is None or d is None else self.index().get(s << 32 | d)
+
+    def key(self, pid: int) -> tuple[str, str]:
+        self._flush_keys()
+        packed = int(self.pair_keys[pid])
+        return self.src_names[packed >> 32], self.dst_names[packed & 0xFFFFFFFF]
+
+    def _flush_keys(self) -> None:
+        if self._new_keys:
+            self.pair_keys = np.concatenate((self.pair_keys, np.array(self._new_keys, dtype=np.int64)))
+            self._new_keys.clear()
 
     def add(self, pids: np.ndarray, times: np.ndarray) -> None:
         tracked = pids >= 0
@@ -133,7 +177,8 @@ class BulkPairs:
             self.compact()
 
     def _grow(self) -> None:
-        count = len(self.key_list)
+        self._flush_keys()
+        count = len(self.pair_keys)
         if len(self.seen) < count:
             self.seen = np.concatenate((self.seen, np.zeros(count - len(self.seen), dtype=np.int64)))
             self.stride = np.concatenate((self.stride, np.ones(count - len(self.stride), dtype=np.int64)))
@@ -159,6 +204,7 @@ class BulkPairs:
                 self.seen += np.bincount(new_pid, minlength=len(self.seen))
             self.pid = np.concatenate((self.pid, new_pid))
             self.ts = np.concatenate((self.ts, new_ts))
+            self._sorted = False
         self._thin()
 
     def _thin(self) -> None:
@@ -186,20 +232,45 @@ class BulkPairs:
         keep = rank % (1 << halvings[pid]) == 0
         self.pid, self.ts = pid[keep], ts[keep]
         self.stride <<= halvings
+        self._sorted = False
 
     def grouped(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(pid, ts) sorted by pair then time, and the point count per pair."""
         self.compact()
-        order = np.lexsort((self.ts, self.pid))
-        self.pid, self.ts = self.pid[order], self.ts[order]
-        return self.pid, self.ts, np.bincount(self.pid, minlength=len(self.key_list))
+        if not self._sorted:
+            order = np.argsort(self.pid, kind="stable")  # file order is nearly time order: often no 2nd sort
+            pid, ts = self.pid[order], self.ts[order]
+            if len(ts) > 1 and ((np.diff(ts) < 0) & (pid[1:] == pid[:-1])).any():
+                order = np.lexsort((ts, pid))
+                pid, ts = pid[order], ts[order]
+            self.pid, self.ts, self._sorted = pid, ts, True
+        return self.pid, self.ts, np.bincount(self.pid, minlength=len(self.pair_keys))
+
+    def first_by_destination(self) -> np.ndarray:
+        """Earliest time per destination id over every pair (inf where never seen)."""
+        self.compact()
+        first = np.full(len(self.dst_names), np.inf)
+        if len(self.pid):
+            np.minimum.at(first, self.pair_keys[self.pid] & 0xFFFFFFFF, self.ts)
+        return first
 
     def merge(self, other: BulkPairs) -> None:
-        if not other.key_list:
+        if not len(other):
             return
         other.compact()
-        self._grow()
-        mapping = np.array([self.intern(src, dst) for src, dst in other.key_list], dtype=np.int64)
+        self.compact()
+        src_map = np.array([self.src_id(n) for n in other.src_names] or [0], dtype=np.int64)
+        dst_map = np.array([self.dst_id(n) for n in other.dst_names] or [0], dtype=np.int64)
+        keys = src_map[other.pair_keys >> 32] << 32 | dst_map[other.pair_keys & 0xFFFFFFFF]
+        index = self.index()
+        mapping = np.array([index.get(k, -1) for k in keys.tolist()], dtype=np.int64)
+        fresh = np.flatnonzero(mapping < 0)
+        room = max(0, MAX_PAIRS - len(self))
+        admitted = fresh[:room]
+        mapping[admitted] = np.arange(len(self), len(self) + len(admitted))
+        for k, pid in zip(keys[admitted].tolist(), mapping[admitted].tolist()):
+            index[k] = pid
+        self.pair_keys = np.concatenate((self.pair_keys, keys[admitted]))
         self._grow()
         tracked = mapping >= 0
         self.dropped += other.dropped + int(other.seen[~tracked].sum())
@@ -210,20 +281,22 @@ class BulkPairs:
         ok = pids >= 0
         self.pid = np.concatenate((self.pid, pids[ok]))
         self.ts = np.concatenate((self.ts, other.ts[ok]))
+        self._sorted = False
         self._thin()
 
     def __getstate__(self) -> dict[str, Any]:
         self.compact()
-        return {"keys": self.key_list, "pid": self.pid, "ts": self.ts, "seen": self.seen, "stride": self.stride,
-                "dropped": self.dropped}
+        return {"src": self.src_names, "dst": self.dst_names, "keys": self.pair_keys, "pid": self.pid,
+                "ts": self.ts, "seen": self.seen, "stride": self.stride, "dropped": self.dropped}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.key_list = state["keys"]
-        self.keys = {key: index for index, key in enumerate(self.key_list)}
+        self.__init__()  # type: ignore[misc]
+        self.src_names, self.dst_names = state["src"], state["dst"]
+        self._src_ids = {n: i for i, n in enumerate(self.src_names)}
+        self._dst_ids = {n: i for i, n in enumerate(self.dst_names)}
+        self.pair_keys, self._index = state["keys"], None
         self.pid, self.ts, self.seen, self.stride = state["pid"], state["ts"], state["seen"], state["stride"]
         self.dropped = state["dropped"]
-        self._chunks = []
-        self._pending = 0
 
 
 class PairAccumulator:
@@ -242,7 +315,7 @@ class PairAccumulator:
     @property
     def pair_count(self) -> int:
         """Distinct pairs tracked (record-fed and bulk-fed; a pair fed both ways counts twice)."""
-        return len(self.pairs) + len(self.bulk.keys)
+        return len(self.pairs) + len(self.bulk)
 
     def add(self, src: str, dst: str, ts: float, kind: str, size: int = 0, image: str = "", port: int = 0) -> None:
         if not src or not dst or ts <= 0:
@@ -556,16 +629,17 @@ def _groups_of(acc: PairAccumulator) -> tuple[list[tuple[str, str]], list[PairSe
                      and len(series.sizes) == count else np.zeros(count))
         groups.append(np.full(count, len(keys) - 1, dtype=np.int64))
     bulk = acc.bulk
-    if bulk.key_list:
+    if len(bulk):
         pid, ts, counts = bulk.grouped()
         wanted = counts >= MIN_CONTACTS
-        if index:
-            for key in bulk.keys.keys() & index.keys():
-                wanted[bulk.keys[key]] = True
+        for key in list(index):
+            found = bulk.find(*key)
+            if found is not None:
+                wanted[found] = True
         chosen = np.flatnonzero(wanted)
         group_of = np.full(len(counts), -1, dtype=np.int64)
         for pair in chosen.tolist():
-            key = bulk.key_list[pair]
+            key = bulk.key(pair)
             existing = index.get(key)
             if existing is None:
                 existing = index[key] = len(keys)
@@ -583,22 +657,6 @@ def _groups_of(acc: PairAccumulator) -> tuple[list[tuple[str, str]], list[PairSe
     g = np.concatenate(groups)
     order = np.lexsort((t, g))
     return keys, metas, t[order], np.concatenate(sizes)[order], g[order]
-
-
-def _bulk_first_seen(acc: PairAccumulator) -> dict[str, float]:
-    """First time each bulk destination was contacted by anyone (min over its pairs)."""
-    bulk = acc.bulk
-    if not bulk.key_list:
-        return {}
-    pid, ts, counts = bulk.grouped()
-    present = np.flatnonzero(counts)
-    firsts = ts[np.concatenate(([0], np.cumsum(counts)[:-1]))[present]] if len(pid) else np.zeros(0)
-    out: dict[str, float] = {}
-    for pair, first in zip(present.tolist(), firsts.tolist()):
-        dst = bulk.key_list[pair][1]
-        if first < out.get(dst, float("inf")):
-            out[dst] = first
-    return out
 
 
 def score_pairs(acc: PairAccumulator, allow: PeriodicAllowList | None = None,
@@ -620,7 +678,8 @@ def score_pairs(acc: PairAccumulator, allow: PeriodicAllowList | None = None,
     if not chosen.size:
         return []
     first_seen = acc.first_seen
-    bulk_first = _bulk_first_seen(acc)
+    bulk = acc.bulk
+    bulk_first = bulk.first_by_destination() if len(bulk) else np.zeros(0)
     base = arrays["base_score"]
     review = base >= REVIEW_FLOOR
     if len(base) > REVIEW_TOP:
@@ -640,14 +699,17 @@ def score_pairs(acc: PairAccumulator, allow: PeriodicAllowList | None = None,
             score += LOOKALIKE_BONUS
             reasons.append(f"look-alike of {look.brand} ({look.reason})")
             components["lookalike"] = {"brand": look.brand, "reason": look.reason, "official": look.official}
-        first = min(first_seen.get(dst, float("inf")), bulk_first.get(dst, float("inf")))
+        first = first_seen.get(dst, float("inf"))
+        dst_id = bulk._dst_ids.get(dst)
+        if dst_id is not None:
+            first = min(first, float(bulk_first[dst_id]))
         if first == float("inf"):
             first = acc.t_min
         if span > 3 * 86400 and first > young_after:
             score += YOUNG_BONUS
             reasons.append("destination new to this network")
             components["first_seen_in_data"] = first
-        kinds = sorted(series.kinds | ({"dns"} if dst and (src, dst) in acc.bulk.keys else set())) \
+        kinds = sorted(series.kinds | ({"dns"} if bulk.find(src, dst) is not None else set())) \
             if series is not None else ["dns"]
         service = allow.service(name, series.port if series is not None else 0)
         out.append(Beacon(src=src, dst=dst, name=name, score=round(min(1.0, score), 3), components=components,

@@ -319,12 +319,12 @@ def _parse_floats(cells: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _PairState:
-    """What the numpy scanner remembers across blocks: pair hash -> pair id, and per query hash the
-    indicators it hits (only hashes that hit are kept)."""
+    """What the numpy scanner remembers across blocks: client and query hashes -> interned ids, and per
+    query hash the indicators it hits (only hashes that hit are kept)."""
 
-    pair_ids: dict[int, int] = field(default_factory=dict)
+    src: dict[int, int] = field(default_factory=dict)  # client hash -> source id (-1: unset)
+    dst: dict[int, int] = field(default_factory=dict)  # query hash -> destination id (-1: unset)
     hit_queries: dict[int, tuple[str, list[tuple[Indicator, str, str]]]] = field(default_factory=dict)
-    seen_queries: set[int] = field(default_factory=set)
 
 
 def _regular_rows(data: bytes, buf: np.ndarray, newlines: np.ndarray, width: int,
@@ -367,40 +367,49 @@ def _scan_block_np(data: bytes, layout: TsvLayout, matcher: LogMatcher, acc: Pai
     q_begin, q_end = bounds(layout.query)
     src_hash = _hash(_cells(buf, src_begin, src_end), 0)
     query_hash = _hash(_cells(buf, q_begin, q_end), 1)
-    with np.errstate(over="ignore"):
-        pair_hash = src_hash * np.uint64(0x9E3779B97F4A7C15) + query_hash
-    unique, first_row, inverse = np.unique(pair_hash, return_index=True, return_inverse=True)
-    pair_ids = state.pair_ids
-    ids = np.fromiter((pair_ids.get(h, -2) for h in unique.tolist()), dtype=np.int64, count=len(unique))
-    missing = np.flatnonzero(ids == -2)
-    if missing.size:
-        answers_i = layout.answers
-        for slot in missing.tolist():
-            row = int(first_row[slot])
-            query_b = data[q_begin[row]:q_end[row]]
-            src = data[src_begin[row]:src_end[row]].decode("utf-8", "replace")
-            name = query_b.decode("utf-8", "replace").lower().rstrip(".")
-            pid = acc.bulk.intern(src, name) if name not in ("-", "") and src not in ("-", "") else -1
-            ids[slot] = pair_ids[int(unique[slot])] = pid
-            q_hash = int(query_hash[row])
-            if q_hash in state.seen_queries:
-                continue
-            state.seen_queries.add(q_hash)
-            found: list[tuple[Indicator, str, str]] = []
-            match = matcher.match_domain_bytes(query_b)
-            if match is not None:
-                found.extend((indicator, name, "domain") for indicator in match[1])
-            if answers_i is not None:
-                answers_b = data[(starts[row] if answers_i == 0 else grid[row, answers_i - 1] + 1):
-                                 (ends[row] if answers_i == width - 1 else grid[row, answers_i])]
-                if answers_b not in (b"-", b"(empty)", b""):
-                    answers = tuple(a.decode("utf-8", "replace") for a in answers_b.split(b","))
-                    acc.note_answers(name, answers)
-                    if matcher.has_ips:
-                        for answer in answers:
-                            found.extend((indicator, answer, "answer") for indicator in matcher.match_ip(answer))
-            if found:
-                state.hit_queries[q_hash] = (name, found)
+    bulk = acc.bulk
+    src_unique, src_first, src_inverse = np.unique(src_hash, return_index=True, return_inverse=True)
+    src_known = state.src
+    src_ids = np.fromiter((src_known.get(h, -2) for h in src_unique.tolist()), dtype=np.int64,
+                          count=len(src_unique))
+    for slot in np.flatnonzero(src_ids == -2).tolist():
+        row = int(src_first[slot])
+        src = data[src_begin[row]:src_end[row]].decode("utf-8", "replace")
+        src_ids[slot] = src_known[int(src_unique[slot])] = -1 if src in ("-", "") else bulk.src_id(src)
+    q_unique, q_first, q_inverse = np.unique(query_hash, return_index=True, return_inverse=True)
+    dst_known = state.dst
+    dst_ids = np.fromiter((dst_known.get(h, -2) for h in q_unique.tolist()), dtype=np.int64, count=len(q_unique))
+    answers_i = layout.answers
+    for slot in np.flatnonzero(dst_ids == -2).tolist():
+        row = int(q_first[slot])
+        q_hash = int(q_unique[slot])
+        query_b = data[q_begin[row]:q_end[row]]
+        name = query_b.decode("utf-8", "replace").lower().rstrip(".")
+        dst_ids[slot] = dst_known[q_hash] = -1 if name in ("-", "") else bulk.dst_id(name)
+        found: list[tuple[Indicator, str, str]] = []
+        match = matcher.match_domain_bytes(query_b)
+        if match is not None:
+            found.extend((indicator, name, "domain") for indicator in match[1])
+        if answers_i is not None:
+            answers_b = data[(starts[row] if answers_i == 0 else grid[row, answers_i - 1] + 1):
+                             (ends[row] if answers_i == width - 1 else grid[row, answers_i])]
+            if answers_b not in (b"-", b"(empty)", b""):
+                answers = tuple(a.decode("utf-8", "replace") for a in answers_b.split(b","))
+                acc.note_answers(name, answers)
+                if matcher.has_ips:
+                    for answer in answers:
+                        found.extend((indicator, answer, "answer") for indicator in matcher.match_ip(answer))
+        if found:
+            state.hit_queries[q_hash] = (name, found)
+    row_src = src_ids[src_inverse.ravel()]
+    row_dst = dst_ids[q_inverse.ravel()]
+    packed = np.where((row_src >= 0) & (row_dst >= 0), row_src << 32 | row_dst, -1)
+    unique, inverse = np.unique(packed, return_inverse=True)
+    index = bulk.index()
+    ids = np.fromiter((index.get(k, -2) for k in unique.tolist()), dtype=np.int64, count=len(unique))
+    for slot in np.flatnonzero(ids == -2).tolist():
+        key = int(unique[slot])
+        ids[slot] = -1 if key < 0 else bulk.pair_id(key)
     row_ids = ids[inverse.ravel()]
     good = ~np.isnan(times) & (times > 0)
     if not good.all():
