@@ -152,6 +152,18 @@ class BulkPairs:
             self._new_keys.append(key)
         return pid
 
+    def new_pairs(self, keys: np.ndarray) -> np.ndarray:
+        """Ids for packed keys not yet known (negative keys and those beyond MAX_PAIRS get -1)."""
+        index = self.index()
+        out = np.full(len(keys), -1, dtype=np.int64)
+        valid = np.flatnonzero(keys >= 0)[: max(0, MAX_PAIRS - len(self))]
+        ids = np.arange(len(self), len(self) + len(valid))
+        out[valid] = ids
+        fresh = keys[valid].tolist()
+        index.update(zip(fresh, ids.tolist()))
+        self._new_keys.extend(fresh)
+        return out
+
     def find(self, src: str, dst: str) -> int | None:
         s, d = self._src_ids.get(src), self._dst_ids.get(dst)
         return None if s is None or d is None else self.index().get(s << 32 | d)

@@ -11,6 +11,7 @@ import re
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import BinaryIO
 
 import numpy as np
@@ -281,29 +282,34 @@ _WEIGHTS = (_HASH_RNG.integers(1, 2**63, size=(2, 64), dtype=np.int64).astype(np
 MAX_CELL = 512  # cells wider than this (hostile input) are cut for hashing; the name itself is read in full
 
 
-def _cells(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Cells [starts, ends) as a zero-padded (rows, 8*k) uint8 matrix (one fancy-index gather in C)."""
+_MASKS = np.array([(1 << (8 * n)) - 1 for n in range(8)] + [2**64 - 1], dtype=np.uint64)
+
+
+def _words(data: bytes) -> np.ndarray:
+    """Unaligned little-endian uint64 view at every byte offset of ``data`` (8 zero bytes appended)."""
+    padded = data + bytes(8)
+    return np.ndarray(shape=(len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+
+
+def _cells(words: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Cells [starts, ends) as zero-padded rows of uint64 words (one gather of 8-byte words in C)."""
     lengths = np.minimum(ends - starts, MAX_CELL)
-    width = int(lengths.max(initial=1) + 7) // 8 * 8 or 8
-    columns = np.arange(width)
-    index = starts[:, None] + columns
-    mask = columns < lengths[:, None]
-    return np.where(mask, buf[np.minimum(index, len(buf) - 1)], 0).astype(np.uint8)
+    count = max(1, (int(lengths.max(initial=1)) + 7) // 8)
+    offsets = np.arange(count) * 8
+    out = words[starts[:, None] + offsets]
+    out &= _MASKS[np.clip(lengths[:, None] - offsets, 0, 8)]
+    return out
 
 
 def _hash(cells: np.ndarray, which: int) -> np.ndarray:
-    """64-bit multilinear hash of each row of a padded cell matrix (random odd weights per 8-byte word)."""
-    words = np.ascontiguousarray(cells).view(np.uint64)
-    weights = _WEIGHTS[which]
-    if words.shape[1] > weights.size:
-        weights = np.resize(weights, words.shape[1])
+    """64-bit multilinear hash of each row of a word matrix (random odd weights per 8-byte word)."""
     with np.errstate(over="ignore"):
-        return (words * weights[: words.shape[1]]).sum(axis=1, dtype=np.uint64)
+        return (cells * _WEIGHTS[which][: cells.shape[1]]).sum(axis=1, dtype=np.uint64)
 
 
 def _parse_floats(cells: np.ndarray) -> np.ndarray:
-    """Timestamps from a padded cell matrix; unparsable cells become NaN (rows are then skipped)."""
-    width = cells.shape[1]
+    """Timestamps from a word matrix; unparsable cells become NaN (rows are then skipped)."""
+    width = cells.shape[1] * 8
     text = np.ascontiguousarray(cells).view(f"S{width}").ravel()
     try:
         return text.astype(np.float64)
@@ -361,24 +367,24 @@ def _scan_block_np(data: bytes, layout: TsvLayout, matcher: LogMatcher, acc: Pai
         end = ends if column == width - 1 else grid[:, column]
         return begin, end
 
+    words = _words(data)
     ts_begin, ts_end = bounds(layout.ts)
-    times = _parse_floats(_cells(buf, ts_begin, ts_end))
+    times = _parse_floats(_cells(words, ts_begin, ts_end))
     src_begin, src_end = bounds(layout.src)
     q_begin, q_end = bounds(layout.query)
-    src_hash = _hash(_cells(buf, src_begin, src_end), 0)
-    query_hash = _hash(_cells(buf, q_begin, q_end), 1)
+    src_hash = _hash(_cells(words, src_begin, src_end), 0)
+    query_hash = _hash(_cells(words, q_begin, q_end), 1)
     bulk = acc.bulk
     src_unique, src_first, src_inverse = np.unique(src_hash, return_index=True, return_inverse=True)
     src_known = state.src
-    src_ids = np.fromiter((src_known.get(h, -2) for h in src_unique.tolist()), dtype=np.int64,
-                          count=len(src_unique))
+    src_ids = np.array(list(map(src_known.get, src_unique.tolist(), repeat(-2))), dtype=np.int64)
     for slot in np.flatnonzero(src_ids == -2).tolist():
         row = int(src_first[slot])
         src = data[src_begin[row]:src_end[row]].decode("utf-8", "replace")
         src_ids[slot] = src_known[int(src_unique[slot])] = -1 if src in ("-", "") else bulk.src_id(src)
     q_unique, q_first, q_inverse = np.unique(query_hash, return_index=True, return_inverse=True)
     dst_known = state.dst
-    dst_ids = np.fromiter((dst_known.get(h, -2) for h in q_unique.tolist()), dtype=np.int64, count=len(q_unique))
+    dst_ids = np.array(list(map(dst_known.get, q_unique.tolist(), repeat(-2))), dtype=np.int64)
     answers_i = layout.answers
     for slot in np.flatnonzero(dst_ids == -2).tolist():
         row = int(q_first[slot])
@@ -406,10 +412,10 @@ def _scan_block_np(data: bytes, layout: TsvLayout, matcher: LogMatcher, acc: Pai
     packed = np.where((row_src >= 0) & (row_dst >= 0), row_src << 32 | row_dst, -1)
     unique, inverse = np.unique(packed, return_inverse=True)
     index = bulk.index()
-    ids = np.fromiter((index.get(k, -2) for k in unique.tolist()), dtype=np.int64, count=len(unique))
-    for slot in np.flatnonzero(ids == -2).tolist():
-        key = int(unique[slot])
-        ids[slot] = -1 if key < 0 else bulk.pair_id(key)
+    ids = np.array(list(map(index.get, unique.tolist(), repeat(-2))), dtype=np.int64)
+    missing = np.flatnonzero(ids == -2)
+    if missing.size:
+        ids[missing] = bulk.new_pairs(unique[missing])
     row_ids = ids[inverse.ravel()]
     good = ~np.isnan(times) & (times > 0)
     if not good.all():
