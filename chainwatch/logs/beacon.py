@@ -575,16 +575,25 @@ _ROUNDING = {"median_interval_s": 1, "interval_madm_s": 1, "interval_skew": 3, "
 
 def components_at(arrays: dict[str, np.ndarray], index: int) -> dict[str, Any]:
     """The components dict of one scored pair (rounded as the report shows them)."""
-    out: dict[str, Any] = {}
+    return components_all(arrays, [index])[0]
+
+
+def components_all(arrays: dict[str, np.ndarray], positions: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    """Components dicts of many scored pairs: rounding and conversion happen per column, not per value."""
+    columns: list[tuple[str, list[Any]]] = []
     for key, values in arrays.items():
-        value = values[index].item()
+        picked = values if positions is None else values[np.asarray(positions, dtype=np.int64)]
         if key == "contacts":
-            out[key] = int(value)
+            columns.append((key, picked.astype(np.int64).tolist()))
         elif key in _ROUNDING:
-            out[key] = None if value != value else round(float(value), _ROUNDING[key])
+            as_list = [round(v, _ROUNDING[key]) for v in picked.tolist()]
+            if key == "size_score":
+                as_list = [None if v != v else v for v in as_list]
+            columns.append((key, as_list))
         else:
-            out[key] = float(value)
-    return out
+            columns.append((key, picked.tolist()))
+    names = [c[0] for c in columns]
+    return [dict(zip(names, row)) for row in zip(*(c[1] for c in columns))]
 
 
 def score_series(times: Sequence[float], sizes: Sequence[int] | None,
@@ -615,7 +624,7 @@ class Beacon:
 
 LOOKALIKE_BONUS = 0.15
 YOUNG_BONUS = 0.05
-REVIEW_FLOOR = 0.6 - LOOKALIKE_BONUS - YOUNG_BONUS  # below this even both bonuses cannot reach a LOW beacon
+REVIEW_FLOOR = 0.6  # a LOW beacon; pairs that cannot reach it even with the look-alike bonus skip the test
 REVIEW_TOP = 200  # the best-ranked pairs always get every modifier, whatever their score
 
 
@@ -692,17 +701,30 @@ def score_pairs(acc: PairAccumulator, allow: PeriodicAllowList | None = None,
     first_seen = acc.first_seen
     bulk = acc.bulk
     bulk_first = bulk.first_by_destination() if len(bulk) else np.zeros(0)
-    base = arrays["base_score"]
-    review = base >= REVIEW_FLOOR
-    if len(base) > REVIEW_TOP:
-        review[np.argpartition(-base, REVIEW_TOP)[:REVIEW_TOP]] = True
+    all_components = components_all(arrays)
+    young = np.zeros(len(chosen), dtype=bool)
+    firsts: list[float] = []
+    for position, group in enumerate(chosen.tolist()):
+        dst = keys[group][1]
+        first = first_seen.get(dst, float("inf"))
+        dst_id = bulk._dst_ids.get(dst)
+        if dst_id is not None:
+            first = min(first, float(bulk_first[dst_id]))
+        if first == float("inf"):
+            first = acc.t_min
+        firsts.append(first)
+        young[position] = span > 3 * 86400 and first > young_after
+    best_case = arrays["base_score"] + YOUNG_BONUS * young
+    review = best_case + LOOKALIKE_BONUS >= REVIEW_FLOOR
+    if len(best_case) > REVIEW_TOP:
+        review[np.argpartition(-best_case, REVIEW_TOP)[:REVIEW_TOP]] = True
     else:
         review[:] = True
     out: list[Beacon] = []
     for position, group in enumerate(chosen.tolist()):
         src, dst = keys[group]
         series = metas[group]
-        components = components_at(arrays, position)
+        components = all_components[position]
         name = acc.ip_names.get(dst, dst)
         score = components["base_score"]
         reasons: list[str] = []
@@ -711,21 +733,17 @@ def score_pairs(acc: PairAccumulator, allow: PeriodicAllowList | None = None,
             score += LOOKALIKE_BONUS
             reasons.append(f"look-alike of {look.brand} ({look.reason})")
             components["lookalike"] = {"brand": look.brand, "reason": look.reason, "official": look.official}
-        first = first_seen.get(dst, float("inf"))
-        dst_id = bulk._dst_ids.get(dst)
-        if dst_id is not None:
-            first = min(first, float(bulk_first[dst_id]))
-        if first == float("inf"):
-            first = acc.t_min
-        if span > 3 * 86400 and first > young_after:
+        if young[position]:
             score += YOUNG_BONUS
             reasons.append("destination new to this network")
-            components["first_seen_in_data"] = first
-        kinds = sorted(series.kinds | ({"dns"} if bulk.find(src, dst) is not None else set())) \
-            if series is not None else ["dns"]
-        service = allow.service(name, series.port if series is not None else 0)
+            components["first_seen_in_data"] = firsts[position]
+        if series is None:
+            kinds, image, port = ["dns"], "", 0
+        else:
+            kinds = sorted(series.kinds | ({"dns"} if bulk.find(src, dst) is not None else set()))
+            image, port = series.image, series.port
         out.append(Beacon(src=src, dst=dst, name=name, score=round(min(1.0, score), 3), components=components,
-                          kinds=kinds, image=series.image if series is not None else "", allowlisted=service,
+                          kinds=kinds, image=image, allowlisted=allow.service(name, port),
                           internal=_internal(name), reasons=reasons))
     out.sort(key=lambda b: (b.allowlisted is None, b.score), reverse=True)
     return out

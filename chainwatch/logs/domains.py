@@ -91,15 +91,25 @@ def lookalike(name: str) -> Lookalike | None:
             return Lookalike(brand, "brand-token", sorted(official)[0])
     if label.startswith("ms") and any(word in label[2:] for word in MS_PREFIX_WORDS):
         return Lookalike("microsoft", "ms-prefix", "microsoft.com")
+    from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
-    for official in OFFICIAL:
-        official_label = official.split(".", 1)[0]
-        if len(official_label) >= 6 and label != official_label:
-            distance = Levenshtein.distance(label, official_label, score_cutoff=2)
-            if distance <= 2 and abs(len(label) - len(official_label)) <= 2:
-                return Lookalike(official_label, "edit-distance", official)
-    return None
+    candidates = [(official_label, official) for official_label, official in _official_labels()
+                  if abs(len(label) - len(official_label)) <= 2 and label != official_label]
+    if not candidates:
+        return None
+    best = process.extractOne(label, [c[0] for c in candidates], scorer=Levenshtein.distance, score_cutoff=2)
+    if best is None:
+        return None
+    official_label, official = candidates[best[2]]
+    return Lookalike(official_label, "edit-distance", official)
+
+
+@cache
+def _official_labels() -> tuple[tuple[str, str], ...]:
+    """(first label, official domain) of every official domain whose label is long enough to imitate."""
+    pairs = ((official.split(".", 1)[0], official) for official in sorted(OFFICIAL))
+    return tuple((label, official) for label, official in pairs if len(label) >= 6)
 
 
 def is_internal(name_or_ip: str) -> bool:
