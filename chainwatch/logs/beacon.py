@@ -117,6 +117,7 @@ class BulkPairs:
         self._pending = 0
         self._sorted = False
         self.dropped = 0
+        self.scan_state: dict[int, Any] = {}  # fast-path scanner memo (hash -> id), never pickled
 
     def __len__(self) -> int:
         return len(self.pair_keys) + len(self._new_keys)

@@ -286,8 +286,9 @@ _MASKS = np.array([(1 << (8 * n)) - 1 for n in range(8)] + [2**64 - 1], dtype=np
 
 
 def _words(data: bytes) -> np.ndarray:
-    """Unaligned little-endian uint64 view at every byte offset of ``data`` (8 zero bytes appended)."""
-    padded = data + bytes(8)
+    """Unaligned little-endian uint64 view at every byte offset of ``data`` (zero padding appended, so a
+    gather of the widest cell from the last line stays inside)."""
+    padded = data + bytes(MAX_CELL + 16)
     return np.ndarray(shape=(len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
 
 
@@ -307,10 +308,32 @@ def _hash(cells: np.ndarray, which: int) -> np.ndarray:
         return (cells * _WEIGHTS[which][: cells.shape[1]]).sum(axis=1, dtype=np.uint64)
 
 
-def _parse_floats(cells: np.ndarray) -> np.ndarray:
-    """Timestamps from a word matrix; unparsable cells become NaN (rows are then skipped)."""
-    width = cells.shape[1] * 8
-    text = np.ascontiguousarray(cells).view(f"S{width}").ravel()
+_POW10 = np.array([10**k for k in range(19)], dtype=np.int64)
+
+
+def _parse_floats(cells: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Timestamps from a word matrix. Plain decimals (digits, at most one dot, <= 15 digits: every Zeek
+    ts) are parsed exactly in numpy: all digits as one int64 divided by 10**decimals is the correctly
+    rounded double, the same as ``float()``. Anything else goes through numpy's parser, then ``float()``;
+    unparsable cells become NaN (rows are then skipped)."""
+    raw = np.ascontiguousarray(cells).view(np.uint8)
+    width = raw.shape[1]
+    lengths = np.minimum(lengths, width)
+    position = np.arange(width)
+    inside = position < lengths[:, None]
+    dots = (raw == 46) & inside
+    digit_values = raw - np.uint8(48)
+    digits = (digit_values < 10) & inside
+    dot_count = dots.sum(axis=1)
+    plain = ((digits | dots) == inside).all(axis=1) & (dot_count <= 1) & (lengths - dot_count <= 15) & (lengths > 0)
+    if plain.all():
+        dot_at = np.where(dot_count == 1, dots.argmax(axis=1), lengths)
+        exponent = lengths[:, None] - 1 - position - (position < dot_at[:, None]) * (dot_count[:, None] == 1)
+        exponent = np.where(digits, exponent, 0)
+        total = (np.where(digits, digit_values, 0).astype(np.int64) * _POW10[exponent]).sum(axis=1)
+        decimals = np.where(dot_count == 1, lengths - dot_at - 1, 0)
+        return total / _POW10[decimals].astype(np.float64)
+    text = raw.view(f"S{width}").ravel()
     try:
         return text.astype(np.float64)
     except ValueError:
@@ -369,7 +392,7 @@ def _scan_block_np(data: bytes, layout: TsvLayout, matcher: LogMatcher, acc: Pai
 
     words = _words(data)
     ts_begin, ts_end = bounds(layout.ts)
-    times = _parse_floats(_cells(words, ts_begin, ts_end))
+    times = _parse_floats(_cells(words, ts_begin, ts_end), ts_end - ts_begin)
     src_begin, src_end = bounds(layout.src)
     q_begin, q_end = bounds(layout.query)
     src_hash = _hash(_cells(words, src_begin, src_end), 0)
@@ -465,7 +488,9 @@ def _scan_dns_np(stream: BinaryIO, layout: TsvLayout, matcher: LogMatcher, acc: 
                  source: str, start: int, end: int | None, line_base: int | None) -> int:
     """Beacon-mode scan: per block, numpy finds the cells, hashes (client, query) to a pair id and files
     (pair id, time) into the accumulator's columnar store; Python runs once per new pair, never per row."""
-    state = _PairState()
+    state = acc.bulk.scan_state.get(id(matcher))
+    if state is None:  # kept on the accumulator: a worker's later byte ranges reuse what earlier ones learnt
+        state = acc.bulk.scan_state[id(matcher)] = _PairState()
     rows = 0
     lines_before = 0
     width = len(layout.fields)
