@@ -17,7 +17,7 @@ from typing import BinaryIO
 import numpy as np
 
 from chainwatch.intel.model import Indicator
-from chainwatch.logs.beacon import MAX_PAIRS, PairAccumulator, PairSeries
+from chainwatch.logs.beacon import MAX_PAIRS, BulkPairs, PairAccumulator, PairSeries
 from chainwatch.logs.hits import MAX_SAMPLES, HitTable, hit_key
 from chainwatch.logs.match import LogMatcher
 
@@ -311,6 +311,29 @@ def _hash(cells: np.ndarray, which: int) -> np.ndarray:
 _POW10 = np.array([10**k for k in range(19)], dtype=np.int64)
 
 
+def _fixed_format(raw: np.ndarray, lengths: np.ndarray) -> np.ndarray | None:
+    """The common case, every cell the same ``ddd.dddddd`` shape: one uint8 -> float matrix product."""
+    size = int(lengths[0]) if len(lengths) else 0
+    if not 0 < size <= 17 or (lengths != size).any():
+        return None
+    first = raw[0, :size].tobytes()
+    dot = first.find(b".")
+    if dot < 0 or first.count(b".") != 1 or (raw[:, dot] != 46).any():
+        return None
+    digits = raw[:, :size] - np.uint8(48)
+    digits[:, dot] = 0
+    if (digits > 9).any():
+        return None
+    total = np.zeros(len(raw), dtype=np.int64)
+    for column in range(size):  # Horner over columns: exact int64
+        if column != dot:
+            total *= 10
+            total += digits[:, column]
+    if int(total.max()) >= 2**53:
+        return None
+    return total / 10.0 ** (size - 1 - dot)  # exact int / exact power of ten: correctly rounded, as float()
+
+
 def _parse_floats(cells: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Timestamps from a word matrix. Plain decimals (digits, at most one dot, <= 15 digits: every Zeek
     ts) are parsed exactly in numpy: all digits as one int64 divided by 10**decimals is the correctly
@@ -319,6 +342,9 @@ def _parse_floats(cells: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     raw = np.ascontiguousarray(cells).view(np.uint8)
     width = raw.shape[1]
     lengths = np.minimum(lengths, width)
+    fixed = _fixed_format(raw, lengths)
+    if fixed is not None:
+        return fixed
     position = np.arange(width)
     inside = position < lengths[:, None]
     dots = (raw == 46) & inside
@@ -351,26 +377,66 @@ class _PairState:
     """What the numpy scanner remembers across blocks: client and query hashes -> interned ids, and per
     query hash the indicators it hits (only hashes that hit are kept)."""
 
+    pairs: dict[int, int] = field(default_factory=dict)  # (client, query) hash -> pair id (-1: untracked)
     src: dict[int, int] = field(default_factory=dict)  # client hash -> source id (-1: unset)
     dst: dict[int, int] = field(default_factory=dict)  # query hash -> destination id (-1: unset)
     hit_queries: dict[int, tuple[str, list[tuple[Indicator, str, str]]]] = field(default_factory=dict)
 
 
-def _regular_rows(data: bytes, buf: np.ndarray, newlines: np.ndarray, width: int,
-                  sep: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _regular_rows(buf: np.ndarray, width: int, sep: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(line starts, newline offsets, separator offsets as rows x (width-1)) when every line has exactly
-    ``width`` cells, else None."""
-    tabs = np.flatnonzero(buf == sep)
-    rows = len(newlines)
-    if len(tabs) != rows * (width - 1) or not rows:
+    ``width`` cells, else None. One pass finds separators and newlines together; with a tab separator a
+    single ``< 11`` test does it (other control bytes below 11 make the block irregular: slow filter)."""
+    marks = np.flatnonzero(buf < 11) if sep == 9 else np.flatnonzero((buf == sep) | (buf == 10))
+    if not len(marks) or len(marks) % width:
         return None
-    grid = tabs.reshape(rows, width - 1)
-    starts = np.empty(rows, dtype=np.int64)
+    grid = marks.reshape(-1, width)
+    kinds = buf[grid]
+    if (kinds[:, -1] != 10).any() or (kinds[:, :-1] != sep).any():
+        return None
+    newlines = grid[:, -1]
+    starts = np.empty(len(newlines), dtype=np.int64)
     starts[0] = 0
     starts[1:] = newlines[:-1] + 1
-    if (grid[:, 0] < starts).any() or (grid[:, -1] > newlines).any():
-        return None
-    return starts, newlines, grid
+    return starts, newlines, grid[:, :-1]
+
+
+def _source_id(state: _PairState, bulk: BulkPairs, data: bytes, src_hash: int, begin: int, end: int) -> int:
+    found = state.src.get(src_hash)
+    if found is None:
+        src = data[begin:end].decode("utf-8", "replace")
+        found = state.src[src_hash] = -1 if src in ("-", "") else bulk.src_id(src)
+    return found
+
+
+def _destination_id(state: _PairState, acc: PairAccumulator, matcher: LogMatcher, layout: TsvLayout, data: bytes,
+                    q_hash: int, row: int, starts: np.ndarray, ends: np.ndarray, grid: np.ndarray,
+                    q_begin: np.ndarray, q_end: np.ndarray) -> int:
+    """Destination id of a query; the first sight of a query also matches it and notes its answers."""
+    found_id = state.dst.get(q_hash)
+    if found_id is not None:
+        return found_id
+    query_b = data[q_begin[row]:q_end[row]]
+    name = query_b.decode("utf-8", "replace").lower().rstrip(".")
+    found_id = state.dst[q_hash] = -1 if name in ("-", "") else acc.bulk.dst_id(name)
+    found: list[tuple[Indicator, str, str]] = []
+    match = matcher.match_domain_bytes(query_b)
+    if match is not None:
+        found.extend((indicator, name, "domain") for indicator in match[1])
+    answers_i = layout.answers
+    if answers_i is not None:
+        width = len(layout.fields)
+        answers_b = data[(starts[row] if answers_i == 0 else grid[row, answers_i - 1] + 1):
+                         (ends[row] if answers_i == width - 1 else grid[row, answers_i])]
+        if answers_b not in (b"-", b"(empty)", b""):
+            answers = tuple(a.decode("utf-8", "replace") for a in answers_b.split(b","))
+            acc.note_answers(name, answers)
+            if matcher.has_ips:
+                for answer in answers:
+                    found.extend((indicator, answer, "answer") for indicator in matcher.match_ip(answer))
+    if found:
+        state.hit_queries[q_hash] = (name, found)
+    return found_id
 
 
 def _scan_block_np(data: bytes, layout: TsvLayout, matcher: LogMatcher, acc: PairAccumulator, hits: HitTable,
@@ -378,9 +444,8 @@ def _scan_block_np(data: bytes, layout: TsvLayout, matcher: LogMatcher, acc: Pai
                    line_numbers: np.ndarray | None) -> int:
     """Parse one block of regular lines with numpy: returns the rows filed."""
     buf = np.frombuffer(data, dtype=np.uint8)
-    newlines = np.flatnonzero(buf == 10)
     width = len(layout.fields)
-    parsed = _regular_rows(data, buf, newlines, width, layout.separator[0])
+    parsed = _regular_rows(buf, width, layout.separator[0])
     if parsed is None:
         return -1
     starts, ends, grid = parsed
@@ -398,47 +463,26 @@ def _scan_block_np(data: bytes, layout: TsvLayout, matcher: LogMatcher, acc: Pai
     src_hash = _hash(_cells(words, src_begin, src_end), 0)
     query_hash = _hash(_cells(words, q_begin, q_end), 1)
     bulk = acc.bulk
-    src_unique, src_first, src_inverse = np.unique(src_hash, return_index=True, return_inverse=True)
-    src_known = state.src
-    src_ids = np.array(list(map(src_known.get, src_unique.tolist(), repeat(-2))), dtype=np.int64)
-    for slot in np.flatnonzero(src_ids == -2).tolist():
-        row = int(src_first[slot])
-        src = data[src_begin[row]:src_end[row]].decode("utf-8", "replace")
-        src_ids[slot] = src_known[int(src_unique[slot])] = -1 if src in ("-", "") else bulk.src_id(src)
-    q_unique, q_first, q_inverse = np.unique(query_hash, return_index=True, return_inverse=True)
-    dst_known = state.dst
-    dst_ids = np.array(list(map(dst_known.get, q_unique.tolist(), repeat(-2))), dtype=np.int64)
-    answers_i = layout.answers
-    for slot in np.flatnonzero(dst_ids == -2).tolist():
-        row = int(q_first[slot])
-        q_hash = int(q_unique[slot])
-        query_b = data[q_begin[row]:q_end[row]]
-        name = query_b.decode("utf-8", "replace").lower().rstrip(".")
-        dst_ids[slot] = dst_known[q_hash] = -1 if name in ("-", "") else bulk.dst_id(name)
-        found: list[tuple[Indicator, str, str]] = []
-        match = matcher.match_domain_bytes(query_b)
-        if match is not None:
-            found.extend((indicator, name, "domain") for indicator in match[1])
-        if answers_i is not None:
-            answers_b = data[(starts[row] if answers_i == 0 else grid[row, answers_i - 1] + 1):
-                             (ends[row] if answers_i == width - 1 else grid[row, answers_i])]
-            if answers_b not in (b"-", b"(empty)", b""):
-                answers = tuple(a.decode("utf-8", "replace") for a in answers_b.split(b","))
-                acc.note_answers(name, answers)
-                if matcher.has_ips:
-                    for answer in answers:
-                        found.extend((indicator, answer, "answer") for indicator in matcher.match_ip(answer))
-        if found:
-            state.hit_queries[q_hash] = (name, found)
-    row_src = src_ids[src_inverse.ravel()]
-    row_dst = dst_ids[q_inverse.ravel()]
-    packed = np.where((row_src >= 0) & (row_dst >= 0), row_src << 32 | row_dst, -1)
-    unique, inverse = np.unique(packed, return_inverse=True)
-    index = bulk.index()
-    ids = np.array(list(map(index.get, unique.tolist(), repeat(-2))), dtype=np.int64)
+    with np.errstate(over="ignore"):
+        pair_hash = src_hash * np.uint64(0x9E3779B97F4A7C15) + query_hash
+    unique, first_row, inverse = np.unique(pair_hash, return_index=True, return_inverse=True)
+    ids = np.array(list(map(state.pairs.get, unique.tolist(), repeat(-2))), dtype=np.int64)
     missing = np.flatnonzero(ids == -2)
-    if missing.size:
-        ids[missing] = bulk.new_pairs(unique[missing])
+    if missing.size:  # pairs new to this process: resolve client and query ids (Python once per pair)
+        rows = first_row[missing]
+        src_ids = [_source_id(state, bulk, data, h, int(b), int(e)) for h, b, e in
+                   zip(src_hash[rows].tolist(), src_begin[rows].tolist(), src_end[rows].tolist())]
+        dst_ids = [_destination_id(state, acc, matcher, layout, data, h, int(r), starts, ends, grid, q_begin, q_end)
+                   for h, r in zip(query_hash[rows].tolist(), rows.tolist())]
+        packed = np.array([-1 if s_id < 0 or d_id < 0 else s_id << 32 | d_id
+                           for s_id, d_id in zip(src_ids, dst_ids)], dtype=np.int64)
+        index = bulk.index()
+        resolved = np.array(list(map(index.get, packed.tolist(), repeat(-2))), dtype=np.int64)
+        fresh = np.flatnonzero(resolved == -2)
+        if fresh.size:
+            resolved[fresh] = bulk.new_pairs(packed[fresh])
+        ids[missing] = resolved
+        state.pairs.update(zip(unique[missing].tolist(), resolved.tolist()))
     row_ids = ids[inverse.ravel()]
     good = ~np.isnan(times) & (times > 0)
     if not good.all():
