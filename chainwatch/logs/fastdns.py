@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import BinaryIO
@@ -401,6 +401,16 @@ def _regular_rows(buf: np.ndarray, width: int, sep: int) -> tuple[np.ndarray, np
     return starts, newlines, grid[:, :-1]
 
 
+def _resolve(known: dict[int, int], hashes: np.ndarray, create: Callable[[int, int], int],
+              rows: np.ndarray) -> np.ndarray:
+    """Ids for hashes: known ones by one C-level map over the distinct hashes, new ones by ``create``."""
+    unique, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    ids = np.array(list(map(known.get, unique.tolist(), repeat(-2))), dtype=np.int64)
+    for slot in np.flatnonzero(ids == -2).tolist():
+        ids[slot] = create(int(unique[slot]), int(rows[first[slot]]))
+    return ids[inverse.ravel()]
+
+
 def _source_id(state: _PairState, bulk: BulkPairs, data: bytes, src_hash: int, begin: int, end: int) -> int:
     found = state.src.get(src_hash)
     if found is None:
@@ -470,12 +480,11 @@ def _scan_block_np(data: bytes, layout: TsvLayout, matcher: LogMatcher, acc: Pai
     missing = np.flatnonzero(ids == -2)
     if missing.size:  # pairs new to this process: resolve client and query ids (Python once per pair)
         rows = first_row[missing]
-        src_ids = [_source_id(state, bulk, data, h, int(b), int(e)) for h, b, e in
-                   zip(src_hash[rows].tolist(), src_begin[rows].tolist(), src_end[rows].tolist())]
-        dst_ids = [_destination_id(state, acc, matcher, layout, data, h, int(r), starts, ends, grid, q_begin, q_end)
-                   for h, r in zip(query_hash[rows].tolist(), rows.tolist())]
-        packed = np.array([-1 if s_id < 0 or d_id < 0 else s_id << 32 | d_id
-                           for s_id, d_id in zip(src_ids, dst_ids)], dtype=np.int64)
+        src_ids = _resolve(state.src, src_hash[rows], lambda h, r: _source_id(
+            state, bulk, data, h, int(src_begin[r]), int(src_end[r])), rows)
+        dst_ids = _resolve(state.dst, query_hash[rows], lambda h, r: _destination_id(
+            state, acc, matcher, layout, data, h, r, starts, ends, grid, q_begin, q_end), rows)
+        packed = np.where((src_ids >= 0) & (dst_ids >= 0), src_ids << 32 | dst_ids, -1)
         index = bulk.index()
         resolved = np.array(list(map(index.get, packed.tolist(), repeat(-2))), dtype=np.int64)
         fresh = np.flatnonzero(resolved == -2)
@@ -539,20 +548,17 @@ def _scan_dns_np(stream: BinaryIO, layout: TsvLayout, matcher: LogMatcher, acc: 
     lines_before = 0
     width = len(layout.fields)
     for offset, data in blocks(stream, start, end):
-        total_lines = data.count(b"\n")
-        line_numbers = None
-        block = data
-        if b"\n#" in data or data.startswith(b"#") or data.count(layout.separator) != total_lines * (width - 1):
+        filed = -1
+        if not (b"\n#" in data or data.startswith(b"#")):
+            filed = _scan_block_np(data, layout, matcher, acc, hits, state, source, offset, line_base,
+                                   lines_before, None)
+        if filed < 0:  # comments or malformed lines: keep the well-formed ones, with their line numbers
             block, line_numbers = _regular_part(data, layout.separator, width)
-        if block:
             filed = _scan_block_np(block, layout, matcher, acc, hits, state, source, offset, line_base,
-                                   lines_before, line_numbers)
-            if filed < 0:  # irregular after all (a separator inside a line break?): drop to the exact filter
-                block, line_numbers = _regular_part(data, layout.separator, width)
-                filed = _scan_block_np(block, layout, matcher, acc, hits, state, source, offset, line_base,
-                                       lines_before, line_numbers) if block else 0
-            rows += max(filed, 0)
-        lines_before += total_lines
+                                   lines_before, line_numbers) if block else 0
+        rows += max(filed, 0)
+        if line_base is not None:
+            lines_before += data.count(b"\n")
     acc.bulk.compact()
     return rows
 
