@@ -587,7 +587,7 @@ def components_all(arrays: dict[str, np.ndarray], positions: Sequence[int] | Non
         if key == "contacts":
             columns.append((key, picked.astype(np.int64).tolist()))
         elif key in _ROUNDING:
-            as_list = [round(v, _ROUNDING[key]) for v in picked.tolist()]
+            as_list = np.round(picked, _ROUNDING[key]).tolist()
             if key == "size_score":
                 as_list = [None if v != v else v for v in as_list]
             columns.append((key, as_list))
@@ -660,8 +660,11 @@ def _groups_of(acc: PairAccumulator) -> tuple[list[tuple[str, str]], list[PairSe
                 wanted[found] = True
         chosen = np.flatnonzero(wanted)
         group_of = np.full(len(counts), -1, dtype=np.int64)
-        for pair in chosen.tolist():
-            key = bulk.key(pair)
+        packed = bulk.pair_keys[chosen]
+        src_names, dst_names = bulk.src_names, bulk.dst_names
+        chosen_keys = zip([src_names[i] for i in (packed >> 32).tolist()],
+                          [dst_names[i] for i in (packed & 0xFFFFFFFF).tolist()])
+        for pair, key in zip(chosen.tolist(), chosen_keys):
             existing = index.get(key)
             if existing is None:
                 existing = index[key] = len(keys)
@@ -744,10 +747,20 @@ def score_pairs(acc: PairAccumulator, allow: PeriodicAllowList | None = None,
             kinds = sorted(series.kinds | ({"dns"} if bulk.find(src, dst) is not None else set()))
             image, port = series.image, series.port
         out.append(Beacon(src=src, dst=dst, name=name, score=round(min(1.0, score), 3), components=components,
-                          kinds=kinds, image=image, allowlisted=allow.service(name, port),
+                          kinds=kinds, image=image, allowlisted=_service(allow, name, port),
                           internal=_internal(name), reasons=reasons))
     out.sort(key=lambda b: (b.allowlisted is None, b.score), reverse=True)
     return out
+
+
+def _service(allow: PeriodicAllowList, name: str, port: int) -> str | None:
+    cache = allow.__dict__.setdefault("_memo", {})
+    key = (name, port)
+    if key not in cache:
+        if len(cache) > 65536:
+            cache.clear()
+        cache[key] = allow.service(name, port)
+    return cache[key]
 
 
 @lru_cache(maxsize=65536)

@@ -94,8 +94,8 @@ def lookalike(name: str) -> Lookalike | None:
     from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
-    candidates = [(official_label, official) for official_label, official in _official_labels()
-                  if abs(len(label) - len(official_label)) <= 2 and label != official_label]
+    candidates = [(official_label, official) for official_label, official in _official_labels().get(len(label), ())
+                  if label != official_label]
     if not candidates:
         return None
     best = process.extractOne(label, [c[0] for c in candidates], scorer=Levenshtein.distance, score_cutoff=2)
@@ -106,10 +106,13 @@ def lookalike(name: str) -> Lookalike | None:
 
 
 @cache
-def _official_labels() -> tuple[tuple[str, str], ...]:
-    """(first label, official domain) of every official domain whose label is long enough to imitate."""
-    pairs = ((official.split(".", 1)[0], official) for official in sorted(OFFICIAL))
-    return tuple((label, official) for label, official in pairs if len(label) >= 6)
+def _official_labels() -> dict[int, tuple[tuple[str, str], ...]]:
+    """Label length -> (first label, official domain) of official domains whose label is long enough to
+    imitate and within two characters of that length (edit distance <= 2 needs it)."""
+    pairs = [(official.split(".", 1)[0], official) for official in sorted(OFFICIAL)]
+    pairs = [(label, official) for label, official in pairs if len(label) >= 6]
+    longest = max((len(label) for label, _ in pairs), default=0) + 3
+    return {size: tuple(p for p in pairs if abs(len(p[0]) - size) <= 2) for size in range(longest)}
 
 
 def is_internal(name_or_ip: str) -> bool:
