@@ -22,6 +22,7 @@ from chainwatch.logs.hits import MAX_SAMPLES, HitTable, hit_key
 from chainwatch.logs.match import LogMatcher
 
 BLOCK = 8 << 20
+MEMO_LIMIT = 4_000_000  # hash -> id memo entries per worker before the memo is rebuilt
 FLUSH_ROWS = 4_000_000
 
 
@@ -415,7 +416,8 @@ def _source_id(state: _PairState, bulk: BulkPairs, data: bytes, src_hash: int, b
     found = state.src.get(src_hash)
     if found is None:
         src = data[begin:end].decode("utf-8", "replace")
-        found = state.src[src_hash] = -1 if src in ("-", "") else bulk.src_id(src)
+        untracked = src in ("-", "") or (src not in bulk._src_ids and len(bulk.src_names) >= MAX_PAIRS)
+        found = state.src[src_hash] = -1 if untracked else bulk.src_id(src)
     return found
 
 
@@ -428,7 +430,9 @@ def _destination_id(state: _PairState, acc: PairAccumulator, matcher: LogMatcher
         return found_id
     query_b = data[q_begin[row]:q_end[row]]
     name = query_b.decode("utf-8", "replace").lower().rstrip(".")
-    found_id = state.dst[q_hash] = -1 if name in ("-", "") else acc.bulk.dst_id(name)
+    bulk = acc.bulk
+    untracked = name in ("-", "") or (name not in bulk._dst_ids and len(bulk.dst_names) >= MAX_PAIRS)
+    found_id = state.dst[q_hash] = -1 if untracked else bulk.dst_id(name)
     found: list[tuple[Indicator, str, str]] = []
     match = matcher.match_domain_bytes(query_b)
     if match is not None:
@@ -451,7 +455,7 @@ def _destination_id(state: _PairState, acc: PairAccumulator, matcher: LogMatcher
 
 def _scan_block_np(data: bytes, layout: TsvLayout, matcher: LogMatcher, acc: PairAccumulator, hits: HitTable,
                    state: _PairState, source: str, offset: int, line_base: int | None, lines_before: int,
-                   line_numbers: np.ndarray | None) -> int:
+                   line_numbers: np.ndarray | None, line_offsets: np.ndarray | None) -> int:
     """Parse one block of regular lines with numpy: returns the rows filed."""
     buf = np.frombuffer(data, dtype=np.uint8)
     width = len(layout.fields)
@@ -504,7 +508,7 @@ def _scan_block_np(data: bytes, layout: TsvLayout, matcher: LogMatcher, acc: Pai
         acc.t_max = max(acc.t_max, float(times_ok.max()))
     if state.hit_queries:
         _file_hits(data, layout, hits, state, source, offset, line_base, lines_before, line_numbers,
-                   query_hash, times, src_begin, src_end, starts)
+                   query_hash, times, src_begin, src_end, starts if line_offsets is None else line_offsets)
     return int(np.count_nonzero(good))
 
 
@@ -542,6 +546,8 @@ def _scan_dns_np(stream: BinaryIO, layout: TsvLayout, matcher: LogMatcher, acc: 
     """Beacon-mode scan: per block, numpy finds the cells, hashes (client, query) to a pair id and files
     (pair id, time) into the accumulator's columnar store; Python runs once per new pair, never per row."""
     state = acc.bulk.scan_state.get(id(matcher))
+    if state is not None and len(state.pairs) + len(state.dst) > MEMO_LIMIT:
+        state = None  # only a memo (ids live in the accumulator): dropping it bounds memory on hostile logs
     if state is None:  # kept on the accumulator: a worker's later byte ranges reuse what earlier ones learnt
         state = acc.bulk.scan_state[id(matcher)] = _PairState()
     rows = 0
@@ -551,11 +557,11 @@ def _scan_dns_np(stream: BinaryIO, layout: TsvLayout, matcher: LogMatcher, acc: 
         filed = -1
         if not (b"\n#" in data or data.startswith(b"#")):
             filed = _scan_block_np(data, layout, matcher, acc, hits, state, source, offset, line_base,
-                                   lines_before, None)
+                                   lines_before, None, None)
         if filed < 0:  # comments or malformed lines: keep the well-formed ones, with their line numbers
-            block, line_numbers = _regular_part(data, layout.separator, width)
+            block, line_numbers, line_offsets = _regular_part(data, layout.separator, width)
             filed = _scan_block_np(block, layout, matcher, acc, hits, state, source, offset, line_base,
-                                   lines_before, line_numbers) if block else 0
+                                   lines_before, line_numbers, line_offsets) if block else 0
         rows += max(filed, 0)
         if line_base is not None:
             lines_before += data.count(b"\n")
@@ -563,12 +569,14 @@ def _scan_dns_np(stream: BinaryIO, layout: TsvLayout, matcher: LogMatcher, acc: 
     return rows
 
 
-def _regular_part(data: bytes, separator: bytes, width: int) -> tuple[bytes, np.ndarray]:
-    """Only the lines with exactly ``width`` cells (comments and malformed lines dropped), and the index
-    of each kept line within the block (for exact line references)."""
+def _regular_part(data: bytes, separator: bytes, width: int) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """Only the lines with exactly ``width`` cells (comments and malformed lines dropped), the index of
+    each kept line within the block and its byte offset there (for exact references)."""
     lines = data.split(b"\n")
     lines.pop()
     kept = [i for i, line in enumerate(lines) if not line.startswith(b"#") and line.count(separator) == width - 1]
     if not kept:
-        return b"", np.zeros(0, dtype=np.int64)
-    return b"\n".join(lines[i] for i in kept) + b"\n", np.array(kept, dtype=np.int64)
+        return b"", np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    line_offsets = np.concatenate(([0], np.cumsum([len(line) + 1 for line in lines])[:-1]))
+    index = np.array(kept, dtype=np.int64)
+    return b"\n".join(lines[i] for i in kept) + b"\n", index, line_offsets[index]
