@@ -271,6 +271,11 @@ class BulkPairs:
         if not len(other):
             return
         other.compact()
+        if not len(self) and not self._chunks:  # the parent's first merge: adopt the worker's arrays as they are
+            scan_state = self.scan_state
+            self.__setstate__(other.__getstate__())
+            self.scan_state = scan_state
+            return
         self.compact()
         src_map = np.array([self.src_id(n) for n in other.src_names] or [0], dtype=np.int64)
         dst_map = np.array([self.dst_id(n) for n in other.dst_names] or [0], dtype=np.int64)
@@ -324,6 +329,7 @@ class PairAccumulator:
         self.t_min = float("inf")
         self.t_max = 0.0
         self.bulk = BulkPairs()
+        self.scored = 0  # pairs with enough contacts to score (set by score_pairs)
 
     @property
     def pair_count(self) -> int:
@@ -414,6 +420,7 @@ class PairAccumulator:
         self.t_min = state["t_min"]
         self.t_max = state["t_max"]
         self.bulk = state["bulk"]
+        self.scored = 0
 
     def note_answers(self, name: str, answers: tuple[str, ...]) -> None:
         if len(self.ip_names) < 1_000_000:
@@ -691,7 +698,9 @@ def score_pairs(acc: PairAccumulator, allow: PeriodicAllowList | None = None,
     Modifiers: a look-alike of a brand (+0.15) and a destination first contacted late in the data
     (+0.05, "new to this network") raise the score; allow-listed periodic services and internal
     destinations are flagged so the caller caps their severity. All pairs are scored at once in numpy;
-    the (slow) look-alike test runs only where it could lift a pair to LOW or into the top of the ranking.
+    a Beacon (with the look-alike test) is built only for pairs that could reach LOW with every bonus, and
+    for the ``REVIEW_TOP`` best whatever their score: the rest can only ever be INFO below those in the
+    ranking, so they are counted in ``acc.scored`` but not materialised.
     """
     allow = allow or PeriodicAllowList.builtin()
     window = (acc.t_min, acc.t_max)
@@ -700,12 +709,12 @@ def score_pairs(acc: PairAccumulator, allow: PeriodicAllowList | None = None,
         young_after = acc.t_min + min(86400.0, span * 0.1)
     keys, metas, times, sizes, groups = _groups_of(acc)
     chosen, arrays = score_groups(times, sizes, groups, len(keys), window)
+    acc.scored = int(chosen.size)
     if not chosen.size:
         return []
     first_seen = acc.first_seen
     bulk = acc.bulk
     bulk_first = bulk.first_by_destination() if len(bulk) else np.zeros(0)
-    all_components = components_all(arrays)
     young = np.zeros(len(chosen), dtype=bool)
     firsts: list[float] = []
     for position, group in enumerate(chosen.tolist()):
@@ -725,10 +734,11 @@ def score_pairs(acc: PairAccumulator, allow: PeriodicAllowList | None = None,
     else:
         review[:] = True
     out: list[Beacon] = []
-    for position, group in enumerate(chosen.tolist()):
+    positions = np.flatnonzero(review).tolist()
+    for position, components in zip(positions, components_all(arrays, positions)):
+        group = int(chosen[position])
         src, dst = keys[group]
         series = metas[group]
-        components = all_components[position]
         name = acc.ip_names.get(dst, dst)
         score = components["base_score"]
         reasons: list[str] = []
