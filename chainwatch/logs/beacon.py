@@ -450,31 +450,9 @@ class PairAccumulator:
         self.t_max = max(self.t_max, other.t_max)
 
 
-def _quartiles(ordered: np.ndarray) -> tuple[float, float, float]:
-    """Q1, median, Q3 of an already sorted sample (linear interpolation, as numpy's default)."""
-    last = len(ordered) - 1
-    out = []
-    for q in (0.25, 0.5, 0.75):
-        position = q * last
-        low = int(position)
-        high = min(low + 1, last)
-        out.append(float(ordered[low] + (ordered[high] - ordered[low]) * (position - low)))
-    return out[0], out[1], out[2]
-
-
-def _bowley(values: np.ndarray) -> tuple[float, float, float]:
-    """(Bowley skew, median, MADM) of a sample."""
-    ordered = np.sort(values)
-    q1, q2, q3 = _quartiles(ordered)
-    spread = q3 - q1
-    skew = 0.0 if spread <= 0 else (q3 + q1 - 2 * q2) / spread
-    madm = _quartiles(np.sort(np.abs(ordered - q2)))[1]
-    return skew, q2, madm
-
-
 def _grouped_quantiles(values: np.ndarray, groups: np.ndarray, counts: np.ndarray,
                        qs: Sequence[float]) -> list[np.ndarray]:
-    """Per-group quantiles (linear interpolation, as ``_quartiles``) of values labelled by group; every
+    """Per-group quantiles (linear interpolation, as numpy's default) of values labelled by group; every
     group has ``counts[g] >= 1`` values. One lexsort for all groups instead of one sort per group."""
     ordered = values[np.lexsort((values, groups))]
     offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
@@ -491,7 +469,7 @@ def _grouped_quantiles(values: np.ndarray, groups: np.ndarray, counts: np.ndarra
 
 def _grouped_bowley(values: np.ndarray, groups: np.ndarray,
                     counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(Bowley skew, median, MADM) per group, vectorised twin of ``_bowley``."""
+    """(Bowley skew, median, MADM) per group, robust skew and spread of the intervals."""
     q1, q2, q3 = _grouped_quantiles(values, groups, counts, (0.25, 0.5, 0.75))
     spread = q3 - q1
     with np.errstate(divide="ignore", invalid="ignore"):

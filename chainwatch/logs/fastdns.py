@@ -1,8 +1,11 @@
 """Bytes-level fast path for Zeek TSV dns logs, the bulk of any DNS hunt.
 
-One compiled regex per file layout pulls (ts, client, query) out of whole 8 MiB blocks in C; the Python
-loop then does one dict probe per row to group timestamps by (client, query). Domain matching runs once
-per distinct pair (not per row), and raw line numbers are recovered only for the few names that hit.
+Match-only: one compiled regex per file layout pulls the query column out of whole 8 MiB blocks in C and
+each block's distinct names are matched. With beacons, numpy parses each block: one pass finds every
+separator and newline, cells are gathered as 8-byte words, the client and query cells are hashed (64-bit
+multilinear hash; a collision, about n**2 / 2**56 for n distinct pairs, would merge two pairs' series),
+timestamps are parsed exactly, and (pair id, time) go to the accumulator's columnar ``BulkPairs``. Python
+runs once per new client, query or pair, never per row; raw line numbers are recovered only for hit rows.
 """
 
 from __future__ import annotations
