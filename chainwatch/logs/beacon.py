@@ -511,10 +511,14 @@ def score_groups(times: np.ndarray, sizes: np.ndarray, groups: np.ndarray, group
 
     nonzero = np.bincount(g, weights=(s != 0), minlength=len(n))
     has_size = nonzero >= n // 2
-    size_skew, size_median, size_madm = _grouped_bowley(s, g, n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        size_dispersion = np.where(size_median > 0, size_madm / np.where(size_median > 0, size_median, 1.0), 1.0)
-    size_score = 0.5 * np.maximum(0.0, 1.0 - np.abs(size_skew)) + 0.5 * np.maximum(0.0, 1.0 - size_dispersion / 0.5)
+    size_score = np.zeros(len(n))
+    if has_size.any():  # DNS-only pairs carry no sizes: skip two grouped sorts
+        size_skew, size_median, size_madm = _grouped_bowley(s, g, n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            size_dispersion = np.where(size_median > 0, size_madm / np.where(size_median > 0, size_median, 1.0),
+                                       1.0)
+        size_score = 0.5 * np.maximum(0.0, 1.0 - np.abs(size_skew)) + \
+            0.5 * np.maximum(0.0, 1.0 - size_dispersion / 0.5)
 
     start, end = window
     span = max(end - start, 1.0)
@@ -636,6 +640,7 @@ def _groups_of(acc: PairAccumulator) -> tuple[list[tuple[str, str]], list[PairSe
                      and len(series.sizes) == count else np.zeros(count))
         groups.append(np.full(count, len(keys) - 1, dtype=np.int64))
     bulk = acc.bulk
+    bulk_only = not keys
     if len(bulk):
         pid, ts, counts = bulk.grouped()
         wanted = counts >= MIN_CONTACTS
@@ -665,6 +670,8 @@ def _groups_of(acc: PairAccumulator) -> tuple[list[tuple[str, str]], list[PairSe
         return keys, metas, empty, empty, np.zeros(0, dtype=np.int64)
     t = np.concatenate(times)
     g = np.concatenate(groups)
+    if bulk_only and len(times) == 1 and (len(g) < 2 or bool((g[1:] >= g[:-1]).all())):
+        return keys, metas, t, sizes[0], g  # bulk only: already (pair, time)-sorted, groups follow pair order
     order = np.lexsort((t, g))
     return keys, metas, t[order], np.concatenate(sizes)[order], g[order]
 

@@ -64,7 +64,14 @@ def registrable(name: str) -> str:
     return f"{parts.domain}.{parts.suffix}" if parts.domain and parts.suffix else name
 
 
+def _maybe_ip(value: str) -> bool:
+    """Cheap pre-test: an IP literal starts with a digit or holds a colon (skips most exceptions)."""
+    return bool(value) and (value[0].isdigit() or ":" in value)
+
+
 def _is_ip(value: str) -> bool:
+    if not _maybe_ip(value):
+        return False
     try:
         ipaddress.ip_address(value)
     except ValueError:
@@ -117,6 +124,8 @@ def _official_labels() -> dict[int, tuple[tuple[str, str], ...]]:
 
 def is_internal(name_or_ip: str) -> bool:
     """RFC 1918 / link-local / loopback addresses and internal-only DNS suffixes."""
+    if not _maybe_ip(name_or_ip):
+        return name_or_ip.endswith(INTERNAL_SUFFIXES) or "." not in name_or_ip
     try:
         address = ipaddress.ip_address(name_or_ip)
     except ValueError:
