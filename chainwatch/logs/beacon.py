@@ -699,7 +699,7 @@ def score_pairs(acc: PairAccumulator, allow: PeriodicAllowList | None = None,
         return []
     first_seen = acc.first_seen
     bulk = acc.bulk
-    bulk_first = bulk.first_by_destination() if len(bulk) else np.zeros(0)
+    bulk_first: list[float] = bulk.first_by_destination().tolist() if len(bulk) else []
     young = np.zeros(len(chosen), dtype=bool)
     firsts: list[float] = []
     for position, group in enumerate(chosen.tolist()):
@@ -707,7 +707,9 @@ def score_pairs(acc: PairAccumulator, allow: PeriodicAllowList | None = None,
         first = first_seen.get(dst, float("inf"))
         dst_id = bulk._dst_ids.get(dst)
         if dst_id is not None:
-            first = min(first, float(bulk_first[dst_id]))
+            bulk_seen = bulk_first[dst_id]
+            if bulk_seen < first:
+                first = bulk_seen
         if first == float("inf"):
             first = acc.t_min
         firsts.append(first)
