@@ -13,6 +13,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -91,6 +92,231 @@ class PairSeries:
             self.halve()
 
 
+class BulkPairs:
+    """Columnar per-pair timestamps for the fast paths: sources and destinations are interned once to int
+    ids, a pair is the int ``src_id << 32 | dst_id`` and points live in numpy arrays (12 bytes each, no
+    Python object per event). Appended chunks are folded in every ``COMPACT_POINTS``; a pair keeps at most
+    ``MAX_POINTS`` (every ``stride``-th event, as ``PairSeries``) and all pairs together at most
+    ``POINT_BUDGET``: memory stays flat on any log size."""
+
+    COMPACT_POINTS = 2_000_000
+
+    def __init__(self) -> None:
+        self.src_names: list[str] = []
+        self.dst_names: list[str] = []
+        self._src_ids: dict[str, int] = {}
+        self._dst_ids: dict[str, int] = {}
+        self.pair_keys = np.zeros(0, dtype=np.int64)  # pid -> src_id << 32 | dst_id
+        self._new_keys: list[int] = []
+        self._index: dict[int, int] | None = {}
+        self.pid = np.zeros(0, dtype=np.int64)
+        self.ts = np.zeros(0, dtype=np.float64)
+        self.seen = np.zeros(0, dtype=np.int64)
+        self.stride = np.ones(0, dtype=np.int64)
+        self._chunks: list[tuple[np.ndarray, np.ndarray]] = []
+        self._pending = 0
+        self._sorted = False
+        self.dropped = 0
+        self.scan_state: dict[int, Any] = {}  # fast-path scanner memo (hash -> id), never pickled
+
+    def __len__(self) -> int:
+        return len(self.pair_keys) + len(self._new_keys)
+
+    def src_id(self, name: str) -> int:
+        found = self._src_ids.get(name)
+        if found is None:
+            found = self._src_ids[name] = len(self.src_names)
+            self.src_names.append(name)
+        return found
+
+    def dst_id(self, name: str) -> int:
+        found = self._dst_ids.get(name)
+        if found is None:
+            found = self._dst_ids[name] = len(self.dst_names)
+            self.dst_names.append(name)
+        return found
+
+    def index(self) -> dict[int, int]:
+        if self._index is None:
+            self._flush_keys()
+            self._index = dict(zip(self.pair_keys.tolist(), range(len(self.pair_keys))))
+        return self._index
+
+    def pair_id(self, key: int) -> int:
+        """Id of the pair ``src_id << 32 | dst_id`` (created if new), or -1 beyond MAX_PAIRS."""
+        index = self.index()
+        pid = index.get(key)
+        if pid is None:
+            if len(self) >= MAX_PAIRS:
+                return -1
+            pid = index[key] = len(self)
+            self._new_keys.append(key)
+        return pid
+
+    def new_pairs(self, keys: np.ndarray) -> np.ndarray:
+        """Ids for packed keys not yet known (negative keys and those beyond MAX_PAIRS get -1)."""
+        index = self.index()
+        out = np.full(len(keys), -1, dtype=np.int64)
+        valid = np.flatnonzero(keys >= 0)[: max(0, MAX_PAIRS - len(self))]
+        ids = np.arange(len(self), len(self) + len(valid))
+        out[valid] = ids
+        fresh = keys[valid].tolist()
+        index.update(zip(fresh, ids.tolist()))
+        self._new_keys.extend(fresh)
+        return out
+
+    def find(self, src: str, dst: str) -> int | None:
+        s, d = self._src_ids.get(src), self._dst_ids.get(dst)
+        return None if s is None or d is None else self.index().get(s << 32 | d)
+
+    def key(self, pid: int) -> tuple[str, str]:
+        self._flush_keys()
+        packed = int(self.pair_keys[pid])
+        return self.src_names[packed >> 32], self.dst_names[packed & 0xFFFFFFFF]
+
+    def _flush_keys(self) -> None:
+        if self._new_keys:
+            self.pair_keys = np.concatenate((self.pair_keys, np.array(self._new_keys, dtype=np.int64)))
+            self._new_keys.clear()
+
+    def add(self, pids: np.ndarray, times: np.ndarray) -> None:
+        tracked = pids >= 0
+        if not tracked.all():
+            self.dropped += int(np.count_nonzero(~tracked))
+            pids, times = pids[tracked], times[tracked]
+        self._chunks.append((pids.astype(np.int64, copy=False), times.astype(np.float64, copy=False)))
+        self._pending += len(pids)
+        if self._pending >= self.COMPACT_POINTS:
+            self.compact()
+
+    def _grow(self) -> None:
+        self._flush_keys()
+        count = len(self.pair_keys)
+        if len(self.seen) < count:
+            self.seen = np.concatenate((self.seen, np.zeros(count - len(self.seen), dtype=np.int64)))
+            self.stride = np.concatenate((self.stride, np.ones(count - len(self.stride), dtype=np.int64)))
+
+    def compact(self) -> None:
+        """Fold pending chunks in: keep every stride-th new event of each pair, then thin if over budget."""
+        self._grow()
+        if self._chunks:
+            new_pid = np.concatenate([c[0] for c in self._chunks])
+            new_ts = np.concatenate([c[1] for c in self._chunks])
+            self._chunks.clear()
+            self._pending = 0
+            if (self.stride > 1).any():
+                order = np.argsort(new_pid, kind="stable")
+                new_pid, new_ts = new_pid[order], new_ts[order]
+                counts = np.bincount(new_pid, minlength=len(self.seen))
+                offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
+                ordinal = self.seen[new_pid] + np.arange(len(new_pid)) - offsets[new_pid]
+                keep = ordinal % self.stride[new_pid] == 0
+                self.seen += counts
+                new_pid, new_ts = new_pid[keep], new_ts[keep]
+            else:
+                self.seen += np.bincount(new_pid, minlength=len(self.seen))
+            self.pid = np.concatenate((self.pid, new_pid))
+            self.ts = np.concatenate((self.ts, new_ts))
+            self._sorted = False
+        self._thin()
+
+    def _thin(self) -> None:
+        """Halve the longest series (per-pair cap, then the global budget) by keeping every 2**k-th point."""
+        counts = np.bincount(self.pid, minlength=len(self.seen))
+        target = POINT_BUDGET * 3 // 4 if counts.sum() > POINT_BUDGET else None
+        cap = MAX_POINTS
+        while True:
+            halvings = np.zeros(len(counts), dtype=np.int64)
+            while True:
+                over = ((counts + (1 << halvings) - 1) >> halvings) >= cap
+                if not over.any():
+                    break
+                halvings += over
+            kept = (counts + (1 << halvings) - 1) >> halvings
+            if target is None or kept.sum() <= target or cap <= 16:
+                break
+            cap //= 2
+        if not halvings.any():
+            return
+        order = np.argsort(self.pid, kind="stable")
+        pid, ts = self.pid[order], self.ts[order]
+        offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        rank = np.arange(len(pid)) - offsets[pid]
+        keep = rank % (1 << halvings[pid]) == 0
+        self.pid, self.ts = pid[keep], ts[keep]
+        self.stride <<= halvings
+        self._sorted = False
+
+    def grouped(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(pid, ts) sorted by pair then time, and the point count per pair."""
+        self.compact()
+        if not self._sorted:
+            order = np.argsort(self.pid, kind="stable")  # file order is nearly time order: often no 2nd sort
+            pid, ts = self.pid[order], self.ts[order]
+            if len(ts) > 1 and ((np.diff(ts) < 0) & (pid[1:] == pid[:-1])).any():
+                order = np.lexsort((ts, pid))
+                pid, ts = pid[order], ts[order]
+            self.pid, self.ts, self._sorted = pid, ts, True
+        return self.pid, self.ts, np.bincount(self.pid, minlength=len(self.pair_keys))
+
+    def first_by_destination(self) -> np.ndarray:
+        """Earliest time per destination id over every pair (inf where never seen)."""
+        self.compact()
+        first = np.full(len(self.dst_names), np.inf)
+        if len(self.pid):
+            np.minimum.at(first, self.pair_keys[self.pid] & 0xFFFFFFFF, self.ts)
+        return first
+
+    def merge(self, other: BulkPairs) -> None:
+        if not len(other):
+            return
+        other.compact()
+        if not len(self) and not self._chunks:  # the parent's first merge: adopt the worker's arrays as they are
+            scan_state = self.scan_state
+            self.__setstate__(other.__getstate__())
+            self.scan_state = scan_state
+            return
+        self.compact()
+        src_map = np.array([self.src_id(n) for n in other.src_names] or [0], dtype=np.int64)
+        dst_map = np.array([self.dst_id(n) for n in other.dst_names] or [0], dtype=np.int64)
+        keys = src_map[other.pair_keys >> 32] << 32 | dst_map[other.pair_keys & 0xFFFFFFFF]
+        index = self.index()
+        mapping = np.array([index.get(k, -1) for k in keys.tolist()], dtype=np.int64)
+        fresh = np.flatnonzero(mapping < 0)
+        room = max(0, MAX_PAIRS - len(self))
+        admitted = fresh[:room]
+        mapping[admitted] = np.arange(len(self), len(self) + len(admitted))
+        for k, pid in zip(keys[admitted].tolist(), mapping[admitted].tolist()):
+            index[k] = pid
+        self.pair_keys = np.concatenate((self.pair_keys, keys[admitted]))
+        self._grow()
+        tracked = mapping >= 0
+        self.dropped += other.dropped + int(other.seen[~tracked].sum())
+        mine = mapping[tracked]
+        self.seen[mine] += other.seen[tracked]
+        self.stride[mine] = np.maximum(self.stride[mine], other.stride[tracked])
+        pids = mapping[other.pid]
+        ok = pids >= 0
+        self.pid = np.concatenate((self.pid, pids[ok]))
+        self.ts = np.concatenate((self.ts, other.ts[ok]))
+        self._sorted = False
+        self._thin()
+
+    def __getstate__(self) -> dict[str, Any]:
+        self.compact()
+        return {"src": self.src_names, "dst": self.dst_names, "keys": self.pair_keys, "pid": self.pid,
+                "ts": self.ts, "seen": self.seen, "stride": self.stride, "dropped": self.dropped}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+        self.src_names, self.dst_names = state["src"], state["dst"]
+        self._src_ids = {n: i for i, n in enumerate(self.src_names)}
+        self._dst_ids = {n: i for i, n in enumerate(self.dst_names)}
+        self.pair_keys, self._index = state["keys"], None
+        self.pid, self.ts, self.seen, self.stride = state["pid"], state["ts"], state["seen"], state["stride"]
+        self.dropped = state["dropped"]
+
+
 class PairAccumulator:
     """Collects per-pair series from records; merges across worker processes."""
 
@@ -102,6 +328,13 @@ class PairAccumulator:
         self.points = 0
         self.t_min = float("inf")
         self.t_max = 0.0
+        self.bulk = BulkPairs()
+        self.scored = 0  # pairs with enough contacts to score (set by score_pairs)
+
+    @property
+    def pair_count(self) -> int:
+        """Distinct pairs tracked (record-fed and bulk-fed; a pair fed both ways counts twice)."""
+        return len(self.pairs) + len(self.bulk)
 
     def add(self, src: str, dst: str, ts: float, kind: str, size: int = 0, image: str = "", port: int = 0) -> None:
         if not src or not dst or ts <= 0:
@@ -165,7 +398,7 @@ class PairAccumulator:
             "kinds": [",".join(sorted(item.kinds)) for item in series], "image": [item.image for item in series],
             "port": array("q", [item.port for item in series]),
             "ip_names": self.ip_names, "first_seen": self.first_seen, "dropped": self.dropped,
-            "points": self.points, "t_min": self.t_min, "t_max": self.t_max,
+            "points": self.points, "t_min": self.t_min, "t_max": self.t_max, "bulk": self.bulk,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -186,6 +419,8 @@ class PairAccumulator:
         self.points = state["points"]
         self.t_min = state["t_min"]
         self.t_max = state["t_max"]
+        self.bulk = state["bulk"]
+        self.scored = 0
 
     def note_answers(self, name: str, answers: tuple[str, ...]) -> None:
         if len(self.ip_names) < 1_000_000:
@@ -209,31 +444,146 @@ class PairAccumulator:
             if ts < self.first_seen.get(name, float("inf")):
                 self.first_seen[name] = ts
         self.ip_names.update(other.ip_names)
+        self.bulk.merge(other.bulk)
         self.dropped += other.dropped
         self.t_min = min(self.t_min, other.t_min)
         self.t_max = max(self.t_max, other.t_max)
 
 
-def _quartiles(ordered: np.ndarray) -> tuple[float, float, float]:
-    """Q1, median, Q3 of an already sorted sample (linear interpolation, as numpy's default)."""
-    last = len(ordered) - 1
+def _grouped_quantiles(values: np.ndarray, groups: np.ndarray, counts: np.ndarray,
+                       qs: Sequence[float]) -> list[np.ndarray]:
+    """Per-group quantiles (linear interpolation, as numpy's default) of values labelled by group; every
+    group has ``counts[g] >= 1`` values. One lexsort for all groups instead of one sort per group."""
+    ordered = values[np.lexsort((values, groups))]
+    offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    last = counts - 1
     out = []
-    for q in (0.25, 0.5, 0.75):
+    for q in qs:
         position = q * last
-        low = int(position)
-        high = min(low + 1, last)
-        out.append(float(ordered[low] + (ordered[high] - ordered[low]) * (position - low)))
-    return out[0], out[1], out[2]
+        low = position.astype(np.int64)
+        high = np.minimum(low + 1, last)
+        lo_v = ordered[offsets + low]
+        out.append(lo_v + (ordered[offsets + high] - lo_v) * (position - low))
+    return out
 
 
-def _bowley(values: np.ndarray) -> tuple[float, float, float]:
-    """(Bowley skew, median, MADM) of a sample."""
-    ordered = np.sort(values)
-    q1, q2, q3 = _quartiles(ordered)
+def _grouped_bowley(values: np.ndarray, groups: np.ndarray,
+                    counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Bowley skew, median, MADM) per group, robust skew and spread of the intervals."""
+    q1, q2, q3 = _grouped_quantiles(values, groups, counts, (0.25, 0.5, 0.75))
     spread = q3 - q1
-    skew = 0.0 if spread <= 0 else (q3 + q1 - 2 * q2) / spread
-    madm = _quartiles(np.sort(np.abs(ordered - q2)))[1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        skew = np.where(spread <= 0, 0.0, (q3 + q1 - 2 * q2) / np.where(spread <= 0, 1.0, spread))
+    (madm,) = _grouped_quantiles(np.abs(values - q2[groups]), groups, counts, (0.5,))
     return skew, q2, madm
+
+
+def score_groups(times: np.ndarray, sizes: np.ndarray, groups: np.ndarray, group_count: int,
+                 window: tuple[float, float]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Score many pairs at once: ``times``/``sizes`` are all points, ``groups`` their pair index (0 ..
+    group_count-1), sorted by (group, time). Returns the indices of the pairs with enough contacts and
+    their score components as arrays (same definitions as ``score_series``)."""
+    if times.size:
+        keep = np.empty(times.size, dtype=bool)
+        keep[0] = True
+        keep[1:] = (groups[1:] != groups[:-1]) | (np.diff(times) > BURST_GAP)
+        times, sizes, groups = times[keep], sizes[keep], groups[keep]
+    contacts = np.bincount(groups, minlength=group_count)
+    valid = contacts >= MIN_CONTACTS
+    chosen = np.flatnonzero(valid)
+    if not chosen.size:
+        return chosen, {}
+    remap = np.cumsum(valid) - 1
+    point_ok = valid[groups]
+    t, s, g = times[point_ok], sizes[point_ok], remap[groups[point_ok]]
+    n = contacts[chosen]
+    starts = np.concatenate(([0], np.cumsum(n)[:-1]))
+    ends = starts + n - 1
+    same = g[1:] == g[:-1]
+    intervals = np.diff(t)[same]
+    interval_groups = g[1:][same]
+    skew, median, madm = _grouped_bowley(intervals, interval_groups, n - 1)
+    skew_score = np.maximum(0.0, 1.0 - np.abs(skew))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dispersion = np.where(median > 0, madm / np.where(median > 0, median, 1.0), 1.0)
+    madm_score = np.maximum(0.0, 1.0 - dispersion / 0.5)
+    interval_score = 0.5 * skew_score + 0.5 * madm_score
+
+    nonzero = np.bincount(g, weights=(s != 0), minlength=len(n))
+    has_size = nonzero >= n // 2
+    size_score = np.zeros(len(n))
+    if has_size.any():  # DNS-only pairs carry no sizes: skip two grouped sorts
+        size_skew, size_median, size_madm = _grouped_bowley(s, g, n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            size_dispersion = np.where(size_median > 0, size_madm / np.where(size_median > 0, size_median, 1.0),
+                                       1.0)
+        size_score = 0.5 * np.maximum(0.0, 1.0 - np.abs(size_skew)) + \
+            0.5 * np.maximum(0.0, 1.0 - size_dispersion / 0.5)
+
+    start, end = window
+    span = max(end - start, 1.0)
+    width = np.maximum(3600.0, 2.0 * median)
+    bins = np.maximum(1, np.ceil(span / width).astype(np.int64))
+    point_bins = np.clip(((t - start) / width[g]).astype(np.int64), 0, bins[g] - 1)
+    first_t, last_t = t[starts], t[ends]
+    active_lo = np.floor_divide(first_t - start, width).astype(np.int64)
+    active_hi = np.minimum(np.floor_divide(last_t - start, width).astype(np.int64), bins - 1)
+    run_start = np.ones(t.size, dtype=bool)
+    run_start[1:] = (g[1:] != g[:-1]) | (point_bins[1:] != point_bins[:-1])
+    run_index = np.flatnonzero(run_start)
+    run_len = np.diff(np.append(run_index, t.size)).astype(np.float64)
+    run_group = g[run_index]
+    run_bin = point_bins[run_index]
+    in_active = (run_bin >= active_lo[run_group]) & (run_bin <= active_hi[run_group])
+    total = np.bincount(run_group, weights=run_len * in_active, minlength=len(n))
+    squares = np.bincount(run_group, weights=run_len * run_len * in_active, minlength=len(n))
+    occupied = np.bincount(run_group, minlength=len(n))
+    active_bins = np.maximum(active_hi - active_lo + 1, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(active_bins > 0, total / np.maximum(active_bins, 1), 0.0)
+        variance = np.maximum(squares / np.maximum(active_bins, 1) - mean * mean, 0.0)
+        cv = np.where(mean > 0, np.sqrt(variance) / np.where(mean > 0, mean, 1.0), 1.0)
+    histogram_score = np.maximum(0.0, 1.0 - cv)
+    coverage = (last_t - first_t) / span
+    consistency = occupied / bins
+    duration_score = np.minimum(1.0, np.maximum(coverage, consistency))
+    base = np.where(has_size,
+                    (interval_score * 0.4 + histogram_score * 0.2 + duration_score * 0.25 + size_score * 0.15) / 1.0,
+                    (interval_score * 0.4 + histogram_score * 0.2 + duration_score * 0.25) / 0.85)
+    return chosen, {
+        "contacts": n, "median_interval_s": median, "interval_madm_s": madm, "interval_skew": skew,
+        "interval_score": interval_score, "size_score": np.where(has_size, size_score, np.nan), "histogram_cv": cv,
+        "histogram_score": histogram_score, "coverage": coverage, "consistency": consistency,
+        "duration_score": duration_score, "base_score": base, "first": first_t, "last": last_t,
+    }
+
+
+_ROUNDING = {"median_interval_s": 1, "interval_madm_s": 1, "interval_skew": 3, "interval_score": 3, "size_score": 3,
+             "histogram_cv": 3, "histogram_score": 3, "coverage": 3, "consistency": 3, "duration_score": 3,
+             "base_score": 3}
+
+
+def components_at(arrays: dict[str, np.ndarray], index: int) -> dict[str, Any]:
+    """The components dict of one scored pair (rounded as the report shows them)."""
+    return components_all(arrays, [index])[0]
+
+
+def components_all(arrays: dict[str, np.ndarray], positions: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    """Components dicts of many scored pairs: rounding and conversion happen per column, not per value."""
+    columns: list[tuple[str, list[Any]]] = []
+    for key, values in arrays.items():
+        picked = values if positions is None else values[np.asarray(positions, dtype=np.int64)]
+        if key == "contacts":
+            columns.append((key, picked.astype(np.int64).tolist()))
+        elif key in _ROUNDING:
+            as_list = np.round(picked, _ROUNDING[key]).tolist()
+            if key == "size_score":
+                as_list = [None if v != v else v for v in as_list]
+            columns.append((key, as_list))
+        else:
+            columns.append((key, picked.tolist()))
+    names = [c[0] for c in columns]
+    return [dict(zip(names, row)) for row in zip(*(c[1] for c in columns))]
 
 
 def score_series(times: Sequence[float], sizes: Sequence[int] | None,
@@ -241,63 +591,11 @@ def score_series(times: Sequence[float], sizes: Sequence[int] | None,
     """Score components in [0, 1] for one pair, or None when there are too few contacts."""
     if len(times) < MIN_CONTACTS:
         return None
-    sizes = sizes if sizes is not None and len(sizes) == len(times) else []
-    raw_times = np.asarray(times, dtype=np.float64)
-    order = np.argsort(raw_times, kind="stable")
-    t = raw_times[order]
-    s = np.asarray(sizes, dtype=np.float64)[order] if len(sizes) == len(times) else np.zeros(len(t))
-    keep = np.concatenate(([True], np.diff(t) > BURST_GAP)) if len(t) else np.zeros(0, bool)
-    t, s = t[keep], s[keep]
-    contacts = len(t)
-    if contacts < MIN_CONTACTS:
-        return None
-    intervals = np.diff(t)
-    skew, median, madm = _bowley(intervals)
-    skew_score = max(0.0, 1.0 - abs(skew))
-    dispersion = madm / median if median > 0 else 1.0
-    madm_score = max(0.0, 1.0 - dispersion / 0.5)
-    interval_score = 0.5 * skew_score + 0.5 * madm_score
-
-    size_score: float | None = None
-    if np.count_nonzero(s) >= contacts // 2:
-        size_skew, size_median, size_madm = _bowley(s)
-        size_dispersion = size_madm / size_median if size_median > 0 else 1.0
-        size_score = 0.5 * max(0.0, 1.0 - abs(size_skew)) + 0.5 * max(0.0, 1.0 - size_dispersion / 0.5)
-
-    start, end = window
-    span = max(end - start, 1.0)
-    width = max(3600.0, 2.0 * median)
-    bins = max(1, int(np.ceil(span / width)))
-    counts = np.bincount(np.clip(((t - start) / width).astype(np.int64), 0, bins - 1), minlength=bins)
-    active = counts[int((t[0] - start) // width): int((t[-1] - start) // width) + 1]
-    cv = float(active.std() / active.mean()) if active.size and active.mean() > 0 else 1.0
-    histogram_score = max(0.0, 1.0 - cv)
-    coverage = float((t[-1] - t[0]) / span)
-    consistency = float(np.count_nonzero(counts) / bins)
-    duration_score = min(1.0, max(coverage, consistency))
-
-    weights = {"interval": 0.4, "histogram": 0.2, "duration": 0.25}
-    parts = {"interval": interval_score, "histogram": histogram_score, "duration": duration_score}
-    if size_score is not None:
-        weights["size"] = 0.15
-        parts["size"] = size_score
-    base = sum(parts[k] * weights[k] for k in parts) / sum(weights.values())
-    return {
-        "contacts": contacts,
-        "median_interval_s": round(median, 1),
-        "interval_madm_s": round(madm, 1),
-        "interval_skew": round(skew, 3),
-        "interval_score": round(interval_score, 3),
-        "size_score": None if size_score is None else round(size_score, 3),
-        "histogram_cv": round(cv, 3),
-        "histogram_score": round(histogram_score, 3),
-        "coverage": round(coverage, 3),
-        "consistency": round(consistency, 3),
-        "duration_score": round(duration_score, 3),
-        "base_score": round(base, 3),
-        "first": float(t[0]),
-        "last": float(t[-1]),
-    }
+    t = np.asarray(times, dtype=np.float64)
+    s = np.asarray(sizes, dtype=np.float64) if sizes is not None and len(sizes) == len(times) else np.zeros(len(t))
+    order = np.argsort(t, kind="stable")
+    chosen, arrays = score_groups(t[order], s[order], np.zeros(len(t), dtype=np.int64), 1, window)
+    return components_at(arrays, 0) if chosen.size else None
 
 
 @dataclass
@@ -314,42 +612,154 @@ class Beacon:
     reasons: list[str] = field(default_factory=list)
 
 
+LOOKALIKE_BONUS = 0.15
+YOUNG_BONUS = 0.05
+REVIEW_FLOOR = 0.6  # a LOW beacon; pairs that cannot reach it even with the look-alike bonus skip the test
+REVIEW_TOP = 200  # the best-ranked pairs always get every modifier, whatever their score
+
+
+def _groups_of(acc: PairAccumulator) -> tuple[list[tuple[str, str]], list[PairSeries | None], np.ndarray,
+                                               np.ndarray, np.ndarray]:
+    """All pairs worth scoring as one (group, time)-sorted point set: record-fed series plus bulk pairs
+    with enough events (a pair fed both ways becomes one group)."""
+    keys: list[tuple[str, str]] = []
+    metas: list[PairSeries | None] = []
+    index: dict[tuple[str, str], int] = {}
+    times: list[np.ndarray] = []
+    sizes: list[np.ndarray] = []
+    groups: list[np.ndarray] = []
+    for key, series in acc.pairs.items():
+        count = len(series.times)
+        if count == 0:
+            continue
+        index[key] = len(keys)
+        keys.append(key)
+        metas.append(series)
+        times.append(np.frombuffer(series.times, dtype=np.float64) if count else np.zeros(0))
+        sizes.append(np.frombuffer(series.sizes, dtype=np.int64).astype(np.float64) if series.sizes is not None
+                     and len(series.sizes) == count else np.zeros(count))
+        groups.append(np.full(count, len(keys) - 1, dtype=np.int64))
+    bulk = acc.bulk
+    bulk_only = not keys
+    if len(bulk):
+        pid, ts, counts = bulk.grouped()
+        wanted = counts >= MIN_CONTACTS
+        for key in list(index):
+            found = bulk.find(*key)
+            if found is not None:
+                wanted[found] = True
+        chosen = np.flatnonzero(wanted)
+        group_of = np.full(len(counts), -1, dtype=np.int64)
+        packed = bulk.pair_keys[chosen]
+        src_names, dst_names = bulk.src_names, bulk.dst_names
+        chosen_keys = zip([src_names[i] for i in (packed >> 32).tolist()],
+                          [dst_names[i] for i in (packed & 0xFFFFFFFF).tolist()])
+        for pair, key in zip(chosen.tolist(), chosen_keys):
+            existing = index.get(key)
+            if existing is None:
+                existing = index[key] = len(keys)
+                keys.append(key)
+                metas.append(None)
+            group_of[pair] = existing
+        mask = wanted[pid]
+        times.append(ts[mask])
+        sizes.append(np.zeros(int(mask.sum())))
+        groups.append(group_of[pid[mask]])
+    if not keys:
+        empty = np.zeros(0)
+        return keys, metas, empty, empty, np.zeros(0, dtype=np.int64)
+    t = np.concatenate(times)
+    g = np.concatenate(groups)
+    if bulk_only and len(times) == 1 and (len(g) < 2 or bool((g[1:] >= g[:-1]).all())):
+        return keys, metas, t, sizes[0], g  # bulk only: already (pair, time)-sorted, groups follow pair order
+    order = np.lexsort((t, g))
+    return keys, metas, t[order], np.concatenate(sizes)[order], g[order]
+
+
 def score_pairs(acc: PairAccumulator, allow: PeriodicAllowList | None = None,
                 young_after: float | None = None) -> list[Beacon]:
     """Every pair with enough contacts, scored and ranked (highest first).
 
     Modifiers: a look-alike of a brand (+0.15) and a destination first contacted late in the data
     (+0.05, "new to this network") raise the score; allow-listed periodic services and internal
-    destinations are flagged so the caller caps their severity.
+    destinations are flagged so the caller caps their severity. All pairs are scored at once in numpy;
+    a Beacon (with the look-alike test) is built only for pairs that could reach LOW with every bonus, and
+    for the ``REVIEW_TOP`` best whatever their score: the rest can only ever be INFO below those in the
+    ranking, so they are counted in ``acc.scored`` but not materialised.
     """
     allow = allow or PeriodicAllowList.builtin()
     window = (acc.t_min, acc.t_max)
     span = acc.t_max - acc.t_min
     if young_after is None:
         young_after = acc.t_min + min(86400.0, span * 0.1)
+    keys, metas, times, sizes, groups = _groups_of(acc)
+    chosen, arrays = score_groups(times, sizes, groups, len(keys), window)
+    acc.scored = int(chosen.size)
+    if not chosen.size:
+        return []
+    first_seen = acc.first_seen
+    bulk = acc.bulk
+    bulk_first: list[float] = bulk.first_by_destination().tolist() if len(bulk) else []
+    young = np.zeros(len(chosen), dtype=bool)
+    firsts: list[float] = []
+    for position, group in enumerate(chosen.tolist()):
+        dst = keys[group][1]
+        first = first_seen.get(dst, float("inf"))
+        dst_id = bulk._dst_ids.get(dst)
+        if dst_id is not None:
+            bulk_seen = bulk_first[dst_id]
+            if bulk_seen < first:
+                first = bulk_seen
+        if first == float("inf"):
+            first = acc.t_min
+        firsts.append(first)
+        young[position] = span > 3 * 86400 and first > young_after
+    best_case = arrays["base_score"] + YOUNG_BONUS * young
+    review = best_case + LOOKALIKE_BONUS >= REVIEW_FLOOR
+    if len(best_case) > REVIEW_TOP:
+        review[np.argpartition(-best_case, REVIEW_TOP)[:REVIEW_TOP]] = True
+    else:
+        review[:] = True
     out: list[Beacon] = []
-    for (src, dst), series in acc.pairs.items():
-        if len(series.times) < MIN_CONTACTS:
-            continue
-        components = score_series(series.times, series.sizes, window)
-        if components is None:
-            continue
+    positions = np.flatnonzero(review).tolist()
+    for position, components in zip(positions, components_all(arrays, positions)):
+        group = int(chosen[position])
+        src, dst = keys[group]
+        series = metas[group]
         name = acc.ip_names.get(dst, dst)
         score = components["base_score"]
         reasons: list[str] = []
-        look = lookalike(name)
+        look = lookalike(name) if review[position] else None
         if look is not None:
-            score += 0.15
+            score += LOOKALIKE_BONUS
             reasons.append(f"look-alike of {look.brand} ({look.reason})")
             components["lookalike"] = {"brand": look.brand, "reason": look.reason, "official": look.official}
-        first = acc.first_seen.get(dst, acc.t_min)
-        if span > 3 * 86400 and first > young_after:
-            score += 0.05
+        if young[position]:
+            score += YOUNG_BONUS
             reasons.append("destination new to this network")
-            components["first_seen_in_data"] = first
-        service = allow.service(name, series.port)
+            components["first_seen_in_data"] = firsts[position]
+        if series is None:
+            kinds, image, port = ["dns"], "", 0
+        else:
+            kinds = sorted(series.kinds | ({"dns"} if bulk.find(src, dst) is not None else set()))
+            image, port = series.image, series.port
         out.append(Beacon(src=src, dst=dst, name=name, score=round(min(1.0, score), 3), components=components,
-                          kinds=sorted(series.kinds), image=series.image, allowlisted=service,
-                          internal=is_internal(name), reasons=reasons))
+                          kinds=kinds, image=image, allowlisted=_service(allow, name, port),
+                          internal=_internal(name), reasons=reasons))
     out.sort(key=lambda b: (b.allowlisted is None, b.score), reverse=True)
     return out
+
+
+def _service(allow: PeriodicAllowList, name: str, port: int) -> str | None:
+    cache = allow.__dict__.setdefault("_memo", {})
+    key = (name, port)
+    if key not in cache:
+        if len(cache) > 65536:
+            cache.clear()
+        cache[key] = allow.service(name, port)
+    return cache[key]
+
+
+@lru_cache(maxsize=65536)
+def _internal(name: str) -> bool:
+    return is_internal(name)

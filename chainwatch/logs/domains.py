@@ -64,7 +64,14 @@ def registrable(name: str) -> str:
     return f"{parts.domain}.{parts.suffix}" if parts.domain and parts.suffix else name
 
 
+def _maybe_ip(value: str) -> bool:
+    """Cheap pre-test: an IP literal starts with a digit or holds a colon (skips most exceptions)."""
+    return bool(value) and (value[0].isdigit() or ":" in value)
+
+
 def _is_ip(value: str) -> bool:
+    if not _maybe_ip(value):
+        return False
     try:
         ipaddress.ip_address(value)
     except ValueError:
@@ -91,19 +98,34 @@ def lookalike(name: str) -> Lookalike | None:
             return Lookalike(brand, "brand-token", sorted(official)[0])
     if label.startswith("ms") and any(word in label[2:] for word in MS_PREFIX_WORDS):
         return Lookalike("microsoft", "ms-prefix", "microsoft.com")
+    from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
-    for official in OFFICIAL:
-        official_label = official.split(".", 1)[0]
-        if len(official_label) >= 6 and label != official_label:
-            distance = Levenshtein.distance(label, official_label, score_cutoff=2)
-            if distance <= 2 and abs(len(label) - len(official_label)) <= 2:
-                return Lookalike(official_label, "edit-distance", official)
-    return None
+    candidates = [(official_label, official) for official_label, official in _official_labels().get(len(label), ())
+                  if label != official_label]
+    if not candidates:
+        return None
+    best = process.extractOne(label, [c[0] for c in candidates], scorer=Levenshtein.distance, score_cutoff=2)
+    if best is None:
+        return None
+    official_label, official = candidates[best[2]]
+    return Lookalike(official_label, "edit-distance", official)
+
+
+@cache
+def _official_labels() -> dict[int, tuple[tuple[str, str], ...]]:
+    """Label length -> (first label, official domain) of official domains whose label is long enough to
+    imitate and within two characters of that length (edit distance <= 2 needs it)."""
+    pairs = [(official.split(".", 1)[0], official) for official in sorted(OFFICIAL)]
+    pairs = [(label, official) for label, official in pairs if len(label) >= 6]
+    longest = max((len(label) for label, _ in pairs), default=0) + 3
+    return {size: tuple(p for p in pairs if abs(len(p[0]) - size) <= 2) for size in range(longest)}
 
 
 def is_internal(name_or_ip: str) -> bool:
     """RFC 1918 / link-local / loopback addresses and internal-only DNS suffixes."""
+    if not _maybe_ip(name_or_ip):
+        return name_or_ip.endswith(INTERNAL_SUFFIXES) or "." not in name_or_ip
     try:
         address = ipaddress.ip_address(name_or_ip)
     except ValueError:
