@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chainwatch.intel.model import HASH_KINDS, Indicator, IndicatorKind
-from chainwatch.models import Severity
 
 try:  # re._parser is CPython's regex parser (3.11+); without it every regex runs on every path
     import re._constants as _sre_c  # type: ignore[import-not-found]
@@ -21,16 +20,6 @@ except ImportError:  # pragma: no cover
     _sre_c = None
 
 
-def severity_for(score: int) -> Severity:
-    if score >= 95:
-        return Severity.CRITICAL
-    if score >= 75:
-        return Severity.HIGH
-    if score >= 55:
-        return Severity.MEDIUM
-    if score >= 35:
-        return Severity.LOW
-    return Severity.INFO
 
 
 def ref_of(ind: Indicator) -> dict[str, Any]:

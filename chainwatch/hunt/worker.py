@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from chainwatch.filetype import HEAD_BYTES, detect, is_container_type
-from chainwatch.hunt.matcher import HuntIndicators, NameMatcher, severity_for
+from chainwatch.hunt.matcher import HuntIndicators, NameMatcher
 from chainwatch.hunt.software import SOFTWARE_FILES, software_facts
+from chainwatch.intel.model import severity_for_score
 from chainwatch.models import Finding, ScanError
 from chainwatch.options import Limits, ScanOptions
 
@@ -115,7 +116,7 @@ def loki_filetype(kind: str, head: bytes) -> str:
 
 
 def _finding(rule: str, score: int, path: str, message: str, evidence: dict[str, Any]) -> dict[str, Any]:
-    return Finding(rule=rule, severity=severity_for(score), path=path, message=message,
+    return Finding(rule=rule, severity=severity_for_score(score), path=path, message=message,
                    evidence=evidence).to_dict()
 
 

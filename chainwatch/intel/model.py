@@ -6,6 +6,8 @@ import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from chainwatch.models import Severity
+
 
 class IndicatorKind(enum.StrEnum):
     MD5 = "md5"
@@ -91,3 +93,16 @@ class Indicator:
         values = {k: v for k, v in data.items() if k in known}
         values["kind"] = IndicatorKind(values["kind"])
         return cls(**values)
+
+
+def severity_for_score(score: int) -> Severity:
+    """Severity of a hit on an indicator with this confidence (0-100): one scale for files and logs."""
+    if score >= 90:
+        return Severity.CRITICAL
+    if score >= 70:
+        return Severity.HIGH
+    if score >= 45:
+        return Severity.MEDIUM
+    if score >= 20:
+        return Severity.LOW
+    return Severity.INFO

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from chainwatch.intel.model import severity_for_score
 from chainwatch.logs.beacon import Beacon
 from chainwatch.logs.hits import HitAggregate
 from chainwatch.logs.hunt import HuntOptions, HuntResult
@@ -18,17 +19,6 @@ FIELD_VERBS = {"domain": "looked up or contacted", "answer": "got a DNS answer w
                "hash": "saw a file with hash"}
 
 
-def hit_severity(score: int) -> Severity:
-    """Indicator confidence (0-100) -> severity of a hit on it."""
-    if score >= 90:
-        return Severity.CRITICAL
-    if score >= 70:
-        return Severity.HIGH
-    if score >= 45:
-        return Severity.MEDIUM
-    if score >= 20:
-        return Severity.LOW
-    return Severity.INFO
 
 
 def beacon_severity(beacon: Beacon, ioc_destinations: set[tuple[str, str]]) -> Severity:
@@ -67,7 +57,7 @@ def hit_finding(agg: HitAggregate) -> Finding:
         "count": agg.count,
         "samples": agg.samples,
     }
-    return Finding(rule="logs.ioc-hit", severity=hit_severity(ind.score), path=agg.host, message=message,
+    return Finding(rule="logs.ioc-hit", severity=severity_for_score(ind.score), path=agg.host, message=message,
                    evidence=evidence, attack="T1071")
 
 
