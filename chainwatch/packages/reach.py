@@ -18,6 +18,7 @@ MAX_DEPTH = 4  # hops of module-to-module calls followed from an entry file
 MAX_FILES = 40  # files reached per entry kind
 MAX_PARSE_BYTES = 1024 * 1024  # larger files are not parsed for reach (they are still scanned)
 MAX_NAMES = 200  # entry function names kept per file
+CLASS_ENTRY_METHODS = ("__init__", "__new__", "run")  # as chainwatch.packages.pyscan counts them
 
 
 @dataclass
@@ -108,6 +109,33 @@ def _calls_in(nodes: list[ast.AST]) -> set[str]:
     return out
 
 
+def _dotted(node: ast.AST) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _qualified_calls(nodes: list[ast.AST]) -> set[str]:
+    """Callees as written (``f``, ``mod.f``, ``pkg.mod.f``), callbacks and cmdclass values included."""
+    out: set[str] = set()
+    for node in nodes:
+        cands: list[ast.AST] = []
+        if isinstance(node, ast.Call):
+            cands = [node.func, *node.args, *(kw.value for kw in node.keywords)]
+        elif isinstance(node, ast.Dict):
+            cands = [v for v in node.values if v is not None]
+        for c in cands:
+            d = _dotted(c) if isinstance(c, ast.Name | ast.Attribute) else None
+            if d:
+                out.add(d)
+    return out
+
+
 def _top_nodes(tree: ast.Module) -> list[ast.AST]:
     """Nodes of module-level code (function bodies excluded; class bodies run)."""
     out: list[ast.AST] = []
@@ -144,12 +172,17 @@ def _info(rel: str, tree: ast.Module) -> _FileInfo:
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             defs.setdefault(node.name, []).append(node)
-        elif isinstance(node, ast.ClassDef):
+        elif isinstance(node, ast.ClassDef):  # the methods that run when the class is used as a command
             defs.setdefault(node.name, []).extend(
-                item for item in node.body if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef))
+                item for item in node.body if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                and item.name in CLASS_ENTRY_METHODS)
         elif isinstance(node, ast.Import):
             for a in node.names:
-                imports[a.asname or a.name.split(".")[0]] = (a.name, None)
+                if a.asname:
+                    imports[a.asname] = (a.name, None)
+                else:
+                    head = a.name.split(".")[0]
+                    imports[head] = (head, None)
         elif isinstance(node, ast.ImportFrom):
             mod = _resolve_from(rel, node.module, node.level)
             if not mod:
@@ -259,19 +292,20 @@ def compute_reach(sources: dict[str, str], entries: list[str], phase: str,
             for init in _package_inits(mod, files):
                 if init != rel:
                     targets.setdefault(init, set())
-        # calls of imported names: `from pkg.mod import f; f()` or `import pkg.mod; pkg.mod.f()`
-        called = set(fi.top_calls) | {c for n in reached for fn in fi.defs.get(n, []) for c in _calls_in(_fn_nodes(fn))}
-        for local, (mod, attr) in fi.imports.items():
-            if attr is not None and local in called:
-                target = _module_file(mod, files)
-                if target and target != rel:
-                    targets.setdefault(target, set()).add(attr)
-        for mod_file in list(targets):
-            if mod_file not in entry_set:
-                # attribute calls on an imported module (mod.f()): any name called that the module defines
-                mi = info(mod_file)
-                if mi is not None:
-                    targets[mod_file] |= {c for c in called if c in mi.defs}
+        # calls of imported names: `from pkg.mod import f; f()`, `import pkg.mod; pkg.mod.f()`, `mod.f()`
+        run_nodes = (_top_nodes(tree) if first_visit and tree is not None else []) + \
+            [node for n in reached for fn in fi.defs.get(n, []) for node in _fn_nodes(fn)]
+        for callee in _qualified_calls(run_nodes):
+            head, _, rest = callee.partition(".")
+            if head not in fi.imports:
+                continue
+            mod, attr = fi.imports[head]
+            base = mod if attr is None else f"{mod}.{attr}"
+            path = f"{base}.{rest}" if rest else base
+            module, _, func = path.rpartition(".")
+            target = _module_file(module, files) if module else None
+            if target and target != rel:
+                targets.setdefault(target, set()).add(func)
         for target, names in targets.items():
             if target in entry_set:
                 continue

@@ -132,3 +132,13 @@ def test_unparsable_and_cyclic_modules_do_not_break_reach() -> None:
     assert reached["a/__init__.py"].functions >= {"f"}
     assert reached["a/b.py"].functions == {"g"}
     assert install_reach({"setup.py": "def (:"}) == {}
+
+
+def test_same_name_in_package_is_not_confused_with_setuptools_setup() -> None:
+    sources = {
+        "setup.py": "from setuptools import setup\nimport docext\nsetup(name='docext', version=docext.__version__)\n",
+        "docext/__init__.py": "__version__ = '1.0'\ndef setup(app):\n    app.connect('x', None)\n",
+    }
+    reached = install_reach(sources)
+    assert "docext/__init__.py" in reached  # imported for its version: top-level code runs at install
+    assert reached["docext/__init__.py"].functions == set()
