@@ -85,27 +85,47 @@ def _resolve_from(rel: str, module: str | None, level: int) -> str | None:
     return ".".join(parts) or None
 
 
-def _calls_in(nodes: list[ast.AST]) -> set[str]:
-    """Names called (or handed over as callbacks / cmdclass values) by these nodes."""
+CALLBACK_CALLEES = {"register", "Thread", "Timer", "Process", "signal", "start_new_thread", "call_soon",
+                    "run_in_executor", "apply_async", "setup"}  # calls that run (or register to run) a passed callable
+CALLBACK_KEYWORDS = {"target", "callback", "func", "function", "cmdclass"}
+
+
+def _callee_name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def _callables_passed(node: ast.Call) -> list[ast.AST]:
+    """Callables handed over to run: Thread(target=f), atexit.register(f), setup(cmdclass={'install': C}).
+
+    Other arguments (``isinstance(x, C)``, registries) are not counted: a class named is not a class run.
+    """
+    out: list[ast.AST] = []
+    if _callee_name(node.func) in CALLBACK_CALLEES:
+        out.extend(node.args)
+    for kw in node.keywords:
+        if kw.arg in CALLBACK_KEYWORDS:
+            out.extend(kw.value.values if isinstance(kw.value, ast.Dict) else [kw.value])
+    return [v for v in out if v is not None]
+
+
+def _calls_in(nodes: list[ast.AST], dict_values: bool = False) -> set[str]:
+    """Names called or handed over to run; with ``dict_values`` (setup.py) also names in dict values (cmdclass)."""
     out: set[str] = set()
     for node in nodes:
         if isinstance(node, ast.Call):
-            f = node.func
-            if isinstance(f, ast.Name):
-                out.add(f.id)
-            elif isinstance(f, ast.Attribute):
-                out.add(f.attr)
-            for v in [*node.args, *(kw.value for kw in node.keywords)]:
-                if isinstance(v, ast.Name):
-                    out.add(v.id)
-                elif isinstance(v, ast.Attribute):
-                    out.add(v.attr)
-        elif isinstance(node, ast.Dict):  # cmdclass={'install': mod.Evil}
+            for c in (node.func, *_callables_passed(node)):
+                name = _callee_name(c)
+                if name:
+                    out.add(name)
+        elif dict_values and isinstance(node, ast.Dict):  # cmdclass = {'install': mod.Evil}
             for v in node.values:
-                if isinstance(v, ast.Name):
-                    out.add(v.id)
-                elif isinstance(v, ast.Attribute):
-                    out.add(v.attr)
+                name = _callee_name(v) if v is not None else None
+                if name:
+                    out.add(name)
     return out
 
 
@@ -120,14 +140,14 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
-def _qualified_calls(nodes: list[ast.AST]) -> set[str]:
-    """Callees as written (``f``, ``mod.f``, ``pkg.mod.f``), callbacks and cmdclass values included."""
+def _qualified_calls(nodes: list[ast.AST], dict_values: bool = False) -> set[str]:
+    """Callees as written (``f``, ``mod.f``, ``pkg.mod.f``), callables handed over to run included."""
     out: set[str] = set()
     for node in nodes:
         cands: list[ast.AST] = []
         if isinstance(node, ast.Call):
-            cands = [node.func, *node.args, *(kw.value for kw in node.keywords)]
-        elif isinstance(node, ast.Dict):
+            cands = [node.func, *_callables_passed(node)]
+        elif dict_values and isinstance(node, ast.Dict):
             cands = [v for v in node.values if v is not None]
         for c in cands:
             d = _dotted(c) if isinstance(c, ast.Name | ast.Attribute) else None
@@ -166,7 +186,7 @@ class _FileInfo:
     imports: dict[str, tuple[str, str | None]]  # local name -> (absolute module, imported attribute or None)
 
 
-def _info(rel: str, tree: ast.Module) -> _FileInfo:
+def _info(rel: str, tree: ast.Module, dict_values: bool = False) -> _FileInfo:
     defs: dict[str, list[ast.AST]] = {}
     imports: dict[str, tuple[str, str | None]] = {}
     for node in ast.walk(tree):
@@ -190,7 +210,7 @@ def _info(rel: str, tree: ast.Module) -> _FileInfo:
             for a in node.names:
                 if a.name != "*":
                     imports[a.asname or a.name] = (mod, a.name)
-    return _FileInfo(_calls_in(_top_nodes(tree)), defs, imports)
+    return _FileInfo(_calls_in(_top_nodes(tree), dict_values), defs, imports)
 
 
 def _local_imports_at_top(rel: str, tree: ast.Module) -> list[str]:
@@ -237,7 +257,7 @@ def compute_reach(sources: dict[str, str], entries: list[str], phase: str,
             text = sources.get(rel, "")
             tree = _parse(text) if len(text) <= MAX_PARSE_BYTES else None
             trees[rel] = tree
-            infos[rel] = _info(rel, tree) if tree is not None else None
+            infos[rel] = _info(rel, tree, whole_entry and rel in entry_set) if tree is not None else None
         return infos[rel]
 
     out: dict[str, Reach] = {}
@@ -295,7 +315,7 @@ def compute_reach(sources: dict[str, str], entries: list[str], phase: str,
         # calls of imported names: `from pkg.mod import f; f()`, `import pkg.mod; pkg.mod.f()`, `mod.f()`
         run_nodes = (_top_nodes(tree) if first_visit and tree is not None else []) + \
             [node for n in reached for fn in fi.defs.get(n, []) for node in _fn_nodes(fn)]
-        for callee in _qualified_calls(run_nodes):
+        for callee in _qualified_calls(run_nodes, whole_entry and rel in entry_set):
             head, _, rest = callee.partition(".")
             if head not in fi.imports:
                 continue

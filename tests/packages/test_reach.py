@@ -142,3 +142,14 @@ def test_same_name_in_package_is_not_confused_with_setuptools_setup() -> None:
     reached = install_reach(sources)
     assert "docext/__init__.py" in reached  # imported for its version: top-level code runs at install
     assert reached["docext/__init__.py"].functions == set()
+
+
+def test_class_named_as_an_argument_is_not_run() -> None:
+    sources = {
+        "lib/__init__.py": "from lib.session import Session, start\nKINDS = (Session,)\n"
+                           "print(isinstance(object(), Session))\nimport atexit\natexit.register(start)\n",
+        "lib/session.py": "class Session:\n    def __init__(self):\n        self._connect()\n"
+                          "    def _connect(self):\n        pass\ndef start():\n    pass\n",
+    }
+    reached = import_reach(sources)
+    assert reached["lib/session.py"].functions == {"start"}
