@@ -16,8 +16,8 @@ from typing import Any
 from chainwatch.packages import files as pf
 from chainwatch.packages import indicators as ind
 from chainwatch.packages import metadata as md
+from chainwatch.packages import reach, typosquat
 from chainwatch.packages import signals as sg
-from chainwatch.packages import typosquat
 from chainwatch.packages.pyscan import TEST_PATH_RE, PyScanner, ScanBudget
 from chainwatch.packages.signals import Signal
 
@@ -126,6 +126,7 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
             for p in hook.get("path") or []:
                 prefix = p.strip("./")
                 backend_files |= {n for n in pkg.files if n.endswith(".py") and (not prefix or n.startswith(prefix))}
+    reached = _python_reach(pkg, eco)
     total = 0
     count = 0
     for rel in sorted(pkg.files):
@@ -152,8 +153,14 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
         phase, whole = _python_phase(rel, pkg, eco, backend_files)
         if is_script:
             phase, whole = sg.RUNTIME, False
+        entry: set[str] = set()
+        if not whole and not is_script and rel in reached:
+            how = reached[rel]
+            if how.phase == sg.INSTALL or phase == sg.IMPORT:
+                phase = how.phase if how.phase == sg.INSTALL else phase
+                entry = how.functions
         text = data.decode("utf-8", "replace")
-        scanner = PyScanner(rel, text, phase, budget, all_install=whole)
+        scanner = PyScanner(rel, text, phase, budget, all_install=whole, entry_functions=entry)
         facts.signals.extend(scanner.scan())
         _line_signals(rel, text, phase, facts)
         _obfuscator_markers(rel, text, phase, facts)
@@ -162,6 +169,23 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
         if hook["kind"] == "setup.py" and hook.get("cmdclass"):
             facts.signals.append(Signal(sg.INSTALL_HOOK, "setup.py", 0, "", sg.INSTALL,
                                         {"hook": "cmdclass", "what": "setup.py overrides setuptools commands"}))
+
+
+def _python_reach(pkg: pf.PackageFiles, eco: str) -> dict[str, reach.Reach]:
+    """Files run at install because setup.py reaches them, and functions run at import because a package's
+    ``__init__`` calls them across files; the install reach wins where both apply."""
+    sources = {rel: data.decode("utf-8", "replace") for rel, data in pkg.files.items()
+               if rel.endswith(".py") and len(data) <= reach.MAX_PARSE_BYTES}
+    if len(sources) > MAX_CODE_FILES:
+        return {}
+    out = reach.import_reach(sources)
+    if eco == "pypi-sdist":
+        for rel, how in reach.install_reach(sources).items():
+            prev = out.get(rel)
+            if prev is not None:
+                how.functions |= prev.functions
+            out[rel] = how
+    return out
 
 
 def _scan_pth(rel: str, data: bytes, facts: PackageFacts, budget: ScanBudget) -> None:

@@ -106,8 +106,9 @@ class PyScanner:
     """Scan one Python text. ``phase`` is the phase of module-level code in this file."""
 
     def __init__(self, path: str, text: str, module_phase: str, budget: ScanBudget | None = None,
-                 depth: int = 0, all_install: bool = False) -> None:
+                 depth: int = 0, all_install: bool = False, entry_functions: set[str] | None = None) -> None:
         self.path = path
+        self.entry_functions = set(entry_functions or ())  # run because another file calls them (reach.py)
         self.text = text[:MAX_SOURCE]
         self.module_phase = module_phase
         self.all_install = all_install
@@ -472,7 +473,7 @@ class PyScanner:
         if self.module_phase == sg.RUNTIME:
             return phases
         reached: set[str] = set()
-        frontier = [self._names_called(self._owned[None])]
+        frontier = [self._names_called(self._owned[None]) | self.entry_functions]
         while frontier:
             names = frontier.pop()
             for name in names - reached:
