@@ -233,7 +233,9 @@ def find_offline(dep: Dependency, directory: Path, index: dict[str, list[Path]] 
     for key in _offline_keys(dep):
         for p in index.get(key, []):
             return Artifact(dep, p.as_uri(), p.name, None, path=p)
-    raise FetchError(f"{dep.name} {dep.version or ''}: no artifact in {directory}")
+    if dep.version is None:
+        raise FetchError(f"{dep.name}: not pinned to an exact version; --offline needs one to pick a file")
+    raise FetchError(f"{dep.name} {dep.version}: no artifact in {directory}")
 
 
 def _offline_keys(dep: Dependency) -> list[str]:
