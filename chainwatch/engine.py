@@ -448,6 +448,14 @@ def finalize(report: Report) -> Report:
     return report
 
 
+def check_target(target: Path) -> None:
+    """Refuse what cannot be scanned before opening it: a FIFO blocks the open, /dev/zero never ends."""
+    if not target.exists() and not target.is_symlink():
+        raise FileNotFoundError(f"no such file or directory: {target}")
+    if target.exists() and not (target.is_file() or target.is_dir()):
+        raise ValueError(f"not a regular file or directory: {target}")
+
+
 def scan(
     target: str | Path,
     options: ScanOptions | None = None,
@@ -461,8 +469,7 @@ def scan(
     options = options or ScanOptions()
     target = Path(target)
     started = time.monotonic()
-    if not target.exists() and not target.is_symlink():
-        raise FileNotFoundError(f"no such file or directory: {target}")
+    check_target(target)
     records: dict[str, MemberRecord] = {}
     errors: list[ScanError] = []
     futures: list[Future[MemberOutcome]] = []

@@ -44,9 +44,23 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("chainwatch: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `chainwatch intel list | head`: the reader left, that is not an error of ours
+        _silence_stdout()
+        return EXIT_OK
     except (FileNotFoundError, ValueError, PermissionError) as exc:
         print(f"chainwatch: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not raise again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -103,9 +103,9 @@ def run(args: argparse.Namespace) -> int:
         if store is not None:
             store.close()
     if args.stix_sightings:
-        from chainwatch.intel.export import export_sightings
+        from chainwatch.intel.export import bundle_json, export_sightings
 
-        Path(args.stix_sightings).write_text(export_sightings(report).serialize(pretty=True), encoding="utf-8")
+        Path(args.stix_sightings).write_text(bundle_json(export_sightings(report)), encoding="utf-8")
     yara = report.extra.get("hunt", {}).get("yara", {})
     if yara.get("rules_total") and not args.quiet:
         print(f"YARA-X: {yara['rules_loaded']}/{yara['rules_total']} rules loaded "

@@ -63,6 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     st = isub.add_parser("stats", help="counts by kind, campaign and source")
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=run_stats)
+    for action_parser in (imp, ls, ex, st):  # `intel import builtin --db X` like every other command
+        action_parser.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                                   help="SQLite store (also accepted before ACTION)")
     p.set_defaults(func=lambda args: (p.print_help(), EXIT_ERROR)[1])
 
 
@@ -154,7 +157,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from chainwatch.intel.export import export_bundle
+    from chainwatch.intel.export import bundle_json, export_bundle
 
     kinds = {IndicatorKind(k) for k in args.kind} if args.kind else None
     if args.builtin:
@@ -164,7 +167,7 @@ def run_export(args: argparse.Namespace) -> int:
     else:
         items = list(_store(args).iter(kinds, source=args.source))
     bundle, skipped = export_bundle(items)
-    text = bundle.serialize(pretty=True)
+    text = bundle_json(bundle)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:

@@ -78,7 +78,8 @@ def print_table(packages: list[dict[str, Any]], show_all: bool = False) -> None:
     for p in rows:
         top = next((f for f in p["findings"] if f["severity"] in ("critical", "high", "medium")), None)
         top_text = f"[{top['severity']}] {top['rule']}: {top['message']}" if top else (p.get("error") or "")
-        table.add_row(f"{p['name']}", str(p["version"]), f"[{colours.get(p['verdict'], '')}]{p['verdict']}[/]",
+        verdict = f"[{colours.get(p['verdict'], '')}]{p['verdict']}[/]"
+        table.add_row(f"{p['name']}", str(p["version"] or "(unpinned)"), verdict,
                       str(p["score"]), top_text[:160], p["status"])
     console.print(table)
 

@@ -61,6 +61,7 @@ def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | Non
         _artifact_info,
         _run_tree_analyzers,
         analyze_member,
+        check_target,
         finalize,
         run_rules,
     )
@@ -68,8 +69,7 @@ def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | Non
     from chainwatch.sandbox import Sandbox
 
     for target in (old, new):
-        if not target.exists():
-            raise FileNotFoundError(f"no such file or directory: {target}")
+        check_target(target)
     fingerprint_only = replace(options, analyzers=())
     sides = [_Side(old), _Side(new)]
     with Sandbox(options.temp_root) as sandbox, make_executor(options.jobs) as executor:

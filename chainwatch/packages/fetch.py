@@ -55,13 +55,13 @@ def cache_dir() -> Path:
 
 
 def _get(url: str, max_bytes: int = MAX_DOC) -> bytes:
-    req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
     try:
+        req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
         with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
             data = resp.read(max_bytes + 1)
     except urllib.error.HTTPError as exc:
         raise FetchError(f"{url}: HTTP {exc.code}") from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
         raise FetchError(f"{url}: {exc}") from exc
     if len(data) > max_bytes:
         raise FetchError(f"{url}: document larger than {max_bytes} bytes")
@@ -107,7 +107,8 @@ def _pick_pypi_file(files: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def locate_pypi(dep: Dependency, offline: bool = False) -> Artifact:
     name = pep503(dep.name)
-    project = get_json(f"{PYPI}/pypi/{urllib.parse.quote(name)}/json", offline=offline)
+    project_url = f"{PYPI}/pypi/{urllib.parse.quote(name)}/json"
+    project = get_json(project_url, offline=offline)
     version = dep.version or (project.get("info") or {}).get("version")
     if not version:
         raise FetchError(f"{dep.name}: no version")
@@ -129,7 +130,9 @@ def locate_pypi(dep: Dependency, offline: bool = False) -> Artifact:
         "yanked": bool(chosen.get("yanked")),
     }
     d = Dependency(dep.ecosystem, dep.name, version, dep.integrity, dep.resolved, dep.source)
-    return Artifact(d, chosen["url"], chosen["filename"], (chosen.get("digests") or {}).get("sha256"), None,
+    # mirrors and proxies answer with relative file URLs ("../../packages/..."): resolve them against the document
+    url = urllib.parse.urljoin(project_url, str(chosen["url"]))
+    return Artifact(d, url, chosen["filename"], (chosen.get("digests") or {}).get("sha256"), None,
                     release=release)
 
 
@@ -177,6 +180,7 @@ def locate_npm(dep: Dependency, offline: bool = False, metadata: bool = True) ->
     url = dist.get("tarball") or dep.resolved
     if not url:
         raise FetchError(f"{dep.name}@{version}: no tarball URL")
+    url = urllib.parse.urljoin(f"{NPM}/{quoted}", str(url))  # a mirror may give it relative
     times = packument.get("time") or {}
     prev = _previous_npm(versions, times, str(version))
     release = {
@@ -233,7 +237,9 @@ def find_offline(dep: Dependency, directory: Path, index: dict[str, list[Path]] 
     for key in _offline_keys(dep):
         for p in index.get(key, []):
             return Artifact(dep, p.as_uri(), p.name, None, path=p)
-    raise FetchError(f"{dep.name} {dep.version or ''}: no artifact in {directory}")
+    if dep.version is None:
+        raise FetchError(f"{dep.name}: not pinned to an exact version; --offline needs one to pick a file")
+    raise FetchError(f"{dep.name} {dep.version}: no artifact in {directory}")
 
 
 def _offline_keys(dep: Dependency) -> list[str]:
@@ -296,8 +302,8 @@ def download(art: Artifact, offline: bool = False) -> Path:
     headers = {"User-Agent": USER_AGENT}
     if have:
         headers["Range"] = f"bytes={have}-"
-    req = urllib.request.Request(art.url, headers=headers)
     try:
+        req = urllib.request.Request(art.url, headers=headers)
         with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
             mode = "ab" if have and resp.status == 206 else "wb"
             with open(part, mode) as out:
@@ -317,6 +323,8 @@ def download(art: Artifact, offline: bool = False) -> Path:
             raise FetchError(f"{art.url}: HTTP {exc.code}") from exc
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise FetchError(f"{art.url}: {exc} (partial download kept; re-run to resume)") from exc
+    except ValueError as exc:  # urlopen on a URL it cannot open ("unknown url type")
+        raise FetchError(f"{art.url}: {exc}") from exc
     sha256 = _sha256(part)
     if art.sha256 and sha256 != art.sha256.lower():
         part.unlink(missing_ok=True)

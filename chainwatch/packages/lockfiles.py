@@ -299,8 +299,8 @@ def parse_lockfile(path: str | Path) -> list[Dependency]:
     p = Path(path)
     name = p.name.lower()
     parser = PARSERS.get(name)
-    if parser is None and name.endswith(".txt") and "req" in name:
-        parser = parse_requirements
+    if parser is None and name.endswith((".txt", ".in")):
+        parser = parse_requirements  # pip takes any name after -r: dev.txt, constraints.txt, requirements.in
     if parser is None and name.endswith(".lock") and "poetry" in name:
         parser = _toml_packages
     if parser is None:
