@@ -5,7 +5,7 @@ Per corpus binary, then on a large file (>= 50 MB by default) built from the DLL
 for strings is GNU ``strings -a -n 6`` (ASCII) plus ``strings -a -n 6 -el`` (UTF-16LE), which only
 extracts text; ours extracts the same runs and also finds indicators and decodes XOR/base64.
 
-    PYTHONPATH=. /work/main/.venv/bin/python bench/bench_binary_strings.py [--corpus ../shared/corpus]
+    PYTHONPATH=. .venv/bin/python bench/bench_binary_strings.py [--corpus ../shared/corpus]
         [--large-mb 50] [--skip-large]
 """
 

@@ -12,6 +12,7 @@ technique; at most 1% of benign pairs flagged. Results: bench/out/diff_eval.json
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import multiprocessing
 import sys
@@ -56,7 +57,8 @@ def fetch(entry: dict) -> Path:
 
 
 def shared_dir() -> Path | None:
-    for c in (REPO.parent / "shared", Path("/work/shared")):
+    env = os.environ.get("CHAINWATCH_SHARED")
+    for c in ([Path(env)] if env else []) + [REPO.parent / "shared"]:
         if (c / "corpus" / "manifest.json").is_file():
             return c
     return None
