@@ -12,9 +12,9 @@ technique; at most 1% of benign pairs flagged. Results: bench/out/diff_eval.json
 from __future__ import annotations
 
 import argparse
-import os
 import json
 import multiprocessing
+import os
 import sys
 import tempfile
 import time
