@@ -25,10 +25,11 @@ from chainwatch.logs.beacon import Beacon, PairAccumulator, score_pairs
 from chainwatch.logs.domains import PeriodicAllowList
 from chainwatch.logs.hits import HitTable
 from chainwatch.logs.match import LogMatcher
-from chainwatch.logs.readers import compression_of, detect, open_log, read_head, reader_by_name
+from chainwatch.logs.readers import detect, open_log, read_head, reader_by_name
 from chainwatch.logs.readers.generic import GenericReader
 from chainwatch.logs.readers.interface import LogFormatError, Reader
 from chainwatch.logs.record import LogRecord
+from chainwatch.streams import stream_compression
 
 SPLIT_BYTES = 64 << 20  # uncompressed Zeek dns logs larger than this are split across workers
 
@@ -199,7 +200,7 @@ def plan(paths: Sequence[str | Path], options: HuntOptions) -> tuple[list[WorkUn
         fast = options.fast_path and reader.name == "zeek-tsv" and _is_zeek_dns(head, str(path))
         size = os.path.getsize(path)
         with open(path, "rb") as fh:
-            compressed = bool(compression_of(fh.read(6)))
+            compressed = bool(stream_compression(fh.read(8)))
         if fast and not compressed and size > SPLIT_BYTES:
             units.extend(_split(str(path), size, options.beacons))
         else:

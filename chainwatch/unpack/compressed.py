@@ -5,8 +5,6 @@ A ``.tar.gz`` opens as one container (``pkg.tar.gz!/pkg/setup.py``), not as two 
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import lzma
 import tarfile
 from pathlib import Path
@@ -14,9 +12,10 @@ from typing import IO, BinaryIO
 
 import zstandard
 
+from chainwatch.streams import STREAM_TYPES, decompressing_reader
 from chainwatch.unpack.interface import ExtractionSink, UnpackContext, Unpacker, UnpackError
 
-_STREAM_TYPES = ("compressed/gzip", "compressed/bzip2", "compressed/xz", "compressed/zstd")
+_STREAM_TYPES = STREAM_TYPES
 
 
 class _CountingReader:
@@ -39,15 +38,10 @@ class _CountingReader:
 
 
 def _decompressor(kind: str, raw: _CountingReader) -> IO[bytes]:
-    if kind == "compressed/gzip":
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[arg-type]
-    if kind == "compressed/bzip2":
-        return bz2.BZ2File(raw, mode="rb")  # type: ignore[arg-type]
-    if kind == "compressed/xz":
-        return lzma.LZMAFile(raw, mode="rb")  # type: ignore[arg-type]
-    if kind == "compressed/zstd":
-        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)  # type: ignore[return-value]
-    raise UnpackError(f"unknown compression {kind}")
+    try:
+        return decompressing_reader(kind, raw)
+    except ValueError as exc:
+        raise UnpackError(str(exc)) from exc
 
 
 def _has_udif_trailer(path: Path) -> bool:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import lzma
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -13,6 +10,7 @@ from typing import BinaryIO
 from chainwatch.logs.readers.interface import LogFormatError, Reader
 from chainwatch.logs.record import LogRecord
 from chainwatch.registry import collect
+from chainwatch.streams import decompressing_reader, stream_compression
 
 HEAD_BYTES = 64 * 1024
 
@@ -31,35 +29,13 @@ def reader_by_name(name: str) -> Reader:
     raise KeyError(f"unknown log format {name!r}; known: {', '.join(r.name for r in all_readers())}")
 
 
-def compression_of(magic: bytes) -> str:
-    if magic.startswith(b"\x1f\x8b"):
-        return "gzip"
-    if magic.startswith(b"\x28\xb5\x2f\xfd"):
-        return "zstd"
-    if magic.startswith(b"BZh"):
-        return "bz2"
-    if magic.startswith(b"\xfd7zXZ\x00"):
-        return "xz"
-    return ""
-
-
 def open_log(path: str | Path) -> BinaryIO:
     """A binary stream of the decompressed log; compression is recognised by magic bytes, not the name."""
     raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
-    magic = raw.read(6)
+    magic = raw.read(8)
     raw.seek(0)
-    kind = compression_of(magic)
-    if kind == "gzip":
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    if kind == "bz2":
-        return bz2.BZ2File(raw)  # type: ignore[return-value]
-    if kind == "xz":
-        return lzma.LZMAFile(raw)  # type: ignore[return-value]
-    if kind == "zstd":
-        import zstandard
-
-        return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)  # type: ignore[return-value]
-    return raw
+    kind = stream_compression(magic)
+    return decompressing_reader(kind, raw) if kind else raw  # type: ignore[return-value]
 
 
 def read_head(path: str | Path) -> bytes:
