@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 from chainwatch import registry
 from chainwatch.analyzers.interface import AnalysisError, MemberContext, TreeContext
 from chainwatch.executor import make_executor
-from chainwatch.filetype import HEAD_BYTES, detect_file, is_container_type
+from chainwatch.filetype import HEAD_BYTES, detect_file, is_container_type, wants_tlsh
 from chainwatch.fingerprint import Fingerprint, StreamFingerprint, fingerprint_file
 from chainwatch.models import Finding, MemberRecord, Report, ScanError
 from chainwatch.options import Limits, ScanOptions
@@ -71,7 +71,7 @@ def analyze_member(unit: MemberUnit) -> MemberOutcome:
     errors: list[ScanError] = []
     fs_path = Path(unit.fs_path)
     try:
-        fp = unit.fingerprint or fingerprint_file(fs_path)
+        fp = unit.fingerprint or fingerprint_file(fs_path, with_tlsh=wants_tlsh(unit.kind))
     except OSError as exc:
         record = MemberRecord(path=unit.path, size=0, type="unreadable", depth=unit.depth, parent=unit.parent)
         return MemberOutcome(record, [ScanError(unit.path, f"cannot read member: {exc}", "unreadable")])
@@ -82,7 +82,7 @@ def analyze_member(unit: MemberUnit) -> MemberOutcome:
         md5=fp.md5,
         sha1=fp.sha1,
         sha256=fp.sha256,
-        tlsh=fp.tlsh,
+        tlsh=fp.tlsh if wants_tlsh(unit.kind) else None,
         entropy=fp.entropy,
         depth=unit.depth,
         parent=unit.parent,
@@ -164,7 +164,7 @@ class Walker:
     """Opens the artifact tree inside the sandbox and hands out member units."""
 
     def __init__(self, sandbox: Sandbox, options: ScanOptions, submit: Callable[[MemberUnit], None],
-                 submit_fingerprint: Callable[[Path], Future[Fingerprint]] | None = None) -> None:
+                 submit_fingerprint: Callable[[Path, bool], Future[Fingerprint]] | None = None) -> None:
         self.sandbox = sandbox
         self.options = options
         self.submit_fingerprint = submit_fingerprint
@@ -257,14 +257,14 @@ class Walker:
                           limits=self.limits, analyzers=self.options.analyzers, settings=self.options.settings,
                           fingerprint=fingerprint or self.fingerprints.pop(str(path), None))
 
-    def _early_fingerprint(self, path: Path) -> Future[Fingerprint] | None:
+    def _early_fingerprint(self, path: Path, kind: str) -> Future[Fingerprint] | None:
         """A big container's fingerprint, started on a worker before the walker unpacks it (they overlap)."""
         if self.submit_fingerprint is None:
             return None
         try:
             if path.stat().st_size < EARLY_FINGERPRINT_BYTES:
                 return None
-            return self.submit_fingerprint(path)
+            return self.submit_fingerprint(path, wants_tlsh(kind))
         except Exception:  # the unit computes it itself
             return None
 
@@ -287,7 +287,7 @@ class Walker:
                                              f"reached", "limit"))
                 self.submit(self._unit(path, name, kind, level, up, False))
                 continue
-            early = self._early_fingerprint(path)
+            early = self._early_fingerprint(path, kind)
             deferred: list[tuple[Path, str, int, str | None]] = []
 
             def on_entry(entry: ExtractedEntry, container: str = name, child_level: int = level + 1,
@@ -493,7 +493,8 @@ def scan(
         def submit(unit: MemberUnit) -> None:
             futures.append(executor.submit(analyze_member, unit))
 
-        walker = Walker(sandbox, options, submit, lambda path: executor.submit(fingerprint_file, path))
+        walker = Walker(sandbox, options, submit,
+                        lambda path, tlsh: executor.submit(fingerprint_file, path, HEAD_BYTES, tlsh))
         root_name = walker.walk(target)
         for fut in futures:
             collect(fut)

@@ -40,6 +40,20 @@ def is_container_type(kind: str) -> bool:
     return kind.startswith(("archive/", "compressed/", "installer/")) or kind == "pe/nsis"
 
 
+# Containers whose bytes are a compressed stream. Their TLSH would measure nothing (two compressions of
+# nearly equal content differ from the first changed byte on), so they get hashes but no TLSH; their
+# members, once opened, carry it.
+COMPRESSED_CONTAINER_TYPES = frozenset({
+    "archive/zip", "archive/7z", "archive/cab", "archive/rar", "archive/crx", "archive/dmg", "archive/xar",
+    "compressed/gzip", "compressed/bzip2", "compressed/xz", "compressed/zstd",
+})
+
+
+def wants_tlsh(kind: str) -> bool:
+    """Whether a member of this type gets a TLSH digest (not for compressed containers)."""
+    return kind not in COMPRESSED_CONTAINER_TYPES
+
+
 def is_binary_type(kind: str) -> bool:
     return kind.split("/", 1)[0] in ("pe", "elf", "macho")
 

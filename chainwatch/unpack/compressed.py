@@ -8,7 +8,7 @@ from __future__ import annotations
 import lzma
 import tarfile
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 
 import zstandard
 
@@ -29,6 +29,11 @@ class _CountingReader:
         data = self.raw.read(n)
         self.count += len(data)
         return data
+
+    def readinto(self, buffer: Any) -> int:
+        n = self.raw.readinto(buffer)  # type: ignore[attr-defined]
+        self.count += n or 0
+        return n or 0
 
     def readable(self) -> bool:
         return True

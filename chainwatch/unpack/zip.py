@@ -6,6 +6,7 @@ import stat
 import zipfile
 from pathlib import Path
 
+from chainwatch.streams import raw_inflater
 from chainwatch.unpack.interface import ExtractionSink, UnpackContext, Unpacker, UnpackError
 
 DECRYPT_WITH_7ZZ_BYTES = 1024 * 1024
@@ -106,6 +107,7 @@ def unpack_zipfile(zf: zipfile.ZipFile, sink: ExtractionSink, ctx: UnpackContext
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             sink.error(info.filename, f"unreadable member: {exc}", "unreadable")
             continue
+        _use_fast_inflate(stream)
         with stream:
             sink.write_stream(
                 info.filename,
@@ -116,6 +118,18 @@ def unpack_zipfile(zf: zipfile.ZipFile, sink: ExtractionSink, ctx: UnpackContext
             )
     if deferred and src is not None:
         _decrypt_with_7zz(src, deferred, sink, ctx, packed)
+
+
+def _use_fast_inflate(stream: object) -> None:
+    """Give a freshly opened deflated member ISA-L's inflater (same interface as zlib's, ~2x faster).
+
+    zipfile keeps its own checks (CRC, sizes, the max_length bound on each inflate call that stops
+    ratio bombs); only the decompressor object is swapped, before the first byte is read.
+    """
+    if (getattr(stream, "_compress_type", None) == zipfile.ZIP_DEFLATED
+            and hasattr(stream, "_decompressor") and getattr(stream, "_compress_left", None) is not None
+            and getattr(stream, "_readbuffer", b"") == b""):
+        stream._decompressor = raw_inflater()  # type: ignore[attr-defined]
 
 
 def _members_for_7zz(infos: list[zipfile.ZipInfo], sink: ExtractionSink, ctx: UnpackContext,

@@ -17,6 +17,7 @@ from chainwatch.logs.readers.interface import LogFormatError, Reader
 from chainwatch.logs.readers.sysmon_json import json_event_to_record
 from chainwatch.logs.readers.sysmon_xml import event_to_record
 from chainwatch.logs.record import LogRecord
+from chainwatch.streams import is_decompressing_reader
 
 EVTX_MAGIC = b"ElfFile\x00"
 
@@ -90,7 +91,7 @@ class SysmonEvtxReader(Reader):
 
 
 def _is_compressed(stream: BinaryIO) -> bool:
-    return type(stream).__name__ in ("GzipFile", "ZstdDecompressionReader", "BZ2File", "LZMAFile")
+    return is_decompressing_reader(stream)
 
 
 READERS = [SysmonEvtxReader()]
