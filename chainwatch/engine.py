@@ -58,12 +58,23 @@ class MemberUnit:
     analyzers: tuple[str, ...] | None
     settings: dict[str, Any] = field(default_factory=dict)
     fingerprint: Fingerprint | None = None  # already computed while unpacking (large members)
+    tlsh_max_bytes: int | None = None  # see ScanOptions.tlsh_max_bytes
 
 
 @dataclass
 class MemberOutcome:
     record: MemberRecord
     errors: list[ScanError]
+    # the fingerprint of a big member, so a second pass over it (a diff's deep analysis) need not re-read it
+    fingerprint: Fingerprint | None = None
+
+
+KEEP_FINGERPRINT_BYTES = 1024 * 1024
+
+
+def tlsh_wanted(kind: str, size: int, max_bytes: int | None) -> bool:
+    """TLSH for this member: not for compressed containers, not above ``max_bytes`` when one is set."""
+    return wants_tlsh(kind) and (max_bytes is None or size <= max_bytes)
 
 
 def analyze_member(unit: MemberUnit) -> MemberOutcome:
@@ -71,7 +82,8 @@ def analyze_member(unit: MemberUnit) -> MemberOutcome:
     errors: list[ScanError] = []
     fs_path = Path(unit.fs_path)
     try:
-        fp = unit.fingerprint or fingerprint_file(fs_path, with_tlsh=wants_tlsh(unit.kind))
+        fp = unit.fingerprint or fingerprint_file(fs_path, with_tlsh=tlsh_wanted(unit.kind, fs_path.stat().st_size,
+                                                                                 unit.tlsh_max_bytes))
     except OSError as exc:
         record = MemberRecord(path=unit.path, size=0, type="unreadable", depth=unit.depth, parent=unit.parent)
         return MemberOutcome(record, [ScanError(unit.path, f"cannot read member: {exc}", "unreadable")])
@@ -91,7 +103,7 @@ def analyze_member(unit: MemberUnit) -> MemberOutcome:
     if fp.size > unit.limits.analyze_bytes:
         errors.append(ScanError(unit.path, f"member of {fp.size} bytes exceeds the analysis limit "
                                 f"{unit.limits.analyze_bytes}: hashed only", "limit"))
-        return MemberOutcome(record, errors)
+        return MemberOutcome(record, errors, fp if fp.size >= KEEP_FINGERPRINT_BYTES else None)
     ctx = MemberContext(record=record, fs_path=fs_path, limits=unit.limits, settings=unit.settings, head=fp.head)
     deadline = time.monotonic() + unit.limits.member_seconds
     for analyzer in registry.member_analyzers():
@@ -114,7 +126,7 @@ def analyze_member(unit: MemberUnit) -> MemberOutcome:
             errors.append(ScanError(unit.path, f"{analyzer.name}: {exc}", "unreadable"))
         except Exception as exc:  # a parser bug on hostile input must not end the scan
             errors.append(ScanError(unit.path, f"{analyzer.name} failed: {type(exc).__name__}: {exc}", "error"))
-    return MemberOutcome(record, errors)
+    return MemberOutcome(record, errors, fp if fp.size >= KEEP_FINGERPRINT_BYTES else None)
 
 
 @dataclass(frozen=True)
@@ -255,6 +267,7 @@ class Walker:
               fingerprint: Fingerprint | None = None) -> MemberUnit:
         return MemberUnit(path=name, fs_path=str(path), kind=kind, depth=level, parent=up, container=opened,
                           limits=self.limits, analyzers=self.options.analyzers, settings=self.options.settings,
+                          tlsh_max_bytes=self.options.tlsh_max_bytes,
                           fingerprint=fingerprint or self.fingerprints.pop(str(path), None))
 
     def _early_fingerprint(self, path: Path, kind: str) -> Future[Fingerprint] | None:
@@ -262,9 +275,10 @@ class Walker:
         if self.submit_fingerprint is None:
             return None
         try:
-            if path.stat().st_size < EARLY_FINGERPRINT_BYTES:
+            size = path.stat().st_size
+            if size < EARLY_FINGERPRINT_BYTES:
                 return None
-            return self.submit_fingerprint(path, wants_tlsh(kind))
+            return self.submit_fingerprint(path, tlsh_wanted(kind, size, self.options.tlsh_max_bytes))
         except Exception:  # the unit computes it itself
             return None
 
@@ -305,7 +319,7 @@ class Walker:
 
             dest = self.sandbox.new_dir(path.name)
             sink = _StreamingSink(dest=dest, container=name, budget=self.budget, on_entry=on_entry,
-                                  fingerprints=self.fingerprints)
+                                  fingerprints=self.fingerprints, tlsh_max_bytes=self.options.tlsh_max_bytes)
             try:
                 with time_limit(self.limits.unpack_seconds):
                     unpacker.unpack(path, sink, UnpackContext(self.limits, self.options.password))
@@ -356,10 +370,12 @@ class _StreamingSink(ExtractionSink):
     """
 
     def __init__(self, *args: Any, on_entry: Callable[[ExtractedEntry], None],
-                 fingerprints: dict[str, Fingerprint] | None = None, **kwargs: Any) -> None:
+                 fingerprints: dict[str, Fingerprint] | None = None, tlsh_max_bytes: int | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._on_entry = on_entry
         self._fingerprints = fingerprints
+        self._tlsh_max_bytes = tlsh_max_bytes
 
     def write_stream(self, name: str, stream: BinaryIO, declared_size: int | None = None,
                      compressed_size: int | None = None, raw_consumed: Callable[[], int] | None = None) -> Path | None:
@@ -367,7 +383,8 @@ class _StreamingSink(ExtractionSink):
         streamed: StreamFingerprint | None = None
         if (self._fingerprints is not None and declared_size is not None
                 and STREAM_FINGERPRINT_BYTES <= declared_size <= self.limits.max_member_bytes):
-            streamed = StreamFingerprint()
+            limit = self._tlsh_max_bytes
+            streamed = StreamFingerprint(with_tlsh=limit is None or declared_size <= limit)
             stream = _TeeReader(stream, streamed.feed)  # type: ignore[assignment]
         try:
             result = super().write_stream(name, stream, declared_size, compressed_size, raw_consumed)
@@ -525,10 +542,17 @@ def scan(
 
 def _run_tree_analyzers(walker: Walker, records: dict[str, MemberRecord], options: ScanOptions, executor: Any,
                         errors: list[ScanError]) -> None:
+    collect_tree_analyzers(submit_tree_analyzers(walker, records, options, executor, errors), records, errors)
+
+
+def submit_tree_analyzers(walker: Walker, records: dict[str, MemberRecord], options: ScanOptions, executor: Any,
+                          errors: list[ScanError]) -> list[Future[Any]]:
+    """Start every applicable tree analyzer on the walked containers; they only need member paths and
+    files, so they can run beside member analysis (``collect_tree_analyzers`` attaches the facts)."""
     analyzers = [a for a in registry.tree_analyzers() if options.analyzers is None or a.name in options.analyzers]
     if not analyzers:
-        return
-    pending = []
+        return []
+    pending: list[Future[Any]] = []
     for container in walker.containers:
         record = records.get(container.record_path)
         if record is None:
@@ -546,6 +570,12 @@ def _run_tree_analyzers(walker: Walker, records: dict[str, MemberRecord], option
                 unit = TreeUnit(record, str(container.root_dir) if container.root_dir else None, members,
                                 analyzer.name, options.limits, options.settings)
                 pending.append(executor.submit(analyze_tree, unit))
+    return pending
+
+
+def collect_tree_analyzers(pending: list[Future[Any]], records: dict[str, MemberRecord],
+                           errors: list[ScanError]) -> None:
+    """Wait for tree analyzers and attach their facts to the container records as they are now."""
     for fut in pending:
         try:
             path, name, facts, errs = fut.result()
@@ -554,5 +584,5 @@ def _run_tree_analyzers(walker: Walker, records: dict[str, MemberRecord], option
                                     f"{traceback.format_exc(limit=2)}", "error"))
             continue
         errors.extend(errs)
-        if facts is not None:
+        if facts is not None and path in records:
             records[path].features[name] = facts

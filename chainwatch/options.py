@@ -38,3 +38,6 @@ class ScanOptions:
     temp_root: Path | None = None  # where the private temp dir is made (default: system temp)
     progress: bool = False
     settings: dict[str, Any] = field(default_factory=dict)  # analyzer-specific settings by name
+    # TLSH only for members up to this size (None: all). A diff pairs most members by path and needs TLSH
+    # only to find renamed files, so it defers TLSH of big members (~110 MB/s) until a rename search needs it.
+    tlsh_max_bytes: int | None = None

@@ -11,9 +11,8 @@ import struct
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from chainwatch.analyzers.interface import AnalysisError
+from chainwatch.fingerprint import shannon_entropy
 
 MAX_SYMBOLS = 5000  # imported/exported names kept (counts are always exact)
 MAX_SECTIONS = 512
@@ -23,11 +22,7 @@ ENTROPY_BYTES = 16 * 1024 * 1024  # bytes of one section used for its entropy
 
 def entropy(data: bytes | memoryview) -> float:
     """Shannon entropy in bits per byte (0..8)."""
-    if not data:
-        return 0.0
-    counts = np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256)
-    probs = counts[counts > 0] / len(data)
-    return round(float(-(probs * np.log2(probs)).sum()), 4)
+    return round(shannon_entropy(data), 4)
 
 
 def _quiet_lief() -> Any:
@@ -52,6 +47,12 @@ def _segment_flags(segment: Any) -> str:
 def _enum_name(value: Any) -> str:
     text = str(value)
     return text.rsplit(".", 1)[-1]
+
+
+def _irelative_types() -> frozenset[Any]:
+    """The IRELATIVE relocation type of every architecture LIEF knows (``X86_64_IRELATIVE``, ...)."""
+    kinds = _quiet_lief().ELF.Relocation.TYPE
+    return frozenset(getattr(kinds, name) for name in dir(kinds) if name.endswith("IRELATIVE"))
 
 
 def _section_of(binary: Any, address: int) -> str | None:
@@ -148,7 +149,7 @@ def _facts(binary: Any) -> dict[str, Any]:
     for section in list(binary.sections)[:MAX_SECTIONS]:
         flags = _section_flags(section)
         nobits = _enum_name(section.type) == "NOBITS"
-        content = b"" if nobits else bytes(section.content)[:ENTROPY_BYTES]
+        content = b"" if nobits else memoryview(section.content)[:ENTROPY_BYTES]
         sections.append(
             {
                 "name": section.name,
@@ -191,11 +192,14 @@ def _facts(binary: Any) -> dict[str, Any]:
             export_count += 1
             if len(exports) < MAX_SYMBOLS:
                 exports.append(sym.name)
+    # enum members compared directly: a name lookup per symbol cost ~1 s on a 250k-symbol library
+    gnu_ifunc = _quiet_lief().ELF.Symbol.TYPE.GNU_IFUNC
     for sym in symbols:
-        if _enum_name(sym.type) == "GNU_IFUNC" and sym.name and sym.name not in seen_ifunc:
+        if sym.type == gnu_ifunc and sym.name and sym.name not in seen_ifunc:
             seen_ifunc.add(sym.name)
             ifuncs.append({"name": sym.name, "resolver": int(sym.value), "defined": not sym.imported})
-    irelative = sum(1 for r in binary.relocations if _enum_name(r.type).endswith("IRELATIVE"))
+    irelative_types = _irelative_types()
+    irelative = sum(1 for r in binary.relocations if r.type in irelative_types)
 
     try:
         entry_section = _section_of(binary, binary.entrypoint) if binary.entrypoint else None

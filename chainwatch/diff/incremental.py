@@ -22,6 +22,9 @@ from chainwatch.models import MemberRecord, Report, ScanError
 from chainwatch.options import ScanOptions
 
 CONTENT_SCAN_MAX_BYTES = 64 * 1024 * 1024  # above this, a changed member gets structural analyzers only
+# Members above this size get their TLSH only when a rename search needs it (TLSH runs at ~110 MB/s and
+# most members pair by path, where TLSH is not used).
+DEFERRED_TLSH_BYTES = 32 * 1024 * 1024
 CONTENT_SCANNERS = ("strings", "capabilities")  # analyzers that read every byte (regex / YARA over the file)
 
 
@@ -51,6 +54,28 @@ class _Side:
         self.started = time.monotonic()
 
 
+def _add_deferred_tlsh(pairs: list[Any], sides: list[_Side], executor: Any) -> bool:
+    """TLSH for unpaired members whose TLSH was deferred for size, so a rename search can use it."""
+    from chainwatch.engine import tlsh_wanted
+    from chainwatch.fingerprint import fingerprint_file
+
+    jobs = []
+    for p in pairs:
+        if p.how not in ("added", "removed"):
+            continue
+        side, rec = (sides[1], p.new) if p.how == "added" else (sides[0], p.old)
+        unit = side.units.get(rec.path)
+        if unit is None or rec.tlsh or rec.size <= DEFERRED_TLSH_BYTES or not tlsh_wanted(rec.type, rec.size, None):
+            continue
+        jobs.append((rec, executor.submit(fingerprint_file, Path(unit.fs_path), 64 * 1024, True)))
+    for rec, fut in jobs:
+        try:
+            rec.tlsh = fut.result().tlsh
+        except Exception:  # unreadable now: it stays unpaired, as it would without TLSH
+            continue
+    return bool(jobs)
+
+
 def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | None = None,
               old_version: str | None = None, new_name: str | None = None,
               new_version: str | None = None, progress: Any = None) -> tuple[Report, Report]:
@@ -59,18 +84,21 @@ def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | Non
         MemberOutcome,
         Walker,
         _artifact_info,
-        _run_tree_analyzers,
         analyze_member,
         check_target,
+        collect_tree_analyzers,
         finalize,
         run_rules,
+        submit_tree_analyzers,
     )
     from chainwatch.executor import make_executor
+    from chainwatch.filetype import HEAD_BYTES
+    from chainwatch.fingerprint import fingerprint_file
     from chainwatch.sandbox import Sandbox
 
     for target in (old, new):
         check_target(target)
-    fingerprint_only = replace(options, analyzers=())
+    fingerprint_only = replace(options, analyzers=(), tlsh_max_bytes=DEFERRED_TLSH_BYTES)
     sides = [_Side(old), _Side(new)]
     with Sandbox(options.temp_root) as sandbox, make_executor(options.jobs) as executor:
         for side in sides:
@@ -78,7 +106,8 @@ def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | Non
                 side.units[unit.path] = unit
                 side.futures.append(executor.submit(analyze_member, unit))
 
-            side.walker = Walker(sandbox, fingerprint_only, submit)
+            side.walker = Walker(sandbox, fingerprint_only, submit,
+                                 lambda path, tlsh: executor.submit(fingerprint_file, path, HEAD_BYTES, tlsh))
             side.root = side.walker.walk(side.target)
         total = sum(len(side.futures) for side in sides)
         done = 0
@@ -94,11 +123,19 @@ def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | Non
                     continue
                 side.records[outcome.record.path] = outcome.record
                 side.errors.extend(outcome.errors)
+                unit = side.units.get(outcome.record.path)
+                if outcome.fingerprint is not None and unit is not None and unit.fingerprint is None:
+                    side.units[outcome.record.path] = replace(unit, fingerprint=outcome.fingerprint)
             side.errors[:0] = side.walker.errors
             for d in side.walker.directories:
                 side.records[d.path] = d
-        # deep analysis of what changed, on both sides
         pairs = match(list(sides[0].records.values()), list(sides[1].records.values()))
+        if _add_deferred_tlsh(pairs, sides, executor):
+            pairs = match(list(sides[0].records.values()), list(sides[1].records.values()))
+        # tree analyzers (packages) need only paths and files: they run beside the member analysis
+        trees = [(side, submit_tree_analyzers(side.walker, side.records, options, executor, side.errors))
+                 for side in sides]
+        # deep analysis of what changed, on both sides
         todo: list[tuple[_Side, Future]] = []
         for p in pairs:
             if p.old is not None and p.new is not None and not p.changed:
@@ -117,10 +154,13 @@ def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | Non
             except Exception as exc:
                 side.errors.append(ScanError("", f"analysis worker failed: {type(exc).__name__}: {exc}", "error"))
                 continue
+            before = side.records.get(outcome.record.path)
+            if before is not None and outcome.record.tlsh is None:
+                outcome.record.tlsh = before.tlsh  # a deferred TLSH computed for the rename search
             side.records[outcome.record.path] = outcome.record
             side.errors.extend(e for e in outcome.errors if e.kind != "limit" or "hashed only" not in e.message)
-        for side in sides:
-            _run_tree_analyzers(side.walker, side.records, options, executor, side.errors)
+        for side, pending in trees:
+            collect_tree_analyzers(pending, side.records, side.errors)
     reports = []
     for side, name, version in ((sides[0], old_name, old_version), (sides[1], new_name, new_version)):
         inventory = sorted(side.records.values(), key=lambda r: r.path)

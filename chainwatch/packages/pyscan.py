@@ -16,6 +16,7 @@ from typing import Any
 
 from chainwatch.packages import decode as dec
 from chainwatch.packages import indicators as ind
+from chainwatch.packages import pyparse
 from chainwatch.packages import signals as sg
 from chainwatch.packages.signals import Signal
 
@@ -348,7 +349,7 @@ class PyScanner:
 
     def scan(self) -> list[Signal]:
         try:
-            tree = ast.parse(self.text)
+            tree = pyparse.parse(self.text)
         except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
             self.emit(sg.PARSE_ERROR, 0, self.module_phase, error=str(exc)[:200])
             self.scan_text(self.text, self.module_phase, 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from chainwatch.packages import pyparse
 from chainwatch.packages import signals as sg
 from chainwatch.packages.pyscan import TEST_PATH_RE
 
@@ -32,7 +33,7 @@ class Reach:
 
 def _parse(text: str) -> ast.Module | None:
     try:
-        return ast.parse(text)
+        return pyparse.parse(text)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
 

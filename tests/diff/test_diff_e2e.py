@@ -120,3 +120,24 @@ def test_incremental_and_full_scans_agree(corpus: Path, tmp_path: Path):
     assert fast.verdict == full.verdict == Verdict.MALICIOUS
     unchanged = next(r for r in fast.inventory if r.path.endswith("_cffi_backend.pyd"))
     assert unchanged.features == {}  # identical bytes: fingerprinted, not analysed
+
+
+def test_deferred_tlsh_still_pairs_a_renamed_big_member(corpus: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch):
+    """A diff skips TLSH of big members that pair by path, but computes it for a rename search."""
+    import importlib
+
+    incremental = importlib.import_module("chainwatch.diff.incremental")  # chainwatch.diff is also the API function
+
+    dll = (corpus / "binaries/pe/unsigned/cffi-2.0.0/_cffi_backend.cp311-win_amd64.pyd").read_bytes()
+    edited = dll[:4096] + b"\x90" * 64 + dll[4160:]
+    same = corpus / "binaries/pe/unsigned/markupsafe-3.0.3/_speedups.cp311-win_amd64.pyd"
+    monkeypatch.setattr(incremental, "DEFERRED_TLSH_BYTES", 1024)  # both files count as "big" here
+    old = release(tmp_path, "pkg-1.0", {"lib/_backend_v1.pyd": dll, "_speedups.pyd": same})
+    new = release(tmp_path, "pkg-1.1", {"lib/_backend_v2.pyd": edited, "_speedups.pyd": same})
+    report = diff_artifacts(old, new, OPTS)
+    renamed = {r["path"]: r for r in report.extra["changes"]["renamed"]}
+    pair = renamed.get("pkg-1.1/lib/_backend_v2.pyd")
+    assert pair is not None and pair["how"] == "tlsh" and pair["distance"] is not None, report.extra["changes"]
+    kept = next(r for r in report.inventory if r.path.endswith("_speedups.pyd"))
+    assert kept.tlsh is None and kept.sha256  # paired by path: hashed, TLSH never needed
