@@ -33,6 +33,9 @@ class PackageAnalyzer(TreeAnalyzer):
     name = "package"
     version = 1
 
+    def prepare(self) -> None:
+        import chainwatch.packages.analyze  # noqa: F401 - loaded once in the parent, inherited by forked workers
+
     def applies(self, container: MemberRecord, member_paths: list[str]) -> bool:
         return looks_like_package(member_paths)
 

@@ -88,6 +88,7 @@ def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | Non
         check_target,
         collect_tree_analyzers,
         finalize,
+        prepare_analyzers,
         run_rules,
         submit_tree_analyzers,
     )
@@ -98,6 +99,7 @@ def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | Non
 
     for target in (old, new):
         check_target(target)
+    prepare_analyzers(options)  # before the pool forks: workers inherit LIEF, compiled rules, ...
     fingerprint_only = replace(options, analyzers=(), tlsh_max_bytes=DEFERRED_TLSH_BYTES)
     sides = [_Side(old), _Side(new)]
     with Sandbox(options.temp_root) as sandbox, make_executor(options.jobs) as executor:
