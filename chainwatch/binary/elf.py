@@ -12,17 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from chainwatch.analyzers.interface import AnalysisError
-from chainwatch.fingerprint import shannon_entropy
+from chainwatch.binary import entropy
 
 MAX_SYMBOLS = 5000  # imported/exported names kept (counts are always exact)
 MAX_SECTIONS = 512
 MAX_ARRAY_ENTRIES = 4096
 ENTROPY_BYTES = 16 * 1024 * 1024  # bytes of one section used for its entropy
-
-
-def entropy(data: bytes | memoryview) -> float:
-    """Shannon entropy in bits per byte (0..8)."""
-    return round(shannon_entropy(data), 4)
 
 
 def _quiet_lief() -> Any:
@@ -240,4 +235,4 @@ def _facts(binary: Any) -> dict[str, Any]:
     }
 
 
-__all__ = ["elf_facts", "entropy"]
+__all__ = ["elf_facts"]

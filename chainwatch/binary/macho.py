@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from chainwatch.analyzers.interface import AnalysisError
-from chainwatch.binary.elf import entropy
+from chainwatch.binary import entropy
 
 MAX_SYMBOLS = 5000
 MAX_SLICES = 16
