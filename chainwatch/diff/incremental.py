@@ -76,6 +76,50 @@ def _add_deferred_tlsh(pairs: list[Any], sides: list[_Side], executor: Any) -> b
     return bool(jobs)
 
 
+SIGNER_ANALYZERS = {"pe": ("authenticode",), "macho": ("macho",)}
+
+
+def _submit_signer_context(pairs: list[Any], sides: list[_Side], options: ScanOptions,
+                           executor: Any) -> list[tuple[Any, Future]]:
+    """Signatures of unchanged binaries, when a binary was added or changed.
+
+    The signing rules compare a new signer with every signer of the previous release and with the
+    new member's siblings; unchanged members carry hashes only, so their signatures are read here
+    (one side suffices: the bytes are the same) with just the signature analyzer of their format.
+    """
+    from chainwatch.engine import analyze_member
+
+    def family(rec: MemberRecord | None) -> str | None:
+        top = rec.type.split("/", 1)[0] if rec is not None else ""
+        return top if top in SIGNER_ANALYZERS else None
+
+    if not any(family(p.new) for p in pairs if p.new is not None and (p.old is None or p.changed)):
+        return []
+    jobs: list[tuple[Any, Future]] = []
+    for p in pairs:
+        top = family(p.new)
+        if top is None or p.old is None or p.new is None or p.changed:
+            continue
+        unit = sides[1].units.get(p.new.path)
+        wanted = tuple(n for n in SIGNER_ANALYZERS[top] if options.analyzers is None or n in options.analyzers)
+        if unit is not None and wanted:
+            jobs.append((p, executor.submit(analyze_member, replace(unit, analyzers=wanted,
+                                                                    settings=options.settings))))
+    return jobs
+
+
+def _collect_signer_context(jobs: list[tuple[Any, Future]], sides: list[_Side]) -> None:
+    for pair, fut in jobs:
+        try:
+            features = fut.result().record.features
+        except Exception:  # the member keeps hashes only, as before
+            continue
+        for side, rec in ((sides[0], pair.old), (sides[1], pair.new)):
+            current = side.records.get(rec.path)
+            if current is not None and not current.features:
+                current.features.update(features)
+
+
 def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | None = None,
               old_version: str | None = None, new_name: str | None = None,
               new_version: str | None = None, progress: Any = None) -> tuple[Report, Report]:
@@ -150,6 +194,7 @@ def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | Non
                         side.errors.append(ScanError(rec.path, note, "limit"))
                     full = replace(unit, analyzers=analyzers, settings=options.settings)
                     todo.append((side, executor.submit(analyze_member, full)))
+        signer_context = _submit_signer_context(pairs, sides, options, executor)
         for side, fut in todo:
             try:
                 outcome = fut.result()
@@ -161,6 +206,7 @@ def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | Non
                 outcome.record.tlsh = before.tlsh  # a deferred TLSH computed for the rename search
             side.records[outcome.record.path] = outcome.record
             side.errors.extend(e for e in outcome.errors if e.kind != "limit" or "hashed only" not in e.message)
+        _collect_signer_context(signer_context, sides)
         for side, pending in trees:
             collect_tree_analyzers(pending, side.records, side.errors)
     reports = []

@@ -119,7 +119,8 @@ def test_incremental_and_full_scans_agree(corpus: Path, tmp_path: Path):
     assert [(f.rule, f.path) for f in fast.findings] == [(f.rule, f.path) for f in full.findings]
     assert fast.verdict == full.verdict == Verdict.MALICIOUS
     unchanged = next(r for r in fast.inventory if r.path.endswith("_cffi_backend.pyd"))
-    assert unchanged.features == {}  # identical bytes: fingerprinted, not analysed
+    # identical bytes: fingerprinted, not analysed; only its signature is read, for the signing rules
+    assert set(unchanged.features) <= {"authenticode"}
 
 
 def test_deferred_tlsh_still_pairs_a_renamed_big_member(corpus: Path, tmp_path: Path,
@@ -141,3 +142,19 @@ def test_deferred_tlsh_still_pairs_a_renamed_big_member(corpus: Path, tmp_path: 
     assert pair is not None and pair["how"] == "tlsh" and pair["distance"] is not None, report.extra["changes"]
     kept = next(r for r in report.inventory if r.path.endswith("_speedups.pyd"))
     assert kept.tlsh is None and kept.sha256  # paired by path: hashed, TLSH never needed
+
+
+def test_new_signer_next_to_unchanged_signed_siblings(corpus: Path, tmp_path: Path):
+    """The incremental diff reads the signatures of unchanged siblings, so a DLL signed by a newcomer
+    beside Microsoft-signed runtime DLLs is named (a sideloading set-up), as in a full scan."""
+    need_analyzer("authenticode")
+    ms = corpus / "binaries/pe/signed-microsoft/v14.44.35112"
+    runtime = {f"app/{p.name}": p for p in sorted(ms.glob("*.dll"))[:2]}
+    other = corpus / "binaries/pe/signed-other/conpty.dll"
+    old = release(tmp_path, "app-1.0", runtime)
+    new = release(tmp_path, "app-1.1", {**runtime, "app/helper.dll": other})
+    fast = diff_artifacts(old, new, OPTS)
+    full = diff_artifacts(old, new, OPTS, incremental=False)
+    rules = {f.rule for f in fast.findings}
+    assert "diff.sibling-signer-new" in rules, sorted(rules)
+    assert rules == {f.rule for f in full.findings}
