@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", "-j", type=int, default=0, help="analysis processes (default: one per core)")
     p.add_argument("--download-threads", type=int, default=8, help="parallel downloads (default 8)")
     p.add_argument("--all", action="store_true", help="list every package in the table, not only flagged ones")
+    p.add_argument("--allow-unvetted", action="store_true",
+                   help="exit 0/1 by findings even when some packages could not be fetched or read "
+                        "(default: exit 2, so a CI gate never passes on packages nobody looked at)")
     add_output_options(p)
     add_store_options(p)
     p.set_defaults(func=run)
@@ -56,8 +59,18 @@ def run(args: argparse.Namespace) -> int:
         print_summary(report)
         from chainwatch.cli.common import exit_code
 
-        return exit_code(report, args.fail_on)
-    return emit_report(report, args)
+        return _with_unvetted(exit_code(report, args.fail_on), report, args)
+    return _with_unvetted(emit_report(report, args), report, args)
+
+
+def _with_unvetted(code: int, report: Any, args: argparse.Namespace) -> int:
+    """EXIT_ERROR when packages went unvetted (unless --allow-unvetted): "clean" must mean "all looked at"."""
+    unvetted = int(report.stats.get("unvetted", 0))
+    if unvetted and not args.allow_unvetted:
+        print(f"chainwatch: {unvetted} package(s) could not be vetted (not fetched or unreadable); exit "
+              f"{EXIT_ERROR} (use --allow-unvetted to gate on findings only)", file=sys.stderr)
+        return max(code, EXIT_ERROR)
+    return code
 
 
 def print_table(packages: list[dict[str, Any]], show_all: bool = False) -> None:
@@ -87,5 +100,7 @@ def print_table(packages: list[dict[str, Any]], show_all: bool = False) -> None:
 def print_summary(report: Any) -> None:
     stats = report.stats
     verdicts = ", ".join(f"{k}: {v}" for k, v in sorted(stats.get("verdicts", {}).items()))
-    print(f"{report.target}: {report.verdict.value} ({stats.get('packages', 0)} packages; {verdicts}; "
+    unvetted = stats.get("unvetted", 0)
+    verdict = report.verdict.value + (f", but {unvetted} package(s) NOT vetted" if unvetted else "")
+    print(f"{report.target}: {verdict} ({stats.get('packages', 0)} packages; {verdicts}; "
           f"judged {stats.get('judged', 0)}, from cache {stats.get('cached', 0)}; {stats.get('seconds', 0)} s)")

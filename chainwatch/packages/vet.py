@@ -193,7 +193,8 @@ def vet(
         counts[r.verdict] = counts.get(r.verdict, 0) + 1
     report.stats = {"packages": len(ordered), "verdicts": counts,
                     "judged": sum(r.status == "judged" for r in ordered),
-                    "cached": sum(r.status == "cached" for r in ordered), "seconds": round(time.monotonic() - started, 3)}  # noqa: E501
+                    "cached": sum(r.status == "cached" for r in ordered),
+                    "unvetted": sum(r.status == "error" for r in ordered), "seconds": round(time.monotonic() - started, 3)}  # noqa: E501
     return report
 
 

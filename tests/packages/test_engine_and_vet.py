@@ -90,3 +90,21 @@ def test_vet_cli_prints_table_and_exit_code(tmp_path: Path, capsys: pytest.Captu
     code = main(["vet", str(req), "--offline", str(art), "--no-store", "--jobs", "1", "-q", "--format", "json"])
     doc = json.loads(capsys.readouterr().out)
     assert doc["command"] == "vet" and len(doc["packages"]) == 2
+
+
+def test_vet_exits_2_when_a_package_could_not_be_vetted(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """A gate must not pass on packages nobody looked at: one missing artifact means exit 2."""
+    from chainwatch.cli import main
+
+    req, art = _lock_fixture(tmp_path)
+    for f in art.iterdir():
+        if "tidy" in f.name.replace("-", "_").lower():
+            f.unlink()  # this package can no longer be fetched (offline mirror without it)
+    req.write_text("tidy-utils==2.0.0\n")
+    code = main(["vet", str(req), "--offline", str(art), "--no-store", "--jobs", "1", "-q"])
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    assert "NOT vetted" in captured.out and "could not be vetted" in captured.err
+    code = main(["vet", str(req), "--offline", str(art), "--no-store", "--jobs", "1", "-q", "--allow-unvetted"])
+    assert code == 0
