@@ -11,7 +11,7 @@ from chainwatch.cli.common import EXIT_ERROR, EXIT_OK, add_store_options, open_s
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("history", help="list recorded scans (optionally of one artifact name)")
-    p.add_argument("name", nargs="?", help="artifact name")
+    p.add_argument("name", nargs="?", help="artifact name (any case), scanned file name, or sha256 prefix")
     p.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     add_store_options(p)
     p.set_defaults(func=run)

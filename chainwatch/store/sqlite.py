@@ -115,8 +115,12 @@ class SqliteStore(Store):
         sql = "SELECT * FROM artifacts"
         args: tuple = ()
         if name is not None:
-            sql += " WHERE name = ?"
-            args = (name,)
+            # the recorded name (often the product name from the version resource or package metadata),
+            # any case; or the scanned file's name; or a sha256 prefix of 8+ hex digits
+            like = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            sql += (" WHERE lower(name) = lower(?) OR target = ? OR target LIKE ? ESCAPE '\\'"
+                    " OR (length(?) >= 8 AND sha256 LIKE ? ESCAPE '\\')")
+            args = (name, name, f"%/{like}", name, f"{like.lower()}%")
         sql += " ORDER BY id DESC"
         return [self._row(r) for r in self.conn.execute(sql, args)]
 
