@@ -133,47 +133,57 @@ def vet(
     workers = jobs or os.cpu_count() or 1
     pool: Any = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
     pending: dict[Future[Any], tuple[VetResult, fetch.Artifact]] = {}
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, download_threads)) as threads:
-            located = {threads.submit(obtain, d): d for d in deps}
-            for fut in as_completed(located):
-                dep = located[fut]
-                try:
-                    art = fut.result()
-                except (fetch.FetchError, OSError) as exc:
-                    results[dep.key] = VetResult(dep, "error", error=str(exc))
-                    errors.append(ScanError(_label(dep), str(exc), "unreadable"))
-                    tick(_label(dep))
-                    continue
-                dep = art.dependency
-                assert art.path is not None
-                sha = art.sha256 or fetch.sha256_file(art.path)
-                art.sha256 = sha
-                result = VetResult(dep, "judged", sha256=sha, filename=art.path.name)
-                results[located[fut].key] = result
-                extra = release_findings(dep.ecosystem, dep.name, dep.version or "", art.release) \
-                    if art.release and offline_index is None else []
-                cached = cache.get(sha)
-                if cached is not None:
-                    result.status = "cached"
-                    result.findings = cached + extra
-                    tick(_label(dep))
-                    continue
-                result.findings = extra  # release findings are kept even if judging fails
-                if pool is not None:
-                    pending[pool.submit(judge_file, str(art.path), _label(dep))] = (result, art)
-                else:
-                    _finish(result, art, judge_file(str(art.path), _label(dep)), extra, cache, errors)
-                    tick(_label(dep))
-        for fut in as_completed(pending):
-            result, art = pending[fut]
+
+    def collect(wait: bool) -> None:
+        """Record judged packages (and cache them at once, so an interrupted run resumes from here)."""
+        ready = list(as_completed(pending)) if wait else [f for f in pending if f.done()]
+        for fut in ready:
+            result, art = pending.pop(fut)
             try:
                 out = fut.result()
             except Exception as exc:  # a worker died
                 out = {"error": f"analysis failed: {type(exc).__name__}: {exc}"}
             _finish(result, art, out, list(result.findings), cache, errors)
             tick(_label(result.dependency))
+
+    threads = ThreadPoolExecutor(max_workers=max(1, download_threads))
+    try:
+        located = {threads.submit(obtain, d): d for d in deps}
+        for fut in as_completed(located):
+            collect(wait=False)
+            dep = located[fut]
+            try:
+                art = fut.result()
+            except (fetch.FetchError, OSError) as exc:
+                results[dep.key] = VetResult(dep, "error", error=str(exc))
+                errors.append(ScanError(_label(dep), str(exc), "unreadable"))
+                tick(_label(dep))
+                continue
+            dep = art.dependency
+            assert art.path is not None
+            sha = art.sha256 or fetch.sha256_file(art.path)
+            art.sha256 = sha
+            result = VetResult(dep, "judged", sha256=sha, filename=art.path.name)
+            results[located[fut].key] = result
+            extra = release_findings(dep.ecosystem, dep.name, dep.version or "", art.release) \
+                if art.release and offline_index is None else []
+            cached = cache.get(sha)
+            if cached is not None:
+                result.status = "cached"
+                result.findings = cached + extra
+                tick(_label(dep))
+                continue
+            result.findings = extra  # release findings are kept even if judging fails
+            if pool is not None:
+                pending[pool.submit(judge_file, str(art.path), _label(dep))] = (result, art)
+            else:
+                _finish(result, art, judge_file(str(art.path), _label(dep)), extra, cache, errors)
+                tick(_label(dep))
+        collect(wait=True)
     finally:
+        # on Ctrl-C: drop queued downloads and judgements at once (running ones finish; all judged so far
+        # is already in the cache)
+        threads.shutdown(wait=False, cancel_futures=True)
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     ordered = [results[d.key] for d in deps if d.key in results]
