@@ -77,6 +77,61 @@ def write_dns_log(path: Path, rows: int, rng: random.Random) -> None:
         out.write("#close\t2023-03-27-00-00-00\n")
 
 
+def write_eve_log(path: Path, rows: int, rng: random.Random, version: int) -> None:
+    """A Suricata eve.json with ``rows`` dns events in the Suricata 7 (dns v2: query + answer) or 8.0 (dns
+    v3: request + response, responses logged from the resolver's side) layout, same clients and names as
+    ``write_dns_log``, and one flow event per 50 dns events (it goes through the JSON path)."""
+    benign = [f"{rng.choice(WORDS)}{i}.{rng.choice(['example', 'corp', 'vendor', 'site'])}{i % 97}."
+              f"{rng.choice(TLDS)}" for i in range(20_000)]
+    weights = [1.0 / (rank + 1) for rank in range(len(benign))]
+    hosts = [f"10.{i // 250}.{i % 250}.{rng.randint(1, 254)}" for i in range(2000)]
+    working = [rng.choices(benign, weights, k=200) for _ in hosts]
+    start = 1678060800.0
+    step = 21 * 86400 / rows
+    resolver = "10.0.0.2"
+    with path.open("w", encoding="ascii") as out:
+        buffer: list[str] = []
+        for i in range(0, rows, 2):
+            who = rng.randrange(2000)
+            host = hosts[who]
+            name = C2[i % len(C2)] if i % 20_000 == 6 else working[who][int(200 * rng.random() ** 2)]
+            moment = time.gmtime(int(start + i * step))
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", moment)
+            micros = int((start + i * step) % 1 * 1e6)
+            port = 49152 + i % 16000
+            ident = i % 65536
+            answer = f'{{"rrname":"{name}","rrtype":"A","ttl":300,"rdata":"93.184.{i % 250}.{i % 199}"}}'
+            head = f'{{"timestamp":"{stamp}.{micros:06d}+0000","flow_id":{1000000 + i},"in_iface":"eth0",' \
+                   '"event_type":"dns",'
+            client = f'"src_ip":"{host}","src_port":{port},"dest_ip":"{resolver}","dest_port":53,"proto":"UDP",'
+            server = f'"src_ip":"{resolver}","src_port":53,"dest_ip":"{host}","dest_port":{port},"proto":"UDP",'
+            later = f"{stamp}.{min(micros + 9000, 999999):06d}+0000"
+            if version == 2:
+                buffer.append(f'{head}{client}"dns":{{"type":"query","id":{ident},"rrname":"{name}","rrtype":"A",'
+                              '"tx_id":0,"opcode":0}}\n')
+                buffer.append(f'{head.replace(stamp + f".{micros:06d}+0000", later)}{client}"dns":{{"version":2,'
+                              f'"type":"answer","id":{ident},"flags":"8180","qr":true,"rd":true,"ra":true,"opcode":0,'
+                              f'"rrname":"{name}","rrtype":"A","rcode":"NOERROR","answers":[{answer}],'
+                              f'"grouped":{{"A":["93.184.{i % 250}.{i % 199}"]}}}}}}\n')
+            else:
+                query = f'"queries":[{{"rrname":"{name}","rrtype":"A"}}]'
+                buffer.append(f'{head}{client}"dns":{{"version":3,"type":"request","tx_id":0,"id":{ident},'
+                              f'"flags":"100","rd":true,"opcode":0,"rcode":"NOERROR",{query}}}}}\n')
+                buffer.append(f'{head.replace(stamp + f".{micros:06d}+0000", later)}{server}"dns":{{"version":3,'
+                              f'"type":"response","tx_id":1,"id":{ident},"flags":"8180","qr":true,"rd":true,'
+                              f'"ra":true,"opcode":0,"rcode":"NOERROR",{query},"answers":[{answer}]}}}}\n')
+            if i % 50 == 0:
+                buffer.append(f'{{"timestamp":"{stamp}.{micros:06d}+0000","flow_id":{1000000 + i},'
+                              f'"event_type":"flow",{client}"app_proto":"dns","flow":{{"pkts_toserver":1,'
+                              '"pkts_toclient":1,"bytes_toserver":80,"bytes_toclient":96,'
+                              f'"start":"{stamp}.{micros:06d}+0000","end":"{later}","age":0,"state":"established",'
+                              '"reason":"timeout","alerted":false}}\n')
+            if len(buffer) >= 100_000:
+                out.write("".join(buffer))
+                buffer.clear()
+        out.write("".join(buffer))
+
+
 class PeakRss:
     """Samples the RSS of a process and its children every 50 ms (peak of the sum, peak of one child)."""
 

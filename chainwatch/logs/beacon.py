@@ -746,7 +746,8 @@ def score_pairs(acc: PairAccumulator, allow: PeriodicAllowList | None = None,
         out.append(Beacon(src=src, dst=dst, name=name, score=round(min(1.0, score), 3), components=components,
                           kinds=kinds, image=image, allowlisted=_service(allow, name, port),
                           internal=_internal(name), reasons=reasons))
-    out.sort(key=lambda b: (b.allowlisted is None, b.score), reverse=True)
+    # allow-listed last, then by score; ties by pair, so the ranking does not depend on merge order
+    out.sort(key=lambda b: (b.allowlisted is not None, -b.score, b.src, b.dst))
     return out
 
 
