@@ -193,7 +193,7 @@ def _scan_matches(stream: BinaryIO, layout: TsvLayout, matcher: LogMatcher, hits
     match_b = matcher.match_domain_bytes
     width = len(layout.fields)
     vectorised = len(layout.separator) == 1 and width > layout.query
-    misses: set[bytes] = set()
+    misses = matcher.misses_b  # kept on the matcher: a worker's later ranges reuse what earlier ones learnt
     rows = 0
     lines_before = 0
     for offset, data in blocks(stream, start, end):

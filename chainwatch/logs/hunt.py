@@ -31,7 +31,10 @@ from chainwatch.logs.readers.interface import LogFormatError, Reader
 from chainwatch.logs.record import LogRecord
 from chainwatch.streams import stream_compression
 
-SPLIT_BYTES = 64 << 20  # uncompressed Zeek dns logs and EVE files larger than this are split across workers
+# uncompressed Zeek dns logs and EVE files larger than this are cut into ranges of half this size; small
+# ranges keep both workers busy to the end (they pull ranges from a queue), and the cut does not depend on
+# the number of workers, so any --jobs gives the same report
+SPLIT_BYTES = 32 << 20
 
 _MATCHER: LogMatcher | None = None  # set in the parent before the pool forks
 
@@ -224,21 +227,32 @@ def _is_zeek_dns(head: bytes, name: str) -> bool:
 
 
 def _split(path: str, size: int, beacons: bool, reader: str = "zeek-tsv") -> list[WorkUnit]:
-    """Byte ranges starting at line boundaries; each range's first line number is computed by counting."""
+    """Byte ranges starting at line boundaries (only the first knows its line numbers; later ranges refer
+    to lines by byte offset). The search for each line end reads 64 KiB at a time: bounded memory."""
     cuts = [0]
+    step = max(1, SPLIT_BYTES // 2)
     with open(path, "rb") as fh:
-        position = SPLIT_BYTES
+        position = step
         while position < size:
-            fh.seek(position)
-            fh.readline()
-            cut = fh.tell()
-            if cut >= size:
+            cut = _next_line(fh, position)
+            if cut is None or cut >= size:
                 break
             cuts.append(cut)
-            position = cut + SPLIT_BYTES
+            position = cut + step
     cuts.append(size)
     return [WorkUnit(path, reader, start, end, fast=True, beacons=beacons)
             for start, end in itertools.pairwise(cuts)]
+
+
+def _next_line(fh: Any, position: int) -> int | None:
+    """Offset just after the first newline at or after ``position``; None at EOF."""
+    fh.seek(position)
+    while chunk := fh.read(1 << 16):
+        newline = chunk.find(b"\n")
+        if newline >= 0:
+            return position + newline + 1
+        position += len(chunk)
+    return None
 
 
 def _expand(paths: Iterable[str | Path]) -> list[Path]:
