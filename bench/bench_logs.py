@@ -209,12 +209,39 @@ def run_grep(path: Path, patterns: Path) -> dict[str, float]:
             "lines": int(stdout.strip() or 0), "peak_rss_mib": peak.total / 2**20}
 
 
+def compare(title: str, log: Path, events: int, matcher: LogMatcher, patterns: Path, jobs: int) -> None:
+    """chainwatch (full hunt, match only) and grep on one file; rates per DNS event written."""
+    size_mib = log.stat().st_size / 2**20
+    load_before = os.getloadavg()[0]
+    full = run_hunt(log, matcher, jobs, beacons=True)
+    match_only = run_hunt(log, matcher, jobs, beacons=False)
+    grep = run_grep(log, patterns)
+    print(f"\n== {title}, {size_mib:.0f} MiB (load average {load_before:.1f} -> {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} cores) ==")
+    for label, r in (("chainwatch match+beacons", full), ("chainwatch match only", match_only)):
+        print(f"{label:26s} {events / r['wall']:>12,.0f} events/s wall "
+              f"{events / max(r['cpu'], 1e-9):>12,.0f} events/CPU-s  {r['wall']:6.2f}s wall "
+              f"{r['cpu']:6.2f}s CPU  records {r['rows']:,}  hits {r['hits']:,}  pairs {r['pairs']:,}  RSS: start "
+              f"{r['baseline_mib']:.0f} MiB, peak all processes {r['peak_total_mib']:.0f} MiB, "
+              f"peak one worker {r['peak_worker_mib']:.0f} MiB")
+    print(f"{'grep -F -f domains.txt':26s} {events / grep['wall']:>12,.0f} events/s wall "
+          f"{events / max(grep['cpu'], 1e-9):>12,.0f} events/CPU-s  {grep['wall']:6.2f}s wall "
+          f"{grep['cpu']:6.2f}s CPU  lines {grep['lines']:,}  peak RSS {grep['peak_rss_mib']:.0f} MiB")
+    print(f"ratio chainwatch/grep   match only: wall {grep['wall'] / match_only['wall']:.2f}x, per CPU-s "
+          f"{grep['cpu'] / max(match_only['cpu'], 1e-9):.2f}x   full hunt: wall {grep['wall'] / full['wall']:.2f}x, "
+          f"per CPU-s {grep['cpu'] / max(full['cpu'], 1e-9):.2f}x   (beacons scored {full['beacons']:,})")
+    print(f"goal >= 1,000,000 events/s wall on 2 cores: match only {events / match_only['wall'] / 1e6:.2f}x of it "
+          f"({events / max(match_only['cpu'], 1e-9) / 5e5:.2f}x of the 500,000 events/CPU-s it needs), full hunt "
+          f"{events / full['wall'] / 1e6:.2f}x ({events / max(full['cpu'], 1e-9) / 5e5:.2f}x per CPU-s)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--indicators", type=int, default=100_000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", default="bench/out")
+    parser.add_argument("--eve-rows", type=int, default=500_000, help="DNS events per EVE file (0: skip EVE)")
     parser.add_argument("--rss-steps", default="0.2,0.5,1.0", help="fractions of --rows for the RSS growth check")
     args = parser.parse_args()
     out = Path(args.out)
@@ -234,28 +261,13 @@ def main() -> int:
             t0 = time.perf_counter()
             write_dns_log(log, rows, random.Random(rows))
             print(f"generated {log} ({log.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t0:.1f}s")
-        size_mib = log.stat().st_size / 2**20
-        full = run_hunt(log, matcher, args.jobs, beacons=True)
-        match_only = run_hunt(log, matcher, args.jobs, beacons=False)
-        grep = run_grep(log, patterns)
-        print(f"\n== {rows:,} DNS events, {size_mib:.0f} MiB ==")
-        for label, r in (("chainwatch match+beacons", full), ("chainwatch match only", match_only)):
-            print(f"{label:26s} {r['rows'] / r['wall']:>12,.0f} events/s wall "
-                  f"{r['rows'] / max(r['cpu'], 1e-9):>12,.0f} events/CPU-s  {r['wall']:6.2f}s wall "
-                  f"{r['cpu']:6.2f}s CPU  hits {r['hits']:,}  pairs {r['pairs']:,}  RSS: start "
-                  f"{r['baseline_mib']:.0f} MiB, peak all processes {r['peak_total_mib']:.0f} MiB, "
-                  f"peak one worker {r['peak_worker_mib']:.0f} MiB")
-        print(f"{'grep -F -f domains.txt':26s} {rows / grep['wall']:>12,.0f} events/s wall "
-              f"{rows / max(grep['cpu'], 1e-9):>12,.0f} events/CPU-s  {grep['wall']:6.2f}s wall "
-              f"{grep['cpu']:6.2f}s CPU  lines {grep['lines']:,}  peak RSS {grep['peak_rss_mib']:.0f} MiB")
-        print(f"ratio chainwatch(match only)/grep, wall: {grep['wall'] / match_only['wall']:.2f}x   "
-              f"per CPU-s: {grep['cpu'] / max(match_only['cpu'], 1e-9):.2f}x   "
-              f"(full hunt/grep wall: {grep['wall'] / full['wall']:.2f}x, per CPU-s: "
-              f"{grep['cpu'] / max(full['cpu'], 1e-9):.2f}x; beacons scored {full['beacons']:,})")
-        print(f"goal >= 1,000,000 events/s on 2 cores = 500,000 events/CPU-s: full hunt "
-              f"{rows / max(full['cpu'], 1e-9) / 5e5:.2f}x of it, match only "
-              f"{rows / max(match_only['cpu'], 1e-9) / 5e5:.2f}x"
-              f"   (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+        compare(f"{rows:,} DNS events, Zeek dns.log TSV", log, rows, matcher, patterns, args.jobs)
+    for version in (2, 3) if args.eve_rows else ():
+        log = out / f"eve{version}_{args.eve_rows}.json"
+        if not log.exists():
+            write_eve_log(log, args.eve_rows, random.Random(args.eve_rows), version)
+        compare(f"{args.eve_rows:,} DNS events, Suricata EVE dns v{version} ({'8.0' if version == 3 else '7'})",
+                log, args.eve_rows, matcher, patterns, args.jobs)
     return 0
 
 

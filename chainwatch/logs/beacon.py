@@ -453,8 +453,15 @@ class PairAccumulator:
 def _grouped_quantiles(values: np.ndarray, groups: np.ndarray, counts: np.ndarray,
                        qs: Sequence[float]) -> list[np.ndarray]:
     """Per-group quantiles (linear interpolation, as numpy's default) of values labelled by group; every
-    group has ``counts[g] >= 1`` values. One lexsort for all groups instead of one sort per group."""
-    ordered = values[np.lexsort((values, groups))]
+    group has ``counts[g] >= 1`` values. One sort for all groups instead of one sort per group: values are
+    ranked once, then (group, rank) packed into one int64 key is sorted in place (about 3x a lexsort)."""
+    size = len(values)
+    by_value = np.argsort(values)
+    rank = np.empty(size, dtype=np.int64)
+    rank[by_value] = np.arange(size, dtype=np.int64)
+    key = groups.astype(np.int64) * max(size, 1) + rank
+    key.sort()
+    ordered = values[by_value[key % max(size, 1)]]
     offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
     last = counts - 1
     out = []
