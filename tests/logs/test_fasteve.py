@@ -148,3 +148,5 @@ def test_eve_timestamps_parse_exactly_like_parse_ts() -> None:
             text += "." + "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 8)))
         text += rng.choice(["", "Z", "+0000", "+00:00", "-0500", "+05:30", "+2400", "x"])
         assert times(text) == parse_ts(text), text
+    for odd in ("2023-03-29T10:00:0\u0663.5+0000", "2023-03-29T10:60:00+0000", " 2023-03-29T10:00:00Z", "2023-03-29"):
+        assert times(odd) == parse_ts(odd), odd  # a non-ASCII digit, minute 60, a space, no time
