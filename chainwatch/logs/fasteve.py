@@ -242,7 +242,7 @@ def _decode_block(data: bytes, lines: list[bytes]) -> list[_Event] | None:
             return None
     try:
         events = _DECODER.decode_lines(data)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # deep nesting: let json decide
         return None
     return events if len(events) == len(lines) else None  # a blank line shifts the indices
 
@@ -255,7 +255,7 @@ def _decode_line(line: bytes) -> _Event | None:
         if not line.isascii():
             line.decode("utf-8")
         return _DECODER.decode(line)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # deep nesting: let json decide
         return None
 
 
