@@ -1,11 +1,17 @@
 """Log hunting throughput and memory: DNS events per second against 100,000 domain indicators, side by side
-with ``grep -F -f domains.txt`` on the same file, and peak RSS at growing file sizes (streaming: RSS must not
+with ``grep -F -f domains.txt`` on the same files, and peak RSS at growing file sizes (streaming: RSS must not
 grow with the file).
 
     PYTHONPATH=. python bench/bench_logs.py [--rows 5000000] [--indicators 100000] [--jobs 2] [--out bench/out]
+        [--rss-steps 0.2,0.5,1.0] [--eve-rows 500000]
 
-Prints events/s (wall and per CPU-second), the grep baseline and the ratio. The file is a Zeek dns.log in
-the documented TSV layout (the format the fast path serves); about 1 in 20,000 lines hits an indicator.
+For each file it prints events/s wall and per CPU-second (the hunt's own process plus its workers) for the
+full hunt (matching + beacon scoring) and for matching only, the same for grep, the ratios, the load average
+before and after, and peak RSS (the sum over the hunt's processes and the largest worker). Files: Zeek
+dns.log in the documented TSV layout at each ``--rss-steps`` fraction of ``--rows`` (about 1 line in 20,000
+hits an indicator), then Suricata eve.json with ``--eve-rows`` dns events in the 7.x (dns v2) and the 8.0
+(dns v3) layouts (plus one flow event per 50). Figures and the conditions they were measured under:
+``bench/LOGS_RESULTS.md``.
 """
 
 from __future__ import annotations
