@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chainwatch.logs import fastdns, fasteve
+from chainwatch.logs import fastdns
 from chainwatch.logs.beacon import Beacon, PairAccumulator, score_pairs
 from chainwatch.logs.domains import PeriodicAllowList
 from chainwatch.logs.hits import HitTable
@@ -35,6 +35,11 @@ from chainwatch.streams import stream_compression
 # ranges keep both workers busy to the end (they pull ranges from a queue), and the cut does not depend on
 # the number of workers, so any --jobs gives the same report
 SPLIT_BYTES = 32 << 20
+
+try:  # the EVE fast path needs msgspec; without it EVE files go through the JSON reader
+    from chainwatch.logs import fasteve
+except ImportError:  # pragma: no cover - msgspec is a declared dependency
+    fasteve = None  # type: ignore[assignment]
 
 _MATCHER: LogMatcher | None = None  # set in the parent before the pool forks
 
@@ -122,7 +127,7 @@ def run_unit(unit: WorkUnit, mapping: dict[str, str] | None = None, part: Partia
     name = Path(unit.path).name
     try:
         with open_log(unit.path) as stream:
-            if unit.fast and unit.reader == "suricata-eve":
+            if unit.fast and unit.reader == "suricata-eve" and fasteve is not None:
                 if unit.start:  # ranges exist only for uncompressed files
                     stream.seek(unit.start)
                 fasteve.scan_eve(stream, matcher, part, name, unit.start, unit.end, 1 if unit.start == 0 else None,
@@ -205,7 +210,7 @@ def plan(paths: Sequence[str | Path], options: HuntOptions) -> tuple[list[WorkUn
         if reader is None:
             errors.append((str(path), "unrecognised log format (use --format or --map)", "unreadable"))
             continue
-        fast = options.fast_path and (reader.name == "suricata-eve" or
+        fast = options.fast_path and ((reader.name == "suricata-eve" and fasteve is not None) or
                                       (reader.name == "zeek-tsv" and _is_zeek_dns(head, str(path))))
         size = os.path.getsize(path)
         with open(path, "rb") as fh:
