@@ -1,11 +1,17 @@
 """Log hunting throughput and memory: DNS events per second against 100,000 domain indicators, side by side
-with ``grep -F -f domains.txt`` on the same file, and peak RSS at growing file sizes (streaming: RSS must not
+with ``grep -F -f domains.txt`` on the same files, and peak RSS at growing file sizes (streaming: RSS must not
 grow with the file).
 
     PYTHONPATH=. python bench/bench_logs.py [--rows 5000000] [--indicators 100000] [--jobs 2] [--out bench/out]
+        [--rss-steps 0.2,0.5,1.0] [--eve-rows 500000]
 
-Prints events/s (wall and per CPU-second), the grep baseline and the ratio. The file is a Zeek dns.log in
-the documented TSV layout (the format the fast path serves); about 1 in 20,000 lines hits an indicator.
+For each file it prints events/s wall and per CPU-second (the hunt's own process plus its workers) for the
+full hunt (matching + beacon scoring) and for matching only, the same for grep, the ratios, the load average
+before and after, and peak RSS (the sum over the hunt's processes and the largest worker). Files: Zeek
+dns.log in the documented TSV layout at each ``--rss-steps`` fraction of ``--rows`` (about 1 line in 20,000
+hits an indicator), then Suricata eve.json with ``--eve-rows`` dns events in the 7.x (dns v2) and the 8.0
+(dns v3) layouts (plus one flow event per 50). Figures and the conditions they were measured under:
+``bench/LOGS_RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -75,6 +81,61 @@ def write_dns_log(path: Path, rows: int, rng: random.Random) -> None:
                 buffer.clear()
         out.write("".join(buffer))
         out.write("#close\t2023-03-27-00-00-00\n")
+
+
+def write_eve_log(path: Path, rows: int, rng: random.Random, version: int) -> None:
+    """A Suricata eve.json with ``rows`` dns events in the Suricata 7 (dns v2: query + answer) or 8.0 (dns
+    v3: request + response, responses logged from the resolver's side) layout, same clients and names as
+    ``write_dns_log``, and one flow event per 50 dns events (it goes through the JSON path)."""
+    benign = [f"{rng.choice(WORDS)}{i}.{rng.choice(['example', 'corp', 'vendor', 'site'])}{i % 97}."
+              f"{rng.choice(TLDS)}" for i in range(20_000)]
+    weights = [1.0 / (rank + 1) for rank in range(len(benign))]
+    hosts = [f"10.{i // 250}.{i % 250}.{rng.randint(1, 254)}" for i in range(2000)]
+    working = [rng.choices(benign, weights, k=200) for _ in hosts]
+    start = 1678060800.0
+    step = 21 * 86400 / rows
+    resolver = "10.0.0.2"
+    with path.open("w", encoding="ascii") as out:
+        buffer: list[str] = []
+        for i in range(0, rows, 2):
+            who = rng.randrange(2000)
+            host = hosts[who]
+            name = C2[i % len(C2)] if i % 20_000 == 6 else working[who][int(200 * rng.random() ** 2)]
+            moment = time.gmtime(int(start + i * step))
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", moment)
+            micros = int((start + i * step) % 1 * 1e6)
+            port = 49152 + i % 16000
+            ident = i % 65536
+            answer = f'{{"rrname":"{name}","rrtype":"A","ttl":300,"rdata":"93.184.{i % 250}.{i % 199}"}}'
+            head = f'{{"timestamp":"{stamp}.{micros:06d}+0000","flow_id":{1000000 + i},"in_iface":"eth0",' \
+                   '"event_type":"dns",'
+            client = f'"src_ip":"{host}","src_port":{port},"dest_ip":"{resolver}","dest_port":53,"proto":"UDP",'
+            server = f'"src_ip":"{resolver}","src_port":53,"dest_ip":"{host}","dest_port":{port},"proto":"UDP",'
+            later = f"{stamp}.{min(micros + 9000, 999999):06d}+0000"
+            if version == 2:
+                buffer.append(f'{head}{client}"dns":{{"type":"query","id":{ident},"rrname":"{name}","rrtype":"A",'
+                              '"tx_id":0,"opcode":0}}\n')
+                buffer.append(f'{head.replace(stamp + f".{micros:06d}+0000", later)}{client}"dns":{{"version":2,'
+                              f'"type":"answer","id":{ident},"flags":"8180","qr":true,"rd":true,"ra":true,"opcode":0,'
+                              f'"rrname":"{name}","rrtype":"A","rcode":"NOERROR","answers":[{answer}],'
+                              f'"grouped":{{"A":["93.184.{i % 250}.{i % 199}"]}}}}}}\n')
+            else:
+                query = f'"queries":[{{"rrname":"{name}","rrtype":"A"}}]'
+                buffer.append(f'{head}{client}"dns":{{"version":3,"type":"request","tx_id":0,"id":{ident},'
+                              f'"flags":"100","rd":true,"opcode":0,"rcode":"NOERROR",{query}}}}}\n')
+                buffer.append(f'{head.replace(stamp + f".{micros:06d}+0000", later)}{server}"dns":{{"version":3,'
+                              f'"type":"response","tx_id":1,"id":{ident},"flags":"8180","qr":true,"rd":true,'
+                              f'"ra":true,"opcode":0,"rcode":"NOERROR",{query},"answers":[{answer}]}}}}\n')
+            if i % 50 == 0:
+                buffer.append(f'{{"timestamp":"{stamp}.{micros:06d}+0000","flow_id":{1000000 + i},'
+                              f'"event_type":"flow",{client}"app_proto":"dns","flow":{{"pkts_toserver":1,'
+                              '"pkts_toclient":1,"bytes_toserver":80,"bytes_toclient":96,'
+                              f'"start":"{stamp}.{micros:06d}+0000","end":"{later}","age":0,"state":"established",'
+                              '"reason":"timeout","alerted":false}}\n')
+            if len(buffer) >= 100_000:
+                out.write("".join(buffer))
+                buffer.clear()
+        out.write("".join(buffer))
 
 
 class PeakRss:
@@ -154,12 +215,39 @@ def run_grep(path: Path, patterns: Path) -> dict[str, float]:
             "lines": int(stdout.strip() or 0), "peak_rss_mib": peak.total / 2**20}
 
 
+def compare(title: str, log: Path, events: int, matcher: LogMatcher, patterns: Path, jobs: int) -> None:
+    """chainwatch (full hunt, match only) and grep on one file; rates per DNS event written."""
+    size_mib = log.stat().st_size / 2**20
+    load_before = os.getloadavg()[0]
+    full = run_hunt(log, matcher, jobs, beacons=True)
+    match_only = run_hunt(log, matcher, jobs, beacons=False)
+    grep = run_grep(log, patterns)
+    print(f"\n== {title}, {size_mib:.0f} MiB (load average {load_before:.1f} -> {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} cores) ==")
+    for label, r in (("chainwatch match+beacons", full), ("chainwatch match only", match_only)):
+        print(f"{label:26s} {events / r['wall']:>12,.0f} events/s wall "
+              f"{events / max(r['cpu'], 1e-9):>12,.0f} events/CPU-s  {r['wall']:6.2f}s wall "
+              f"{r['cpu']:6.2f}s CPU  records {r['rows']:,}  hits {r['hits']:,}  pairs {r['pairs']:,}  RSS: start "
+              f"{r['baseline_mib']:.0f} MiB, peak all processes {r['peak_total_mib']:.0f} MiB, "
+              f"peak one worker {r['peak_worker_mib']:.0f} MiB")
+    print(f"{'grep -F -f domains.txt':26s} {events / grep['wall']:>12,.0f} events/s wall "
+          f"{events / max(grep['cpu'], 1e-9):>12,.0f} events/CPU-s  {grep['wall']:6.2f}s wall "
+          f"{grep['cpu']:6.2f}s CPU  lines {grep['lines']:,}  peak RSS {grep['peak_rss_mib']:.0f} MiB")
+    print(f"ratio chainwatch/grep   match only: wall {grep['wall'] / match_only['wall']:.2f}x, per CPU-s "
+          f"{grep['cpu'] / max(match_only['cpu'], 1e-9):.2f}x   full hunt: wall {grep['wall'] / full['wall']:.2f}x, "
+          f"per CPU-s {grep['cpu'] / max(full['cpu'], 1e-9):.2f}x   (beacons scored {full['beacons']:,})")
+    print(f"goal >= 1,000,000 events/s wall on 2 cores: match only {events / match_only['wall'] / 1e6:.2f}x of it "
+          f"({events / max(match_only['cpu'], 1e-9) / 5e5:.2f}x of the 500,000 events/CPU-s it needs), full hunt "
+          f"{events / full['wall'] / 1e6:.2f}x ({events / max(full['cpu'], 1e-9) / 5e5:.2f}x per CPU-s)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--indicators", type=int, default=100_000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", default="bench/out")
+    parser.add_argument("--eve-rows", type=int, default=500_000, help="DNS events per EVE file (0: skip EVE)")
     parser.add_argument("--rss-steps", default="0.2,0.5,1.0", help="fractions of --rows for the RSS growth check")
     args = parser.parse_args()
     out = Path(args.out)
@@ -179,28 +267,13 @@ def main() -> int:
             t0 = time.perf_counter()
             write_dns_log(log, rows, random.Random(rows))
             print(f"generated {log} ({log.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t0:.1f}s")
-        size_mib = log.stat().st_size / 2**20
-        full = run_hunt(log, matcher, args.jobs, beacons=True)
-        match_only = run_hunt(log, matcher, args.jobs, beacons=False)
-        grep = run_grep(log, patterns)
-        print(f"\n== {rows:,} DNS events, {size_mib:.0f} MiB ==")
-        for label, r in (("chainwatch match+beacons", full), ("chainwatch match only", match_only)):
-            print(f"{label:26s} {r['rows'] / r['wall']:>12,.0f} events/s wall "
-                  f"{r['rows'] / max(r['cpu'], 1e-9):>12,.0f} events/CPU-s  {r['wall']:6.2f}s wall "
-                  f"{r['cpu']:6.2f}s CPU  hits {r['hits']:,}  pairs {r['pairs']:,}  RSS: start "
-                  f"{r['baseline_mib']:.0f} MiB, peak all processes {r['peak_total_mib']:.0f} MiB, "
-                  f"peak one worker {r['peak_worker_mib']:.0f} MiB")
-        print(f"{'grep -F -f domains.txt':26s} {rows / grep['wall']:>12,.0f} events/s wall "
-              f"{rows / max(grep['cpu'], 1e-9):>12,.0f} events/CPU-s  {grep['wall']:6.2f}s wall "
-              f"{grep['cpu']:6.2f}s CPU  lines {grep['lines']:,}  peak RSS {grep['peak_rss_mib']:.0f} MiB")
-        print(f"ratio chainwatch(match only)/grep, wall: {grep['wall'] / match_only['wall']:.2f}x   "
-              f"per CPU-s: {grep['cpu'] / max(match_only['cpu'], 1e-9):.2f}x   "
-              f"(full hunt/grep wall: {grep['wall'] / full['wall']:.2f}x, per CPU-s: "
-              f"{grep['cpu'] / max(full['cpu'], 1e-9):.2f}x; beacons scored {full['beacons']:,})")
-        print(f"goal >= 1,000,000 events/s on 2 cores = 500,000 events/CPU-s: full hunt "
-              f"{rows / max(full['cpu'], 1e-9) / 5e5:.2f}x of it, match only "
-              f"{rows / max(match_only['cpu'], 1e-9) / 5e5:.2f}x"
-              f"   (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+        compare(f"{rows:,} DNS events, Zeek dns.log TSV", log, rows, matcher, patterns, args.jobs)
+    for version in (2, 3) if args.eve_rows else ():
+        log = out / f"eve{version}_{args.eve_rows}.json"
+        if not log.exists():
+            write_eve_log(log, args.eve_rows, random.Random(args.eve_rows), version)
+        compare(f"{args.eve_rows:,} DNS events, Suricata EVE dns v{version} ({'8.0' if version == 3 else '7'})",
+                log, args.eve_rows, matcher, patterns, args.jobs)
     return 0
 
 

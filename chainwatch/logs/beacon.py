@@ -251,20 +251,19 @@ class BulkPairs:
         """(pid, ts) sorted by pair then time, and the point count per pair."""
         self.compact()
         if not self._sorted:
-            order = np.argsort(self.pid, kind="stable")  # file order is nearly time order: often no 2nd sort
-            pid, ts = self.pid[order], self.ts[order]
-            if len(ts) > 1 and ((np.diff(ts) < 0) & (pid[1:] == pid[:-1])).any():
-                order = np.lexsort((ts, pid))
-                pid, ts = pid[order], ts[order]
-            self.pid, self.ts, self._sorted = pid, ts, True
+            # (pair, time) order, stable; times are in file order per worker, so their sort meets long runs
+            order = pair_time_order(self.pid, self.ts)
+            self.pid, self.ts, self._sorted = self.pid[order], self.ts[order], True
         return self.pid, self.ts, np.bincount(self.pid, minlength=len(self.pair_keys))
 
     def first_by_destination(self) -> np.ndarray:
         """Earliest time per destination id over every pair (inf where never seen)."""
-        self.compact()
+        _pid, ts, counts = self.grouped()  # sorted by (pair, time): a pair's first point is its earliest
         first = np.full(len(self.dst_names), np.inf)
-        if len(self.pid):
-            np.minimum.at(first, self.pair_keys[self.pid] & 0xFFFFFFFF, self.ts)
+        present = np.flatnonzero(counts)
+        if present.size:
+            starts = np.concatenate(([0], np.cumsum(counts)[:-1]))[present]
+            np.minimum.at(first, self.pair_keys[present] & 0xFFFFFFFF, ts[starts])
         return first
 
     def merge(self, other: BulkPairs) -> None:
@@ -450,11 +449,30 @@ class PairAccumulator:
         self.t_max = max(self.t_max, other.t_max)
 
 
+def pair_time_order(groups: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """The permutation ``np.lexsort((times, groups))`` returns (stable), about 3x faster on millions of
+    points: times are ranked by one stable sort, then (group, rank) packed into one int64 is sorted."""
+    size = len(times)
+    by_time = np.argsort(times, kind="stable")
+    rank = np.empty(size, dtype=np.int64)
+    rank[by_time] = np.arange(size, dtype=np.int64)
+    key = groups.astype(np.int64) * max(size, 1) + rank
+    key.sort()
+    return by_time[key % max(size, 1)]
+
+
 def _grouped_quantiles(values: np.ndarray, groups: np.ndarray, counts: np.ndarray,
                        qs: Sequence[float]) -> list[np.ndarray]:
     """Per-group quantiles (linear interpolation, as numpy's default) of values labelled by group; every
-    group has ``counts[g] >= 1`` values. One lexsort for all groups instead of one sort per group."""
-    ordered = values[np.lexsort((values, groups))]
+    group has ``counts[g] >= 1`` values. One sort for all groups instead of one sort per group: values are
+    ranked once, then (group, rank) packed into one int64 key is sorted in place (about 3x a lexsort)."""
+    size = len(values)
+    by_value = np.argsort(values)
+    rank = np.empty(size, dtype=np.int64)
+    rank[by_value] = np.arange(size, dtype=np.int64)
+    key = groups.astype(np.int64) * max(size, 1) + rank
+    key.sort()
+    ordered = values[by_value[key % max(size, 1)]]
     offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
     last = counts - 1
     out = []
@@ -672,7 +690,7 @@ def _groups_of(acc: PairAccumulator) -> tuple[list[tuple[str, str]], list[PairSe
     g = np.concatenate(groups)
     if bulk_only and len(times) == 1 and (len(g) < 2 or bool((g[1:] >= g[:-1]).all())):
         return keys, metas, t, sizes[0], g  # bulk only: already (pair, time)-sorted, groups follow pair order
-    order = np.lexsort((t, g))
+    order = pair_time_order(g, t)
     return keys, metas, t[order], np.concatenate(sizes)[order], g[order]
 
 
@@ -700,20 +718,23 @@ def score_pairs(acc: PairAccumulator, allow: PeriodicAllowList | None = None,
     first_seen = acc.first_seen
     bulk = acc.bulk
     bulk_first: list[float] = bulk.first_by_destination().tolist() if len(bulk) else []
-    young = np.zeros(len(chosen), dtype=bool)
+    firsts_of: dict[str, float] = {}  # per destination: many pairs share one
     firsts: list[float] = []
-    for position, group in enumerate(chosen.tolist()):
+    for group in chosen.tolist():
         dst = keys[group][1]
-        first = first_seen.get(dst, float("inf"))
-        dst_id = bulk._dst_ids.get(dst)
-        if dst_id is not None:
-            bulk_seen = bulk_first[dst_id]
-            if bulk_seen < first:
-                first = bulk_seen
-        if first == float("inf"):
-            first = acc.t_min
+        first = firsts_of.get(dst)
+        if first is None:
+            first = first_seen.get(dst, float("inf"))
+            dst_id = bulk._dst_ids.get(dst)
+            if dst_id is not None:
+                bulk_seen = bulk_first[dst_id]
+                if bulk_seen < first:
+                    first = bulk_seen
+            if first == float("inf"):
+                first = acc.t_min
+            firsts_of[dst] = first
         firsts.append(first)
-        young[position] = span > 3 * 86400 and first > young_after
+    young = (np.array(firsts, dtype=np.float64) > young_after) & (span > 3 * 86400)
     best_case = arrays["base_score"] + YOUNG_BONUS * young
     review = best_case + LOOKALIKE_BONUS >= REVIEW_FLOOR
     if len(best_case) > REVIEW_TOP:
@@ -722,11 +743,15 @@ def score_pairs(acc: PairAccumulator, allow: PeriodicAllowList | None = None,
         review[:] = True
     out: list[Beacon] = []
     positions = np.flatnonzero(review).tolist()
+    groups_chosen = chosen.tolist()
+    young_list = young.tolist()
+    ip_names = acc.ip_names
+    services = allow.__dict__.setdefault("_memo", {})  # _service's memo, read here without a call per pair
     for position, components in zip(positions, components_all(arrays, positions)):
-        group = int(chosen[position])
+        group = groups_chosen[position]
         src, dst = keys[group]
         series = metas[group]
-        name = acc.ip_names.get(dst, dst)
+        name = ip_names.get(dst, dst)
         score = components["base_score"]
         reasons: list[str] = []
         look = lookalike(name) if review[position] else None
@@ -734,7 +759,7 @@ def score_pairs(acc: PairAccumulator, allow: PeriodicAllowList | None = None,
             score += LOOKALIKE_BONUS
             reasons.append(f"look-alike of {look.brand} ({look.reason})")
             components["lookalike"] = {"brand": look.brand, "reason": look.reason, "official": look.official}
-        if young[position]:
+        if young_list[position]:
             score += YOUNG_BONUS
             reasons.append("destination new to this network")
             components["first_seen_in_data"] = firsts[position]
@@ -743,11 +768,17 @@ def score_pairs(acc: PairAccumulator, allow: PeriodicAllowList | None = None,
         else:
             kinds = sorted(series.kinds | ({"dns"} if bulk.find(src, dst) is not None else set()))
             image, port = series.image, series.port
+        service = services.get((name, port), _UNKNOWN)
         out.append(Beacon(src=src, dst=dst, name=name, score=round(min(1.0, score), 3), components=components,
-                          kinds=kinds, image=image, allowlisted=_service(allow, name, port),
+                          kinds=kinds, image=image,
+                          allowlisted=_service(allow, name, port) if service is _UNKNOWN else service,
                           internal=_internal(name), reasons=reasons))
-    out.sort(key=lambda b: (b.allowlisted is None, b.score), reverse=True)
+    # allow-listed last, then by score; ties by pair, so the ranking does not depend on merge order
+    out.sort(key=lambda b: (b.allowlisted is not None, -b.score, b.src, b.dst))
     return out
+
+
+_UNKNOWN = object()
 
 
 def _service(allow: PeriodicAllowList, name: str, port: int) -> str | None:

@@ -27,6 +27,7 @@ from chainwatch.logs.match import LogMatcher
 BLOCK = 8 << 20
 MEMO_LIMIT = 4_000_000  # hash -> id memo entries per worker before the memo is rebuilt
 FLUSH_ROWS = 4_000_000
+MISS_LIMIT = 1 << 20  # query names known not to match, remembered per scan (match-only)
 
 
 @dataclass
@@ -76,27 +77,46 @@ def read_header(stream: BinaryIO) -> tuple[bytes, list[str], str, int, int]:
 
 
 def blocks(stream: BinaryIO, start: int, end: int | None) -> Iterator[tuple[int, bytes]]:
-    """(offset, block of whole lines) over [start, end); ``end`` None reads to EOF (compressed input)."""
+    """(offset, block of whole lines) over [start, end); ``end`` None reads to EOF (compressed input).
+
+    One copy per block at most. A line longer than a block (hostile or corrupt) is not buffered: it comes
+    out as an empty line, so memory stays bounded and line numbers after it stay exact."""
     pending = b""
-    offset = start
+    pending_at = start  # file offset of pending's first byte
+    position = start  # file offset of the next byte read
+    overlong = False  # inside a line longer than BLOCK: drop its bytes until its newline
     remaining = None if end is None else end - start
     while True:
         size = BLOCK if remaining is None else min(BLOCK, remaining)
         chunk = stream.read(size) if size else b""
+        chunk_at = position
+        position += len(chunk)
         if remaining is not None:
             remaining -= len(chunk)
         if not chunk:
-            if pending:
-                yield offset, pending if pending.endswith(b"\n") else pending + b"\n"
+            if overlong:
+                yield pending_at, b"\n"
+            elif pending:
+                yield pending_at, pending if pending.endswith(b"\n") else pending + b"\n"
             return
-        data = pending + chunk
-        cut = data.rfind(b"\n") + 1
+        cut = chunk.rfind(b"\n") + 1
         if cut == 0:
-            pending = data
+            if overlong or len(pending) + len(chunk) > BLOCK:
+                overlong, pending = True, b""
+            else:
+                pending += chunk
             continue
-        yield offset, data[:cut]
-        offset += cut
-        pending = data[cut:]
+        if overlong:
+            first = chunk.find(b"\n") + 1
+            yield pending_at, b"\n"  # the over-long line, emptied
+            overlong = False
+            data, data_at = chunk[first:cut], chunk_at + first
+        else:
+            data = b"".join((pending, memoryview(chunk)[:cut])) if pending or cut < len(chunk) else chunk
+            data_at = pending_at
+        if data:
+            yield data_at, data
+        pending, pending_at = chunk[cut:], chunk_at + cut
 
 
 def scan_dns(stream: BinaryIO, layout: TsvLayout, matcher: LogMatcher, acc: PairAccumulator, hits: HitTable,
@@ -171,17 +191,58 @@ def _scan_matches(stream: BinaryIO, layout: TsvLayout, matcher: LogMatcher, hits
     # consuming the rest of the line lets the next match start right there (about 25% faster than a search)
     column = re.compile(rb"^(?!#)" + (cell + sep) * layout.query + b"(" + cell + rb")[^\n]*\n", re.M)
     match_b = matcher.match_domain_bytes
+    width = len(layout.fields)
+    vectorised = len(layout.separator) == 1 and width > layout.query
+    misses = matcher.misses_b  # kept on the matcher: a worker's later ranges reuse what earlier ones learnt
     rows = 0
     lines_before = 0
     for offset, data in blocks(stream, start, end):
-        names = column.findall(data)
-        rows += len(names)
-        found = [n for n in set(names) if match_b(n) is not None]
+        distinct = _query_names(data, width, layout.query, layout.separator[0]) if vectorised else None
+        regex = distinct is None
+        if distinct is None:  # comments, malformed lines or an odd separator: the regex handles every line
+            names = column.findall(data)
+            rows += len(names)
+            distinct = (len(names), set(names))
+        else:
+            rows += distinct[0]
+        fresh = set(distinct[1]).difference(misses)  # in C: names already known to miss are skipped
+        found = [n for n in fresh if match_b(n) is not None]
+        if len(misses) > MISS_LIMIT:
+            misses.clear()
+        misses.update(fresh.difference(found))
         for name in found:
             _hit_lines(data, name, layout, matcher, hits, source, offset, line_base, lines_before)
         if line_base is not None:
-            lines_before += data.count(b"\n")
+            lines_before += data.count(b"\n") if regex else distinct[0]  # a regular block: one row per line
     return rows
+
+
+MAX_NAME_CELL = 256  # a longer query cell (no DNS name is) sends the block to the regex path
+
+
+def _query_names(data: bytes, width: int, query: int, sep: int) -> tuple[int, list[bytes]] | None:
+    """(rows, distinct query names) of a block whose every line has exactly ``width`` cells, else None.
+
+    numpy finds the cells, gathers each query cell as 8-byte words and hashes it; names are sliced once per
+    distinct hash. Exact: every row is compared word for word with its hash group's first row, and a
+    collision (or an over-long cell) returns None, so the caller's regex reads the block instead."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    parsed = _regular_rows(buf, width, sep)
+    if parsed is None:
+        return None
+    starts, ends, grid = parsed
+    if (buf[starts] == 35).any():  # a '#' line (comment) that happens to have ``width`` cells
+        return None
+    begin = starts if query == 0 else grid[:, query - 1] + 1
+    finish = ends if query == width - 1 else grid[:, query]
+    if int((finish - begin).max(initial=0)) > MAX_NAME_CELL:
+        return None
+    cells = _cells(_words(data), begin, finish)
+    _unique, first, inverse = np.unique(_hash(cells, 1), return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    if not (cells == cells[first[inverse]]).all():
+        return None  # two names share a hash in this block
+    return len(starts), [data[b:e] for b, e in zip(begin[first].tolist(), finish[first].tolist(), strict=True)]
 
 
 def _lines_with(data: bytes, name: bytes, layout: TsvLayout) -> Iterator[tuple[int, list[bytes]]]:
@@ -254,7 +315,7 @@ def _flush(raw: dict[tuple[bytes, bytes], list[bytes]], acc: PairAccumulator, ma
                 for indicator in found[1]:
                     hits.add_raw(src, indicator, first, name, "domain", "dns", count=len(times), last=last)
                     agg = hits.hits[(src, indicator.kind.value, indicator.value, indicator.source)]
-                    agg.samples.extend(refs[: MAX_SAMPLES - len(agg.samples)])
+                    agg.add_samples(refs)
         if matcher.has_ips and query_b in answers_of:
             for answer in answers_of[query_b].split(b","):
                 for indicator in matcher.match_ip(answer.decode("utf-8", "replace")):
@@ -289,19 +350,37 @@ MAX_CELL = 512  # cells wider than this (hostile input) are cut for hashing; the
 _MASKS = np.array([(1 << (8 * n)) - 1 for n in range(8)] + [2**64 - 1], dtype=np.uint64)
 
 
-def _words(data: bytes) -> np.ndarray:
-    """Unaligned little-endian uint64 view at every byte offset of ``data`` (zero padding appended, so a
-    gather of the widest cell from the last line stays inside)."""
-    padded = data + bytes(MAX_CELL + 16)
-    return np.ndarray(shape=(len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+class _Words:
+    """Unaligned little-endian uint64 views at every byte offset of ``data``: the plain view when a gather
+    stays inside the block (no copy), a zero-padded copy only when a cell near the end needs it."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.plain = np.ndarray(shape=(max(len(data) - 7, 0),), dtype="<u8", buffer=data, strides=(1,)) \
+            if len(data) >= 8 else np.zeros(0, dtype="<u8")
+        self.padded: np.ndarray | None = None
+
+    def reaching(self, last: int) -> np.ndarray:
+        """A view where word offsets up to ``last`` are valid."""
+        if last < len(self.plain):
+            return self.plain
+        if self.padded is None:
+            padded = self.data + bytes(MAX_CELL + 16)
+            self.padded = np.ndarray(shape=(len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+        return self.padded
 
 
-def _cells(words: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+def _words(data: bytes) -> _Words:
+    return _Words(data)
+
+
+def _cells(words: _Words, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Cells [starts, ends) as zero-padded rows of uint64 words (one gather of 8-byte words in C)."""
     lengths = np.minimum(ends - starts, MAX_CELL)
     count = max(1, (int(lengths.max(initial=1)) + 7) // 8)
     offsets = np.arange(count) * 8
-    out = words[starts[:, None] + offsets]
+    view = words.reaching(int(starts.max(initial=0)) + offsets[-1])
+    out = view[starts[:, None] + offsets]
     out &= _MASKS[np.clip(lengths[:, None] - offsets, 0, 8)]
     return out
 
@@ -466,6 +545,8 @@ def _scan_block_np(data: bytes, layout: TsvLayout, matcher: LogMatcher, acc: Pai
     if parsed is None:
         return -1
     starts, ends, grid = parsed
+    if line_numbers is None and (buf[starts] == 35).any():
+        return -1  # a comment line with ``width`` cells: the caller drops comments and retries
 
     def bounds(column: int) -> tuple[np.ndarray, np.ndarray]:
         begin = starts if column == 0 else grid[:, column - 1] + 1
@@ -541,7 +622,7 @@ def _file_hits(data: bytes, layout: TsvLayout, hits: HitTable, state: _PairState
         for indicator, value, field_name in found:
             hits.add_raw(src, indicator, first, value, field_name, "dns", count=len(members), last=last)
             agg = hits.hits[hit_key(src, indicator)]
-            agg.samples.extend(refs[: MAX_SAMPLES - len(agg.samples)])
+            agg.add_samples(refs)
 
 
 def _scan_dns_np(stream: BinaryIO, layout: TsvLayout, matcher: LogMatcher, acc: PairAccumulator, hits: HitTable,
@@ -557,10 +638,8 @@ def _scan_dns_np(stream: BinaryIO, layout: TsvLayout, matcher: LogMatcher, acc: 
     lines_before = 0
     width = len(layout.fields)
     for offset, data in blocks(stream, start, end):
-        filed = -1
-        if not (b"\n#" in data or data.startswith(b"#")):
-            filed = _scan_block_np(data, layout, matcher, acc, hits, state, source, offset, line_base,
-                                   lines_before, None, None)
+        filed = _scan_block_np(data, layout, matcher, acc, hits, state, source, offset, line_base,
+                               lines_before, None, None)
         if filed < 0:  # comments or malformed lines: keep the well-formed ones, with their line numbers
             block, line_numbers, line_offsets = _regular_part(data, layout.separator, width)
             filed = _scan_block_np(block, layout, matcher, acc, hits, state, source, offset, line_base,

@@ -29,11 +29,31 @@ class HitAggregate:
         self.first = min(self.first, other.first)
         self.last = max(self.last, other.last)
         self.count += other.count
-        self.images |= set(list(other.images)[:MAX_VALUES])
-        self.values |= set(list(other.values)[:MAX_VALUES])
+        self.images = _smallest(self.images | other.images)
+        self.values = _smallest(self.values | other.values)
         self.fields |= other.fields
         self.kinds |= other.kinds
-        self.samples.extend(other.samples[: MAX_SAMPLES - len(self.samples)])
+        self.add_samples(other.samples)
+
+    def add_samples(self, refs: list[str]) -> None:
+        """Keep the earliest MAX_SAMPLES references (by file and position), whatever order they arrive in:
+        a hunt split over workers reports the same samples as a serial one."""
+        if refs:
+            self.samples = sorted(set(self.samples).union(refs), key=ref_key)[:MAX_SAMPLES]
+
+
+def _smallest(values: set[str]) -> set[str]:
+    return values if len(values) <= MAX_VALUES else set(sorted(values)[:MAX_VALUES])
+
+
+def ref_key(ref: str) -> tuple[str, int, int, str]:
+    """Sort key of a raw reference ``file:line``, ``file@byte offset`` or ``file#record``: file, then line
+    numbers (a file's first range), then byte offsets (its later ranges), then records."""
+    cut = max(ref.rfind(":"), ref.rfind("@"), ref.rfind("#"))
+    head, mark, tail = ref[:cut], ref[cut:cut + 1], ref[cut + 1:]
+    if cut < 0 or not tail.isdigit():
+        return ref, 9, 0, ""
+    return head, ":@#".index(mark), int(tail), ""
 
 
 def hit_key(host: str, indicator: Indicator) -> tuple[str, str, str, str]:
@@ -57,14 +77,16 @@ class HitTable:
         agg.first = min(agg.first, ts) if ts else agg.first
         agg.last = max(agg.last, ts if last is None else last)
         agg.count += count
-        if image and len(agg.images) < MAX_VALUES:
+        if image and image not in agg.images:
             agg.images.add(image)
-        if len(agg.values) < MAX_VALUES:
+            agg.images = _smallest(agg.images)
+        if value not in agg.values:
             agg.values.add(value)
+            agg.values = _smallest(agg.values)
         agg.fields.add(field_name)
         agg.kinds.add(kind)
-        if ref and len(agg.samples) < MAX_SAMPLES:
-            agg.samples.append(ref)
+        if ref:
+            agg.add_samples([ref])
 
     def merge(self, other: HitTable) -> None:
         for key, agg in other.hits.items():

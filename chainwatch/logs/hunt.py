@@ -1,9 +1,9 @@
 """Log hunting: stream every file, match indicators, score beacons, build the report.
 
-Files (and, for large uncompressed Zeek dns logs, byte ranges of one file) are work units pulled from a
-queue by ``fork``ed workers: the compiled matcher is inherited copy-on-write instead of pickled per task,
-each worker accumulates all its units into one set of compact aggregates (hit table, per-pair series)
-and sends it back once, so the parent merges one result per worker.
+Files (and byte ranges of large uncompressed Zeek dns logs and Suricata EVE files; gzip'd files go whole to
+one worker each) are work units pulled from a queue by ``fork``ed workers: the compiled matcher is inherited
+copy-on-write instead of pickled per task, each worker accumulates all its units into one set of compact
+aggregates (hit table, per-pair series) and sends it back once, so the parent merges one result per worker.
 """
 
 from __future__ import annotations
@@ -31,7 +31,15 @@ from chainwatch.logs.readers.interface import LogFormatError, Reader
 from chainwatch.logs.record import LogRecord
 from chainwatch.streams import stream_compression
 
-SPLIT_BYTES = 64 << 20  # uncompressed Zeek dns logs larger than this are split across workers
+# uncompressed Zeek dns logs and EVE files larger than this are cut into ranges of half this size; small
+# ranges keep both workers busy to the end (they pull ranges from a queue), and the cut does not depend on
+# the number of workers, so any --jobs gives the same report
+SPLIT_BYTES = 32 << 20
+
+try:  # the EVE fast path needs msgspec; without it EVE files go through the JSON reader
+    from chainwatch.logs import fasteve
+except ImportError:  # pragma: no cover - msgspec is a declared dependency
+    fasteve = None  # type: ignore[assignment]
 
 _MATCHER: LogMatcher | None = None  # set in the parent before the pool forks
 
@@ -119,7 +127,12 @@ def run_unit(unit: WorkUnit, mapping: dict[str, str] | None = None, part: Partia
     name = Path(unit.path).name
     try:
         with open_log(unit.path) as stream:
-            if unit.fast:
+            if unit.fast and unit.reader == "suricata-eve" and fasteve is not None:
+                if unit.start:  # ranges exist only for uncompressed files
+                    stream.seek(unit.start)
+                fasteve.scan_eve(stream, matcher, part, name, unit.start, unit.end, 1 if unit.start == 0 else None,
+                                 unit.beacons)
+            elif unit.fast:
                 separator, fields, _path, header_len, header_lines = fastdns.read_header(stream)
                 layout = fastdns.TsvLayout.from_fields(fields, separator)
                 if layout is None:
@@ -197,12 +210,13 @@ def plan(paths: Sequence[str | Path], options: HuntOptions) -> tuple[list[WorkUn
         if reader is None:
             errors.append((str(path), "unrecognised log format (use --format or --map)", "unreadable"))
             continue
-        fast = options.fast_path and reader.name == "zeek-tsv" and _is_zeek_dns(head, str(path))
+        fast = options.fast_path and ((reader.name == "suricata-eve" and fasteve is not None) or
+                                      (reader.name == "zeek-tsv" and _is_zeek_dns(head, str(path))))
         size = os.path.getsize(path)
         with open(path, "rb") as fh:
             compressed = bool(stream_compression(fh.read(8)))
         if fast and not compressed and size > SPLIT_BYTES:
-            units.extend(_split(str(path), size, options.beacons))
+            units.extend(_split(str(path), size, options.beacons, reader.name))
         else:
             units.append(WorkUnit(str(path), reader.name, fast=fast, beacons=options.beacons))
     return units, errors
@@ -217,22 +231,33 @@ def _is_zeek_dns(head: bytes, name: str) -> bool:
     return path == "dns" or (not path and "query" in fields and "qtype" in fields)
 
 
-def _split(path: str, size: int, beacons: bool) -> list[WorkUnit]:
-    """Byte ranges starting at line boundaries; each range's first line number is computed by counting."""
+def _split(path: str, size: int, beacons: bool, reader: str = "zeek-tsv") -> list[WorkUnit]:
+    """Byte ranges starting at line boundaries (only the first knows its line numbers; later ranges refer
+    to lines by byte offset). The search for each line end reads 64 KiB at a time: bounded memory."""
     cuts = [0]
+    step = max(1, SPLIT_BYTES // 2)
     with open(path, "rb") as fh:
-        position = SPLIT_BYTES
+        position = step
         while position < size:
-            fh.seek(position)
-            fh.readline()
-            cut = fh.tell()
-            if cut >= size:
+            cut = _next_line(fh, position)
+            if cut is None or cut >= size:
                 break
             cuts.append(cut)
-            position = cut + SPLIT_BYTES
+            position = cut + step
     cuts.append(size)
-    return [WorkUnit(path, "zeek-tsv", start, end, fast=True, beacons=beacons)
+    return [WorkUnit(path, reader, start, end, fast=True, beacons=beacons)
             for start, end in itertools.pairwise(cuts)]
+
+
+def _next_line(fh: Any, position: int) -> int | None:
+    """Offset just after the first newline at or after ``position``; None at EOF."""
+    fh.seek(position)
+    while chunk := fh.read(1 << 16):
+        newline = chunk.find(b"\n")
+        if newline >= 0:
+            return position + newline + 1
+        position += len(chunk)
+    return None
 
 
 def _expand(paths: Iterable[str | Path]) -> list[Path]:

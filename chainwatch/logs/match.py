@@ -68,6 +68,7 @@ class LogMatcher:
         self.hashes: dict[str, tuple[Indicator, ...]] = {}
         self._cache: dict[str, tuple[str, tuple[Indicator, ...]] | None] = {}
         self._cache_b: dict[bytes, tuple[str, tuple[Indicator, ...]] | None] = {}
+        self.misses_b: set[bytes] = set()  # names known to match nothing, for set-level filtering in C
         self.count = 0
 
     @classmethod

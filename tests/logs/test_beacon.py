@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 
-from chainwatch.logs.beacon import MAX_POINTS, PairAccumulator, PairSeries, score_pairs, score_series
+import numpy as np
+
+from chainwatch.logs.beacon import MAX_POINTS, PairAccumulator, PairSeries, pair_time_order, score_pairs, score_series
 from chainwatch.logs.domains import PeriodicAllowList, lookalike, registrable
 
 DAY = 86400.0
@@ -89,3 +91,12 @@ def test_accumulator_survives_the_trip_from_a_worker() -> None:
         assert list(other.times) == list(series.times) and other.seen == series.seen
         assert other.stride == series.stride and other.kinds == series.kinds and other.sizes == series.sizes
     assert back.pairs[("10.0.0.2", "198.51.100.7")].image == "C:\\x.exe"
+
+
+def test_pair_time_order_is_the_stable_lexsort_permutation() -> None:
+    rng = np.random.default_rng(3)
+    for size in (0, 1, 2, 10, 5000):
+        groups = rng.integers(0, 40, size)
+        times = rng.integers(0, 25, size).astype(np.float64)  # many ties: stability matters
+        times[::7] = np.nan
+        assert np.array_equal(pair_time_order(groups, times), np.lexsort((times, groups)))
