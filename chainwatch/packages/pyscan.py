@@ -124,6 +124,8 @@ class PyScanner:
         self._flow_nodes: dict[int, list[ast.AST]] = {}
         self._interesting: dict[int, bool] = {}
         self._lines: list[str] | None = None
+        self._reach_calls: dict[str, tuple[list[ast.Call], list[ast.Call], list[ast.Call]]] = {}
+        self._blobs: dict[str, int] | None = None
 
     # ------------------------------------------------------------------ helpers
 
@@ -350,6 +352,16 @@ class PyScanner:
         try:
             tree = ast.parse(self.text)
         except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+            recovered = _unescaped_source(self.text)
+            if recovered is not None:  # code shipped with literal "\n" escapes between statements
+                sub = PyScanner(self.path, recovered, self.module_phase, self.budget, self.depth, self.all_install,
+                                self.entry_functions)
+                signals = sub.scan()
+                for s in signals:
+                    s.detail.setdefault("recovered", "source with escaped newlines, parsed after unescaping")
+                self.signals.extend(signals)
+                self.parse_ok = sub.parse_ok
+                return self.signals
             self.emit(sg.PARSE_ERROR, 0, self.module_phase, error=str(exc)[:200])
             self.scan_text(self.text, self.module_phase, 0)
             return self.signals
@@ -367,6 +379,8 @@ class PyScanner:
                         self._scope_taint(body, collect_returns=name)
             for name, body, phase in scopes:
                 self._scan_scope(name, body, phase)
+            self._reach_write_exec()
+            self._bot_shells(phases)
             self._scan_literals(tree, phases)
             self._unicode_checks(tree)
         except RecursionError:
@@ -566,6 +580,8 @@ class PyScanner:
             labels.add("source:screenshot")
         if name in DECODE_NAMES or name.endswith("Fernet.decrypt"):
             labels.add("decoded")
+        if name in ("chr", "bytes", "bytearray") and call.args and _xor_decodes(call.args[0], self):
+            labels.add("decoded")  # chr(ord(c) ^ k): a hand-rolled XOR decoder
         if name in ("open", "io.open", "codecs.open", "pathlib.Path.read_text", "pathlib.Path.read_bytes",
                     "shutil.copy", "shutil.copyfile", "sqlite3.connect", "zipfile.ZipFile", "os.walk",
                     "glob.glob", "os.listdir", "os.path.join", "os.path.expanduser", "pathlib.Path"):
@@ -674,6 +690,8 @@ class PyScanner:
                 if isinstance(node.func, ast.Call) or isinstance(node.func, ast.Subscript):  # noqa: SIM101
                     self._dynamic_callee(node, phase)
                 continue
+            if name.endswith((".write", ".write_text", ".write_bytes")) and node.args:
+                self._written_code(node, phase)
             if name in EXEC_NAMES:
                 exec_calls.append(node)
                 self._exec_call(node, name, phase, taint)
@@ -684,6 +702,8 @@ class PyScanner:
             elif _is_network(name):
                 net_calls.append(node)
                 self._network_call(node, name, phase, taint)
+                if name in ("urllib.request.urlretrieve", "wget.download") and len(node.args) + len(node.keywords) >= 2:
+                    writes.append(node)  # downloads straight into a file
             elif name in DNS_NAMES:
                 self.emit(sg.NETWORK, node, phase, api=name, target=self._arg_text(node)[:200] or None)
                 net_calls.append(node)
@@ -730,9 +750,71 @@ class PyScanner:
                           or any(self._proc_runs_file(c) for c in proc_calls)):
                 first = (exec_calls or proc_calls)[0]
                 self.emit(sg.DOWNLOAD_EXEC, first, phase, scope=scope, how="fetch and execute in one function",
-                          fetch_line=net_calls[0].lineno)
+                          fetch_line=net_calls[0].lineno, program=_program_name(body))
+        self._reverse_shell(body, net_calls, proc_calls, phase)
+        if writes:
+            for n in body:
+                if isinstance(n, ast.Call) and self.call_name(n) == "os.chdir":
+                    for label, match in ind.persistence_targets(self._path_text(n)):
+                        self.emit(sg.PERSISTENCE, writes[0], phase, place=label, match=match,
+                                  via=f"os.chdir on line {n.lineno}, then a relative write")
         if writes and proc_calls and net_calls:
-            self.emit(sg.WRITE_EXEC, proc_calls[0], phase, scope=scope, write_line=writes[0].lineno)
+            self.emit(sg.WRITE_EXEC, proc_calls[0], phase, scope=scope, write_line=writes[0].lineno,
+                      program=_program_name(body))
+        elif phase != sg.RUNTIME:
+            acc = self._reach_calls.setdefault(phase, ([], [], []))
+            acc[0].extend(c for c in net_calls if self._is_fetch(c))
+            acc[1].extend(writes)
+            acc[2].extend(c for c in proc_calls if c.args and (self.fold(c.args[0]) is None
+                                                                or self._proc_runs_file(c)))
+
+    def _reverse_shell(self, body: list[ast.AST], net_calls: list[ast.Call], proc_calls: list[ast.Call],
+                       phase: str) -> None:
+        """socket + os.dup2(sock.fileno(), 0/1/2) + a shell: the textbook Python reverse shell."""
+        if not net_calls or not any((self.call_name(c) or "").startswith("socket.") for c in net_calls):
+            return
+        dup2 = [n for n in body if isinstance(n, ast.Call) and self.call_name(n) == "os.dup2"]
+        shells = [c for c in proc_calls if re.search(r"(?i)(?:/bin/)?(?:ba|z|da)?sh\b|cmd(?:\.exe)?\b|powershell",
+                                                     self._arg_text(c))]
+        if dup2 and shells:
+            self.emit(sg.PROCESS_DOWNLOADER, shells[0], phase, pattern="reverse-shell",
+                      match="socket wired to a shell's stdin/stdout with os.dup2")
+
+    def _bot_shells(self, phases: dict[ast.AST, str]) -> None:
+        """A chat-bot message handler that runs the message as a command: a Telegram/Discord remote shell."""
+        for fn in self._owned:
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) or not fn.args.args:
+                continue
+            marks = [_dotted(d.func if isinstance(d, ast.Call) else d) or "" for d in fn.decorator_list]
+            if not any(m.endswith(BOT_HANDLERS) or (m.endswith((".command", ".event")) and
+                                                    re.search(r"(?i)bot|client", m)) for m in marks):
+                continue
+            params = {a.arg for a in fn.args.args}
+            for n in self._owned.get(fn, []):
+                if not isinstance(n, ast.Call) or not n.args:
+                    continue
+                name = self.call_name(n) or ""
+                if name.startswith(PROCESS_PREFIXES) and self.fold(n.args[0]) is None and any(
+                        isinstance(sub, ast.Name) and (sub.id in params or self._from_param(fn, sub.id, params))
+                        for sub in _walk_expr(n.args[0])):
+                    self.emit(sg.PROCESS_DOWNLOADER, n, phases.get(fn, sg.RUNTIME), pattern="bot-remote-shell",
+                              match=f"{marks[0]} handler runs the message as a command")
+                    return
+
+    def _from_param(self, fn: ast.AST, name: str, params: set[str]) -> bool:
+        """``command = message.text[5:]``: a local computed from a handler parameter."""
+        for n in self._owned.get(fn, []):
+            if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets):
+                return any(isinstance(sub, ast.Name) and sub.id in params for sub in _walk_expr(n.value))
+        return False
+
+    def _reach_write_exec(self) -> None:
+        """Fetch, write and run split over helper functions that all run on install/import (one file)."""
+        for phase, (nets, writes, procs) in self._reach_calls.items():
+            if nets and writes and procs:
+                self.emit(sg.WRITE_EXEC, procs[0], phase, scope="several functions", write_line=writes[0].lineno,
+                          fetch_line=nets[0].lineno, how="downloads, writes a file and runs a program, "
+                                                         "across functions that run on " + phase)
 
     def _is_fetch(self, call: ast.Call) -> bool:
         name = self.call_name(call) or ""
@@ -784,7 +866,7 @@ class PyScanner:
             r"(?i)decod|decrypt|deobf|unhex|unpack|xor|b64|inflate|decompress|unscramble",
             (arg.func.attr if isinstance(arg.func, ast.Attribute) else getattr(arg.func, "id", "")) or "")
         if "decoded" in labels or decode_named or (isinstance(value, str) and _contains_decode_call(arg, self)):
-            self.emit(sg.EXEC_DECODED, node, phase, api=name)
+            self.emit(sg.EXEC_DECODED, node, phase, api=name, blob=self._shipped_blob(arg))
             if isinstance(value, str):
                 self._scan_payload(value, node, phase, "exec argument")
             return
@@ -807,6 +889,70 @@ class PyScanner:
                     return
         self.emit(sg.EXEC_DYNAMIC, node, phase, api=name)
 
+    def _shipped_blob(self, arg: ast.AST) -> str | None:
+        """Where the executed data comes from a long literal shipped in this file (name or line), else None."""
+        if self._blobs is None:
+            self._blobs = {}
+            for n in self._all:
+                if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant) \
+                        and isinstance(n.value.value, str | bytes) and len(n.value.value) >= 256:
+                    for t in n.targets:
+                        key = t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else None
+                        if key:
+                            self._blobs[key] = n.lineno
+        for sub in _walk_expr(arg):
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str | bytes) and len(sub.value) >= 256:
+                return f"literal on line {sub.lineno}"
+            key = sub.id if isinstance(sub, ast.Name) else sub.attr if isinstance(sub, ast.Attribute) else None
+            if key and key in self._blobs:
+                return f"{key} (line {self._blobs[key]})"
+        return None
+
+    def _inline_script(self, node: ast.Call, phase: str) -> None:
+        """``[sys.executable, "-c", SCRIPT]``: the script is code of this package; scan it like exec of a literal."""
+        argv = node.args[0] if node.args else None
+        if not isinstance(argv, ast.List | ast.Tuple):
+            return
+        for i, elt in enumerate(argv.elts[:-1]):
+            if isinstance(elt, ast.Constant) and elt.value == "-c":
+                script = self.fold(argv.elts[i + 1])
+                if script is None and isinstance(argv.elts[i + 1], ast.Name):
+                    script = self._local_literal(node, argv.elts[i + 1].id)
+                if isinstance(script, str) and len(script) >= 20:
+                    self._scan_payload(script, node, phase, "script passed to an interpreter with -c")
+                return
+
+    def _local_literal(self, node: ast.AST, name: str) -> str | None:
+        """The string a local variable of the enclosing function is assigned once (``script = "..."``,
+        ``path = f"C:\\Users\\{user}\\...\\Startup"``), folded; None when unknown."""
+        values = [n.value for n in self._owned.get(self._owner.get(id(node)), [])
+                  if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+                  and n.targets[0].id == name]
+        if len(values) != 1:
+            return None
+        value = self.fold(values[0])
+        return value if isinstance(value, str) else None
+
+    def _path_text(self, call: ast.Call) -> str:
+        """Argument text of a file call, with local path variables filled in (``open(startup + "\\x.py")``)."""
+        parts = [self._arg_text(call)]
+        for a in call.args[:1]:
+            if self.fold(a) is None:
+                for sub in _walk_expr(a):
+                    if isinstance(sub, ast.Name):
+                        parts.append(self._local_literal(call, sub.id) or "")
+        return " ".join(p for p in parts if p)
+
+    def _written_code(self, node: ast.Call, phase: str) -> None:
+        """A dropper writes a script to disk and runs it later: scan Python code written from a literal."""
+        value = self.fold(node.args[0])
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        if not isinstance(value, str) or len(value) < 30 or not dec.looks_like_code(value):
+            return
+        self.emit(sg.OBF_DECODED, node, phase, method="code written to a file", preview=value[:200])
+        self._scan_payload(value, node, phase, "code written to a file")
+
     def _process_call(self, node: ast.Call, name: str, phase: str, taint: _Taint) -> None:
         text = self._arg_text(node)
         labels: set[str] = set()
@@ -819,6 +965,7 @@ class PyScanner:
                               r"-m\s+pip|mshta|rundll32|osascript|nohup|chmod\s", text):
             detail["suspicious_command"] = True
         self.emit(sg.PROCESS, node, phase, **detail)
+        self._inline_script(node, phase)
         if "net" in labels:
             self.emit(sg.DOWNLOAD_EXEC, node, phase, api=name, how="network data passed to a process")
         if "decoded" in labels:
@@ -853,7 +1000,7 @@ class PyScanner:
             self.emit(sg.EXFIL_FLOW, node, phase, api=name, sources=sources, channel="dns")
 
     def _write_call(self, node: ast.Call, phase: str) -> None:
-        text = self._arg_text(node)
+        text = self._path_text(node)
         hits = ind.persistence_targets(text) if text else []
         for label, match in hits:
             self.emit(sg.PERSISTENCE, node, phase, place=label, match=match)
@@ -1082,3 +1229,38 @@ def _contains_decode_call(node: ast.AST, scanner: PyScanner) -> bool:
         if isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Slice) and sub.slice.step is not None:
             return True
     return False
+
+
+def _xor_decodes(node: ast.AST, scanner: PyScanner) -> bool:
+    """``chr(ord(c) ^ k)`` / ``bytes([b ^ k for b in blob])``: a hand-rolled XOR decoder."""
+    return any(isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.BitXor) for sub in _walk_expr(node))
+
+
+def _unescaped_source(text: str) -> str | None:
+    """Code written as one line with literal ``\\n`` escapes (a broken or deliberate packing) parsed again."""
+    if "\\n" not in text or text.count("\n") > 3 or len(text) > 256 * 1024:
+        return None
+    fixed = re.sub(r"(?<!\\)(?:\\r)?\\n", "\n", text)
+    fixed = re.sub(r";(?=(?:def|class|try|if|for|while|with)\b)", "\n", fixed)  # "import os;def f():"
+    try:
+        ast.parse(fixed)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    return fixed
+
+
+BOT_HANDLERS = ("message_handler", "on_message", "channel_post_handler", "callback_query_handler",
+                "edited_message_handler")
+
+
+PROGRAM_RE = re.compile(r"(?i)\.(?:exe|scr|com|bat|cmd|vbs|ps1|msi|hta)(?:$|[?\s\"'])")
+
+
+def _program_name(body: list[ast.AST]) -> str | None:
+    """A Windows program or script name among the literals of a scope (``helper.exe``, ``x.ps1``)."""
+    for n in body:
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) < 400:
+            m = PROGRAM_RE.search(n.value)
+            if m:
+                return n.value[:120]
+    return None
