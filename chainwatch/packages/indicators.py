@@ -40,6 +40,10 @@ SHADY_HOSTS: list[tuple[str, re.Pattern[str]]] = [
                         r"pipedream\.net|canarytokens\.com|beeceptor\.com|requestcatcher\.com|"
                         r"bxss\.me|xss\.ht|dnsbin\.zhack\.ca|ssrf\.\w+|webhook\.site|hookbin\.com|"
                         r"postb\.in|ptsv2\.com|mockbin\.org|mockapi\.io|rbndr\.us|dnslog\.\w+)$")),
+    # free app hosting: fine for a demo, but no SDK sends its users' secrets there (only the exfil rule uses it)
+    ("app-hosting", re.compile(r"(?i)(?:^|\.)(?:herokuapp\.com|glitch\.me|repl\.co|replit\.app|replit\.dev|"
+                               r"pythonanywhere\.com|000webhostapp\.com|onrender\.com|up\.railway\.app|"
+                               r"fly\.dev|vercel\.app|netlify\.app|workers\.dev|pages\.dev|deno\.dev)$")),
     ("shortener", re.compile(r"(?i)^(?:bit\.ly|tinyurl\.com|is\.gd|cutt\.ly|t\.ly|rebrand\.ly|shorturl\.at|"
                              r"goo\.gl|rb\.gy|v\.gd|tiny\.cc)$")),
 ]

@@ -216,7 +216,7 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     if persist:
         out.add("package.persistence", H if any(s.phase in REACH for s in persist) else M, persist,
                 place=persist[0].detail.get("place", "?"))
-    shady = [s for s in live(sg.ENDPOINT) if s.detail.get("category") != "shortener"
+    shady = [s for s in live(sg.ENDPOINT) if s.detail.get("category") not in ("shortener", "app-hosting")
              and (s.phase == sg.INSTALL or s.detail.get("category") in ("webhook", "oast", "tunnel", "paste",
                                                                          "file-hosting"))]
     if shady:
@@ -270,6 +270,13 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
 
 
 SHADY_DROP = ("paste", "file-hosting", "tunnel", "raw-ip", "oast", "webhook")
+# public resolvers and their DNS-over-HTTPS endpoints: raw IPs that honest clients post to
+PUBLIC_RESOLVERS = {"1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4", "9.9.9.9", "149.112.112.112", "208.67.222.222",
+                    "208.67.220.220", "94.140.14.14", "2606:4700:4700::1111", "2001:4860:4860::8888"}
+
+
+def _drop_host(s: Signal, categories: tuple[str, ...]) -> bool:
+    return s.detail.get("category") in categories and s.detail.get("host") not in PUBLIC_RESOLVERS
 HIDDEN_INTENT = (sg.DOWNLOAD_EXEC, sg.WRITE_EXEC, sg.PROCESS_DOWNLOADER, sg.EXFIL_FLOW, sg.ENDPOINT_TOKEN)
 
 
@@ -283,8 +290,7 @@ def _call_only_payloads(facts: PackageFacts, by_kind: dict[str, list[Signal]], o
     def runtime(kind: str) -> list[Signal]:
         return [s for s in by_kind.get(kind, []) if s.phase == sg.RUNTIME and not _in_tests(s)]
 
-    shady_files = {s.file for s in by_kind.get(sg.ENDPOINT, []) if s.detail.get("category") in SHADY_DROP
-                   and not _in_tests(s)}
+    shady_files = {s.file for s in by_kind.get(sg.ENDPOINT, []) if _drop_host(s, SHADY_DROP) and not _in_tests(s)}
     fetch_run = runtime(sg.DOWNLOAD_EXEC) + runtime(sg.WRITE_EXEC)
     code_exec = [s for s in fetch_run if s.detail.get("how") == "network response executed as code"]
     program = [s for s in fetch_run if s.detail.get("program")]
@@ -310,14 +316,22 @@ def _call_only_payloads(facts: PackageFacts, by_kind: dict[str, list[Signal]], o
                 f"executes code decoded from the shipped blob {s0.detail['blob']}" if s0.detail.get("blob") else
                 "executes decoded code that talks to the network or starts processes")
     sends = {(s.file, s.line) for s in by_kind.get(sg.NETWORK_SEND, []) + by_kind.get(sg.EXFIL_FLOW, [])}
-    drops = [s for s in runtime(sg.ENDPOINT) if s.detail.get("category") in ("tunnel", "oast", "raw-ip", "paste")
+    drops = [s for s in runtime(sg.ENDPOINT) if _drop_host(s, ("tunnel", "oast", "raw-ip", "paste"))
              and (s.file, s.line) in sends]
     if drops:
         out.add("package.call-only-payload", H, drops, phase=sg.RUNTIME,
                 what=f"sends data to a {drops[0].detail.get('category')} host ({drops[0].detail.get('host')})")
+    drop_hosts = {(s.file, s.line): s for s in by_kind.get(sg.ENDPOINT, [])
+                  if _drop_host(s, ("app-hosting", "tunnel", "oast", "raw-ip", "paste", "file-hosting"))}
+    leaks = [s for s in runtime(sg.EXFIL_FLOW) if (s.file, s.line) in drop_hosts]
+    if leaks:
+        host = drop_hosts[(leaks[0].file, leaks[0].line)]
+        out.add("package.call-only-payload", H, leaks, phase=sg.RUNTIME,
+                what=f"sends {', '.join(leaks[0].detail.get('sources') or [])} to a {host.detail.get('category')} "
+                     f"host ({host.detail.get('host')})")
     send_files = {f for f, _ in sends}
     raw_ip = [s for s in by_kind.get(sg.ENDPOINT, []) if s.phase == sg.IMPORT and not _in_tests(s)
-              and s.detail.get("category") == "raw-ip" and s.file in send_files]
+              and _drop_host(s, ("raw-ip",)) and s.file in send_files]
     if raw_ip:
         out.add("package.shady-endpoint", H, raw_ip, category="raw-IP", host=raw_ip[0].detail.get("host"),
                 phase=sg.IMPORT)

