@@ -40,7 +40,8 @@ NETWORK_PREFIXES = ("urllib.request.urlopen", "urllib.request.urlretrieve", "url
                     "discord_webhook.DiscordWebhook", "dhooks.Webhook", "urllib3.PoolManager", "urllib3.request",
                     "tornado.httpclient", "websocket.create_connection", "websockets.connect", "paramiko.SSHClient",
                     "dropbox.Dropbox", "telegram.Bot", "pysftp.Connection", "gdown.download",
-                    "http.client.HTTPSConnection", "xmlrpc.client.ServerProxy")
+                    "http.client.HTTPSConnection", "xmlrpc.client.ServerProxy", "discord.Client",
+                    "discord.ext.commands.Bot", "aiogram.Bot", "telegram.ext.Updater", "telegram.ext.Application")
 SEND_SUFFIXES = (".post", ".put", ".patch", ".send", ".sendall", ".sendto", ".sendmail", ".send_message",
                  ".execute", ".storbinary", ".files_upload", ".upload", ".sendDocument", ".send_document",
                  ".send_file", ".sendMessage")
@@ -771,7 +772,7 @@ class PyScanner:
         elif phase != sg.RUNTIME:
             acc = self._reach_calls.setdefault(phase, ([], [], []))
             acc[0].extend(c for c in net_calls if self._is_fetch(c))
-            acc[1].extend(writes)
+            acc[1].extend(self._network_writes(body, taint))
             acc[2].extend(c for c in proc_calls if c.args and (self.fold(c.args[0]) is None
                                                                 or self._proc_runs_file(c)))
 
@@ -814,6 +815,21 @@ class PyScanner:
             if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets):
                 return any(isinstance(sub, ast.Name) and sub.id in params for sub in _walk_expr(n.value))
         return False
+
+    def _network_writes(self, body: list[ast.AST], taint: _Taint) -> list[ast.Call]:
+        """Writes of downloaded bytes: ``f.write(resp.content)``, ``urlretrieve(url, path)``."""
+        out = []
+        for n in body:
+            if not isinstance(n, ast.Call):
+                continue
+            retrieve = self.call_name(n) in ("urllib.request.urlretrieve", "wget.download") \
+                and len(n.args) + len(n.keywords) >= 2
+            written = isinstance(n.func, ast.Attribute) and n.func.attr == "write" and bool(n.args) and (
+                "net" in self._labels_of(n.args[0], taint) or any(
+                    isinstance(sub, ast.Attribute) and sub.attr in ("content", "raw") for sub in _walk_expr(n.args[0])))
+            if retrieve or written:
+                out.append(n)
+        return out
 
     def _reach_write_exec(self) -> None:
         """Fetch, write and run split over helper functions that all run on install/import (one file)."""

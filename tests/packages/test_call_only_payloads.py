@@ -288,3 +288,12 @@ def test_app_hosting_link_in_setup_metadata_stays_clean() -> None:
     setup = ("from setuptools import setup\n"
              "setup(name='demoapp', version='1.0', url='https://demoapp.herokuapp.com')\n")
     assert verdict(sdist("demoapp", "1.0", {"setup.py": setup, "demoapp/__init__.py": ""}))[0] == "clean"
+
+
+def test_chat_client_started_by_setup_is_install_time_network() -> None:
+    setup = ('import discord\nfrom setuptools import setup\nfrom setuptools.command.install import install\n'
+             'class Post(install):\n    def run(self):\n        install.run(self)\n'
+             '        client = discord.Client(intents=discord.Intents.default())\n        client.run(TOKEN)\n'
+             'TOKEN = "x"\nsetup(name="chatinst", version="1.0", cmdclass={"install": Post})\n')
+    v, strong = verdict(sdist("chatinst", "1.0", {"setup.py": setup}))
+    assert v != "clean" and "package.install-network:high" in strong
