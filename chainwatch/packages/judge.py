@@ -6,7 +6,10 @@ Severity policy (the engine: any high => at least suspicious, any critical => ma
   binary, decodes base64, mentions ~/.ssh. Popular packages do all of these.
 * medium - a name that imitates a popular package; odd combinations at run time.
 * high - reach without proof of harm: install-time network or dynamic exec, obfuscator output executed,
-  shady endpoints in code that runs on install/import, persistence writes, stealer-shaped code.
+  shady endpoints in code that runs on install/import, persistence writes, stealer-shaped code; and
+  call-only payloads (code that runs when a function is called) with intent no library needs: fetched
+  code executed, a program downloaded and started, decoded commands or shipped blobs executed, data
+  posted to tunnel/paste/raw-IP/free-app-hosting hosts.
 * critical - intent: a source flowing to a network sink, fetched or decoded code executed, downloader
   commands at install time, hard-coded bot/webhook tokens, hidden code found only after decoding.
 """
