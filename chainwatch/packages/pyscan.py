@@ -128,6 +128,7 @@ class PyScanner:
         self._reach_calls: dict[str, tuple[list[ast.Call], list[ast.Call], list[ast.Call]]] = {}
         self._blobs: dict[str, int] | None = None
         self._self_attrs: dict[str, set[str]] = {}  # self.<attr> -> source labels assigned to it in any method
+        self._assigns: dict[ast.AST | None, dict[str, list[ast.AST]]] = {}
 
     # ------------------------------------------------------------------ helpers
 
@@ -948,9 +949,15 @@ class PyScanner:
     def _local_literal(self, node: ast.AST, name: str) -> str | None:
         """The string a local variable of the enclosing function is assigned once (``script = "..."``,
         ``path = f"C:\\Users\\{user}\\...\\Startup"``), folded; None when unknown."""
-        values = [n.value for n in self._owned.get(self._owner.get(id(node)), [])
-                  if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
-                  and n.targets[0].id == name]
+        owner = self._owner.get(id(node))
+        assigns = self._assigns.get(owner)
+        if assigns is None:  # built once per scope: files with thousands of writes stay linear
+            assigns = {}
+            for n in self._owned.get(owner, []):
+                if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+                    assigns.setdefault(n.targets[0].id, []).append(n.value)
+            self._assigns[owner] = assigns
+        values = assigns.get(name, [])
         if len(values) != 1:
             return None
         value = self.fold(values[0])
