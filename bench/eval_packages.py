@@ -1,6 +1,7 @@
 """Package vetting evaluation: chainwatch vs GuardDog on the very same artifacts, in the same run.
 
-    python bench/eval_packages.py [--guarddog-sample 40] [--jobs 2]
+    python bench/eval_packages.py [--jobs 2] [--guarddog-sample 60] [--guarddog-venv DIR]
+                                  [--benign-pypi DIR ...] [--benign-npm DIR] [--show-misses] [--skip-full]
 
 * recall on ../shared/malware/pypi-dev.zip (per sample and per cluster_id, and on two halves split by a
   hash of cluster_id: "dev" and "holdout"); samples are read from the zip in memory and never
@@ -9,10 +10,12 @@
 * false-positive rate on the benign PyPI set (../shared/benign/fetch.sh -> bench/out/benign-pypi*)
   and the benign npm set (bench/fetch_npm.sh -> bench/out/benign-npm);
 * time per package and throughput on ``--jobs`` worker processes;
-* GuardDog 3.x (its own venv: bench/out/guarddog-venv) on a seeded sample of the same artifacts, with
-  chainwatch's figures on exactly that sample printed beside it. GuardDog counts as "flagged" when it
-  reports any issue (its published evaluation) and, separately, when its risk label is suspicious or
-  high_risk.
+* GuardDog 3.x (its own venv: bench/out/guarddog-venv or --guarddog-venv) on a seeded sample of the same
+  artifacts (N malicious and N benign, half PyPI and half npm), with chainwatch's figures on exactly that
+  sample printed beside it; wall time on the same number of workers and CPU seconds (children's rusage
+  for GuardDog, per-package process time for chainwatch), since the machine may be shared.
+  GuardDog counts as "flagged" when it reports any issue (its published evaluation) and, separately,
+  when its risk label is suspicious or high_risk.
 
 "flagged" for chainwatch = the engine verdict (chainwatch.scoring) is not "clean".
 """
@@ -25,6 +28,7 @@ import hashlib
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -55,6 +59,7 @@ def _judge_bytes(data: bytes, label: str) -> dict[str, Any]:
     from chainwatch.packages.judge import judge, verdict_of
 
     t = time.perf_counter()
+    cpu = time.process_time()
     try:
         facts = analyze_package(from_bytes(data, label))
         findings = judge(facts)
@@ -62,7 +67,7 @@ def _judge_bytes(data: bytes, label: str) -> dict[str, Any]:
         top = [f"{f.rule}:{f.severity.value}" for f in findings if f.severity.value in ("medium", "high", "critical")]
     except PackageReadError as exc:
         verdict, top = "error", [str(exc)[:120]]
-    return {"verdict": verdict, "top": top, "seconds": time.perf_counter() - t}
+    return {"verdict": verdict, "top": top, "seconds": time.perf_counter() - t, "cpu": time.process_time() - cpu}
 
 
 def judge_malware(row: dict[str, str]) -> dict[str, Any]:
@@ -93,8 +98,11 @@ def run_pool(func: Any, items: list[Any], jobs: int) -> tuple[list[dict[str, Any
 # ------------------------------------------------------------------------------ GuardDog side
 
 
+GUARDDOG_VENV = [OUT / "guarddog-venv"]  # set from --guarddog-venv
+
+
 def guarddog_bin() -> Path | None:
-    p = OUT / "guarddog-venv" / "bin" / "guarddog"
+    p = GUARDDOG_VENV[0] / "bin" / "guarddog"
     return p if p.exists() else None
 
 
@@ -104,7 +112,7 @@ def _guarddog_env() -> dict[str, str]:
     env = dict(os.environ)
     cache = OUT / "guarddog-cache"
     if not cache.is_dir():
-        src = next((OUT / "guarddog-venv" / "lib").glob("python3*/site-packages/guarddog/analyzer/metadata/resources"),
+        src = next((GUARDDOG_VENV[0] / "lib").glob("python3*/site-packages/guarddog/analyzer/metadata/resources"),
                    None)
         cache.mkdir(parents=True, exist_ok=True)
         if src:
@@ -158,11 +166,131 @@ def rate(flags: list[bool]) -> str:
     return f"{sum(flags)}/{len(flags)} = {100 * sum(flags) / max(1, len(flags)):.1f}%"
 
 
+def full_run(args: argparse.Namespace, rows: list[dict[str, str]], pypi_files: list[str],
+             npm_files: list[str]) -> dict[str, Any]:
+    print(f"chainwatch on {len(rows)} malicious PyPI samples, {len(pypi_files)} benign PyPI, {len(npm_files)} benign "
+          f"npm artifacts; {args.jobs} worker processes")
+    mal, t_mal = run_pool(judge_malware, rows, args.jobs)
+    ben_py, t_py = run_pool(judge_path, pypi_files, args.jobs)
+    ben_npm, t_npm = run_pool(judge_path, npm_files, args.jobs)
+
+    flagged = [r["verdict"] not in ("clean",) for r in mal]
+    clusters: dict[str, list[bool]] = {}
+    halves: dict[str, list[bool]] = {"dev": [], "holdout": []}
+    half_clusters: dict[str, dict[str, list[bool]]] = {"dev": {}, "holdout": {}}
+    for r, f in zip(mal, flagged, strict=True):
+        clusters.setdefault(r["cluster"], []).append(f)
+        halves[half(r["cluster"])].append(f)
+        half_clusters[half(r["cluster"])].setdefault(r["cluster"], []).append(f)
+    n_total = len(mal) + len(ben_py) + len(ben_npm)
+    t_total = t_mal + t_py + t_npm
+    cpu_total = sum(r["cpu"] for r in mal + ben_py + ben_npm)
+    print("\n== chainwatch (full sets)")
+    print(f"recall, samples:              {rate(flagged)}  (errors: {sum(r['verdict'] == 'error' for r in mal)})")
+    print(f"recall, clusters (any hit):   {rate([any(v) for v in clusters.values()])}")
+    for h in ("dev", "holdout"):
+        print(f"recall, {h:8s} half:        samples {rate(halves[h])}; clusters "
+              f"{rate([any(v) for v in half_clusters[h].values()])}")
+    fp_py = [r["verdict"] != "clean" for r in ben_py]
+    fp_npm = [r["verdict"] != "clean" for r in ben_npm]
+    print(f"benign PyPI flagged:          {rate(fp_py)}")
+    print(f"benign npm flagged:           {rate(fp_npm)}")
+    print(f"time: {t_total:.1f} s wall for {n_total} packages = {1000 * t_total / max(1, n_total):.1f} ms/package "
+          f"({n_total / max(t_total, 1e-9):.1f} packages/s on {args.jobs} workers); CPU {cpu_total:.1f} s = "
+          f"{1000 * cpu_total / max(1, n_total):.1f} ms/package; median CPU per package "
+          f"{1000 * sorted(r['cpu'] for r in mal + ben_py + ben_npm)[n_total // 2]:.1f} ms; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    if args.show_misses:
+        for r in mal:
+            if r["verdict"] == "clean":
+                print("  MISS", r["id"], r["cluster"])
+        for r in ben_py + ben_npm:
+            if r["verdict"] != "clean":
+                print("  FP  ", r["id"], r["verdict"], r["top"][:4])
+    return {
+        "recall_samples": sum(flagged) / len(flagged), "recall_clusters": sum(any(v) for v in clusters.values())
+        / len(clusters), "recall_dev": sum(halves["dev"]) / max(1, len(halves["dev"])),
+        "recall_holdout": sum(halves["holdout"]) / max(1, len(halves["holdout"])),
+        "fp_pypi": sum(fp_py) / max(1, len(fp_py)), "fp_npm": sum(fp_npm) / max(1, len(fp_npm)),
+        "packages": n_total, "seconds": t_total, "cpu_seconds": cpu_total, "jobs": args.jobs,
+        "misses": [r["id"] for r in mal if r["verdict"] == "clean"],
+        "false_positives": [(r["id"], r["top"]) for r in ben_py + ben_npm if r["verdict"] != "clean"],
+    }
+
+
+def side_by_side(args: argparse.Namespace, rows: list[dict[str, str]], pypi_files: list[str],
+                 npm_files: list[str]) -> dict[str, Any]:
+    """Both tools on one seeded sample: N malicious, N benign (half PyPI, half npm); wall and CPU time."""
+    rng = random.Random(args.seed)
+    n = args.guarddog_sample
+    m_idx = sorted(rng.sample(range(len(rows)), min(n, len(rows))))
+    p_idx = sorted(rng.sample(range(len(pypi_files)), min(n - n // 2, len(pypi_files))))
+    n_idx = sorted(rng.sample(range(len(npm_files)), min(n // 2, len(npm_files))))
+    env = _guarddog_env()
+    print(f"\n== side by side on the same seeded sample (seed {args.seed}): {len(m_idx)} malicious, "
+          f"{len(p_idx)} benign PyPI, {len(n_idx)} benign npm; each tool {args.jobs} at a time")
+    sub_items = [rows[i] for i in m_idx]
+    cw_m, t1 = run_pool(judge_malware, sub_items, args.jobs)
+    cw_p, t2 = run_pool(judge_path, [pypi_files[i] for i in p_idx], args.jobs)
+    cw_n, t3 = run_pool(judge_path, [npm_files[i] for i in n_idx], args.jobs)
+    t_cw = t1 + t2 + t3
+    cpu_cw = sum(r["cpu"] for r in cw_m + cw_p + cw_n)
+    load_before = os.getloadavg()[0]
+    t = time.perf_counter()
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        gd_m = list(pool.map(lambda r: guarddog_malware(r, env), sub_items))
+        gd_p = list(pool.map(lambda p: guarddog_scan("pypi", Path(p), env), [pypi_files[i] for i in p_idx]))
+        gd_n = list(pool.map(lambda p: guarddog_scan("npm", Path(p), env), [npm_files[i] for i in n_idx]))
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t_gd = time.perf_counter() - t
+    cpu_gd = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    n_sub = len(m_idx) + len(p_idx) + len(n_idx)
+
+    def f(x: list[dict[str, Any]], key: str) -> list[bool]:
+        return [bool(r.get(key)) for r in x]
+
+    cw = {"recall": [r["verdict"] != "clean" for r in cw_m], "fp_pypi": [r["verdict"] != "clean" for r in cw_p],
+          "fp_npm": [r["verdict"] != "clean" for r in cw_n]}
+    benign_cw = cw["fp_pypi"] + cw["fp_npm"]
+    print(f"{'':28s}{'chainwatch':>22s}{'GuardDog (any issue)':>26s}{'GuardDog (risk label)':>26s}")
+    print(f"{'recall (malicious PyPI)':28s}{rate(cw['recall']):>22s}{rate(f(gd_m, 'flagged')):>26s}"
+          f"{rate(f(gd_m, 'label_flagged')):>26s}")
+    print(f"{'benign PyPI flagged':28s}{rate(cw['fp_pypi']):>22s}{rate(f(gd_p, 'flagged')):>26s}"
+          f"{rate(f(gd_p, 'label_flagged')):>26s}")
+    print(f"{'benign npm flagged':28s}{rate(cw['fp_npm']):>22s}{rate(f(gd_n, 'flagged')):>26s}"
+          f"{rate(f(gd_n, 'label_flagged')):>26s}")
+    print(f"{'benign flagged (all)':28s}{rate(benign_cw):>22s}{rate(f(gd_p + gd_n, 'flagged')):>26s}"
+          f"{rate(f(gd_p + gd_n, 'label_flagged')):>26s}")
+    print(f"{'wall seconds per package':28s}{t_cw / n_sub:>22.3f}{t_gd / n_sub:>26.3f}")
+    print(f"{'CPU seconds per package':28s}{cpu_cw / n_sub:>22.3f}{cpu_gd / n_sub:>26.3f}")
+    print(f"{'throughput (packages/s)':28s}{n_sub / t_cw:>22.2f}{n_sub / t_gd:>26.3f}")
+    print(f"throughput ratio chainwatch / GuardDog: {t_gd / max(t_cw, 1e-9):.1f}x wall, "
+          f"{cpu_gd / max(cpu_cw, 1e-9):.1f}x CPU (GuardDog errors: "
+          f"{sum(r['flagged'] is None for r in gd_m + gd_p + gd_n)}; load average {load_before:.1f} before GuardDog, "
+          f"{os.getloadavg()[0]:.1f} after)")
+    return {
+        "sample": {"malicious": len(m_idx), "benign_pypi": len(p_idx), "benign_npm": len(n_idx), "seed": args.seed},
+        "chainwatch": {k: sum(v) / max(1, len(v)) for k, v in cw.items()} | {"seconds": t_cw, "cpu_seconds": cpu_cw},
+        "guarddog_any_issue": {"recall": sum(f(gd_m, "flagged")) / max(1, len(gd_m)),
+                               "fp_pypi": sum(f(gd_p, "flagged")) / max(1, len(gd_p)),
+                               "fp_npm": sum(f(gd_n, "flagged")) / max(1, len(gd_n))},
+        "guarddog_risk_label": {"recall": sum(f(gd_m, "label_flagged")) / max(1, len(gd_m)),
+                                "fp_pypi": sum(f(gd_p, "label_flagged")) / max(1, len(gd_p)),
+                                "fp_npm": sum(f(gd_n, "label_flagged")) / max(1, len(gd_n))},
+        "guarddog_seconds": t_gd, "guarddog_cpu_seconds": cpu_gd, "ratio_wall": t_gd / max(t_cw, 1e-9),
+        "ratio_cpu": cpu_gd / max(cpu_cw, 1e-9),
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jobs", type=int, default=2, help="worker processes for both tools (default 2)")
-    ap.add_argument("--guarddog-sample", type=int, default=40,
-                    help="artifacts per set run through GuardDog (it takes tens of seconds each); 0 = skip")
+    ap.add_argument("--guarddog-sample", type=int, default=60,
+                    help="malicious artifacts run through GuardDog, and as many benign ones (half PyPI, half npm); "
+                         "0 = skip")
+    ap.add_argument("--guarddog-venv", default=str(OUT / "guarddog-venv"), help="venv with guarddog 3.x installed")
+    ap.add_argument("--skip-full", action="store_true", help="only the side-by-side sample (no full-set run)")
     ap.add_argument("--seed", type=int, default=20261128)
     ap.add_argument("--benign-pypi", nargs="*", default=None, help="dirs of benign PyPI archives")
     ap.add_argument("--benign-npm", default=str(OUT / "benign-npm"))
@@ -181,104 +309,12 @@ def main() -> int:
                 pypi_files.append(str(p))
     npm_files = sorted(str(p) for p in Path(args.benign_npm).glob("*.tgz"))
 
-    print(f"chainwatch on {len(rows)} malicious PyPI samples, {len(pypi_files)} benign PyPI, {len(npm_files)} benign "
-          f"npm artifacts; {args.jobs} worker processes")
-    mal, t_mal = run_pool(judge_malware, rows, args.jobs)
-    ben_py, t_py = run_pool(judge_path, pypi_files, args.jobs)
-    ben_npm, t_npm = run_pool(judge_path, npm_files, args.jobs)
-
-    flagged = [r["verdict"] not in ("clean",) for r in mal]
-    clusters: dict[str, list[bool]] = {}
-    halves: dict[str, list[bool]] = {"dev": [], "holdout": []}
-    half_clusters: dict[str, dict[str, list[bool]]] = {"dev": {}, "holdout": {}}
-    for r, f in zip(mal, flagged, strict=True):
-        clusters.setdefault(r["cluster"], []).append(f)
-        halves[half(r["cluster"])].append(f)
-        half_clusters[half(r["cluster"])].setdefault(r["cluster"], []).append(f)
-    n_total = len(mal) + len(ben_py) + len(ben_npm)
-    t_total = t_mal + t_py + t_npm
-    print("\n== chainwatch (full sets)")
-    print(f"recall, samples:              {rate(flagged)}  (errors: {sum(r['verdict'] == 'error' for r in mal)})")
-    print(f"recall, clusters (any hit):   {rate([any(v) for v in clusters.values()])}")
-    for h in ("dev", "holdout"):
-        print(f"recall, {h:8s} half:        samples {rate(halves[h])}; clusters "
-              f"{rate([any(v) for v in half_clusters[h].values()])}")
-    fp_py = [r["verdict"] != "clean" for r in ben_py]
-    fp_npm = [r["verdict"] != "clean" for r in ben_npm]
-    print(f"benign PyPI flagged:          {rate(fp_py)}")
-    print(f"benign npm flagged:           {rate(fp_npm)}")
-    print(f"time: {t_total:.1f} s wall for {n_total} packages = {1000 * t_total / max(1, n_total):.1f} ms/package "
-          f"({n_total / max(t_total, 1e-9):.1f} packages/s on {args.jobs} workers); median CPU per package "
-          f"{1000 * sorted(r['seconds'] for r in mal + ben_py + ben_npm)[n_total // 2]:.1f} ms")
-    if args.show_misses:
-        for r in mal:
-            if r["verdict"] == "clean":
-                print("  MISS", r["id"], r["cluster"])
-        for r in ben_py + ben_npm:
-            if r["verdict"] != "clean":
-                print("  FP  ", r["id"], r["verdict"], r["top"][:4])
-
-    summary: dict[str, Any] = {
-        "chainwatch": {
-            "recall_samples": sum(flagged) / len(flagged), "recall_clusters": sum(any(v) for v in clusters.values())
-            / len(clusters), "recall_dev": sum(halves["dev"]) / max(1, len(halves["dev"])),
-            "recall_holdout": sum(halves["holdout"]) / max(1, len(halves["holdout"])),
-            "fp_pypi": sum(fp_py) / max(1, len(fp_py)), "fp_npm": sum(fp_npm) / max(1, len(fp_npm)),
-            "packages": n_total, "seconds": t_total, "jobs": args.jobs,
-            "misses": [r["id"] for r in mal if r["verdict"] == "clean"],
-            "false_positives": [(r["id"], r["top"]) for r in ben_py + ben_npm if r["verdict"] != "clean"],
-        }
-    }
-
+    summary: dict[str, Any] = {}
+    if not args.skip_full:
+        summary["chainwatch"] = full_run(args, rows, pypi_files, npm_files)
+    GUARDDOG_VENV[0] = Path(args.guarddog_venv)
     if args.guarddog_sample and guarddog_bin():
-        rng = random.Random(args.seed)
-        m_idx = sorted(rng.sample(range(len(rows)), min(args.guarddog_sample, len(rows))))
-        p_idx = sorted(rng.sample(range(len(pypi_files)), min(args.guarddog_sample, len(pypi_files))))
-        n_idx = sorted(rng.sample(range(len(npm_files)), min(args.guarddog_sample, len(npm_files))))
-        env = _guarddog_env()
-        print(f"\n== side by side on the same seeded sample: {len(m_idx)} malicious, {len(p_idx)} benign PyPI, "
-              f"{len(n_idx)} benign npm (GuardDog {args.jobs} at a time)")
-        # chainwatch on exactly this sample, timed on its own
-        sub_items = [rows[i] for i in m_idx]
-        cw_m, t1 = run_pool(judge_malware, sub_items, args.jobs)
-        cw_p, t2 = run_pool(judge_path, [pypi_files[i] for i in p_idx], args.jobs)
-        cw_n, t3 = run_pool(judge_path, [npm_files[i] for i in n_idx], args.jobs)
-        t_cw = t1 + t2 + t3
-        t = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            gd_m = list(pool.map(lambda r: guarddog_malware(r, env), sub_items))
-            gd_p = list(pool.map(lambda p: guarddog_scan("pypi", Path(p), env), [pypi_files[i] for i in p_idx]))
-            gd_n = list(pool.map(lambda p: guarddog_scan("npm", Path(p), env), [npm_files[i] for i in n_idx]))
-        t_gd = time.perf_counter() - t
-        n_sub = len(m_idx) + len(p_idx) + len(n_idx)
-
-        def f(x: list[dict[str, Any]], key: str) -> list[bool]:
-            return [bool(r.get(key)) for r in x]
-
-        cw = {"recall": [r["verdict"] != "clean" for r in cw_m], "fp_pypi": [r["verdict"] != "clean" for r in cw_p],
-              "fp_npm": [r["verdict"] != "clean" for r in cw_n]}
-        print(f"{'':28s}{'chainwatch':>22s}{'GuardDog (any issue)':>26s}{'GuardDog (risk label)':>26s}")
-        print(f"{'recall (malicious PyPI)':28s}{rate(cw['recall']):>22s}{rate(f(gd_m, 'flagged')):>26s}"
-              f"{rate(f(gd_m, 'label_flagged')):>26s}")
-        print(f"{'benign PyPI flagged':28s}{rate(cw['fp_pypi']):>22s}{rate(f(gd_p, 'flagged')):>26s}"
-              f"{rate(f(gd_p, 'label_flagged')):>26s}")
-        print(f"{'benign npm flagged':28s}{rate(cw['fp_npm']):>22s}{rate(f(gd_n, 'flagged')):>26s}"
-              f"{rate(f(gd_n, 'label_flagged')):>26s}")
-        print(f"{'seconds per package':28s}{t_cw / n_sub:>22.3f}{t_gd / n_sub:>26.3f}")
-        print(f"{'throughput (packages/s)':28s}{n_sub / t_cw:>22.2f}{n_sub / t_gd:>26.3f}")
-        print(f"throughput ratio chainwatch / GuardDog: {t_gd / max(t_cw, 1e-9):.0f}x "
-              f"(GuardDog errors: {sum(r['flagged'] is None for r in gd_m + gd_p + gd_n)})")
-        summary["side_by_side"] = {
-            "sample": {"malicious": len(m_idx), "benign_pypi": len(p_idx), "benign_npm": len(n_idx)},
-            "chainwatch": {k: sum(v) / max(1, len(v)) for k, v in cw.items()} | {"seconds": t_cw},
-            "guarddog_any_issue": {"recall": sum(f(gd_m, "flagged")) / max(1, len(gd_m)),
-                                   "fp_pypi": sum(f(gd_p, "flagged")) / max(1, len(gd_p)),
-                                   "fp_npm": sum(f(gd_n, "flagged")) / max(1, len(gd_n))},
-            "guarddog_risk_label": {"recall": sum(f(gd_m, "label_flagged")) / max(1, len(gd_m)),
-                                    "fp_pypi": sum(f(gd_p, "label_flagged")) / max(1, len(gd_p)),
-                                    "fp_npm": sum(f(gd_n, "label_flagged")) / max(1, len(gd_n))},
-            "guarddog_seconds": t_gd, "ratio": t_gd / max(t_cw, 1e-9),
-        }
+        summary["side_by_side"] = side_by_side(args, rows, pypi_files, npm_files)
     elif args.guarddog_sample:
         print("\nGuardDog not installed: python -m venv bench/out/guarddog-venv && "
               "bench/out/guarddog-venv/bin/pip install guarddog")

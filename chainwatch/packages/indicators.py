@@ -31,14 +31,19 @@ SHADY_HOSTS: list[tuple[str, re.Pattern[str]]] = [
                          r"transfer\.sh|anonfiles\.com|gofile\.io|file\.io|0x0\.st|bashupload\.com|"
                          r"temp\.sh|tmpfiles\.org|catbox\.moe|filebin\.net|paste\.c-net\.org)$")),
     ("file-hosting", re.compile(r"(?i)^(?:cdn\.discordapp\.com|media\.discordapp\.net|store\d*\.gofile\.io)$")),
-    ("tunnel", re.compile(r"(?i)(?:^|\.)(?:ngrok\.io|ngrok-free\.app|ngrok\.app|ngrok\.dev|trycloudflare\.com|"
+    ("tunnel", re.compile(r"(?i)(?:^|\.)(?:ngrok\.io|ngrok-free\.app|ngrok-free\.dev|ngrok\.app|"
+                          r"ngrok\.dev|trycloudflare\.com|"
                           r"serveo\.net|localhost\.run|loca\.lt|pagekite\.me|portmap\.io|bore\.pub|"
                           r"localtunnel\.me|playit\.gg|duckdns\.org|no-ip\.\w+|ddns\.net|hopto\.org)$")),
     ("oast", re.compile(r"(?i)(?:^|\.)(?:oast\.(?:fun|pro|live|site|online|me)|interact\.sh|interactsh\.com|"
                         r"burpcollaborator\.net|oastify\.com|dnslog\.cn|ceye\.io|requestbin\.\w+|"
                         r"pipedream\.net|canarytokens\.com|beeceptor\.com|requestcatcher\.com|"
                         r"bxss\.me|xss\.ht|dnsbin\.zhack\.ca|ssrf\.\w+|webhook\.site|hookbin\.com|"
-                        r"postb\.in|ptsv2\.com|mockbin\.org|rbndr\.us|dnslog\.\w+)$")),
+                        r"postb\.in|ptsv2\.com|mockbin\.org|mockapi\.io|rbndr\.us|dnslog\.\w+)$")),
+    # free app hosting: fine for a demo, but no SDK sends its users' secrets there (only the exfil rule uses it)
+    ("app-hosting", re.compile(r"(?i)(?:^|\.)(?:herokuapp\.com|glitch\.me|repl\.co|replit\.app|replit\.dev|"
+                               r"pythonanywhere\.com|000webhostapp\.com|onrender\.com|up\.railway\.app|"
+                               r"fly\.dev|vercel\.app|netlify\.app|workers\.dev|pages\.dev|deno\.dev)$")),
     ("shortener", re.compile(r"(?i)^(?:bit\.ly|tinyurl\.com|is\.gd|cutt\.ly|t\.ly|rebrand\.ly|shorturl\.at|"
                              r"goo\.gl|rb\.gy|v\.gd|tiny\.cc)$")),
 ]

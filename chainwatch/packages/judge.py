@@ -6,7 +6,10 @@ Severity policy (the engine: any high => at least suspicious, any critical => ma
   binary, decodes base64, mentions ~/.ssh. Popular packages do all of these.
 * medium - a name that imitates a popular package; odd combinations at run time.
 * high - reach without proof of harm: install-time network or dynamic exec, obfuscator output executed,
-  shady endpoints in code that runs on install/import, persistence writes, stealer-shaped code.
+  shady endpoints in code that runs on install/import, persistence writes, stealer-shaped code; and
+  call-only payloads (code that runs when a function is called) with intent no library needs: fetched
+  code executed, a program downloaded and started, decoded commands or shipped blobs executed, data
+  posted to tunnel/paste/raw-IP/free-app-hosting hosts.
 * critical - intent: a source flowing to a network sink, fetched or decoded code executed, downloader
   commands at install time, hard-coded bot/webhook tokens, hidden code found only after decoding.
 """
@@ -34,12 +37,13 @@ RULE_ATTACK = {
     "package.stealer": "T1555", "package.typosquat": "T1195.001", "package.obfuscated-code": "T1027",
     "package.install-network": "T1195.002", "package.install-exec": "T1195.002", "package.shady-endpoint": "T1071",
     "package.hidden-code": "T1027", "package.import-process": "T1059", "package.surveillance": "T1056", "package.install-beacon": "T1082", "package.dependency-typosquat": "T1195.001",  # noqa: E501
+    "package.call-only-payload": "T1195.002",
 }
 MESSAGES = {
     "package.exfiltration": "data from {sources} flows to a network call ({phase} time)",
     "package.download-exec": "downloads code or a program and runs it ({phase} time)",
     "package.decoded-exec": "executes code it decodes or decrypts in place ({phase} time)",
-    "package.install-downloader": "runs a download-and-execute shell command ({phase} time)",
+    "package.install-downloader": "runs a download-and-execute command or opens a remote shell ({phase} time)",
     "package.bot-token-endpoint": "hard-coded {category} URL with its secret token: a private exfiltration channel",
     "package.hidden-code": "code that only appears after decoding a literal does {what} ({phase} time)",
     "package.stealer": "reads {stores} and talks to the network: credential-stealer shape",
@@ -59,6 +63,7 @@ MESSAGES = {
     "package.runtime-risk": "{what} in a function that only runs when called",
     "package.import-process": "runs a suspicious command when installed or imported ({command})",
     "package.surveillance": "captures {what}: spyware shape",
+    "package.call-only-payload": "{what}, in code that runs when a function of the package is called",
 }
 
 
@@ -153,7 +158,8 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
         inst = [s for s in downloaders if s.phase == sg.INSTALL]
         imp = [s for s in downloaders if s.phase == sg.IMPORT]
         strong = [s for s in downloaders if s.detail.get("pattern") in ("reverse-shell", "powershell-encoded",
-                                                                       "crypto-miner", "lolbin-download")]
+                                                                       "crypto-miner", "lolbin-download",
+                                                                       "bot-remote-shell")]
         if inst:
             out.add("package.install-downloader", C, inst, phase=sg.INSTALL)
         elif imp and any(s.detail.get("pattern") != "powershell-iex" for s in imp):
@@ -172,6 +178,8 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
         reach = [s for s in hidden if s.phase in REACH]
         out.add("package.hidden-code", C if reach else L, reach or hidden, what=what,
                 phase=(reach or hidden)[0].phase)
+
+    _call_only_payloads(facts, by_kind, out)
 
     # --- stealer shape: several secret stores and a network path
     creds = [s for s in by_kind.get(sg.SOURCE_CREDENTIAL, []) if not _in_tests(s)]
@@ -211,7 +219,7 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     if persist:
         out.add("package.persistence", H if any(s.phase in REACH for s in persist) else M, persist,
                 place=persist[0].detail.get("place", "?"))
-    shady = [s for s in live(sg.ENDPOINT) if s.detail.get("category") != "shortener"
+    shady = [s for s in live(sg.ENDPOINT) if s.detail.get("category") not in ("shortener", "app-hosting")
              and (s.phase == sg.INSTALL or s.detail.get("category") in ("webhook", "oast", "tunnel", "paste",
                                                                          "file-hosting"))]
     if shady:
@@ -239,9 +247,9 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
         code_at_install = bool(live(sg.NETWORK, (sg.INSTALL,)) or live(sg.PROCESS, (sg.INSTALL,)))
         out.add("package.typosquat", H if code_at_install else M, [s], name=facts.name or s.snippet,
                 target=s.detail.get("target"), how=s.detail.get("how"))
-    for s in by_kind.get(sg.DEP_SUSPICIOUS, []):
-        out.add("package.dependency-typosquat", L, [s], dependency=s.detail.get("dependency"),
-                target=s.detail.get("target"))
+    for s in by_kind.get(sg.DEP_SUSPICIOUS, []):  # reordered words of a popular name: nobody picks that by accident
+        out.add("package.dependency-typosquat", M if s.detail.get("how") == "same words in another order" else L, [s],
+                dependency=s.detail.get("dependency"), target=s.detail.get("target"))
 
     # --- low / info: capabilities, kept for context
     for s in by_kind.get(sg.INSTALL_HOOK, [])[:1]:
@@ -262,6 +270,74 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     if caps:
         out.add("package.capability", I, [s for s in facts.signals if s.kind in caps][:8], kinds=", ".join(caps))
     return out.findings()
+
+
+SHADY_DROP = ("paste", "file-hosting", "tunnel", "raw-ip", "oast", "webhook")
+# public resolvers and their DNS-over-HTTPS endpoints: raw IPs that honest clients post to
+PUBLIC_RESOLVERS = {"1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4", "9.9.9.9", "149.112.112.112", "208.67.222.222",
+                    "208.67.220.220", "94.140.14.14", "2606:4700:4700::1111", "2001:4860:4860::8888"}
+
+
+def _drop_host(s: Signal, categories: tuple[str, ...]) -> bool:
+    return s.detail.get("category") in categories and s.detail.get("host") not in PUBLIC_RESOLVERS
+HIDDEN_INTENT = (sg.DOWNLOAD_EXEC, sg.WRITE_EXEC, sg.PROCESS_DOWNLOADER, sg.EXFIL_FLOW, sg.ENDPOINT_TOKEN)
+
+
+def _call_only_payloads(facts: PackageFacts, by_kind: dict[str, list[Signal]], out: _Out) -> None:
+    """Payloads that wait in a function the victim calls: runtime phase, but with intent no library needs.
+
+    Capability at run time stays quiet (installers fetch and run tools, clients post data). These speak:
+    Python code fetched and executed, a Windows program downloaded and started, fetch-and-run against
+    a paste/tunnel/file-hosting/raw-IP host, and behaviour that only shows after decoding a literal.
+    """
+    def runtime(kind: str) -> list[Signal]:
+        return [s for s in by_kind.get(kind, []) if s.phase == sg.RUNTIME and not _in_tests(s)]
+
+    shady_files = {s.file for s in by_kind.get(sg.ENDPOINT, []) if _drop_host(s, SHADY_DROP) and not _in_tests(s)}
+    fetch_run = runtime(sg.DOWNLOAD_EXEC) + runtime(sg.WRITE_EXEC)
+    code_exec = [s for s in fetch_run if s.detail.get("how") == "network response executed as code"]
+    program = [s for s in fetch_run if s.detail.get("program")]
+    shady = [s for s in fetch_run if s.file in shady_files]
+    if code_exec or program or shady:
+        sigs = code_exec or program or shady
+        out.add("package.call-only-payload", H, sigs, phase=sg.RUNTIME,
+                what="executes Python code it downloads" if code_exec else
+                f"downloads and starts the program {program[0].detail['program']!r}" if program else
+                "downloads from a paste, tunnel, file-hosting or raw-IP host and runs it")
+    hidden = [s for s in facts.signals if s.decoded and s.phase == sg.RUNTIME and not _in_tests(s)
+              and (s.kind in HIDDEN_INTENT or (s.kind == sg.ENDPOINT and s.detail.get("category") in SHADY_DROP))]
+    if hidden:
+        out.add("package.call-only-payload", H, hidden, phase=sg.RUNTIME,
+                what=f"hides {', '.join(sorted({s.kind for s in hidden}))} in an encoded or string literal")
+    revealed = {(s.file, s.line) for s in facts.signals if s.decoded and s.kind in (sg.NETWORK, sg.PROCESS)}
+    dec_exec = [s for s in runtime(sg.EXEC_DECODED) if s.detail.get("blob") or (s.file, s.line) in revealed
+                or s.detail.get("how") == "decoded data passed to a process"]
+    if dec_exec:
+        s0 = dec_exec[0]
+        out.add("package.call-only-payload", H, dec_exec, phase=sg.RUNTIME,
+                what="runs a command it decodes first" if s0.detail.get("how") else
+                f"executes code decoded from the shipped blob {s0.detail['blob']}" if s0.detail.get("blob") else
+                "executes decoded code that talks to the network or starts processes")
+    sends = {(s.file, s.line) for s in by_kind.get(sg.NETWORK_SEND, []) + by_kind.get(sg.EXFIL_FLOW, [])}
+    drops = [s for s in runtime(sg.ENDPOINT) if _drop_host(s, ("tunnel", "oast", "raw-ip", "paste"))
+             and (s.file, s.line) in sends]
+    if drops:
+        out.add("package.call-only-payload", H, drops, phase=sg.RUNTIME,
+                what=f"sends data to a {drops[0].detail.get('category')} host ({drops[0].detail.get('host')})")
+    drop_hosts = {(s.file, s.line): s for s in by_kind.get(sg.ENDPOINT, [])
+                  if _drop_host(s, ("app-hosting", "tunnel", "oast", "raw-ip", "paste", "file-hosting"))}
+    leaks = [s for s in runtime(sg.EXFIL_FLOW) if (s.file, s.line) in drop_hosts]
+    if leaks:
+        host = drop_hosts[(leaks[0].file, leaks[0].line)]
+        out.add("package.call-only-payload", H, leaks, phase=sg.RUNTIME,
+                what=f"sends {', '.join(leaks[0].detail.get('sources') or [])} to a {host.detail.get('category')} "
+                     f"host ({host.detail.get('host')})")
+    send_files = {f for f, _ in sends}
+    raw_ip = [s for s in by_kind.get(sg.ENDPOINT, []) if s.phase == sg.IMPORT and not _in_tests(s)
+              and _drop_host(s, ("raw-ip",)) and s.file in send_files]
+    if raw_ip:
+        out.add("package.shady-endpoint", H, raw_ip, category="raw-IP", host=raw_ip[0].detail.get("host"),
+                phase=sg.IMPORT)
 
 
 def verdict_of(findings: list[Finding]) -> str:

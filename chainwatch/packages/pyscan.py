@@ -41,7 +41,8 @@ NETWORK_PREFIXES = ("urllib.request.urlopen", "urllib.request.urlretrieve", "url
                     "discord_webhook.DiscordWebhook", "dhooks.Webhook", "urllib3.PoolManager", "urllib3.request",
                     "tornado.httpclient", "websocket.create_connection", "websockets.connect", "paramiko.SSHClient",
                     "dropbox.Dropbox", "telegram.Bot", "pysftp.Connection", "gdown.download",
-                    "http.client.HTTPSConnection", "xmlrpc.client.ServerProxy")
+                    "http.client.HTTPSConnection", "xmlrpc.client.ServerProxy", "discord.Client",
+                    "discord.ext.commands.Bot", "aiogram.Bot", "telegram.ext.Updater", "telegram.ext.Application")
 SEND_SUFFIXES = (".post", ".put", ".patch", ".send", ".sendall", ".sendto", ".sendmail", ".send_message",
                  ".execute", ".storbinary", ".files_upload", ".upload", ".sendDocument", ".send_document",
                  ".send_file", ".sendMessage")
@@ -125,6 +126,10 @@ class PyScanner:
         self._flow_nodes: dict[int, list[ast.AST]] = {}
         self._interesting: dict[int, bool] = {}
         self._lines: list[str] | None = None
+        self._reach_calls: dict[str, tuple[list[ast.Call], list[ast.Call], list[ast.Call]]] = {}
+        self._blobs: dict[str, int] | None = None
+        self._self_attrs: dict[str, set[str]] = {}  # self.<attr> -> source labels assigned to it in any method
+        self._assigns: dict[ast.AST | None, dict[str, list[ast.AST]]] = {}
 
     # ------------------------------------------------------------------ helpers
 
@@ -351,6 +356,16 @@ class PyScanner:
         try:
             tree = pyparse.parse(self.text)
         except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+            recovered = _unescaped_source(self.text)
+            if recovered is not None:  # code shipped with literal "\n" escapes between statements
+                sub = PyScanner(self.path, recovered, self.module_phase, self.budget, self.depth, self.all_install,
+                                self.entry_functions)
+                signals = sub.scan()
+                for s in signals:
+                    s.detail.setdefault("recovered", "source with escaped newlines, parsed after unescaping")
+                self.signals.extend(signals)
+                self.parse_ok = sub.parse_ok
+                return self.signals
             self.emit(sg.PARSE_ERROR, 0, self.module_phase, error=str(exc)[:200])
             self.scan_text(self.text, self.module_phase, 0)
             return self.signals
@@ -368,6 +383,8 @@ class PyScanner:
                         self._scope_taint(body, collect_returns=name)
             for name, body, phase in scopes:
                 self._scan_scope(name, body, phase)
+            self._reach_write_exec()
+            self._bot_shells(phases)
             self._scan_literals(tree, phases)
             self._unicode_checks(tree)
         except RecursionError:
@@ -533,6 +550,8 @@ class PyScanner:
             elif isinstance(sub, ast.Call):
                 labels |= self._call_labels(sub)
             elif isinstance(sub, ast.Attribute | ast.Subscript):
+                if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == "self":
+                    labels |= self._self_attrs.get(sub.attr, set())
                 name = self.resolve(sub)
                 if name in ("os.environ", "os.environb", "posix.environ"):
                     labels.add("source:env-dump")
@@ -567,6 +586,8 @@ class PyScanner:
             labels.add("source:screenshot")
         if name in DECODE_NAMES or name.endswith("Fernet.decrypt"):
             labels.add("decoded")
+        if name in ("chr", "bytes", "bytearray") and call.args and _xor_decodes(call.args[0], self):
+            labels.add("decoded")  # chr(ord(c) ^ k): a hand-rolled XOR decoder
         if name in ("open", "io.open", "codecs.open", "pathlib.Path.read_text", "pathlib.Path.read_bytes",
                     "shutil.copy", "shutil.copyfile", "sqlite3.connect", "zipfile.ZipFile", "os.walk",
                     "glob.glob", "os.listdir", "os.path.join", "os.path.expanduser", "pathlib.Path"):
@@ -622,6 +643,10 @@ class PyScanner:
                     labels = self._labels_of(node.value, taint)
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                     for t in targets:
+                        if labels and isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) \
+                                and t.value.id == "self":  # kept on the object, read by another method
+                            self._self_attrs.setdefault(t.attr, set()).update(
+                                lbl for lbl in labels if lbl.startswith("source:"))
                         for n in _target_names(t):
                             changed |= taint.add(n, labels)
                 elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
@@ -675,6 +700,8 @@ class PyScanner:
                 if isinstance(node.func, ast.Call) or isinstance(node.func, ast.Subscript):  # noqa: SIM101
                     self._dynamic_callee(node, phase)
                 continue
+            if name.endswith((".write", ".write_text", ".write_bytes")) and node.args:
+                self._written_code(node, phase)
             if name in EXEC_NAMES:
                 exec_calls.append(node)
                 self._exec_call(node, name, phase, taint)
@@ -685,6 +712,8 @@ class PyScanner:
             elif _is_network(name):
                 net_calls.append(node)
                 self._network_call(node, name, phase, taint)
+                if name in ("urllib.request.urlretrieve", "wget.download") and len(node.args) + len(node.keywords) >= 2:
+                    writes.append(node)  # downloads straight into a file
             elif name in DNS_NAMES:
                 self.emit(sg.NETWORK, node, phase, api=name, target=self._arg_text(node)[:200] or None)
                 net_calls.append(node)
@@ -731,9 +760,86 @@ class PyScanner:
                           or any(self._proc_runs_file(c) for c in proc_calls)):
                 first = (exec_calls or proc_calls)[0]
                 self.emit(sg.DOWNLOAD_EXEC, first, phase, scope=scope, how="fetch and execute in one function",
-                          fetch_line=net_calls[0].lineno)
+                          fetch_line=net_calls[0].lineno, program=_program_name(body))
+        self._reverse_shell(body, net_calls, proc_calls, phase)
+        if writes:
+            for n in body:
+                if isinstance(n, ast.Call) and self.call_name(n) == "os.chdir":
+                    for label, match in ind.persistence_targets(self._path_text(n)):
+                        self.emit(sg.PERSISTENCE, writes[0], phase, place=label, match=match,
+                                  via=f"os.chdir on line {n.lineno}, then a relative write")
         if writes and proc_calls and net_calls:
-            self.emit(sg.WRITE_EXEC, proc_calls[0], phase, scope=scope, write_line=writes[0].lineno)
+            self.emit(sg.WRITE_EXEC, proc_calls[0], phase, scope=scope, write_line=writes[0].lineno,
+                      program=_program_name(body))
+        elif phase != sg.RUNTIME:
+            acc = self._reach_calls.setdefault(phase, ([], [], []))
+            acc[0].extend(c for c in net_calls if self._is_fetch(c))
+            acc[1].extend(self._network_writes(body, taint))
+            acc[2].extend(c for c in proc_calls if c.args and (self.fold(c.args[0]) is None
+                                                                or self._proc_runs_file(c)))
+
+    def _reverse_shell(self, body: list[ast.AST], net_calls: list[ast.Call], proc_calls: list[ast.Call],
+                       phase: str) -> None:
+        """socket + os.dup2(sock.fileno(), 0/1/2) + a shell: the textbook Python reverse shell."""
+        if not net_calls or not any((self.call_name(c) or "").startswith("socket.") for c in net_calls):
+            return
+        dup2 = [n for n in body if isinstance(n, ast.Call) and self.call_name(n) == "os.dup2"]
+        shells = [c for c in proc_calls if re.search(r"(?i)(?:/bin/)?(?:ba|z|da)?sh\b|cmd(?:\.exe)?\b|powershell",
+                                                     self._arg_text(c))]
+        if dup2 and shells:
+            self.emit(sg.PROCESS_DOWNLOADER, shells[0], phase, pattern="reverse-shell",
+                      match="socket wired to a shell's stdin/stdout with os.dup2")
+
+    def _bot_shells(self, phases: dict[ast.AST, str]) -> None:
+        """A chat-bot message handler that runs the message as a command: a Telegram/Discord remote shell."""
+        for fn in self._owned:
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) or not fn.args.args:
+                continue
+            marks = [_dotted(d.func if isinstance(d, ast.Call) else d) or "" for d in fn.decorator_list]
+            if not any(m.endswith(BOT_HANDLERS) or (m.endswith((".command", ".event")) and
+                                                    re.search(r"(?i)bot|client", m)) for m in marks):
+                continue
+            params = {a.arg for a in fn.args.args}
+            for n in self._owned.get(fn, []):
+                if not isinstance(n, ast.Call) or not n.args:
+                    continue
+                name = self.call_name(n) or ""
+                if name.startswith(PROCESS_PREFIXES) and self.fold(n.args[0]) is None and any(
+                        isinstance(sub, ast.Name) and (sub.id in params or self._from_param(fn, sub.id, params))
+                        for sub in _walk_expr(n.args[0])):
+                    self.emit(sg.PROCESS_DOWNLOADER, n, phases.get(fn, sg.RUNTIME), pattern="bot-remote-shell",
+                              match=f"{marks[0]} handler runs the message as a command")
+                    return
+
+    def _from_param(self, fn: ast.AST, name: str, params: set[str]) -> bool:
+        """``command = message.text[5:]``: a local computed from a handler parameter."""
+        for n in self._owned.get(fn, []):
+            if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets):
+                return any(isinstance(sub, ast.Name) and sub.id in params for sub in _walk_expr(n.value))
+        return False
+
+    def _network_writes(self, body: list[ast.AST], taint: _Taint) -> list[ast.Call]:
+        """Writes of downloaded bytes: ``f.write(resp.content)``, ``urlretrieve(url, path)``."""
+        out = []
+        for n in body:
+            if not isinstance(n, ast.Call):
+                continue
+            retrieve = self.call_name(n) in ("urllib.request.urlretrieve", "wget.download") \
+                and len(n.args) + len(n.keywords) >= 2
+            written = isinstance(n.func, ast.Attribute) and n.func.attr == "write" and bool(n.args) and (
+                "net" in self._labels_of(n.args[0], taint) or any(
+                    isinstance(sub, ast.Attribute) and sub.attr in ("content", "raw") for sub in _walk_expr(n.args[0])))
+            if retrieve or written:
+                out.append(n)
+        return out
+
+    def _reach_write_exec(self) -> None:
+        """Fetch, write and run split over helper functions that all run on install/import (one file)."""
+        for phase, (nets, writes, procs) in self._reach_calls.items():
+            if nets and writes and procs:
+                self.emit(sg.WRITE_EXEC, procs[0], phase, scope="several functions", write_line=writes[0].lineno,
+                          fetch_line=nets[0].lineno, how="downloads, writes a file and runs a program, "
+                                                         "across functions that run on " + phase)
 
     def _is_fetch(self, call: ast.Call) -> bool:
         name = self.call_name(call) or ""
@@ -785,7 +891,7 @@ class PyScanner:
             r"(?i)decod|decrypt|deobf|unhex|unpack|xor|b64|inflate|decompress|unscramble",
             (arg.func.attr if isinstance(arg.func, ast.Attribute) else getattr(arg.func, "id", "")) or "")
         if "decoded" in labels or decode_named or (isinstance(value, str) and _contains_decode_call(arg, self)):
-            self.emit(sg.EXEC_DECODED, node, phase, api=name)
+            self.emit(sg.EXEC_DECODED, node, phase, api=name, blob=self._shipped_blob(arg))
             if isinstance(value, str):
                 self._scan_payload(value, node, phase, "exec argument")
             return
@@ -808,6 +914,76 @@ class PyScanner:
                     return
         self.emit(sg.EXEC_DYNAMIC, node, phase, api=name)
 
+    def _shipped_blob(self, arg: ast.AST) -> str | None:
+        """Where the executed data comes from a long literal shipped in this file (name or line), else None."""
+        if self._blobs is None:
+            self._blobs = {}
+            for n in self._all:
+                if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant) \
+                        and isinstance(n.value.value, str | bytes) and len(n.value.value) >= 256:
+                    for t in n.targets:
+                        key = t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else None
+                        if key:
+                            self._blobs[key] = n.lineno
+        for sub in _walk_expr(arg):
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str | bytes) and len(sub.value) >= 256:
+                return f"literal on line {sub.lineno}"
+            key = sub.id if isinstance(sub, ast.Name) else sub.attr if isinstance(sub, ast.Attribute) else None
+            if key and key in self._blobs:
+                return f"{key} (line {self._blobs[key]})"
+        return None
+
+    def _inline_script(self, node: ast.Call, phase: str) -> None:
+        """``[sys.executable, "-c", SCRIPT]``: the script is code of this package; scan it like exec of a literal."""
+        argv = node.args[0] if node.args else None
+        if not isinstance(argv, ast.List | ast.Tuple):
+            return
+        for i, elt in enumerate(argv.elts[:-1]):
+            if isinstance(elt, ast.Constant) and elt.value == "-c":
+                script = self.fold(argv.elts[i + 1])
+                if script is None and isinstance(argv.elts[i + 1], ast.Name):
+                    script = self._local_literal(node, argv.elts[i + 1].id)
+                if isinstance(script, str) and len(script) >= 20:
+                    self._scan_payload(script, node, phase, "script passed to an interpreter with -c")
+                return
+
+    def _local_literal(self, node: ast.AST, name: str) -> str | None:
+        """The string a local variable of the enclosing function is assigned once (``script = "..."``,
+        ``path = f"C:\\Users\\{user}\\...\\Startup"``), folded; None when unknown."""
+        owner = self._owner.get(id(node))
+        assigns = self._assigns.get(owner)
+        if assigns is None:  # built once per scope: files with thousands of writes stay linear
+            assigns = {}
+            for n in self._owned.get(owner, []):
+                if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+                    assigns.setdefault(n.targets[0].id, []).append(n.value)
+            self._assigns[owner] = assigns
+        values = assigns.get(name, [])
+        if len(values) != 1:
+            return None
+        value = self.fold(values[0])
+        return value if isinstance(value, str) else None
+
+    def _path_text(self, call: ast.Call) -> str:
+        """Argument text of a file call, with local path variables filled in (``open(startup + "\\x.py")``)."""
+        parts = [self._arg_text(call)]
+        for a in call.args[:1]:
+            if self.fold(a) is None:
+                for sub in _walk_expr(a):
+                    if isinstance(sub, ast.Name):
+                        parts.append(self._local_literal(call, sub.id) or "")
+        return " ".join(p for p in parts if p)
+
+    def _written_code(self, node: ast.Call, phase: str) -> None:
+        """A dropper writes a script to disk and runs it later: scan Python code written from a literal."""
+        value = self.fold(node.args[0])
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        if not isinstance(value, str) or len(value) < 30 or not dec.looks_like_code(value):
+            return
+        self.emit(sg.OBF_DECODED, node, phase, method="code written to a file", preview=value[:200])
+        self._scan_payload(value, node, phase, "code written to a file")
+
     def _process_call(self, node: ast.Call, name: str, phase: str, taint: _Taint) -> None:
         text = self._arg_text(node)
         labels: set[str] = set()
@@ -820,6 +996,7 @@ class PyScanner:
                               r"-m\s+pip|mshta|rundll32|osascript|nohup|chmod\s", text):
             detail["suspicious_command"] = True
         self.emit(sg.PROCESS, node, phase, **detail)
+        self._inline_script(node, phase)
         if "net" in labels:
             self.emit(sg.DOWNLOAD_EXEC, node, phase, api=name, how="network data passed to a process")
         if "decoded" in labels:
@@ -854,7 +1031,7 @@ class PyScanner:
             self.emit(sg.EXFIL_FLOW, node, phase, api=name, sources=sources, channel="dns")
 
     def _write_call(self, node: ast.Call, phase: str) -> None:
-        text = self._arg_text(node)
+        text = self._path_text(node)
         hits = ind.persistence_targets(text) if text else []
         for label, match in hits:
             self.emit(sg.PERSISTENCE, node, phase, place=label, match=match)
@@ -1083,3 +1260,38 @@ def _contains_decode_call(node: ast.AST, scanner: PyScanner) -> bool:
         if isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Slice) and sub.slice.step is not None:
             return True
     return False
+
+
+def _xor_decodes(node: ast.AST, scanner: PyScanner) -> bool:
+    """``chr(ord(c) ^ k)`` / ``bytes([b ^ k for b in blob])``: a hand-rolled XOR decoder."""
+    return any(isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.BitXor) for sub in _walk_expr(node))
+
+
+def _unescaped_source(text: str) -> str | None:
+    """Code written as one line with literal ``\\n`` escapes (a broken or deliberate packing) parsed again."""
+    if "\\n" not in text or text.count("\n") > 3 or len(text) > 256 * 1024:
+        return None
+    fixed = re.sub(r"(?<!\\)(?:\\r)?\\n", "\n", text)
+    fixed = re.sub(r";(?=(?:def|class|try|if|for|while|with)\b)", "\n", fixed)  # "import os;def f():"
+    try:
+        ast.parse(fixed)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    return fixed
+
+
+BOT_HANDLERS = ("message_handler", "on_message", "channel_post_handler", "callback_query_handler",
+                "edited_message_handler")
+
+
+PROGRAM_RE = re.compile(r"(?i)\.(?:exe|scr|com|bat|cmd|vbs|ps1|msi|hta)(?:$|[?\s\"'])")
+
+
+def _program_name(body: list[ast.AST]) -> str | None:
+    """A Windows program or script name among the literals of a scope (``helper.exe``, ``x.ps1``)."""
+    for n in body:
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) < 400:
+            m = PROGRAM_RE.search(n.value)
+            if m:
+                return n.value[:120]
+    return None

@@ -325,6 +325,9 @@ def compute_reach(sources: dict[str, str], entries: list[str], phase: str,
             path = f"{base}.{rest}" if rest else base
             module, _, func = path.rpartition(".")
             target = _module_file(module, files) if module else None
+            if target is None and module.count(".") >= 1:  # `from .utils import Tool; Tool.run()`: a class method
+                module = module.rpartition(".")[0]
+                target = _module_file(module, files)
             if target and target != rel:
                 targets.setdefault(target, set()).add(func)
         for target, names in targets.items():

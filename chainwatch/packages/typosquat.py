@@ -73,6 +73,17 @@ def _indexes(eco: str) -> tuple[list[str], dict[str, int], dict[str, tuple[int, 
     return targets, squashed, affixed, bare_index
 
 
+@cache
+def _reordered(eco: str) -> dict[tuple[str, ...], int]:
+    """Sorted words of each multi-word target -> index (``aliyun-python-sdk-core`` -> core, python, sdk, ...)."""
+    out: dict[tuple[str, ...], int] = {}
+    for i, t in enumerate(_indexes(eco)[0]):
+        words = tuple(sorted(re.split(r"[-_.]+", t)))
+        if len(words) >= 3:
+            out.setdefault(words, i)
+    return out
+
+
 def typosquat_of(ecosystem: str, name: str) -> dict[str, object] | None:
     """The popular package ``name`` imitates, with how, or None (popular names themselves are never squats)."""
     from rapidfuzz import process
@@ -93,6 +104,10 @@ def typosquat_of(ecosystem: str, name: str) -> dict[str, object] | None:
     if sq in squashed:
         i = squashed[sq]
         return {"target": names[i], "rank": i + 1, "how": "same name after separators/homoglyphs"}
+    words = tuple(sorted(re.split(r"[-_.]+", bare)))
+    if words in _reordered(eco):
+        i = _reordered(eco)[words]
+        return {"target": names[i], "rank": i + 1, "how": "same words in another order"}
     if bare in affixed:
         i, affix = affixed[bare]
         return {"target": names[i], "rank": i + 1, "how": f"popular name with {affix!r} added"}
