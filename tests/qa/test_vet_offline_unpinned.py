@@ -17,7 +17,7 @@ def test_offline_unpinned_requirement_names_the_cause(tmp_path: Path, capsys: py
     req.write_text("six>=1.0\n")
     rc = main(["vet", str(req), "--offline", str(offline), "--no-store", "-f", "json", "-q"])
     out = json.loads(capsys.readouterr().out)
-    assert rc == 0
+    assert rc == 2  # a package nobody looked at fails the gate (--allow-unvetted for findings only)
     [pkg] = out["packages"] if "packages" in out else out["extra"]["packages"]
     assert pkg["verdict"] == "error"
     assert "not pinned" in pkg["error"]
