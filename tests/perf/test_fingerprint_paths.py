@@ -155,3 +155,17 @@ def test_corrupt_gzip_raises_oserror_like_gzip_does() -> None:
         decompressing_reader("compressed/gzip", io.BytesIO(bad)).read()
     with pytest.raises(EOFError):
         decompressing_reader("compressed/gzip", io.BytesIO(good[: len(good) // 2])).read()
+
+
+def test_a_failing_tlsh_helper_costs_the_tlsh_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    import chainwatch.fingerprint as fingerprint
+
+    data = bytes(range(256)) * 20_000
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    monkeypatch.setattr(fingerprint, "TLSH_PROCESS_BYTES", 1024)
+    monkeypatch.setattr(fingerprint, "_TLSH_HELPER_CODE", "import sys; sys.exit(3)")  # dies at once
+    fp = fingerprint_file(path)
+    assert fp.tlsh is None and fp.sha256 == hashlib.sha256(data).hexdigest() and fp.size == len(data)
