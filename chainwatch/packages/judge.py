@@ -245,7 +245,11 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     # --- medium: names
     for s in by_kind.get(sg.META_TYPOSQUAT, []):
         code_at_install = bool(live(sg.NETWORK, (sg.INSTALL,)) or live(sg.PROCESS, (sg.INSTALL,)))
-        out.add("package.typosquat", H if code_at_install else M, [s], name=facts.name or s.snippet,
+        # A scoped copy (@org/esbuild) is typed with its scope on purpose and is how organisations publish
+        # their forks: one step weaker than a look-alike name that catches a typo.
+        scoped_copy = str(s.detail.get("how", "")).startswith("scoped copy")
+        severity = (M if code_at_install else L) if scoped_copy else (H if code_at_install else M)
+        out.add("package.typosquat", severity, [s], name=facts.name or s.snippet,
                 target=s.detail.get("target"), how=s.detail.get("how"))
     for s in by_kind.get(sg.DEP_SUSPICIOUS, []):  # reordered words of a popular name: nobody picks that by accident
         out.add("package.dependency-typosquat", M if s.detail.get("how") == "same words in another order" else L, [s],

@@ -68,6 +68,7 @@ HIDDEN_API_NAMES = frozenset(("__builtins__", "__import__", "exec", "eval", "get
 SECRET_ENV_RE = re.compile(r"(?i)(?:token|secret|passw|api[_-]?key|aws_|credential|private[_-]?key|npm_|pypi|"
                            r"github_|gh_|access[_-]?key|session)")
 TEST_PATH_RE = re.compile(r"(?i)(?:^|/)(?:tests?|testing|docs?|examples?|benchmarks?|samples?)/|(?:^|/)test_[^/]*\.py$"
+                          r"|(?:^|/)[a-z0-9][\w.-]*_tests?/"  # dagster_dbt_tests/: a package's own test package
                           r"|_test\.py$|(?:^|/)conftest\.py$")
 
 
@@ -102,6 +103,22 @@ def _dotted(node: ast.AST) -> str | None:
         parts.append(node.id)
         return ".".join(reversed(parts))
     return None
+
+
+def is_main_guard(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+            and len(test.comparators) == 1 and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value == "__main__" and isinstance(test.ops[0], ast.Eq))
+
+
+def _main_block_nodes(tree: ast.Module) -> set[int]:
+    """ids of the nodes inside top-level ``if __name__ == "__main__":`` blocks."""
+    out: set[int] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.If) and is_main_guard(stmt.test):
+            for child in stmt.body:
+                out.update(id(n) for n in ast.walk(child))
+    return out
 
 
 class PyScanner:
@@ -491,7 +508,11 @@ class PyScanner:
         if self.module_phase == sg.RUNTIME:
             return phases
         reached: set[str] = set()
-        frontier = [self._names_called(self._owned[None]) | self.entry_functions]
+        # calls under `if __name__ == "__main__":` run when the file is executed as a script, not when it
+        # is imported (setup.py importing a module for its __version__ does not run its CLI)
+        script_only = _main_block_nodes(tree)
+        module_level = [n for n in self._owned[None] if id(n) not in script_only]
+        frontier = [self._names_called(module_level) | self.entry_functions]
         while frontier:
             names = frontier.pop()
             for name in names - reached:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from chainwatch.packages import pyparse
 from chainwatch.packages import signals as sg
-from chainwatch.packages.pyscan import TEST_PATH_RE
+from chainwatch.packages.pyscan import TEST_PATH_RE, is_main_guard
 
 MAX_DEPTH = 4  # hops of module-to-module calls followed from an entry file
 MAX_FILES = 40  # files reached per entry kind
@@ -157,10 +157,13 @@ def _qualified_calls(nodes: list[ast.AST], dict_values: bool = False) -> set[str
     return out
 
 
-def _top_nodes(tree: ast.Module) -> list[ast.AST]:
-    """Nodes of module-level code (function bodies excluded; class bodies run)."""
+def _top_nodes(tree: ast.Module, script: bool = False) -> list[ast.AST]:
+    """Nodes of module-level code (function bodies excluded; class bodies run). Unless the file runs as a
+    script (setup.py), the body of ``if __name__ == "__main__":`` is left out: importing does not run it."""
     out: list[ast.AST] = []
-    stack: list[ast.AST] = list(tree.body)
+    stack: list[ast.AST] = list(tree.body) if script else [
+        ast.If(test=n.test, body=[], orelse=n.orelse) if isinstance(n, ast.If) and is_main_guard(n.test) else n
+        for n in tree.body]
     while stack:
         node = stack.pop()
         out.append(node)
@@ -211,13 +214,13 @@ def _info(rel: str, tree: ast.Module, dict_values: bool = False) -> _FileInfo:
             for a in node.names:
                 if a.name != "*":
                     imports[a.asname or a.name] = (mod, a.name)
-    return _FileInfo(_calls_in(_top_nodes(tree), dict_values), defs, imports)
+    return _FileInfo(_calls_in(_top_nodes(tree, script=dict_values), dict_values), defs, imports)
 
 
-def _local_imports_at_top(rel: str, tree: ast.Module) -> list[str]:
+def _local_imports_at_top(rel: str, tree: ast.Module, script: bool = False) -> list[str]:
     """Absolute module names imported by module-level code (function-local imports run only when called)."""
     out: list[str] = []
-    for node in _top_nodes(tree):
+    for node in _top_nodes(tree, script):
         if isinstance(node, ast.Import):
             out.extend(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -303,7 +306,8 @@ def compute_reach(sources: dict[str, str], entries: list[str], phase: str,
         if depth >= MAX_DEPTH:
             continue
         # modules this file pulls in: top-level imports (first visit) and imports inside reached functions
-        mods = _local_imports_at_top(rel, tree) if first_visit and tree is not None else []
+        as_script = whole_entry and rel in entry_set
+        mods = _local_imports_at_top(rel, tree, as_script) if first_visit and tree is not None else []
         mods += _fn_imports(rel, [fn for n in reached for fn in fi.defs.get(n, [])])
         targets: dict[str, set[str]] = {}
         for mod in mods:
@@ -314,7 +318,7 @@ def compute_reach(sources: dict[str, str], entries: list[str], phase: str,
                 if init != rel:
                     targets.setdefault(init, set())
         # calls of imported names: `from pkg.mod import f; f()`, `import pkg.mod; pkg.mod.f()`, `mod.f()`
-        run_nodes = (_top_nodes(tree) if first_visit and tree is not None else []) + \
+        run_nodes = (_top_nodes(tree, as_script) if first_visit and tree is not None else []) + \
             [node for n in reached for fn in fi.defs.get(n, []) for node in _fn_nodes(fn)]
         for callee in _qualified_calls(run_nodes, whole_entry and rel in entry_set):
             head, _, rest = callee.partition(".")

@@ -116,3 +116,14 @@ def test_install_hook_facts_are_recorded() -> None:
     facts = facts_of(npm_tgz("x-hooked", "1.0.0", {"index.js": ""}, scripts={"postinstall": "node setup.js"}))
     assert facts.ecosystem == "npm"
     assert facts.install_hooks == [{"kind": "npm:postinstall", "command": "node setup.js"}]
+
+
+def test_scoped_fork_of_a_popular_package_is_weaker_than_a_look_alike_name() -> None:
+    """@acme/esbuild is how organisations publish forks (typed with the scope on purpose); a look-alike
+    unscoped name (esbulid) catches typos. Both are named, with different weight."""
+    install = 'const https = require("https");\nhttps.get("https://registry.npmjs.org/esbuild", () => {});\n'
+    files = {"index.js": "module.exports = {};\n", "install.js": install}
+    fork_verdict, fork = verdict(npm_tgz("@acme/esbuild", "0.14.39", files, scripts={"postinstall": "node install.js"}))
+    _, squat = verdict(npm_tgz("esbulid", "0.14.39", files, scripts={"postinstall": "node install.js"}))
+    assert "package.typosquat:medium" in fork and fork_verdict != "malicious", fork
+    assert "package.typosquat:high" in squat, squat

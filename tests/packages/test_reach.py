@@ -153,3 +153,30 @@ def test_class_named_as_an_argument_is_not_run() -> None:
     }
     reached = import_reach(sources)
     assert reached["lib/session.py"].functions == {"start"}
+
+
+_QUERY_MODULE = '''"""Tiny query language."""
+__version__ = "0.8.2"
+
+
+def evaluate(expr, obj):
+    return eval(expr, {}, {"obj": obj})
+'''
+
+
+def test_main_block_of_a_module_setup_imports_does_not_run_at_install() -> None:
+    """setup.py imports the module for its __version__; its `if __name__ == "__main__":` CLI (which
+    evaluates user expressions) runs only as a script, so nothing dynamic runs at install."""
+    setup_py = ("from distutils.core import setup\nimport query as module\n"
+                "setup(name='query', version=module.__version__)\n")
+    guarded = _QUERY_MODULE + 'if __name__ == "__main__":\n    import sys\n    print(evaluate(sys.argv[1], {}))\n'
+    install = install_reach({"setup.py": setup_py, "query.py": guarded})
+    assert "evaluate" not in install["query.py"].functions
+    _, strong = verdict(sdist("query", "0.8.2", {"setup.py": setup_py, "query.py": guarded}))
+    assert not any(s.startswith("package.install-exec") for s in strong), strong
+    unguarded = _QUERY_MODULE + 'print(evaluate("1+1", {}))\n'  # runs on import, so at install too
+    install = install_reach({"setup.py": setup_py, "query.py": unguarded})
+    assert "evaluate" in install["query.py"].functions
+    main_in_setup = setup_py.replace("setup(", "if __name__ == '__main__':\n    from query import evaluate\n"
+                                     "    evaluate('1', {})\nsetup(")
+    assert "evaluate" in install_reach({"setup.py": main_in_setup, "query.py": _QUERY_MODULE})["query.py"].functions
