@@ -10,7 +10,8 @@ interrupted part-way and re-run (it must resume from its cache, not start over).
   packages at pinned versions); skipped without ../shared.
 
 Each lockfile is vetted by ``chainwatch vet`` in a subprocess with its own store and download cache under
-``bench/out/vet/``; the first run is stopped with SIGINT after ``--interrupt-after`` seconds, the second
+``bench/out/vet/``; the first run is stopped after ``--interrupt-after`` seconds with SIGINT to its process
+group (as Ctrl-C in a terminal does), the second
 runs to the end. Printed: packages judged in run 1, how many run 2 took from the cache, the verdict
 counts, wall times and the exit code. The per-package table and progress bar are chainwatch's own output
 (shown when run in a terminal).
@@ -80,11 +81,11 @@ def run_vet(lockfile: Path, db: Path, interrupt_after: float | None) -> tuple[fl
     cmd = [sys.executable, "-m", "chainwatch", "vet", str(lockfile), "--db", str(db), "--format", "json",
            "-o", str(report), "--all", "--allow-unvetted"]
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, env=env)
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
     try:
         code = proc.wait(timeout=interrupt_after)
     except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # like Ctrl-C in a terminal: the whole process group
         code = proc.wait()
     secs = time.monotonic() - started
     doc = json.loads(report.read_text()) if report.exists() else {}
