@@ -510,8 +510,7 @@ def scan(
         def submit(unit: MemberUnit) -> None:
             futures.append(executor.submit(analyze_member, unit))
 
-        walker = Walker(sandbox, options, submit,
-                        lambda path, tlsh: executor.submit(fingerprint_file, path, HEAD_BYTES, tlsh))
+        walker = Walker(sandbox, options, submit, fingerprint_submitter(executor))
         root_name = walker.walk(target)
         for fut in futures:
             collect(fut)
@@ -538,6 +537,11 @@ def scan(
     if store is not None:
         store.save_report(report)
     return report
+
+
+def fingerprint_submitter(executor: Any) -> Callable[[Path, bool], Future[Fingerprint]]:
+    """What a Walker uses to fingerprint a big container on a worker while it unpacks it."""
+    return lambda path, tlsh: executor.submit(fingerprint_file, path, HEAD_BYTES, tlsh)
 
 
 def _run_tree_analyzers(walker: Walker, records: dict[str, MemberRecord], options: ScanOptions, executor: Any,

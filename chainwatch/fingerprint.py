@@ -312,4 +312,7 @@ def tlsh_distance(a: str | None, b: str | None) -> int | None:
     """TLSH distance (0 = identical, <~100 similar); None when either digest is missing."""
     if not a or not b or _tlsh is None:
         return None
-    return int(_tlsh.diff(a, b))
+    try:
+        return int(_tlsh.diff(a, b))
+    except (ValueError, TypeError):  # a malformed digest (e.g. from an old or edited baseline)
+        return None

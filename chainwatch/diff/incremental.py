@@ -57,6 +57,7 @@ class _Side:
 def _add_deferred_tlsh(pairs: list[Any], sides: list[_Side], executor: Any) -> bool:
     """TLSH for unpaired members whose TLSH was deferred for size, so a rename search can use it."""
     from chainwatch.engine import tlsh_wanted
+    from chainwatch.filetype import HEAD_BYTES
     from chainwatch.fingerprint import fingerprint_file
 
     jobs = []
@@ -67,7 +68,7 @@ def _add_deferred_tlsh(pairs: list[Any], sides: list[_Side], executor: Any) -> b
         unit = side.units.get(rec.path)
         if unit is None or rec.tlsh or rec.size <= DEFERRED_TLSH_BYTES or not tlsh_wanted(rec.type, rec.size, None):
             continue
-        jobs.append((rec, executor.submit(fingerprint_file, Path(unit.fs_path), 64 * 1024, True)))
+        jobs.append((rec, executor.submit(fingerprint_file, Path(unit.fs_path), HEAD_BYTES, True)))
     for rec, fut in jobs:
         try:
             rec.tlsh = fut.result().tlsh
@@ -132,13 +133,12 @@ def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | Non
         check_target,
         collect_tree_analyzers,
         finalize,
+        fingerprint_submitter,
         prepare_analyzers,
         run_rules,
         submit_tree_analyzers,
     )
     from chainwatch.executor import make_executor
-    from chainwatch.filetype import HEAD_BYTES
-    from chainwatch.fingerprint import fingerprint_file
     from chainwatch.sandbox import Sandbox
 
     for target in (old, new):
@@ -152,8 +152,7 @@ def scan_pair(old: Path, new: Path, options: ScanOptions, *, old_name: str | Non
                 side.units[unit.path] = unit
                 side.futures.append(executor.submit(analyze_member, unit))
 
-            side.walker = Walker(sandbox, fingerprint_only, submit,
-                                 lambda path, tlsh: executor.submit(fingerprint_file, path, HEAD_BYTES, tlsh))
+            side.walker = Walker(sandbox, fingerprint_only, submit, fingerprint_submitter(executor))
             side.root = side.walker.walk(side.target)
         total = sum(len(side.futures) for side in sides)
         done = 0

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from chainwatch.fingerprint import tlsh_distance
 from chainwatch.models import MemberRecord
 
 TLSH_MAX_DISTANCE = 70  # below this two members are "the same file, edited"
@@ -73,17 +74,6 @@ class Pair:
     @property
     def changed(self) -> bool:
         return self.old is not None and self.new is not None and self.old.sha256 != self.new.sha256
-
-
-def tlsh_distance(a: str | None, b: str | None) -> int | None:
-    if not a or not b:
-        return None
-    try:
-        import tlsh
-
-        return int(tlsh.diff(a, b))
-    except Exception:
-        return None
 
 
 def match(old: list[MemberRecord], new: list[MemberRecord]) -> list[Pair]:

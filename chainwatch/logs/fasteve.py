@@ -16,7 +16,6 @@ that carry an alert.
 from __future__ import annotations
 
 import gc
-import json
 import re
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import msgspec
 
 from chainwatch.logs.fastdns import blocks
-from chainwatch.logs.readers.interface import MAX_LINE
+from chainwatch.logs.readers.interface import MAX_LINE, json_object
 from chainwatch.logs.readers.suricata import SuricataEveReader
 from chainwatch.logs.record import LogRecord
 from chainwatch.logs.timeparse import MAX_TS, parse_ts
@@ -264,13 +263,7 @@ def _slow(line: bytes, reader: SuricataEveReader, ref: str, matcher: LogMatcher,
     """The JSON reader's own handling of one line (``SuricataEveReader.records``)."""
     if len(line) + 1 > MAX_LINE:
         return
-    line = line.rstrip(b"\r")
-    if not line.strip():
-        return
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return
-    if isinstance(event, dict):
+    event = json_object(line.rstrip(b"\r"))
+    if event is not None:
         for record in reader.from_event(event, ref):
             feed(record, matcher, part, beacons)

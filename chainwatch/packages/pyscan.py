@@ -94,8 +94,9 @@ class _Taint:
         return len(cur) != before
 
 
-def _dotted(node: ast.AST) -> str | None:
-    parts = []
+def dotted_name(node: ast.AST) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, else None."""
+    parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
         node = node.value
@@ -832,7 +833,7 @@ class PyScanner:
         for fn in self._owned:
             if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) or not fn.args.args:
                 continue
-            marks = [_dotted(d.func if isinstance(d, ast.Call) else d) or "" for d in fn.decorator_list]
+            marks = [dotted_name(d.func if isinstance(d, ast.Call) else d) or "" for d in fn.decorator_list]
             if not any(m.endswith(BOT_HANDLERS) or (m.endswith((".command", ".event")) and
                                                     re.search(r"(?i)bot|client", m)) for m in marks):
                 continue

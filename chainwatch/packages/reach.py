@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from chainwatch.packages import pyparse
 from chainwatch.packages import signals as sg
-from chainwatch.packages.pyscan import TEST_PATH_RE, is_main_guard
+from chainwatch.packages.pyscan import TEST_PATH_RE, dotted_name, is_main_guard
 
 MAX_DEPTH = 4  # hops of module-to-module calls followed from an entry file
 MAX_FILES = 40  # files reached per entry kind
@@ -130,17 +130,6 @@ def _calls_in(nodes: list[ast.AST], dict_values: bool = False) -> set[str]:
     return out
 
 
-def _dotted(node: ast.AST) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
 def _qualified_calls(nodes: list[ast.AST], dict_values: bool = False) -> set[str]:
     """Callees as written (``f``, ``mod.f``, ``pkg.mod.f``), callables handed over to run included."""
     out: set[str] = set()
@@ -151,7 +140,7 @@ def _qualified_calls(nodes: list[ast.AST], dict_values: bool = False) -> set[str
         elif dict_values and isinstance(node, ast.Dict):
             cands = [v for v in node.values if v is not None]
         for c in cands:
-            d = _dotted(c) if isinstance(c, ast.Name | ast.Attribute) else None
+            d = dotted_name(c) if isinstance(c, ast.Name | ast.Attribute) else None
             if d:
                 out.add(d)
     return out

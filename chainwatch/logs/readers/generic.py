@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
-from chainwatch.logs.readers.interface import MAX_LINE, Reader
+from chainwatch.logs.readers.interface import MAX_LINE, Reader, json_object
 from chainwatch.logs.record import KINDS, LogRecord
 from chainwatch.logs.timeparse import parse_ts
 
@@ -149,13 +149,8 @@ class GenericReader(Reader):
     def _json_lines(self, first: str, rest: io.TextIOWrapper, source: str) -> Iterator[LogRecord]:
         mapping = self.mapping
         for number, line in enumerate(_chain([first], rest), 1):
-            if not line.strip() or len(line) > MAX_LINE:
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(row, dict):
+            row = json_object(line) if len(line) <= MAX_LINE else None
+            if row is None:
                 continue
             if not mapping:
                 mapping = auto_mapping(list(row))

@@ -7,8 +7,9 @@ Readers never load a whole file: memory stays flat however large the log is.
 from __future__ import annotations
 
 import abc
+import json
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from chainwatch.logs.record import LogRecord
 
@@ -38,3 +39,22 @@ def iter_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
         if len(line) > MAX_LINE:
             continue
         yield number, line.rstrip(b"\r\n")
+
+
+def json_object(line: bytes | str) -> dict[str, Any] | None:
+    """The JSON object on one log line; None for a blank line, bad JSON or a value that is not an object."""
+    if not line.strip():
+        return None
+    try:
+        value = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def json_objects(stream: BinaryIO) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for every JSON-object line of a JSON-lines stream; other lines are skipped."""
+    for number, line in iter_lines(stream):
+        obj = json_object(line)
+        if obj is not None:
+            yield number, obj

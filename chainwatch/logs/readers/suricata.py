@@ -9,11 +9,10 @@ DNS layouts (Suricata 8.0 "DNS logging changes"):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from chainwatch.logs.readers.interface import Reader, iter_lines
+from chainwatch.logs.readers.interface import Reader, json_objects
 from chainwatch.logs.record import LogRecord
 from chainwatch.logs.timeparse import parse_ts
 
@@ -64,15 +63,8 @@ class SuricataEveReader(Reader):
         return first.startswith(b"{") and b'"event_type"' in first
 
     def records(self, stream: BinaryIO, source: str = "") -> Iterator[LogRecord]:
-        for number, line in iter_lines(stream):
-            if not line.strip():
-                continue
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(event, dict):
-                yield from self.from_event(event, f"{source}:{number}")
+        for number, event in json_objects(stream):
+            yield from self.from_event(event, f"{source}:{number}")
 
     def from_event(self, event: dict[str, Any], ref: str) -> Iterator[LogRecord]:
         kind = event.get("event_type")

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from chainwatch.logs.readers._sysmon_common import SYSMON_PROVIDER, sysmon_record
-from chainwatch.logs.readers.interface import Reader, iter_lines
+from chainwatch.logs.readers.interface import Reader, json_objects
 from chainwatch.logs.record import LogRecord
 
 MAX_ARRAY_BYTES = 256 * 1024 * 1024  # a single JSON array document is read whole; bigger ones are refused
@@ -81,17 +81,10 @@ class SysmonJsonReader(Reader):
                     if record is not None:
                         yield record
             return
-        for number, line in iter_lines(stream):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(obj, dict):
-                record = json_event_to_record(obj, f"{source}:{number}")
-                if record is not None:
-                    yield record
+        for number, obj in json_objects(stream):
+            record = json_event_to_record(obj, f"{source}:{number}")
+            if record is not None:
+                yield record
 
 
 READERS = [SysmonJsonReader()]

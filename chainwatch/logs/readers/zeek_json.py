@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import BinaryIO
 
 from chainwatch.logs.readers._zeek_common import infer_path, zeek_record
-from chainwatch.logs.readers.interface import Reader, iter_lines
+from chainwatch.logs.readers.interface import Reader, json_objects
 from chainwatch.logs.record import LogRecord
 
 
@@ -21,15 +20,7 @@ class ZeekJsonReader(Reader):
                                                                   or b'"fuid"' in first)
 
     def records(self, stream: BinaryIO, source: str = "") -> Iterator[LogRecord]:
-        for number, line in iter_lines(stream):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(row, dict):
-                continue
+        for number, row in json_objects(stream):
             path = str(row.get("_path") or "") or infer_path(row, source)
             record = zeek_record(path, row, f"{source}:{number}")
             if record is not None:
