@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from chainwatch.cli.common import (
     EXIT_ERROR,
@@ -11,7 +10,7 @@ from chainwatch.cli.common import (
     Progress,
     add_limit_options,
     add_store_options,
-    open_store_from_args,
+    open_required_store,
     options_from_args,
 )
 
@@ -39,9 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_add(args: argparse.Namespace) -> int:
     from chainwatch.diff.baselines import add_baseline
 
-    store = open_store_from_args(args)
+    store = open_required_store(args, "a baseline")
     if store is None:
-        print("chainwatch: error: a baseline lives in the store (drop --no-store)", file=sys.stderr)
         return EXIT_ERROR
     try:
         options = options_from_args(args)
@@ -57,9 +55,8 @@ def run_add(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     from chainwatch.diff.baselines import list_baselines
 
-    store = open_store_from_args(args)
+    store = open_required_store(args, "listing baselines")
     if store is None:
-        print("chainwatch: error: baselines live in the store (drop --no-store)", file=sys.stderr)
         return EXIT_ERROR
     try:
         rows = list_baselines(store, args.name)

@@ -84,6 +84,14 @@ def open_store_from_args(args: argparse.Namespace) -> Any:
     return open_store(Path(args.db) if getattr(args, "db", None) else None)
 
 
+def open_required_store(args: argparse.Namespace, needed_for: str) -> Any:
+    """The store, or None after telling the user that ``needed_for`` needs it (``--no-store`` was given)."""
+    store = open_store_from_args(args)
+    if store is None:
+        print(f"chainwatch: error: {needed_for} needs the store (drop --no-store)", file=sys.stderr)
+    return store
+
+
 def render(report: Report, fmt: str, include_inventory: bool, color: bool | None = None,
            min_severity: str = "low") -> str:
     from chainwatch import registry

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from chainwatch.cli.common import (
     EXIT_ERROR,
@@ -11,7 +10,7 @@ from chainwatch.cli.common import (
     Progress,
     add_limit_options,
     add_store_options,
-    open_store_from_args,
+    open_required_store,
     options_from_args,
 )
 
@@ -40,9 +39,8 @@ def run_learn(args: argparse.Namespace) -> int:
     from chainwatch.diff.components import ComponentStore
     from chainwatch.engine import scan
 
-    store = open_store_from_args(args)
+    store = open_required_store(args, "known components")
     if store is None:
-        print("chainwatch: error: components live in the store (drop --no-store)", file=sys.stderr)
         return EXIT_ERROR
     try:
         options = options_from_args(args)
@@ -58,9 +56,8 @@ def run_learn(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     from chainwatch.diff.components import ComponentStore
 
-    store = open_store_from_args(args)
+    store = open_required_store(args, "known components")
     if store is None:
-        print("chainwatch: error: components live in the store (drop --no-store)", file=sys.stderr)
         return EXIT_ERROR
     try:
         rows = ComponentStore(store.conn).list(args.name)

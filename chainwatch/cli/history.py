@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from chainwatch.cli.common import EXIT_ERROR, EXIT_OK, add_store_options, open_store_from_args
+from chainwatch.cli.common import EXIT_ERROR, EXIT_OK, add_store_options, open_required_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,9 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    store = open_store_from_args(args)
+    store = open_required_store(args, "history")
     if store is None:
-        print("chainwatch: history needs the store (drop --no-store)", file=sys.stderr)
         return EXIT_ERROR
     try:
         rows = store.artifacts(args.name)
