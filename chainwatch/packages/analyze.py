@@ -92,6 +92,17 @@ def analyze_package(target: str | Path | pf.PackageFiles, ecosystem: str | None 
 # ---------------------------------------------------------------------------- python
 
 
+def _take_code_budget(rel: str, data: bytes, facts: PackageFacts) -> bool:
+    """Count one code file against the package's analysis budget (files and bytes, kept on ``facts``);
+    False, with a note in ``facts.skipped``, once it is spent."""
+    if facts.code_files >= MAX_CODE_FILES or facts.code_bytes + len(data) > MAX_CODE_BYTES:
+        facts.skipped.append(f"{rel}: code analysis budget reached")
+        return False
+    facts.code_files += 1
+    facts.code_bytes += len(data)
+    return True
+
+
 def _python_phase(rel: str, pkg: pf.PackageFiles, eco: str, backend_files: set[str]) -> tuple[str, bool]:
     """(module phase, whole file runs at install) for a Python file."""
     base = rel.rsplit("/", 1)[-1]
@@ -127,8 +138,6 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
                 prefix = p.strip("./")
                 backend_files |= {n for n in pkg.files if n.endswith(".py") and (not prefix or n.startswith(prefix))}
     reached = _python_reach(pkg, eco)
-    total = 0
-    count = 0
     for rel in sorted(pkg.files):
         data = pkg.files[rel]
         is_script = not rel.endswith(PY_EXT) and data[:2] == b"#!" and b"python" in data[:80]
@@ -145,11 +154,8 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
             continue
         if not (rel.endswith((".py", ".pyw")) or is_script):
             continue
-        if count >= MAX_CODE_FILES or total + len(data) > MAX_CODE_BYTES:
-            facts.skipped.append(f"{rel}: code analysis budget reached")
+        if not _take_code_budget(rel, data, facts):
             continue
-        count += 1
-        total += len(data)
         phase, whole = _python_phase(rel, pkg, eco, backend_files)
         if is_script:
             phase, whole = sg.RUNTIME, False
@@ -166,7 +172,6 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
         facts.signals.extend(scanner.scan())
         _line_signals(rel, text, phase, facts)
         _obfuscator_markers(rel, text, phase, facts)
-    facts.code_files, facts.code_bytes = count, total
     for hook in facts.install_hooks:
         if hook["kind"] == "setup.py" and hook.get("cmdclass"):
             facts.signals.append(Signal(sg.INSTALL_HOOK, "setup.py", 0, "", sg.INSTALL,
@@ -346,7 +351,6 @@ def _scan_npm(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
                     break
     main = (facts.metadata.get("main") or "index.js").removeprefix("./")
     entry = {main, main + ".js", "index.js"}
-    total = count = 0
     for rel in sorted(pkg.files):
         data = pkg.files[rel]
         if rel.endswith(SHELL_EXT) or (data[:2] == b"#!" and b"sh" in data[:40] and not rel.endswith(JS_EXT)):
@@ -359,11 +363,8 @@ def _scan_npm(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
             continue
         if not rel.endswith(JS_EXT) or rel.endswith(".d.ts"):
             continue
-        if count >= MAX_CODE_FILES or total + len(data) > MAX_CODE_BYTES:
-            facts.skipped.append(f"{rel}: code analysis budget reached")
+        if not _take_code_budget(rel, data, facts):
             continue
-        count += 1
-        total += len(data)
         if rel in install_files:
             phase, whole = sg.INSTALL, True
         elif TEST_PATH_RE.search(rel) or "/__tests__/" in rel:
@@ -376,7 +377,6 @@ def _scan_npm(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
             if rel in entry:
                 s.detail.setdefault("entry", True)
         facts.signals.extend(sigs)
-    facts.code_files, facts.code_bytes = count, total
 
 
 def _join(base: str, rel: str) -> str:

@@ -208,8 +208,17 @@ def _info(rel: str, tree: ast.Module, dict_values: bool = False) -> _FileInfo:
 
 def _local_imports_at_top(rel: str, tree: ast.Module, script: bool = False) -> list[str]:
     """Absolute module names imported by module-level code (function-local imports run only when called)."""
+    return _imports_in(rel, _top_nodes(tree, script))
+
+
+def _fn_imports(rel: str, fns: list[ast.AST]) -> list[str]:
+    return _imports_in(rel, [node for fn in fns for node in _fn_nodes(fn)])
+
+
+def _imports_in(rel: str, nodes: list[ast.AST]) -> list[str]:
+    """Absolute module names the import statements among ``nodes`` load (``from pkg import sub`` too)."""
     out: list[str] = []
-    for node in _top_nodes(tree, script):
+    for node in nodes:
         if isinstance(node, ast.Import):
             out.extend(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -217,20 +226,6 @@ def _local_imports_at_top(rel: str, tree: ast.Module, script: bool = False) -> l
             if mod:
                 out.append(mod)
                 out.extend(f"{mod}.{a.name}" for a in node.names if a.name != "*")  # from pkg import submodule
-    return out
-
-
-def _fn_imports(rel: str, fns: list[ast.AST]) -> list[str]:
-    out: list[str] = []
-    for fn in fns:
-        for node in _fn_nodes(fn):
-            if isinstance(node, ast.Import):
-                out.extend(a.name for a in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                mod = _resolve_from(rel, node.module, node.level)
-                if mod:
-                    out.append(mod)
-                    out.extend(f"{mod}.{a.name}" for a in node.names if a.name != "*")
     return out
 
 
