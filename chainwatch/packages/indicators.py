@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from chainwatch.packages import signals as sg
+
 URL_RE = re.compile(r"(?i)(?:https?|wss?|ftp|tcp)://[^\s'\"<>`\\)\]}]{3,300}")
 HOST_RE = re.compile(r"(?i)^(?:[a-z]+://)?(?:[^@/\s]*@)?(\[[0-9a-f:]+\]|[^/:?#\s]+)")
 
@@ -268,3 +270,28 @@ def persistence_targets(text: str) -> list[tuple[str, str]]:
 
 def downloader_commands(text: str) -> list[tuple[str, str]]:
     return match_any(DOWNLOADER_PATTERNS, text)
+
+
+# ------------------------------------------------------------------ signals both code scanners emit
+
+
+def endpoint_signals(text: str, limit: int = 50) -> list[tuple[str, dict[str, Any]]]:
+    """(signal kind, detail) for each endpoint in ``text``: bot-token APIs, public-IP lookups, hosts."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for ep in endpoints_in(text, limit=limit):
+        if ep.category.startswith("token:"):
+            out.append((sg.ENDPOINT_TOKEN, {"url": ep.url[:200], "category": ep.category[6:]}))
+        elif ep.category == "ip-lookup":
+            out.append((sg.SOURCE_SYSINFO, {"what": "public IP lookup", "url": ep.url[:200]}))
+        else:
+            out.append((sg.ENDPOINT, {"url": ep.url[:200], "host": ep.host, "category": ep.category}))
+    return out
+
+
+def text_signals(text: str) -> list[tuple[str, dict[str, Any]]]:
+    """(signal kind, detail) for what a string literal or command line names: endpoints, downloader
+    commands, credential stores. Shared by the Python and the JavaScript scanner."""
+    out = endpoint_signals(text, limit=10)
+    out += [(sg.PROCESS_DOWNLOADER, {"pattern": label, "match": match}) for label, match in downloader_commands(text)]
+    out += [(sg.SOURCE_CREDENTIAL, {"store": label, "match": match}) for label, match in credential_targets(text)]
+    return out

@@ -384,8 +384,8 @@ class JsScanner:
                 if sources:
                     self.emit(sg.EXFIL_FLOW, node, phase, api=callee, sources=sources)
                 if target:
-                    for ep in ind.endpoints_in(target):
-                        self._endpoint(ep, node, phase)
+                    for kind, detail in ind.endpoint_signals(target):
+                        self.emit(kind, node, phase, **detail)
                 per_scope.setdefault(scope, {}).setdefault("net", []).append(node)
             elif callee.endswith((".write", ".end")) and tainted.get(_text(fn.child_by_field_name("object"))
                                                                       if fn is not None and fn.type ==
@@ -453,26 +453,14 @@ class JsScanner:
             self.signals.append(s)
 
     def _text_indicators(self, text: str, node: Any, phase: str) -> None:
-        for ep in ind.endpoints_in(text, limit=10):
-            self._endpoint(ep, node, phase)
-        for label, match in ind.downloader_commands(text):
-            self.emit(sg.PROCESS_DOWNLOADER, node, phase, pattern=label, match=match)
-        for label, match in ind.credential_targets(text):
-            self.emit(sg.SOURCE_CREDENTIAL, node, phase, store=label, match=match)
+        for kind, detail in ind.text_signals(text):
+            self.emit(kind, node, phase, **detail)
         m = MINER_RE.search(text)
         if m:
             self.emit(sg.PROCESS_DOWNLOADER, node, phase, pattern="crypto-miner", match=m.group(0))
         m = SECRET_TOOL_RE.search(text)
         if m:
             self.emit(sg.SOURCE_CREDENTIAL, node, phase, store="secret-scanner", match=m.group(0))
-
-    def _endpoint(self, ep: ind.Endpoint, node: Any, phase: str) -> None:
-        if ep.category.startswith("token:"):
-            self.emit(sg.ENDPOINT_TOKEN, node, phase, url=ep.url[:200], category=ep.category[6:])
-        elif ep.category == "ip-lookup":
-            self.emit(sg.SOURCE_SYSINFO, node, phase, what="public IP lookup", url=ep.url[:200])
-        else:
-            self.emit(sg.ENDPOINT, node, phase, url=ep.url[:200], host=ep.host, category=ep.category)
 
     def _file_level(self, root: Any) -> None:
         obf = OBF_IDENT_RE.findall(self.data)

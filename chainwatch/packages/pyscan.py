@@ -1061,8 +1061,8 @@ class PyScanner:
         elif carries_data:
             self.emit(sg.NETWORK_SEND, node, phase, api=name)
         if text:
-            for ep in ind.endpoints_in(text):
-                self._endpoint(ep, node, phase)
+            for kind, detail in ind.endpoint_signals(text):
+                self.emit(kind, node, phase, **detail)
 
     def _dns_call(self, node: ast.Call, name: str, phase: str, taint: _Taint) -> None:
         labels: set[str] = set()
@@ -1077,14 +1077,6 @@ class PyScanner:
         hits = ind.persistence_targets(text) if text else []
         for label, match in hits:
             self.emit(sg.PERSISTENCE, node, phase, place=label, match=match)
-
-    def _endpoint(self, ep: ind.Endpoint, node: ast.AST | int, phase: str) -> None:
-        if ep.category.startswith("token:"):
-            self.emit(sg.ENDPOINT_TOKEN, node, phase, url=ep.url[:200], category=ep.category[6:])
-        elif ep.category == "ip-lookup":
-            self.emit(sg.SOURCE_SYSINFO, node, phase, what="public IP lookup", url=ep.url[:200])
-        else:
-            self.emit(sg.ENDPOINT, node, phase, url=ep.url[:200], host=ep.host, category=ep.category)
 
     # ------------------------------------------------------------------ literals and payloads
 
@@ -1169,12 +1161,8 @@ class PyScanner:
         self.signals.extend(signals)
 
     def _scan_text_indicators(self, text: str, node: ast.AST | int, phase: str) -> None:
-        for ep in ind.endpoints_in(text, limit=10):
-            self._endpoint(ep, node, phase)
-        for label, match in ind.downloader_commands(text):
-            self.emit(sg.PROCESS_DOWNLOADER, node, phase, pattern=label, match=match)
-        for label, match in ind.credential_targets(text):
-            self.emit(sg.SOURCE_CREDENTIAL, node, phase, store=label, match=match)
+        for kind, detail in ind.text_signals(text):
+            self.emit(kind, node, phase, **detail)
         for label, match in ind.persistence_targets(text):
             self.emit(sg.PERSISTENCE, node, phase, place=label, match=match, how="mentioned")
 
