@@ -36,20 +36,23 @@ def _campaign(description: str) -> str | None:
     return head[:80] or None
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
+def _entries(path: Path) -> Iterator[tuple[str, str]]:
+    """(entry, the ``# comment`` line last seen above it) for each non-blank line of an IOC file."""
     if path.stat().st_size > MAX_FEED_BYTES:
         raise ImportError_(f"{path}: larger than {MAX_FEED_BYTES} bytes")
+    comment = ""
     with path.open(encoding="utf-8", errors="replace") as fh:
-        for n, line in enumerate(fh, 1):
-            yield n, line.rstrip("\r\n")
+        for line in fh:
+            s = line.strip()
+            if s.startswith("#"):
+                comment = s.lstrip("# ").strip()
+            elif s:
+                yield s, comment
 
 
 def read_hash_iocs(path: Path, source: str) -> Iterator[Indicator]:
     """``HASH;COMMENT`` or ``HASH;SCORE;COMMENT``; md5/sha1/sha256 told apart by length."""
-    for _n, line in _lines(path):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
+    for line, _above in _entries(path):
         parts = line.split(";", 2)
         kind = hash_kind(parts[0])
         if kind is None:
@@ -65,14 +68,7 @@ def read_hash_iocs(path: Path, source: str) -> Iterator[Indicator]:
 
 def read_filename_iocs(path: Path, source: str) -> Iterator[Indicator]:
     """``REGEX;SCORE[;FALSE-POSITIVE-REGEX]``; the comment block above is the description."""
-    comment = ""
-    for _n, line in _lines(path):
-        s = line.strip()
-        if not s:
-            continue
-        if s.startswith("#"):
-            comment = s.lstrip("# ").strip()
-            continue
+    for s, comment in _entries(path):
         regex, score, fp = s, 80, None
         parts = s.rsplit(";", 2)
         # the regex itself may contain ';' — take score/fp from the right only when they parse
@@ -110,14 +106,7 @@ def _network_kind(value: str) -> IndicatorKind | None:
 
 def read_c2_iocs(path: Path, source: str) -> Iterator[Indicator]:
     """One domain/IP/CIDR/URL per line (optionally ``VALUE;SCORE``); ``# comment`` blocks describe them."""
-    comment = ""
-    for _n, line in _lines(path):
-        s = line.strip()
-        if not s:
-            continue
-        if s.startswith("#"):
-            comment = s.lstrip("# ").strip()
-            continue
+    for s, comment in _entries(path):
         value, score = s, DEFAULT_C2_SCORE
         if ";" in s:
             value, _, rest = s.partition(";")
@@ -132,14 +121,7 @@ def read_c2_iocs(path: Path, source: str) -> Iterator[Indicator]:
 
 
 def read_keywords(path: Path, source: str) -> Iterator[Indicator]:
-    comment = ""
-    for _n, line in _lines(path):
-        s = line.strip()
-        if not s:
-            continue
-        if s.startswith("#"):
-            comment = s.lstrip("# ").strip()
-            continue
+    for s, comment in _entries(path):
         yield Indicator(kind=IndicatorKind.KEYWORD, value=s, source=source, score=DEFAULT_KEYWORD_SCORE,
                         description=comment, campaign=comment or None)
 
