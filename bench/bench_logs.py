@@ -51,17 +51,22 @@ def make_indicators(count: int, rng: random.Random) -> list[str]:
     return sorted(names)
 
 
-def write_dns_log(path: Path, rows: int, rng: random.Random) -> None:
-    """A Zeek dns.log: 2,000 hosts, 20,000 distinct benign names with Zipf-like popularity; each host
-    queries a working set of 200 of them (as real clients do), and 1 row in 20,000 is a C2 name."""
-    fields = ZEEK_LOGS["dns"]
+def _clients(rng: random.Random, rows: int) -> tuple[list[str], list[list[str]], float, float]:
+    """2,000 client hosts, each with a working set of 200 of 20,000 benign names (Zipf-like popularity);
+    the first timestamp and the step that spreads ``rows`` events over three weeks."""
     benign = [f"{rng.choice(WORDS)}{i}.{rng.choice(['example', 'corp', 'vendor', 'site'])}{i % 97}."
               f"{rng.choice(TLDS)}" for i in range(20_000)]
     weights = [1.0 / (rank + 1) for rank in range(len(benign))]
     hosts = [f"10.{i // 250}.{i % 250}.{rng.randint(1, 254)}" for i in range(2000)]
     working = [rng.choices(benign, weights, k=200) for _ in hosts]
-    start = 1678060800.0
-    step = 21 * 86400 / rows
+    return hosts, working, 1678060800.0, 21 * 86400 / rows
+
+
+def write_dns_log(path: Path, rows: int, rng: random.Random) -> None:
+    """A Zeek dns.log: 2,000 hosts, 20,000 distinct benign names with Zipf-like popularity; each host
+    queries a working set of 200 of them (as real clients do), and 1 row in 20,000 is a C2 name."""
+    fields = ZEEK_LOGS["dns"]
+    hosts, working, start, step = _clients(rng, rows)
     with path.open("w", encoding="ascii") as out:
         out.write("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"
                   "#open\t2023-03-06-00-00-00\n")
@@ -87,13 +92,7 @@ def write_eve_log(path: Path, rows: int, rng: random.Random, version: int) -> No
     """A Suricata eve.json with ``rows`` dns events in the Suricata 7 (dns v2: query + answer) or 8.0 (dns
     v3: request + response, responses logged from the resolver's side) layout, same clients and names as
     ``write_dns_log``, and one flow event per 50 dns events (it goes through the JSON path)."""
-    benign = [f"{rng.choice(WORDS)}{i}.{rng.choice(['example', 'corp', 'vendor', 'site'])}{i % 97}."
-              f"{rng.choice(TLDS)}" for i in range(20_000)]
-    weights = [1.0 / (rank + 1) for rank in range(len(benign))]
-    hosts = [f"10.{i // 250}.{i % 250}.{rng.randint(1, 254)}" for i in range(2000)]
-    working = [rng.choices(benign, weights, k=200) for _ in hosts]
-    start = 1678060800.0
-    step = 21 * 86400 / rows
+    hosts, working, start, step = _clients(rng, rows)
     resolver = "10.0.0.2"
     with path.open("w", encoding="ascii") as out:
         buffer: list[str] = []
