@@ -91,7 +91,7 @@ def run_pool(func: Any, items: list[Any], jobs: int) -> tuple[list[dict[str, Any
         results = [func(i) for i in items]
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(func, items, chunksize=4))
+            results = list(pool.map(func, items, chunksize=1))  # big packages must not queue behind each other
     return results, time.perf_counter() - t
 
 

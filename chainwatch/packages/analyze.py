@@ -7,6 +7,7 @@ the metadata signals (typosquat, odd version, empty metadata).
 
 from __future__ import annotations
 
+import gc
 import re
 import time
 from dataclasses import dataclass, field
@@ -64,7 +65,21 @@ class PackageFacts:
 
 
 def analyze_package(target: str | Path | pf.PackageFiles, ecosystem: str | None = None) -> PackageFacts:
-    """Facts about one package. Raises ``PackageReadError`` when it cannot be read."""
+    """Facts about one package. Raises ``PackageReadError`` when it cannot be read.
+
+    The cyclic garbage collector is paused meanwhile: syntax trees hold millions of objects without
+    cycles, and the collector's repeated passes over them cost a third of a large package's time.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _analyze_package(target, ecosystem)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _analyze_package(target: str | Path | pf.PackageFiles, ecosystem: str | None) -> PackageFacts:
     started = time.perf_counter()
     pkg = target if isinstance(target, pf.PackageFiles) else pf.load(target)
     eco = ecosystem or md.detect_ecosystem(pkg)

@@ -9,8 +9,9 @@ many wallet addresses).
 
 from __future__ import annotations
 
+import bisect
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from chainwatch.packages import decode as dec
@@ -75,6 +76,7 @@ class JsScanner:
         self.aliases: dict[str, str] = {}
         self.consts: dict[str, str] = {}
         self._lines: list[bytes] | None = None
+        self._label_offsets: list[int] | None = None  # built after the aliases are known
 
     def emit(self, kind: str, node: Any, phase: str, **detail: Any) -> None:
         line = node.start_point[0] + 1 if node is not None and not isinstance(node, int) else int(node or 0)
@@ -207,23 +209,30 @@ class JsScanner:
         return self.signals
 
     def _flatten(self, root: Any) -> list[tuple[Any, str, int]]:
-        """(node, phase, scope id) for every node; function bodies are their own scopes."""
+        """(node, phase, scope id) for the nodes the passes look at, in document order.
+
+        A tree-sitter query (run in C) picks them and the function nodes out of the tree, so Python
+        touches a small part of a large bundle; function bodies are their own scopes, numbered in
+        document order, and code in a function that is not invoked in place runs at ``runtime``.
+        """
+        kept, functions = _captures(root)
+        events = sorted([(n.start_byte, -n.end_byte, 0, n) for n in functions]
+                        + [(n.start_byte, -n.end_byte, 1, n) for n in kept[:MAX_NODES]],
+                        key=lambda e: (e[0], e[1], e[2]))
+        top_phase = self.module_phase if not self.all_install else sg.INSTALL
+        stack: list[tuple[int, str, int]] = [(1 << 62, top_phase, 0)]  # (end byte, phase, scope) of open scopes
         out: list[tuple[Any, str, int]] = []
-        stack = [(root, self.module_phase if not self.all_install else sg.INSTALL, 0)]
         scope_counter = 0
-        while stack and len(out) < MAX_NODES:
-            node, phase, scope = stack.pop()
-            out.append((node, phase, scope))
-            t = node.type
-            child_phase, child_scope = phase, scope
-            if t in ("function_declaration", "function_expression", "arrow_function", "method_definition",
-                     "generator_function_declaration", "function"):
-                scope_counter += 1
-                child_scope = scope_counter
-                if not self.all_install and not _is_iife(node):
-                    child_phase = sg.RUNTIME
-            for c in reversed(node.children):
-                stack.append((c, child_phase, child_scope))
+        for start, neg_end, is_kept, node in events:
+            while stack[-1][0] <= start and len(stack) > 1:
+                stack.pop()
+            _end, phase, scope = stack[-1]
+            if is_kept:
+                out.append((node, phase, scope))
+                continue
+            scope_counter += 1
+            child_phase = phase if self.all_install or _is_iife(node) else sg.RUNTIME
+            stack.append((-neg_end, child_phase, scope_counter))
         return out
 
     def _collect_aliases(self, nodes: list[tuple[Any, str, int]]) -> None:
@@ -277,8 +286,30 @@ class JsScanner:
                     if k is not None and v is not None and v.type == "identifier":
                         self.aliases[_text(v)] = f"{real}.{_text(k)}"
 
+    def _may_label(self, node: Any, tainted: dict[str, set[str]]) -> bool:
+        """Whether ``node``'s text holds a word a label can come from (see ``_labels``).
+
+        A label needs a tainted name, ``env`` (``process.env``) or the first word of a source or network
+        callee (``os``, ``fs``, ``https``, ``fetch``, ``require``...) or of an alias of one; a value
+        without any of them is skipped without walking it, which is most of a large bundle.
+        """
+        if self._label_offsets is None:
+            roots = set(LABEL_ROOTS)
+            roots.update(k for k, v in self.aliases.items() if _root(v) in LABEL_ROOTS)
+            self._label_offsets = [m.start() for m in _words_re(frozenset(roots)).finditer(self.data)]
+        lo, hi = node.start_byte, node.end_byte
+        if _any_between(self._label_offsets, lo, hi):
+            return True
+        if not tainted:
+            return False
+        if hi - lo > 256 * 1024:  # not worth searching: the bounded walk decides
+            return True
+        return _words_re(frozenset(tainted)).search(self.data, lo, hi) is not None
+
     def _labels(self, node: Any, tainted: dict[str, set[str]]) -> set[str]:
         labels: set[str] = set()
+        if not self._may_label(node, tainted):
+            return labels
         for sub in _descendants(node, limit=3000):
             t = sub.type
             if t == "identifier":
@@ -510,6 +541,50 @@ def _int(node: Any) -> int | None:
     return None
 
 
+def _root(name: str) -> str:
+    return name.split(".", 1)[0]
+
+
+LABEL_ROOTS = frozenset({_root(n) for n in NETWORK | SYSINFO_IDENTITY} | {"fs", "process", "env", "require"})
+
+
+@lru_cache(maxsize=256)
+def _words_re(words: frozenset[str]) -> re.Pattern[bytes]:
+    """Any of ``words`` as a whole JavaScript identifier."""
+    alternation = b"|".join(re.escape(w.encode("utf-8", "replace")) for w in sorted(words) if w) or b"(?!)"
+    return re.compile(rb"(?<![\w$])(?:" + alternation + rb")(?![\w$])")
+
+
+def _any_between(offsets: list[int], lo: int, hi: int) -> bool:
+    i = bisect.bisect_left(offsets, lo)
+    return i < len(offsets) and offsets[i] < hi
+
+
+KEPT_TYPES = ("variable_declarator", "assignment_expression", "import_statement", "new_expression",
+              "call_expression", "string", "template_string")
+FUNCTION_TYPES = ("function_declaration", "function_expression", "arrow_function", "method_definition",
+                  "generator_function_declaration", "generator_function", "function")
+
+
+@cache
+def _query() -> Any:
+    from tree_sitter import Query
+
+    lang = _parser().language
+    known = [t for t in (*KEPT_TYPES, *FUNCTION_TYPES) if lang.id_for_node_kind(t, True) is not None]
+    kept = " ".join(f"({t})" for t in known if t in KEPT_TYPES)
+    funcs = " ".join(f"({t})" for t in known if t in FUNCTION_TYPES)
+    return Query(lang, f"[{kept}] @kept [{funcs}] @function")
+
+
+def _captures(root: Any) -> tuple[list[Any], list[Any]]:
+    """(nodes the passes read, function nodes) below ``root``."""
+    from tree_sitter import QueryCursor
+
+    caps = QueryCursor(_query()).captures(root)
+    return caps.get("kept", []), caps.get("function", [])
+
+
 def _is_iife(node: Any) -> bool:
     parent = node.parent
     while parent is not None and parent.type == "parenthesized_expression":
@@ -527,7 +602,7 @@ def _descendants(node: Any, limit: int = 100_000) -> list[Any]:
     while stack and len(out) < limit:
         n = stack.pop()
         out.append(n)
-        stack.extend(n.children)
+        stack.extend(n.named_children)
     return out
 
 

