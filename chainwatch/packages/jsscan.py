@@ -302,9 +302,10 @@ class JsScanner:
             return True
         if not tainted:
             return False
-        if hi - lo > 256 * 1024:  # not worth searching: the bounded walk decides
+        if hi - lo > 16 * 1024:  # not worth tokenising: the bounded walk decides
             return True
-        return _words_re(frozenset(tainted)).search(self.data, lo, hi) is not None
+        words = _IDENT_RE.findall(self.data, lo, hi)
+        return any(w.decode("utf-8", "replace") in tainted for w in words)
 
     def _labels(self, node: Any, tainted: dict[str, set[str]]) -> set[str]:
         labels: set[str] = set()
@@ -341,15 +342,18 @@ class JsScanner:
     def _scan_nodes(self, nodes: list[tuple[Any, str, int]]) -> None:
         tainted_by_scope: dict[int, dict[str, set[str]]] = {}
         # taint: declarators first (two passes so order does not matter much)
+        declarators = []
+        for node, _phase, scope in nodes:
+            if node.type == "variable_declarator":
+                name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+                if name is not None and value is not None:
+                    declarators.append((name, value, scope))
         for _ in range(2):
-            for node, _phase, scope in nodes:
-                if node.type == "variable_declarator":
-                    name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
-                    if name is not None and value is not None:
-                        labels = self._labels(value, tainted_by_scope.get(scope, {}) | tainted_by_scope.get(0, {}))
-                        if labels:
-                            for ident in _pattern_names(name):
-                                tainted_by_scope.setdefault(scope, {}).setdefault(ident, set()).update(labels)
+            for name, value, scope in declarators:
+                labels = self._labels(value, tainted_by_scope.get(scope, {}) | tainted_by_scope.get(0, {}))
+                if labels:
+                    for ident in _pattern_names(name):
+                        tainted_by_scope.setdefault(scope, {}).setdefault(ident, set()).update(labels)
         per_scope: dict[int, dict[str, list[Any]]] = {}
         for node, phase, scope in nodes:
             t = node.type
@@ -548,7 +552,10 @@ def _root(name: str) -> str:
 LABEL_ROOTS = frozenset({_root(n) for n in NETWORK | SYSINFO_IDENTITY} | {"fs", "process", "env", "require"})
 
 
-@lru_cache(maxsize=256)
+_IDENT_RE = re.compile(rb"[A-Za-z_$\x80-\xff][\w$\x80-\xff]*")  # over-approximates: more walks, never fewer
+
+
+@lru_cache(maxsize=8)
 def _words_re(words: frozenset[str]) -> re.Pattern[bytes]:
     """Any of ``words`` as a whole JavaScript identifier."""
     alternation = b"|".join(re.escape(w.encode("utf-8", "replace")) for w in sorted(words) if w) or b"(?!)"
