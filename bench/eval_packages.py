@@ -265,6 +265,14 @@ def side_by_side(args: argparse.Namespace, rows: list[dict[str, str]], pypi_file
     print(f"{'wall seconds per package':28s}{t_cw / n_sub:>22.3f}{t_gd / n_sub:>26.3f}")
     print(f"{'CPU seconds per package':28s}{cpu_cw / n_sub:>22.3f}{cpu_gd / n_sub:>26.3f}")
     print(f"{'throughput (packages/s)':28s}{n_sub / t_cw:>22.2f}{n_sub / t_gd:>26.3f}")
+    cw_each = sorted(r["seconds"] for r in cw_m + cw_p + cw_n)
+    gd_each = sorted(r["seconds"] for r in gd_m + gd_p + gd_n)
+
+    def pct(xs: list[float], q: float) -> float:
+        return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else 0.0
+
+    for label, q in (("median", 0.5), ("90th percentile", 0.9), ("slowest", 1.0)):
+        print(f"{'per-package wall, ' + label:28s}{pct(cw_each, q):>22.3f}{pct(gd_each, q):>26.3f}")
     print(f"throughput ratio chainwatch / GuardDog: {t_gd / max(t_cw, 1e-9):.1f}x wall, "
           f"{cpu_gd / max(cpu_cw, 1e-9):.1f}x CPU (GuardDog errors: "
           f"{sum(r['flagged'] is None for r in gd_m + gd_p + gd_n)}; load average {load_before:.1f} before GuardDog, "
@@ -279,6 +287,7 @@ def side_by_side(args: argparse.Namespace, rows: list[dict[str, str]], pypi_file
                                 "fp_pypi": sum(f(gd_p, "label_flagged")) / max(1, len(gd_p)),
                                 "fp_npm": sum(f(gd_n, "label_flagged")) / max(1, len(gd_n))},
         "guarddog_seconds": t_gd, "guarddog_cpu_seconds": cpu_gd, "ratio_wall": t_gd / max(t_cw, 1e-9),
+        "per_package_seconds": {"chainwatch": cw_each, "guarddog": gd_each},
         "ratio_cpu": cpu_gd / max(cpu_cw, 1e-9),
     }
 
