@@ -1,4 +1,5 @@
-"""Installed-software facts from app folders: package.json, app.asar, Info.plist, Windows uninstall .reg exports.
+"""Installed-software facts from app folders: package.json, app.asar, Info.plist, Windows uninstall data
+(``regedit`` exports and the binary SOFTWARE / NTUSER.DAT hives of a mounted or collected Windows image).
 
 Each reader returns ``[(name, version, field, platform)]``; the hunt compares them with the affected
 releases of the packs (``IndicatorKind.SOFTWARE``). Readers never execute anything and cap what they read.
@@ -15,6 +16,20 @@ from pathlib import Path
 MAX_MANIFEST = 4 * 1024 * 1024
 MAX_ASAR_HEADER = 64 * 1024 * 1024
 SOFTWARE_FILES = frozenset({"package.json", "app.asar", "info.plist"})
+HIVE_FILES = frozenset({"software", "ntuser.dat"})  # where Uninstall keys live (machine-wide, per user)
+MAX_HIVE = 512 * 1024 * 1024  # regipy reads a hive whole; real SOFTWARE hives are 50-300 MB
+MAX_UNINSTALL_ENTRIES = 20_000
+HIVE_SECONDS = 60.0
+UNINSTALL_KEYS = (  # SOFTWARE hive paths first, then NTUSER.DAT ones
+    r"\Microsoft\Windows\CurrentVersion\Uninstall",
+    r"\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall",
+    r"\Software\Microsoft\Windows\CurrentVersion\Uninstall",
+    r"\Software\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall",
+)
+
+
+class HiveError(ValueError):
+    """A registry hive that could not be read; the hunt reports it and goes on."""
 
 SoftwareFact = tuple[str, str, str, str | None]
 
@@ -115,7 +130,70 @@ def read_reg_export(path: Path) -> list[SoftwareFact]:
     return out
 
 
+def is_hive_name(name_lower: str) -> bool:
+    return name_lower in HIVE_FILES or name_lower.endswith(".hiv")
+
+
+def _check_hive_layout(path: Path) -> None:
+    """What regipy assumes without checking: a regf base block, an hbin, and an allocated first cell (the
+    root key; after a free one it would take whatever allocated bytes follow for the root)."""
+    size = path.stat().st_size
+    if size > MAX_HIVE:
+        raise HiveError(f"registry hive larger than {MAX_HIVE} bytes: not read")
+    with path.open("rb") as fh:
+        base = fh.read(4096 + 36)
+    if len(base) < 4096 + 36 or base[:4] != b"regf":
+        raise HiveError("not a registry hive (no regf base block)")
+    if base[4096:4100] != b"hbin":
+        raise HiveError("registry hive without a first hbin at offset 4096")
+    (first_cell,) = struct.unpack_from("<i", base, 4096 + 32)
+    if first_cell >= 0:
+        raise HiveError("registry hive whose first cell is not allocated (no root key)")
+
+
+def read_registry_hive(path: Path) -> list[SoftwareFact]:
+    """DisplayName/DisplayVersion of every entry under the Uninstall keys of a binary hive (regipy).
+
+    Raises ``HiveError`` when the hive cannot be read, so the hunt can name the file in its errors.
+    """
+    _check_hive_layout(path)
+    from regipy.exceptions import RegipyException
+    from regipy.registry import RegistryHive
+
+    from chainwatch.timelimit import TimeLimitExceeded, time_limit
+
+    out: list[SoftwareFact] = []
+    try:
+        with time_limit(HIVE_SECONDS):
+            hive = RegistryHive(str(path))
+            seen = 0
+            for key_path in UNINSTALL_KEYS:
+                try:
+                    key = hive.get_key(key_path)
+                except RegipyException:
+                    continue  # this hive has no such key
+                for entry in key.iter_subkeys() or ():
+                    seen += 1
+                    if seen > MAX_UNINSTALL_ENTRIES:
+                        raise HiveError(f"more than {MAX_UNINSTALL_ENTRIES} uninstall entries: rest not read")
+                    values = {v.name.lower(): v.value for v in entry.iter_values(trim_values=False)
+                              if v.name.lower() in ("displayname", "displayversion")}
+                    name, version = values.get("displayname"), values.get("displayversion")
+                    if isinstance(name, str) and isinstance(version, str) and name and version:
+                        out.append((name, version, f"uninstall:{path.name}{key_path}\\{entry.name}", "windows"))
+    except HiveError:
+        raise
+    except TimeLimitExceeded as exc:
+        raise HiveError(f"registry hive not read: {exc}") from exc
+    except Exception as exc:  # regipy/construct raise many types on a corrupt hive
+        raise HiveError(f"registry hive not readable: {type(exc).__name__}: {str(exc)[:200]}") from exc
+    return out
+
+
 def software_facts(path: Path, name_lower: str) -> list[SoftwareFact]:
+    """Facts of one file; ``HiveError`` for an unreadable registry hive, [] for other unreadable files."""
+    if is_hive_name(name_lower):
+        return read_registry_hive(path)
     try:
         if name_lower == "package.json":
             return read_package_json(path)

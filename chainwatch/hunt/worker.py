@@ -16,7 +16,7 @@ from typing import Any
 
 from chainwatch.filetype import HEAD_BYTES, detect, is_container_type
 from chainwatch.hunt.matcher import HuntIndicators, NameMatcher
-from chainwatch.hunt.software import SOFTWARE_FILES, software_facts
+from chainwatch.hunt.software import SOFTWARE_FILES, HiveError, is_hive_name, software_facts
 from chainwatch.intel.model import severity_for_score
 from chainwatch.models import Finding, ScanError
 from chainwatch.options import Limits, ScanOptions
@@ -153,7 +153,7 @@ def check_file(fs_path: Path, logical: str, size: int, result: FileResult) -> by
                             {"indicator": ref, "pattern": pattern, "matched": logical}))
     base = logical.rsplit("/", 1)[-1].rsplit("!/", 1)[-1]
     low = base.lower()
-    if ind.software and (low in SOFTWARE_FILES or low.endswith(".reg")):
+    if ind.software and (low in SOFTWARE_FILES or low.endswith(".reg") or is_hive_name(low)):
         _check_software(fs_path, logical, low, result)
     data: bytes | None = None
     if size <= state.config.max_scan_bytes:
@@ -227,7 +227,12 @@ def _yara(state: _State, data: bytes, logical: str, base: str, kind: str, head: 
 def _check_software(fs_path: Path, logical: str, low: str, result: FileResult) -> None:
     assert _STATE is not None
     ind = _STATE.config.indicators
-    for name, version, where, platform in software_facts(fs_path, low):
+    try:
+        facts = software_facts(fs_path, low)
+    except HiveError as exc:
+        result.errors.append(ScanError(logical, str(exc), "error").to_dict())
+        return
+    for name, version, where, platform in facts:
         product = ind.software_names.get(name.strip().lower())
         if product is None:
             continue
