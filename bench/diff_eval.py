@@ -5,8 +5,10 @@
 Benign pairs: ../shared/corpus release pairs (when present) + bench/diff_pairs.json (consecutive
 releases of popular PyPI/npm packages, downloaded and digest-checked into demo/.cache/). Variants:
 generated now from the same real releases, one per technique (PE, ELF, Mach-O, PyPI, npm), see
-bench/variants.py. Goal: every variant flagged (suspicious or malicious) with a finding naming its
-technique; at most 1% of benign pairs flagged. Results: bench/out/diff_eval.json.
+bench/variants.py; the .NET one is a small library compiled now in two releases with mono's ``mcs``
+(Debian mono-mcs; the variant reports a generation error without it). Goal: every variant flagged
+(suspicious or malicious) with a finding naming its technique; at most 1% of benign pairs flagged.
+Results: bench/out/diff_eval.json.
 """
 
 from __future__ import annotations
@@ -221,6 +223,8 @@ def build_variant(name: str, inputs: dict[str, str], out_dir: str) -> dict:
               "elf/new-exec-section": V.elf_add_exec_section, "elf/network-indicator": V.append_indicators}[name]
         old, new = i["elf_old"], out / i["elf_new"].name
         _wheel_edit(i["elf_new"], new, r"\.so$", fn, tmp)
+    elif name == "dotnet/types-added-same-version":
+        old, new = V.dotnet_release_pair(out, tmp)
     elif name.startswith("macho/"):
         fn = {"macho/new-dylib": V.macho_add_dylib, "macho/network-indicator": V.append_indicators}[name]
         old, new = i["macho_old"], out / i["macho_new"].name
@@ -285,6 +289,8 @@ TECHNIQUES: dict[str, tuple[str, set[str]]] = {
     "elf/new-constructor": ("new init_array constructor", {"diff.elf-new-init"}),
     "elf/new-exec-section": ("new executable section", {"diff.new-exec-section"}),
     "elf/network-indicator": ("C2 URL/IP added", {"diff.new-network-indicator"}),
+    "dotnet/types-added-same-version": ("SUNBURST: a class added to a .NET DLL, assembly version kept "
+                                        "(compiled now with mcs)", {"diff.dotnet-types-added"}),
     "macho/new-dylib": ("new @rpath dylib load", {"diff.macho-new-dylib"}),
     "macho/network-indicator": ("C2 URL/IP added", {"diff.new-network-indicator"}),
     "pypi/pth-hook": (".pth file with code", {"diff.new-install-hook"}),

