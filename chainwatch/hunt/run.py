@@ -24,6 +24,7 @@ from typing import Any
 from chainwatch.hunt.matcher import HuntIndicators
 from chainwatch.hunt.worker import FileResult, WorkerConfig, after_fork, init_worker, scan_batch
 from chainwatch.intel.model import Indicator, IndicatorKind
+from chainwatch.intel.yara_gates import compiled_non_pe_ruleset
 from chainwatch.intel.yara_rules import LoadReport, RuleFile, compiled_ruleset
 from chainwatch.models import Finding, Report, ScanError
 from chainwatch.options import Limits
@@ -56,6 +57,9 @@ class HuntPlan:
     rules_path: Path | None
     load_report: LoadReport
     rules: Any = None  # the compiled yara_x.Rules when this process compiled them (cache miss)
+    non_pe_rules_path: Path | None = None  # the same rules with the PE-only ones switched off
+    non_pe_rules: Any = None
+    pe_only_rules: int = 0
 
 
 def plan_hunt(indicators: Iterable[Indicator], options: HuntOptions) -> HuntPlan:
@@ -78,8 +82,12 @@ def plan_hunt(indicators: Iterable[Indicator], options: HuntOptions) -> HuntPlan
     for rf, ind in rule_files:
         table.add_yara_namespace(rf.namespace, ind)
     holder: list[Any] = []
-    path, report = compiled_ruleset([rf for rf, _ in rule_files], options.cache_dir, keep=holder)
-    return HuntPlan(indicators=table, rules_path=path, load_report=report, rules=holder[0] if holder else None)
+    files = [rf for rf, _ in rule_files]
+    path, report = compiled_ruleset(files, options.cache_dir, keep=holder)
+    non_pe: list[Any] = []
+    non_pe_path, pe_only = compiled_non_pe_ruleset(files, report, options.cache_dir, keep=non_pe) if path else (None, 0)
+    return HuntPlan(indicators=table, rules_path=path, load_report=report, rules=holder[0] if holder else None,
+                    non_pe_rules_path=non_pe_path, non_pe_rules=non_pe[0] if non_pe else None, pe_only_rules=pe_only)
 
 
 def _excluded(path: str, name: str, patterns: tuple[str, ...]) -> bool:
@@ -212,6 +220,7 @@ def hunt(roots: list[Path], indicators: Iterable[Indicator], options: HuntOption
     roots = [Path(os.path.abspath(r)) for r in roots]
     plan = plan_hunt(indicators, options)
     config = WorkerConfig(indicators=plan.indicators, rules_path=str(plan.rules_path) if plan.rules_path else None,
+                          non_pe_rules_path=str(plan.non_pe_rules_path) if plan.non_pe_rules_path else None,
                           max_scan_bytes=options.max_file_size, archives=options.archives, limits=options.limits,
                           password=options.password)
     walk_errors: list[ScanError] = []
@@ -248,7 +257,7 @@ def hunt(roots: list[Path], indicators: Iterable[Indicator], options: HuntOption
     fork = "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin"
     try:
         if jobs <= 1 or fork:
-            init_worker(config, plan.rules)  # forked workers inherit the loaded rules
+            init_worker(config, plan.rules, plan.non_pe_rules)  # forked workers inherit the loaded rules
         if jobs <= 1:
             for batch in _batches(todo):
                 take(scan_batch(batch))
@@ -288,7 +297,8 @@ def hunt(roots: list[Path], indicators: Iterable[Indicator], options: HuntOption
         "files_per_s": round(stats["files"] / seconds, 1) if seconds else 0.0,
         "workers": jobs,
     }
-    report.extra = {"hunt": {"indicators": plan.indicators.counts(), "yara": plan.load_report.to_dict()}}
+    report.extra = {"hunt": {"indicators": plan.indicators.counts(),
+                             "yara": {**plan.load_report.to_dict(), "pe_only_rules": plan.pe_only_rules}}}
     from chainwatch.engine import finalize
 
     return finalize(report)

@@ -30,6 +30,7 @@ MAX_PATTERN_EVIDENCE = 5
 class WorkerConfig:
     indicators: HuntIndicators
     rules_path: str | None  # serialised YARA-X rules
+    non_pe_rules_path: str | None = None  # the same with PE-only rules off, for files without an MZ header
     max_scan_bytes: int = 256 * 1024 * 1024  # larger files: hashes and names only
     archives: bool = True
     limits: Limits = field(default_factory=Limits)
@@ -54,22 +55,30 @@ class _State:
     names: NameMatcher
     rules: Any = None
     scanner: Any = None
+    non_pe_rules: Any = None
+    non_pe_scanner: Any = None
 
 
 _STATE: _State | None = None
 
 
-def _new_scanner(state: _State) -> None:
+def _scanner_for(state: _State, rules: Any) -> Any:
     import yara_x
 
-    state.scanner = yara_x.Scanner(state.rules)
-    state.scanner.set_timeout(YARA_TIMEOUT)
-    state.scanner.max_matches_per_pattern(64)
+    scanner = yara_x.Scanner(rules)
+    scanner.set_timeout(YARA_TIMEOUT)
+    scanner.max_matches_per_pattern(64)
     if state.config.fast_scan:
-        state.scanner.fast_scan(True)
+        scanner.fast_scan(True)
+    return scanner
 
 
-def init_worker(config: WorkerConfig, rules: Any = None) -> None:
+def _new_scanner(state: _State) -> None:
+    state.scanner = _scanner_for(state, state.rules)
+    state.non_pe_scanner = _scanner_for(state, state.non_pe_rules) if state.non_pe_rules is not None else None
+
+
+def init_worker(config: WorkerConfig, rules: Any = None, non_pe_rules: Any = None) -> None:
     """Build the name matcher, load the rules (deserialising is slow: YARA-X rebuilds its code), one scanner.
 
     The parent calls this once before forking the pool, so forked workers inherit the loaded rules
@@ -83,8 +92,13 @@ def init_worker(config: WorkerConfig, rules: Any = None) -> None:
         from chainwatch.intel.yara_rules import load_rules
 
         rules = load_rules(Path(config.rules_path))
+    if non_pe_rules is None and config.non_pe_rules_path and rules is not None:
+        from chainwatch.intel.yara_rules import load_rules
+
+        non_pe_rules = load_rules(Path(config.non_pe_rules_path))
     if rules is not None:
         state.rules = rules
+        state.non_pe_rules = non_pe_rules
         _new_scanner(state)
     _STATE = state
 
@@ -183,7 +197,8 @@ def _yara(state: _State, data: bytes, logical: str, base: str, kind: str, head: 
           result: FileResult) -> None:
     import yara_x
 
-    scanner = state.scanner
+    # a file without an MZ header cannot match a PE-only rule: scan it with those rules switched off
+    scanner = state.scanner if data[:2] == b"MZ" or state.non_pe_scanner is None else state.non_pe_scanner
     ext = os.path.splitext(base)[1].lower()
     scanner.set_global("filename", base)
     scanner.set_global("filepath", logical)

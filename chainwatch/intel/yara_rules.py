@@ -173,7 +173,7 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("chainwatch")) / "yara"
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
@@ -211,8 +211,8 @@ def compiled_ruleset(files: list[RuleFile], cache_dir: Path | None = None,
     report.key = key
     buf = io.BytesIO()
     rules.serialize_into(buf)
-    _atomic_write(blob, buf.getvalue())
-    _atomic_write(meta, json.dumps(report.to_dict(), indent=1).encode())
+    atomic_write(blob, buf.getvalue())
+    atomic_write(meta, json.dumps(report.to_dict(), indent=1).encode())
     return blob, report
 
 
