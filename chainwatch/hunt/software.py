@@ -134,21 +134,24 @@ def is_hive_name(name_lower: str) -> bool:
     return name_lower in HIVE_FILES or name_lower.endswith(".hiv")
 
 
-def _check_hive_layout(path: Path) -> None:
-    """What regipy assumes without checking: a regf base block, an hbin, and an allocated first cell (the
+def _is_hive(path: Path) -> bool:
+    """False for a file that merely has a hive's name; raises ``HiveError`` for a hive regipy must not
+    read. regipy assumes without checking a whole base block, an hbin, and an allocated first cell (the
     root key; after a free one it would take whatever allocated bytes follow for the root)."""
-    size = path.stat().st_size
-    if size > MAX_HIVE:
-        raise HiveError(f"registry hive larger than {MAX_HIVE} bytes: not read")
     with path.open("rb") as fh:
         base = fh.read(4096 + 36)
-    if len(base) < 4096 + 36 or base[:4] != b"regf":
-        raise HiveError("not a registry hive (no regf base block)")
+    if base[:4] != b"regf":
+        return False
+    if path.stat().st_size > MAX_HIVE:
+        raise HiveError(f"registry hive larger than {MAX_HIVE} bytes: not read")
+    if len(base) < 4096 + 36:
+        raise HiveError("registry hive cut short: no room for its first hive bin")
     if base[4096:4100] != b"hbin":
         raise HiveError("registry hive without a first hbin at offset 4096")
     (first_cell,) = struct.unpack_from("<i", base, 4096 + 32)
     if first_cell >= 0:
         raise HiveError("registry hive whose first cell is not allocated (no root key)")
+    return True
 
 
 def read_registry_hive(path: Path) -> list[SoftwareFact]:
@@ -156,7 +159,8 @@ def read_registry_hive(path: Path) -> list[SoftwareFact]:
 
     Raises ``HiveError`` when the hive cannot be read, so the hunt can name the file in its errors.
     """
-    _check_hive_layout(path)
+    if not _is_hive(path):
+        return []
     from regipy.exceptions import RegipyException
     from regipy.registry import RegistryHive
 

@@ -69,13 +69,13 @@ def test_hunt_finds_the_affected_release_in_a_mounted_image_and_reports_bad_hive
     assert "3CX" in (ev["indicator"]["campaign"] or "")
     errors = {e.path: e.message for e in report.errors}
     assert "not allocated" in errors[str(config / "SOFTWARE")]
-    assert "not a registry hive" in errors[str(image / "Users" / "carol" / "NTUSER.DAT")]
+    assert str(image / "Users" / "carol" / "NTUSER.DAT") not in errors  # only named like a hive: not an error
 
 
 def test_oversized_or_truncated_hive_is_an_error(tmp_path: Path) -> None:
     hive = tmp_path / "NTUSER.DAT"
     hive.write_bytes(_user_hive("18.12.416")[:4100])
-    with pytest.raises(HiveError, match="not a registry hive"):
+    with pytest.raises(HiveError, match="cut short"):
         read_registry_hive(hive)
     with hive.open("r+b") as fh:  # sparse: a valid start, then beyond the size cap
         fh.truncate(MAX_HIVE + 1)
