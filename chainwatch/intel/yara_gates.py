@@ -28,9 +28,9 @@ from chainwatch.intel.yara_rules import (
     ruleset_key,
 )
 
-GATES_VERSION = 1  # part of the cache name: a change to the classifier makes a new derived set
+GATES_VERSION = 2  # part of the cache name: a change to the classifier makes a new derived set
 
-_RULE_HEAD = re.compile(r"^[ \t]*(?:(?:private|global)[ \t]+)*rule[ \t]+[A-Za-z_]\w*[^{]*\{", re.M)
+_RULE_HEAD = re.compile(r"^[ \t]*(?:(?:private|global)[ \t]+)*rule[ \t]+[A-Za-z_]\w*[^{]{0,4096}\{", re.M)
 _MZ_CHECK = re.compile(r"(?:uint16\s*\(\s*0\s*\)\s*==\s*0x5a4d|uint16be\s*\(\s*0\s*\)\s*==\s*0x4d5a)", re.I)
 _WORD = re.compile(r"[A-Za-z_]\w*")
 
@@ -206,7 +206,7 @@ def without_pe_only_rules(text: str) -> tuple[str, int]:
             continue  # a rule head inside the body of the previous rule (in a string or comment)
         body = _rule_body(text, m.end() - 1)
         if body is None:
-            continue
+            break  # unsure where this rule ends: the rest of the file stays as it is (and the lexer linear)
         cond_start, end, close = body
         condition = re.sub(r"/\*.*?\*/|//[^\n]*", " ", text[cond_start:close], flags=re.S)
         if is_pe_only(condition):

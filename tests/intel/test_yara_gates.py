@@ -76,3 +76,13 @@ def test_hunt_uses_the_derived_set_for_non_pe_files_only(tmp_path: Path) -> None
     assert report.extra["hunt"]["yara"]["pe_only_rules"] == 2
     again = hunt([tree], [rules], HuntOptions(jobs=2, cache_dir=tmp_path / "cache"))  # from the cache, forked
     assert {(Path(f.path).name, f.evidence["rule"]) for f in again.findings if f.rule == "hunt.yara"} == hits
+
+
+def test_unclosed_or_odd_rule_text_is_left_as_it_is() -> None:
+    pe_rule = 'rule P { strings: $a = "x" condition: uint16(0) == 0x5a4d and $a }\n'
+    hostile = "rule open {\n" * 2000 + pe_rule
+    assert without_pe_only_rules(hostile) == (hostile, 0)
+    divided = 'rule D { strings: $a = "x" condition: uint16(0) == 0x5a4d and #a / 2 > 1 }\n' + pe_rule
+    assert without_pe_only_rules(divided) == (divided, 0)  # a division the lexer does not know: stop there
+    text, n = without_pe_only_rules(pe_rule + "rule G { condition: true }\n")
+    assert n == 1 and "rule G { condition: true }" in text
