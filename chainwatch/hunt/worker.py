@@ -79,7 +79,7 @@ def _new_scanner(state: _State) -> None:
 
 
 def init_worker(config: WorkerConfig, rules: Any = None, non_pe_rules: Any = None) -> None:
-    """Build the name matcher, load the rules (deserialising is slow: YARA-X rebuilds its code), one scanner.
+    """Build the name matcher, load the rule sets (deserialising is slow: YARA-X rebuilds its code), a scanner each.
 
     The parent calls this once before forking the pool, so forked workers inherit the loaded rules
     (``after_fork`` only makes a fresh scanner); without fork each worker calls it itself.
