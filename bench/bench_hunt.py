@@ -77,12 +77,9 @@ def warm(folders: list[Path]) -> None:
                     pass
 
 
-PEAK_PSS: dict[str, int] = {}  # per program: peak proportional set size of its process tree
-
-
 def run_measured(cmd: list[str], cwd: Path | None = None, max_seconds: float | None = None,
-                 env: dict[str, str] | None = None) -> tuple[float, int, int, bool]:
-    """(wall seconds, peak RSS of the process tree in bytes, exit code, stopped early)."""
+                 env: dict[str, str] | None = None) -> tuple[float, int, int, int, bool]:
+    """(wall seconds, peak RSS and peak PSS of the process tree in bytes, exit code, stopped early)."""
     start = time.monotonic()
     out = open(OUT / f"{Path(cmd[0]).name}-{int(start)}.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
@@ -108,8 +105,7 @@ def run_measured(cmd: list[str], cwd: Path | None = None, max_seconds: float | N
         time.sleep(0.2)
     proc.wait()
     out.close()
-    PEAK_PSS[cmd[0]] = max(PEAK_PSS.get(cmd[0], 0), peak_pss)
-    return time.monotonic() - start, peak, proc.returncode, stopped
+    return time.monotonic() - start, peak, peak_pss, proc.returncode, stopped
 
 
 def bench_chainwatch(folders: list[Path], jobs: int) -> dict:
@@ -127,9 +123,9 @@ def bench_chainwatch(folders: list[Path], jobs: int) -> dict:
             "print(p.load_report.to_dict())")
     subprocess.run([py, "-c", code], check=True, env=env)
     report_file = OUT / "chainwatch-hunt.json"
-    seconds, peak, rc, _ = run_measured([*base, "-o", str(report_file)], env=env)
+    seconds, peak, peak_pss, rc, _ = run_measured([*base, "-o", str(report_file)], env=env)
     report = json.loads(report_file.read_text())
-    return {"seconds": seconds, "peak_rss": peak, "peak_pss": PEAK_PSS.get(py, 0), "rc": rc,
+    return {"seconds": seconds, "peak_rss": peak, "peak_pss": peak_pss, "rc": rc,
             "hits": len(report["findings"]),
             "yara_rules": report.get("hunt", {}).get("yara", {}).get("rules_loaded")}
 
@@ -147,13 +143,13 @@ def bench_yara(folders: list[Path]) -> dict | None:
     defines = [x for e in EXTERNALS for x in ("-d", f"{e}=")]
     compiled = OUT / "signature-base-all.yarc"
     subprocess.run([yarac, *defines, str(combined), str(compiled)], check=True)
-    total_s, peak, hits, stopped_any = 0.0, 0, 0, False
+    total_s, peak, peak_pss, hits, stopped_any = 0.0, 0, 0, 0, False
     limit = float(os.environ.get("YARA_MAX_SECONDS", "0")) or None
     for root in folders:
         cmd = [yara, "-C", "-r", "-p", "2", *defines, str(compiled), str(root)]
-        seconds, p, _rc, stopped = run_measured(cmd, max_seconds=limit and limit - total_s)
+        seconds, p, pss, _rc, stopped = run_measured(cmd, max_seconds=limit and limit - total_s)
         total_s += seconds
-        peak = max(peak, p)
+        peak, peak_pss = max(peak, p), max(peak_pss, pss)
         stopped_any |= stopped
         if stopped:
             break
@@ -161,7 +157,7 @@ def bench_yara(folders: list[Path]) -> dict | None:
     hits = sum(1 for f in log[-len(folders):] for line in f.read_text(errors="replace").splitlines()
                if line and not line.startswith(("error", "warning")))
     # yara logs matches only, so a stopped run gives no count of files done: its rate is then an upper bound
-    return {"seconds": total_s, "peak_rss": peak, "peak_pss": PEAK_PSS.get(yara, 0), "hits": hits,
+    return {"seconds": total_s, "peak_rss": peak, "peak_pss": peak_pss, "hits": hits,
             "unfinished": stopped_any}
 
 
@@ -180,15 +176,15 @@ def bench_loki(folders: list[Path]) -> dict | None:
         (sb / "misc").mkdir()
         (sb / "misc" / "file-type-signatures.txt").write_text("")
     limit = float(os.environ.get("LOKI_MAX_SECONDS", "0")) or None
-    total_s, peak, stopped_any, done_files, done_bytes = 0.0, 0, False, 0, 0
+    total_s, peak, peak_pss, stopped_any, done_files, done_bytes = 0.0, 0, 0, False, 0, 0
     for root in folders:
         log = OUT / f"loki-{root.name}.log"
         log.unlink(missing_ok=True)
         cmd = [python, "loki.py", "-p", str(root), "--noprocscan", "--nopesieve", "--dontwait", "--intense",
                "--noindicator", "--nolevcheck", "--printall", "-s", str(1024 * 1024), "-l", str(log)]
-        seconds, p, _rc, stopped = run_measured(cmd, cwd=loki, max_seconds=limit)
+        seconds, p, pss, _rc, stopped = run_measured(cmd, cwd=loki, max_seconds=limit)
         total_s += seconds
-        peak = max(peak, p)
+        peak, peak_pss = max(peak, p), max(peak_pss, pss)
         stopped_any |= stopped
         if log.exists():
             for line in log.read_text(errors="replace").splitlines():
@@ -198,7 +194,7 @@ def bench_loki(folders: list[Path]) -> dict | None:
                         done_bytes += int(line.rsplit("SIZE: ", 1)[1].split()[0])
                     except (IndexError, ValueError):
                         pass
-    return {"seconds": total_s, "peak_rss": peak, "peak_pss": PEAK_PSS.get(python, 0),
+    return {"seconds": total_s, "peak_rss": peak, "peak_pss": peak_pss,
             "stopped_early": stopped_any, "files_done": done_files,
             "bytes_done": done_bytes}
 

@@ -13,7 +13,6 @@ not a regular expression, unbalanced braces, an unterminated string) leaves the 
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from pathlib import Path
@@ -23,51 +22,40 @@ from chainwatch.intel.yara_rules import (
     LoadReport,
     RuleFile,
     atomic_write,
-    compile_rules,
+    compiled_ruleset,
     default_cache_dir,
     ruleset_key,
 )
 
-GATES_VERSION = 2  # part of the cache name: a change to the classifier makes a new derived set
+GATES_VERSION = 3  # part of the cache name: a change to the classifier makes a new derived set
 
 _RULE_HEAD = re.compile(r"^[ \t]*(?:(?:private|global)[ \t]+)*rule[ \t]+[A-Za-z_]\w*[^{]{0,4096}\{", re.M)
 _MZ_CHECK = re.compile(r"(?:uint16\s*\(\s*0\s*\)\s*==\s*0x5a4d|uint16be\s*\(\s*0\s*\)\s*==\s*0x4d5a)", re.I)
 _WORD = re.compile(r"[A-Za-z_]\w*")
 
 
-def _skip_string(text: str, i: int) -> int:
-    """Index after the ``"..."`` literal starting at ``i``; -1 when it does not end on its line."""
+def _skip_literal(text: str, i: int, close: str, flags: str = "") -> int:
+    """Index after the literal opened at ``i`` and closed by ``close`` (backslash escapes; ``flags`` may
+    follow, as after a regular expression); -1 when it does not end on its line."""
     j = i + 1
     while j < len(text):
         c = text[j]
         if c == "\\":
             j += 2
             continue
-        if c == '"':
-            return j + 1
-        if c == "\n":
-            return -1
-        j += 1
-    return -1
-
-
-def _skip_regex(text: str, i: int) -> int:
-    """Index after the ``/.../mods`` literal starting at ``i``; -1 when it does not end on its line."""
-    j = i + 1
-    while j < len(text):
-        c = text[j]
-        if c == "\\":
-            j += 2
-            continue
-        if c == "/":
+        if c == close:
             j += 1
-            while j < len(text) and text[j] in "isx":
+            while j < len(text) and text[j] in flags:
                 j += 1
             return j
         if c == "\n":
             return -1
         j += 1
     return -1
+
+
+def _skip_string(text: str, i: int) -> int:
+    return _skip_literal(text, i, '"')
 
 
 def _rule_body(text: str, open_brace: int) -> tuple[int, int, int] | None:
@@ -98,7 +86,7 @@ def _rule_body(text: str, open_brace: int) -> tuple[int, int, int] | None:
         if c == "/":
             if last_token not in ("=", "matches"):
                 return None  # division, or something this lexer does not know
-            i = _skip_regex(text, i)
+            i = _skip_literal(text, i, "/", "isx")
             if i < 0:
                 return None
             last_token = "/"
@@ -220,45 +208,40 @@ def without_pe_only_rules(text: str) -> tuple[str, int]:
     return "".join(out), reduced
 
 
-def non_pe_rule_files(files: list[RuleFile]) -> tuple[list[RuleFile], int]:
-    """The rule set for files without an MZ header, and how many rules it switches off."""
-    out, total = [], 0
-    for rf in files:
-        text, n = without_pe_only_rules(rf.text)
-        total += n
-        out.append(RuleFile(rf.namespace, text) if n else rf)
-    return out, total
-
-
 def compiled_non_pe_ruleset(files: list[RuleFile], full_report: LoadReport, cache_dir: Path | None = None,
                             keep: list[Any] | None = None) -> tuple[Path | None, int]:
-    """Serialised rules for files without an MZ header, derived from ``files`` and cached beside the
-    full set (keyed by the full set's key); (None, 0) when no rule is PE-only. A rule that compiles in
-    the full set but not in the derived one keeps its original text, so the two sets hold the same rules.
+    """Serialised rules for files without an MZ header, derived from ``files``; (None, 0) when no rule is
+    PE-only. The derived set is compiled and cached like any rule set; a small index keyed by the full
+    set's key names it, so a cached hunt does not lex the rules again. A file that compiles in the full
+    set but not once derived keeps its original text, so the two sets hold the same rules.
     """
     if not files:
         return None, 0
     cache_dir = cache_dir or default_cache_dir()
-    key = ruleset_key(files)
-    blob, meta = cache_dir / f"{key}.nonpe{GATES_VERSION}.yarc", cache_dir / f"{key}.nonpe{GATES_VERSION}.json"
-    if blob.is_file() and meta.is_file():
-        try:
-            reduced = int(json.loads(meta.read_text())["reduced"])
-            return (blob if reduced else None), reduced
-        except (ValueError, KeyError, TypeError):
-            pass
-    derived, reduced = non_pe_rule_files(files)
-    if reduced:
-        rules, report = compile_rules(derived)
-        broken = {f.namespace for f in report.failures} - {f.namespace for f in full_report.failures}
-        if broken:  # keep those files whole rather than lose a rule
-            derived = [orig if d.namespace in broken else d for orig, d in zip(files, derived, strict=True)]
-            reduced = sum(without_pe_only_rules(d.text)[1] for d in derived if d.namespace not in broken)
-            rules, report = compile_rules(derived)
-        buf = io.BytesIO()
-        rules.serialize_into(buf)
-        atomic_write(blob, buf.getvalue())
-        if keep is not None:
-            keep.append(rules)
-    atomic_write(meta, json.dumps({"reduced": reduced, "full_key": key}).encode())
-    return (blob if reduced else None), reduced
+    index = cache_dir / f"{ruleset_key(files)}.nonpe{GATES_VERSION}.json"
+    try:
+        doc = json.loads(index.read_text())
+        derived_blob = cache_dir / f"{doc['derived_key']}.yarc" if doc["reduced"] else None
+        if derived_blob is None or derived_blob.is_file():
+            return derived_blob, int(doc["reduced"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    lexed = [(rf, *without_pe_only_rules(rf.text)) for rf in files]
+    broken: set[str] = set()
+    path, derived_key, compiled = None, "", []
+    while True:
+        derived = [RuleFile(rf.namespace, text) if n and rf.namespace not in broken else rf for rf, text, n in lexed]
+        reduced = sum(n for rf, _text, n in lexed if rf.namespace not in broken)
+        if not reduced:
+            break
+        compiled = []
+        path, report = compiled_ruleset(derived, cache_dir, keep=compiled)
+        derived_key = report.key
+        newly = {f.namespace for f in report.failures} - {f.namespace for f in full_report.failures} - broken
+        if not newly:
+            break
+        broken |= newly  # keep those files whole rather than lose a rule
+    if keep is not None and compiled:
+        keep.append(compiled[-1])
+    atomic_write(index, json.dumps({"reduced": reduced, "derived_key": derived_key}).encode())
+    return path, reduced

@@ -133,7 +133,8 @@ def _main_block_nodes(tree: ast.Module) -> set[int]:
     return out
 
 
-_LEAF_FIELDS = ("ctx", "op")
+_LEAF_FIELDS = ("ctx", "op")  # Load/Store/Del and the operator of BinOp, UnaryOp, BoolOp, AugAssign
+_CMP_OPS = ast.cmpop  # Compare keeps its operators in a list
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
@@ -147,13 +148,10 @@ def _child_nodes(node: ast.AST) -> list[ast.AST]:
     for name in fields:
         value = getattr(node, name, None)
         if isinstance(value, list):
-            out.extend(v for v in value if isinstance(v, ast.AST) and not isinstance(v, _SKIPPED))
-        elif isinstance(value, ast.AST) and not isinstance(value, _SKIPPED):
+            out.extend(v for v in value if isinstance(v, ast.AST) and not isinstance(v, _CMP_OPS))
+        elif isinstance(value, ast.AST):
             out.append(value)
     return out
-
-
-_SKIPPED = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
 
 
 class PyScanner:

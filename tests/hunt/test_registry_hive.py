@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-import time
 from pathlib import Path
 
 import pytest
@@ -58,9 +57,7 @@ def test_hunt_finds_the_affected_release_in_a_mounted_image_and_reports_bad_hive
     (config / "SOFTWARE").write_bytes(bytes(hostile))
     (image / "Users" / "carol").mkdir()
     (image / "Users" / "carol" / "NTUSER.DAT").write_bytes(b"not a hive at all")
-    started = time.monotonic()
     report = hunt([image], builtin_indicators(), HuntOptions(jobs=1, yara=False, cache_dir=tmp_path / "cache"))
-    assert time.monotonic() - started < 60
     hits = [f for f in report.findings if f.rule == "hunt.software"]
     assert [f.path for f in hits] == [str(alice / "NTUSER.DAT")]
     ev = hits[0].evidence
