@@ -378,7 +378,8 @@ class _StreamingSink(ExtractionSink):
         self._tlsh_max_bytes = tlsh_max_bytes
 
     def write_stream(self, name: str, stream: BinaryIO, declared_size: int | None = None,
-                     compressed_size: int | None = None, raw_consumed: Callable[[], int] | None = None) -> Path | None:
+                     compressed_size: int | None = None, raw_consumed: Callable[[], int] | None = None,
+                     decrypted: bool = False) -> Path | None:
         before = len(self.entries)
         streamed: StreamFingerprint | None = None
         if (self._fingerprints is not None and declared_size is not None
@@ -387,7 +388,7 @@ class _StreamingSink(ExtractionSink):
             streamed = StreamFingerprint(with_tlsh=limit is None or declared_size <= limit)
             stream = _TeeReader(stream, streamed.feed)  # type: ignore[assignment]
         try:
-            result = super().write_stream(name, stream, declared_size, compressed_size, raw_consumed)
+            result = super().write_stream(name, stream, declared_size, compressed_size, raw_consumed, decrypted)
         except BaseException:
             if streamed is not None:
                 streamed.abort()

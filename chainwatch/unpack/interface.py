@@ -134,12 +134,15 @@ class ExtractionSink:
         declared_size: int | None = None,
         compressed_size: int | None = None,
         raw_consumed: Callable[[], int] | None = None,
+        decrypted: bool = False,
     ) -> Path | None:
         """Copy one member into the sandbox, enforcing per-member, ratio and global limits.
 
         ``compressed_size`` is the member's own packed size (zip); ``raw_consumed`` reports how many
         packed bytes of a whole compressed stream were read so far (tar.gz, single .xz), so a bomb
-        is stopped while it inflates, not after.
+        is stopped while it inflates, not after. ``decrypted`` marks a member read through a
+        password: ZipCrypto's one check byte lets 1 wrong password in 256 through, and the garbage
+        then fails its CRC, so a read failure there is a password error and nothing is kept.
         """
         lim = self.limits
         if declared_size is not None and declared_size > lim.max_member_bytes:
@@ -190,14 +193,18 @@ class ExtractionSink:
         except (BudgetExceeded, _StreamLimit):
             target.unlink(missing_ok=True)
             raise
-        except (OSError, EOFError, ValueError) as exc:
-            # a truncated or corrupt member: keep what was read, say so
-            self.error(name, f"member truncated or corrupt after {written} bytes: {exc}", "unreadable")
-            if written == 0:
+        except Exception as exc:
+            if decrypted:
                 target.unlink(missing_ok=True)
+                self.error(name, f"wrong password or corrupt encrypted member: {type(exc).__name__}: {exc}",
+                           "password")
                 return None
-        except Exception as exc:  # library-specific decode errors (zlib.error, lzma.LZMAError, ...)
-            self.error(name, f"member unreadable after {written} bytes: {type(exc).__name__}: {exc}", "unreadable")
+            if isinstance(exc, (OSError, EOFError, ValueError)):
+                # a truncated or corrupt member: keep what was read, say so
+                self.error(name, f"member truncated or corrupt after {written} bytes: {exc}", "unreadable")
+            else:  # library-specific decode errors (zlib.error, lzma.LZMAError, ...)
+                self.error(name, f"member unreadable after {written} bytes: {type(exc).__name__}: {exc}",
+                           "unreadable")
             if written == 0:
                 target.unlink(missing_ok=True)
                 return None

@@ -115,6 +115,7 @@ def unpack_zipfile(zf: zipfile.ZipFile, sink: ExtractionSink, ctx: UnpackContext
                 declared_size=info.file_size,
                 compressed_size=max(info.compress_size, 1),
                 raw_consumed=lambda: packed,
+                decrypted=encrypted,
             )
     if deferred and src is not None:
         _decrypt_with_7zz(src, deferred, sink, ctx, packed)

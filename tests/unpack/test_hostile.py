@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -230,6 +231,26 @@ def test_wrong_zip_password(arena: Arena) -> None:
     none = scan(sample, ScanOptions(jobs=1, temp_root=arena.temp))
     assert "sample.zip!/payload.dll" in _errors(none, "password")
     assert not any(arena.temp.iterdir())
+
+
+@needs_7zz
+def test_wrong_zip_password_that_passes_the_check_byte(arena: Arena) -> None:
+    """ZipCrypto checks one byte, so 1 wrong password in 256 opens the member and decrypts garbage."""
+    sample = b.encrypted_zip(arena.root / "inputs", {"payload.dll": b"MZ" + os.urandom(300)},
+                             {"notes.txt": b"plain\n"}, "infected")
+    with zipfile.ZipFile(sample) as zf:
+        lucky = next(pw for pw in (b"wrong%d" % i for i in range(20_000)) if _opens(zf, "payload.dll", pw))
+    report = scan(sample, ScanOptions(jobs=1, temp_root=arena.temp, password=lucky))
+    assert "sample.zip!/payload.dll" in _errors(report, "password")
+    assert "sample.zip!/payload.dll" not in _paths(report)
+
+
+def _opens(zf: zipfile.ZipFile, name: str, password: bytes) -> bool:
+    try:
+        zf.open(name, pwd=password).close()
+    except RuntimeError:
+        return False
+    return True
 
 
 # ------------------------------------------------------------------------------------ memory
