@@ -27,6 +27,10 @@ MAX_CODE_BYTES = 64 * 1024 * 1024
 PY_EXT = (".py", ".pyw", ".pyi")
 JS_EXT = (".js", ".cjs", ".mjs", ".jsx", ".ts", ".cts", ".mts")
 SHELL_EXT = (".sh", ".bash", ".bat", ".cmd", ".ps1", ".vbs")
+# An npm file this large that no install hook reaches and that is not the package's entry point is a
+# bundle (a CLI or a web UI built with webpack/esbuild): it gets the text-only pass, not a syntax tree.
+# Install-time code and the entry points (main, bin) always get the full analysis, whatever their size.
+BUNDLE_BYTES = 1024 * 1024
 BINARY_MAGIC = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"\xfe\xed\xfa")
 NATIVE_EXT = (".so", ".pyd", ".node", ".dylib", ".dll")
 
@@ -44,6 +48,7 @@ class PackageFacts:
     code_files: int = 0
     code_bytes: int = 0
     skipped: list[str] = field(default_factory=list)
+    text_only: list[str] = field(default_factory=list)  # code files given the text-only pass, with why
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -51,7 +56,8 @@ class PackageFacts:
             "ecosystem": self.ecosystem, "name": self.name, "version": self.version, "metadata": self.metadata,
             "install_hooks": self.install_hooks, "dependencies": self.dependencies,
             "signals": [s.to_dict() for s in self.signals], "files": self.files, "code_files": self.code_files,
-            "code_bytes": self.code_bytes, "skipped": self.skipped[:50], "seconds": round(self.seconds, 4),
+            "code_bytes": self.code_bytes, "skipped": self.skipped[:50],
+            "text_only": self.text_only[:50], "seconds": round(self.seconds, 4),
         }
 
     @classmethod
@@ -61,7 +67,8 @@ class PackageFacts:
                    dependencies=list(data.get("dependencies") or []),
                    signals=[Signal.from_dict(s) for s in data.get("signals") or []], files=int(data.get("files", 0)),
                    code_files=int(data.get("code_files", 0)), code_bytes=int(data.get("code_bytes", 0)),
-                   skipped=list(data.get("skipped") or []), seconds=float(data.get("seconds", 0.0)))
+                   skipped=list(data.get("skipped") or []),
+                   text_only=list(data.get("text_only") or []), seconds=float(data.get("seconds", 0.0)))
 
 
 def analyze_package(target: str | Path | pf.PackageFiles, ecosystem: str | None = None) -> PackageFacts:
@@ -153,6 +160,7 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
                 prefix = p.strip("./")
                 backend_files |= {n for n in pkg.files if n.endswith(".py") and (not prefix or n.startswith(prefix))}
     reached = _python_reach(pkg, eco)
+    run_js = _js_named_by_python(pkg)
     for rel in sorted(pkg.files):
         data = pkg.files[rel]
         is_script = not rel.endswith(PY_EXT) and data[:2] == b"#!" and b"python" in data[:80]
@@ -162,10 +170,16 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
         if rel.endswith(SHELL_EXT):
             _scan_shell(rel, data, sg.RUNTIME, facts)
             continue
-        if rel.endswith(JS_EXT) and len(data) < 2 * 1024 * 1024:
+        if rel.endswith(JS_EXT):
             from chainwatch.packages.jsscan import JsScanner
 
-            facts.signals.extend(s for s in JsScanner(rel, data, sg.RUNTIME).scan() if s.kind != sg.PARSE_ERROR)
+            scanner = JsScanner(rel, data, sg.RUNTIME)
+            if rel in run_js:
+                facts.signals.extend(s for s in scanner.scan() if s.kind != sg.PARSE_ERROR)
+            else:
+                why = "JavaScript in a Python package that none of its Python code names"
+                facts.text_only.append(f"{rel}: {why}")
+                facts.signals.extend(scanner.scan_text_only(why))
             continue
         if not (rel.endswith((".py", ".pyw")) or is_script):
             continue
@@ -191,6 +205,32 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
         if hook["kind"] == "setup.py" and hook.get("cmdclass"):
             facts.signals.append(Signal(sg.INSTALL_HOOK, "setup.py", 0, "", sg.INSTALL,
                                         {"hook": "cmdclass", "what": "setup.py overrides setuptools commands"}))
+
+
+_JS_NAME_RE = re.compile(rb"[\w.@$+-]+\.(?:[cm]?js|jsx|[cm]?ts)\b")
+_JS_RUNTIME_RE = re.compile(rb"[\"'](?:node|nodejs|bun|deno|npx)(?:\.exe)?[\"' ]"
+                            rb"|\b(?:node|nodejs|bun|deno)\s+[\w./-]+\.[cm]?js")
+
+
+def _js_named_by_python(pkg: pf.PackageFiles) -> set[str]:
+    """JavaScript files of a Python package that its Python (or shell) code may start with a JS runtime.
+
+    pip never runs JavaScript; it runs only if Python code starts it (``node payload.js``) or a browser
+    loads it (web UI assets, which Python web apps also name, to serve them). A file named in a Python
+    file that also names a JS runtime gets the full analysis; the rest the text-only pass.
+    """
+    by_name: dict[str, list[str]] = {}
+    for rel in pkg.files:
+        if rel.endswith(JS_EXT):
+            by_name.setdefault(rel.rsplit("/", 1)[-1], []).append(rel)
+    if not by_name:
+        return set()
+    named: set[str] = set()
+    for rel, data in pkg.files.items():
+        if (rel.endswith(PY_EXT) or rel.endswith(SHELL_EXT)) and _JS_RUNTIME_RE.search(data):
+            named.update(m.decode("utf-8", "replace") for m in _JS_NAME_RE.findall(data))
+    named &= by_name.keys()
+    return {rel for name in named for rel in by_name[name]}
 
 
 def _python_reach(pkg: pf.PackageFiles, eco: str) -> dict[str, reach.Reach]:
@@ -366,6 +406,9 @@ def _scan_npm(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
                     break
     main = (facts.metadata.get("main") or "index.js").removeprefix("./")
     entry = {main, main + ".js", "index.js"}
+    bins = facts.metadata.get("bin") or {}
+    run_by_user = entry | {b.removeprefix("./") for b in ([bins] if isinstance(bins, str) else bins.values())
+                           if isinstance(b, str)}
     for rel in sorted(pkg.files):
         data = pkg.files[rel]
         if rel.endswith(SHELL_EXT) or (data[:2] == b"#!" and b"sh" in data[:40] and not rel.endswith(JS_EXT)):
@@ -387,6 +430,11 @@ def _scan_npm(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
         else:
             phase, whole = sg.IMPORT, False
         scanner = JsScanner(rel, data, phase, all_install=whole)
+        if len(data) > BUNDLE_BYTES and not whole and rel not in run_by_user:
+            why = f"bundle over {BUNDLE_BYTES >> 20} MiB that no install hook runs and that is not an entry point"
+            facts.text_only.append(f"{rel}: {why}")
+            facts.signals.extend(scanner.scan_text_only(why))
+            continue
         sigs = scanner.scan()
         for s in sigs:
             if rel in entry:

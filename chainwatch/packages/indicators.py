@@ -188,6 +188,10 @@ _GATE_WORDS = {
     "downloader": ("curl", "wget", "downloadstring", "downloadfile", "downloaddata", "invoke-", "iwr", "irm",
                    "bitstransfer", "webclient", "powershell", "iex", "certutil", "bitsadmin", "mshta", "regsvr32",
                    "/dev/tcp", "bash -i", "nc -", "ncat", "socat", "pty.spawn", "sh -i"),
+    # no pattern list of its own here: the words of the scanners' miner and secret-scanner patterns
+    # (jsscan.MINER_RE, SECRET_TOOL_RE), so hot_offsets covers them too
+    "tools": ("stratum+", "xmrig", "minexmr", "nanopool.org", "supportxmr", "--donate-level", "moneroocean",
+              "cryptonight", "--rig-id", "trufflehog", "gitleaks"),
 }
 
 
@@ -217,6 +221,20 @@ def gate_windows(text: str, window: int = 400) -> dict[str, list[tuple[int, int]
             elif len(lst) < 64:
                 lst.append((lo, hi))
     return spans
+
+
+def hot_offsets(text: str) -> list[int]:
+    """Sorted offsets in ``text`` where some indicator could start or end: each gate keyword's end, and
+    every ``://`` and ``:AA`` (the only ways in for endpoints and bot tokens). A piece of ``text`` with
+    no offset inside it cannot give an indicator, so callers skip it without running the patterns."""
+    out = [end for end, _value in _gate().iter(text.lower())]
+    for needle in ("://", ":AA"):
+        at = text.find(needle)
+        while at >= 0:
+            out.append(at)
+            at = text.find(needle, at + 1)
+    out.sort()
+    return out
 
 
 def gate_families(text: str) -> set[str]:

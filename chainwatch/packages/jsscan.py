@@ -51,6 +51,12 @@ HIDDEN_JS_APIS = frozenset(("child_process", "_compile", "createDecipher", "crea
                             "execSync", "spawn", "require", "http", "https", "crypto", "Function", "constructor",
                             "npm_package_description", "env", "process"))
 SECRET_TOOL_RE = re.compile(r"(?i)\btrufflehog\b|\bgitleaks\b")
+# string literals for the text-only pass (unrolled loops: linear, no backtracking blow-up)
+_LITERAL_RE = re.compile(rb'"[^"\\\n]*(?:\\.[^"\\\n]*)*"'
+                         rb"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'"
+                         rb"|`[^`\\]*(?:\\[\s\S][^`\\]*)*`")
+MAX_TEXT_LITERALS = 400_000
+MAX_TEXT_LITERAL = 64 * 1024
 
 
 @cache
@@ -206,6 +212,41 @@ class JsScanner:
         self._collect_aliases(nodes)
         self._scan_nodes(nodes)
         self._file_level(root)
+        return self.signals
+
+    def scan_text_only(self, why: str) -> list[Signal]:
+        """Indicators without a syntax tree, for code that is not worth one (``why`` says which).
+
+        Every string literal (found by a linear regex, escapes undone) goes through the same
+        indicator and decoding checks as in a full scan, and the file-level checks (obfuscator
+        output, wallet-hijack hooks, hex-encoded API names) run as usual. What is lost is call
+        resolution and data flow, so nothing here can say "X flows to Y".
+        """
+        newlines = [m.start() for m in re.finditer(b"\n", self.data)]
+        text = self.data.decode("latin-1")  # one character per byte: offsets stay byte offsets
+        hot = ind.hot_offsets(text)
+        for count, m in enumerate(_LITERAL_RE.finditer(self.data)):
+            if count >= MAX_TEXT_LITERALS:
+                break
+            start, end = m.span()
+            if end - start < 10:
+                continue
+            # only literals with an indicator keyword inside, escapes that could hide one, or room for an
+            # encoded payload
+            i = bisect.bisect_left(hot, start)
+            hot_inside = (i < len(hot) and hot[i] < end) or self.data.find(b"\\x", start, end) >= 0 \
+                or self.data.find(b"\\u", start, end) >= 0
+            if not hot_inside and end - start - 2 < dec.MIN_ENCODED:
+                continue
+            value = self.data[start + 1:min(end - 1, start + 1 + MAX_TEXT_LITERAL)].decode("utf-8", "replace")
+            if "\\" in value:
+                value = _unescape(value)
+            line = bisect.bisect_left(newlines, start)
+            col = start - (newlines[line - 1] + 1 if line else 0)
+            self._literal_value(value, _At(line, col), self.module_phase, indicators=hot_inside)
+        self._file_level(None)
+        for sig in self.signals:
+            sig.detail.setdefault("analysis", f"text only: {why}")
         return self.signals
 
     def _flatten(self, root: Any) -> list[tuple[Any, str, int]]:
@@ -464,9 +505,13 @@ class JsScanner:
 
     def _literal(self, node: Any, phase: str) -> None:
         value = self.fold(node)
+        self._literal_value(value, node, phase)
+
+    def _literal_value(self, value: str | None, node: Any, phase: str, indicators: bool = True) -> None:
         if not value or len(value) < 8:
             return
-        self._text_indicators(value, node, phase)
+        if indicators:
+            self._text_indicators(value, node, phase)
         if len(value) >= dec.MIN_ENCODED and self.depth < 3:
             revealed = dec.reveal(value)
             if revealed and (dec.looks_like_code(revealed[1]) or ind.URL_RE.search(revealed[1])):
@@ -527,6 +572,15 @@ class JsScanner:
             if len({r for r in revealed if r in HIDDEN_JS_APIS}) >= 2:
                 self.emit(sg.EXEC_DECODED, 1, self.module_phase, how="hex-encoded names of code-loading APIs",
                           preview=joined[:200])
+
+
+class _At:
+    """A position standing in for a syntax node where there is no tree (``emit`` reads ``start_point``)."""
+
+    __slots__ = ("start_point",)
+
+    def __init__(self, line: int, col: int) -> None:
+        self.start_point = (line, col)
 
 
 def _unescape(seq: str) -> str:

@@ -185,6 +185,7 @@ class PyScanner:
         self._blobs: dict[str, int] | None = None
         self._self_attrs: dict[str, set[str]] = {}  # self.<attr> -> source labels assigned to it in any method
         self._assigns: dict[ast.AST | None, dict[str, list[ast.AST]]] = {}
+        self._resolved: dict[int, str | None] | None = None  # set once aliases and constants are final
 
     # ------------------------------------------------------------------ helpers
 
@@ -208,7 +209,21 @@ class PyScanner:
         return ""
 
     def resolve(self, node: ast.AST) -> str | None:
-        """The real dotted name a callee or value refers to, through import aliases and assignments."""
+        """The real dotted name a callee or value refers to, through import aliases and assignments.
+
+        Memoised per node once aliases and constants are final: a fluent chain ``a.b().c().d()`` would
+        otherwise be resolved again from every call in it (quadratic; 9 s on one real package).
+        """
+        cache = self._resolved
+        if cache is None:
+            return self._resolve(node)
+        key = id(node)
+        if key in cache:
+            return cache[key]
+        out = cache[key] = self._resolve(node)
+        return out
+
+    def _resolve(self, node: ast.AST) -> str | None:
         if isinstance(node, ast.Name):
             return self.aliases.get(node.id, node.id)
         if isinstance(node, ast.Attribute):
@@ -429,6 +444,7 @@ class PyScanner:
             self._index(tree)
             self._collect_aliases(tree)
             self._collect_consts(tree)
+            self._resolved = {}
             phases = self._function_phases(tree)
             scopes = self._scopes(tree, phases)
             # first pass: what functions return (sources / network data), so callers see it
