@@ -12,7 +12,8 @@
 * time per package and throughput on ``--jobs`` worker processes;
 * GuardDog 3.x (its own venv: bench/out/guarddog-venv or --guarddog-venv) on a seeded sample of the same
   artifacts (N malicious and N benign, half PyPI and half npm), with chainwatch's figures on exactly that
-  sample printed beside it; wall time on the same number of workers and CPU seconds (children's rusage
+  sample printed beside it; wall time on the same number of workers (one pool per tool, both fed the same
+  task list, largest artifact first, so neither waits on a long tail) and CPU seconds (children's rusage
   for GuardDog, per-package process time for chainwatch), since the machine may be shared.
   GuardDog counts as "flagged" when it reports any issue (its published evaluation) and, separately,
   when its risk label is suspicious or high_risk.
@@ -159,6 +160,25 @@ def guarddog_malware(row: dict[str, str], env: dict[str, str]) -> dict[str, Any]
         return guarddog_scan("pypi", sample, env)
 
 
+def _task_size(task: tuple[str, Any]) -> int:
+    kind, ref = task
+    if kind == "malware":
+        with zipfile.ZipFile(SHARED / "malware" / "pypi-dev.zip") as zf:
+            return zf.getinfo(f"{ref['name']}/{ref['version']}/{ref['file']}").file_size
+    return Path(ref).stat().st_size
+
+
+def judge_task(task: tuple[str, Any]) -> dict[str, Any]:
+    """Worker: one side-by-side task, ("malware", csv row) or ("pypi" | "npm", path)."""
+    kind, ref = task
+    return judge_malware(ref) if kind == "malware" else judge_path(ref)
+
+
+def guarddog_task(task: tuple[str, Any], env: dict[str, str]) -> dict[str, Any]:
+    kind, ref = task
+    return guarddog_malware(ref, env) if kind == "malware" else guarddog_scan(kind, Path(ref), env)
+
+
 # ------------------------------------------------------------------------------ report
 
 
@@ -228,23 +248,30 @@ def side_by_side(args: argparse.Namespace, rows: list[dict[str, str]], pypi_file
     n_idx = sorted(rng.sample(range(len(npm_files)), min(n // 2, len(npm_files))))
     env = _guarddog_env()
     print(f"\n== side by side on the same seeded sample (seed {args.seed}): {len(m_idx)} malicious, "
-          f"{len(p_idx)} benign PyPI, {len(n_idx)} benign npm; each tool {args.jobs} at a time")
+          f"{len(p_idx)} benign PyPI, {len(n_idx)} benign npm; each tool {args.jobs} at a time, one pool per "
+          f"tool, the same largest-first order for both")
     sub_items = [rows[i] for i in m_idx]
-    cw_m, t1 = run_pool(judge_malware, sub_items, args.jobs)
-    cw_p, t2 = run_pool(judge_path, [pypi_files[i] for i in p_idx], args.jobs)
-    cw_n, t3 = run_pool(judge_path, [npm_files[i] for i in n_idx], args.jobs)
-    t_cw = t1 + t2 + t3
-    cpu_cw = sum(r["cpu"] for r in cw_m + cw_p + cw_n)
+    tasks: list[tuple[str, Any]] = ([("malware", r) for r in sub_items]
+                                    + [("pypi", pypi_files[i]) for i in p_idx] + [("npm", npm_files[i]) for i in n_idx])
+    order = sorted(range(len(tasks)), key=lambda i: -_task_size(tasks[i]))  # big first: a short tail for both
+    ordered = [tasks[i] for i in order]
+    cw_ordered, t_cw = run_pool(judge_task, ordered, args.jobs)
+    cpu_cw = sum(r["cpu"] for r in cw_ordered)
     load_before = os.getloadavg()[0]
     t = time.perf_counter()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        gd_m = list(pool.map(lambda r: guarddog_malware(r, env), sub_items))
-        gd_p = list(pool.map(lambda p: guarddog_scan("pypi", Path(p), env), [pypi_files[i] for i in p_idx]))
-        gd_n = list(pool.map(lambda p: guarddog_scan("npm", Path(p), env), [npm_files[i] for i in n_idx]))
+        gd_ordered = list(pool.map(lambda task: guarddog_task(task, env), ordered))
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t_gd = time.perf_counter() - t
     cpu_gd = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    cw_all: list[dict[str, Any]] = [{}] * len(tasks)
+    gd_all: list[dict[str, Any]] = [{}] * len(tasks)
+    for pos, i in enumerate(order):
+        cw_all[i], gd_all[i] = cw_ordered[pos], gd_ordered[pos]
+    a, b = len(sub_items), len(sub_items) + len(p_idx)
+    cw_m, cw_p, cw_n = cw_all[:a], cw_all[a:b], cw_all[b:]
+    gd_m, gd_p, gd_n = gd_all[:a], gd_all[a:b], gd_all[b:]
     n_sub = len(m_idx) + len(p_idx) + len(n_idx)
 
     def f(x: list[dict[str, Any]], key: str) -> list[bool]:
@@ -273,6 +300,10 @@ def side_by_side(args: argparse.Namespace, rows: list[dict[str, str]], pypi_file
 
     for label, q in (("median", 0.5), ("90th percentile", 0.9), ("slowest", 1.0)):
         print(f"{'per-package wall, ' + label:28s}{pct(cw_each, q):>22.3f}{pct(gd_each, q):>26.3f}")
+    names = [r["id"] for r in cw_m + cw_p + cw_n]
+    by_cw = sorted(zip(cw_m + cw_p + cw_n, gd_m + gd_p + gd_n, names, strict=True), key=lambda x: -x[0]["seconds"])
+    print("slowest for chainwatch (chainwatch s / GuardDog s): " + "; ".join(
+        f"{name.rsplit('/', 1)[-1]} {c['seconds']:.1f}/{g['seconds']:.1f}" for c, g, name in by_cw[:5]))
     print(f"throughput ratio chainwatch / GuardDog: {t_gd / max(t_cw, 1e-9):.1f}x wall, "
           f"{cpu_gd / max(cpu_cw, 1e-9):.1f}x CPU (GuardDog errors: "
           f"{sum(r['flagged'] is None for r in gd_m + gd_p + gd_n)}; load average {load_before:.1f} before GuardDog, "

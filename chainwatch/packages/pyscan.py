@@ -133,6 +133,11 @@ def _main_block_nodes(tree: ast.Module) -> set[int]:
     return out
 
 
+_KIND_OF: dict[type, str] = {ast.Import: "import", ast.ImportFrom: "import", ast.Assign: "assign",
+                             ast.FunctionDef: "def", ast.AsyncFunctionDef: "def", ast.ClassDef: "def",
+                             ast.Expr: "expr", ast.Name: "name", ast.Constant: "literal", ast.JoinedStr: "literal",
+                             ast.List: "literal", ast.Tuple: "literal"}
+_LEAVES = frozenset((ast.Name, ast.Constant))  # no child node a pass reads
 _LEAF_FIELDS = ("ctx", "op")  # Load/Store/Del and the operator of BinOp, UnaryOp, BoolOp, AugAssign
 _CMP_OPS = ast.cmpop  # Compare keeps its operators in a list
 _FIELDS: dict[type, tuple[str, ...]] = {}
@@ -465,21 +470,28 @@ class PyScanner:
     # ------------------------------------------------------------------ passes
 
     def _index(self, tree: ast.Module) -> None:
-        """One traversal: every node, and the nodes owned by each scope (module or innermost function).
+        """One traversal: the nodes owned by each scope (module or innermost function), and per kind.
 
         Context and operator nodes (``Load``, ``Add``...) are left out: no pass reads them on their own,
         and they are a third of all nodes.
         """
-        self._all: list[ast.AST] = []
         self._owned: dict[ast.AST | None, list[ast.AST]] = {None: []}
         self._owner: dict[int, ast.AST | None] | None = None
-        all_append = self._all.append
+        # the node kinds single passes read, each in document order, so no pass filters every node
+        self._kinds: dict[str, list[ast.AST]] = {kind: [] for kind in set(_KIND_OF.values())}
+        kind_of = _KIND_OF
+        kinds = self._kinds
         owned = self._owned
         stack: list[tuple[ast.AST, ast.AST | None]] = [(n, None) for n in reversed(tree.body)]
         while stack:
             node, owner = stack.pop()
-            all_append(node)
             owned[owner].append(node)
+            cls = type(node)
+            kind = kind_of.get(cls)
+            if kind is not None:
+                kinds[kind].append(node)
+                if cls in _LEAVES:
+                    continue
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 owned[node] = []
                 for d in node.decorator_list:
@@ -494,7 +506,7 @@ class PyScanner:
                 stack.append((children[i], owner))
 
     def _collect_aliases(self, tree: ast.Module) -> None:
-        for node in self._all:
+        for node in self._kinds["import"]:
             if isinstance(node, ast.Import):
                 for a in node.names:
                     if a.asname:
@@ -512,7 +524,7 @@ class PyScanner:
                         self.emit(sg.OBF_ALIAS, node, sg.INSTALL, how=f"{full} imported as {a.asname!r}")
                     self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
         # value aliases: x = exec; a, b = exec, str; x = getattr(builtins, "eval"); x = __import__("os")
-        assigns = [n for n in self._all if isinstance(n, ast.Assign)]
+        assigns = self._kinds["assign"]
         for _ in range(2):
             for node in assigns:
                 if not isinstance(node, ast.Assign):
@@ -550,7 +562,7 @@ class PyScanner:
     def _function_phases(self, tree: ast.Module) -> dict[ast.AST, str]:
         """Phase of each function: install for setup scripts; import when reached from module-level code."""
         defs: dict[str, list[ast.AST]] = {}
-        for node in self._all:
+        for node in self._kinds["def"]:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 defs.setdefault(node.name, []).append(node)
             elif isinstance(node, ast.ClassDef):
@@ -997,7 +1009,7 @@ class PyScanner:
         """Where the executed data comes from a long literal shipped in this file (name or line), else None."""
         if self._blobs is None:
             self._blobs = {}
-            for n in self._all:
+            for n in self._kinds["assign"]:
                 if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant) \
                         and isinstance(n.value.value, str | bytes) and len(n.value.value) >= 256:
                     for t in n.targets:
@@ -1125,9 +1137,9 @@ class PyScanner:
 
     def _scan_literals(self, tree: ast.Module, phases: dict[ast.AST, str]) -> None:
         owner_phase = self._literal_phases(tree, phases)
-        docstrings = {id(n.value) for n in self._all if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)
+        docstrings = {id(n.value) for n in self._kinds["expr"] if isinstance(n.value, ast.Constant)
                       and isinstance(n.value.value, str)}
-        for node in self._all:
+        for node in self._kinds["literal"]:
             if isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
                 value = node.value
                 if isinstance(value, bytes):
@@ -1234,8 +1246,8 @@ class PyScanner:
             self.emit(sg.OBF_UNICODE, line, self.module_phase, what="bidirectional control character in source")
         odd = 0
         first = None
-        for node in self._all:
-            if isinstance(node, ast.Name) and not node.id.isascii():
+        for node in self._kinds["name"]:
+            if not node.id.isascii():  # type: ignore[attr-defined]
                 odd += 1
                 first = first or node
         if odd >= 5 and first is not None:
