@@ -138,25 +138,19 @@ _KIND_OF: dict[type, str] = {ast.Import: "import", ast.ImportFrom: "import", ast
                              ast.Expr: "expr", ast.Name: "name", ast.Constant: "literal", ast.JoinedStr: "literal",
                              ast.List: "literal", ast.Tuple: "literal"}
 _LEAVES = frozenset((ast.Name, ast.Constant))  # no child node a pass reads
-_LEAF_FIELDS = ("ctx", "op")  # Load/Store/Del and the operator of BinOp, UnaryOp, BoolOp, AugAssign
-_CMP_OPS = ast.cmpop  # Compare keeps its operators in a list
-_FIELDS: dict[type, tuple[str, ...]] = {}
+# fields that never hold a node a pass reads: names and flags (str, int, bool), the context and
+# operators (Load/Store, Add, the Compare ``ops`` list), import aliases (read from their statement)
+_NOT_CHILDREN = frozenset(("ctx", "op", "ops", "id", "attr", "kind", "name", "type_comment", "asname", "module",
+                           "level", "conversion", "is_async", "kwd_attrs", "rest", "names", "arg"))
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _child_nodes(node: ast.AST) -> list[ast.AST]:
-    """The child nodes ``ast.iter_child_nodes`` gives, without context and operator nodes."""
-    cls = type(node)
-    fields = _FIELDS.get(cls)
+def _child_fields(cls: type[ast.AST]) -> tuple[str, ...]:
+    """Fields of ``cls`` that may hold child nodes, last first (children are pushed on a stack)."""
+    fields = _CHILD_FIELDS.get(cls)
     if fields is None:
-        fields = _FIELDS[cls] = tuple(f for f in cls._fields if f not in _LEAF_FIELDS)
-    out: list[ast.AST] = []
-    for name in fields:
-        value = getattr(node, name, None)
-        if isinstance(value, list):
-            out.extend(v for v in value if isinstance(v, ast.AST) and not isinstance(v, _CMP_OPS))
-        elif isinstance(value, ast.AST):
-            out.append(value)
-    return out
+        fields = _CHILD_FIELDS[cls] = tuple(reversed([f for f in cls._fields if f not in _NOT_CHILDREN]))
+    return fields
 
 
 class PyScanner:
@@ -482,7 +476,11 @@ class PyScanner:
         kind_of = _KIND_OF
         kinds = self._kinds
         owned = self._owned
+        child_fields = _CHILD_FIELDS
+        calls: dict[ast.AST | None, list[ast.Call]] = {}
+        environ: set[ast.AST | None] = set()
         stack: list[tuple[ast.AST, ast.AST | None]] = [(n, None) for n in reversed(tree.body)]
+        push = stack.append
         while stack:
             node, owner = stack.pop()
             owned[owner].append(node)
@@ -492,18 +490,31 @@ class PyScanner:
                 kinds[kind].append(node)
                 if cls in _LEAVES:
                     continue
+            elif cls is ast.Call:
+                calls.setdefault(owner, []).append(node)  # type: ignore[arg-type]
+            elif cls is ast.Attribute and node.attr == "environ":  # type: ignore[attr-defined]
+                environ.add(owner)
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 owned[node] = []
                 for d in node.decorator_list:
-                    stack.append((d, owner))
+                    push((d, owner))
                 for d in node.args.defaults:
-                    stack.append((d, owner))
+                    push((d, owner))
                 for child in reversed(node.body):
-                    stack.append((child, node))
+                    push((child, node))
                 continue
-            children = _child_nodes(node)
-            for i in range(len(children) - 1, -1, -1):
-                stack.append((children[i], owner))
+            for name in child_fields.get(cls) or _child_fields(cls):
+                value = getattr(node, name, None)
+                if value.__class__ is list:
+                    for i in range(len(value) - 1, -1, -1):
+                        child = value[i]
+                        if child is not None:  # Dict.keys holds None for ``**x``
+                            push((child, owner))
+                elif isinstance(value, ast.AST):
+                    push((value, owner))
+        # per scope (keyed by its owned-node list): its calls, and whether it names ``environ``
+        self._scope_calls: dict[int, list[ast.Call]] = {id(nodes): calls.get(o, []) for o, nodes in owned.items()}
+        self._scope_environ: set[int] = {id(owned[o]) for o in environ}
 
     def _collect_aliases(self, tree: ast.Module) -> None:
         for node in self._kinds["import"]:
@@ -693,23 +704,23 @@ class PyScanner:
             pass
         return labels
 
+    def _calls_in(self, body: list[ast.AST]) -> list[ast.Call]:
+        calls = self._scope_calls.get(id(body))
+        return calls if calls is not None else [n for n in body if isinstance(n, ast.Call)]
+
     def _interesting_scope(self, body: list[ast.AST]) -> bool:
         """Only scopes that touch a source, a sink or a decoder need data-flow tracking."""
         key = id(body)
         cached = self._interesting.get(key)
         if cached is not None:
             return cached
-        found = False
-        for n in body:
-            if isinstance(n, ast.Call):
-                name = self.call_name(n) or ""
-                if (name in EXEC_NAMES or _is_network(name) or name.startswith(PROCESS_PREFIXES) or name in DNS_NAMES
-                        or name in SYSINFO_NAMES or name in DECODE_NAMES or name.startswith(("os.environ", "os.getenv"))
-                        or name in ("open", "io.open") or name.endswith("Fernet.decrypt")
-                        or (isinstance(n.func, ast.Name) and n.func.id in self.func_returns)):
-                    found = True
-                    break
-            elif isinstance(n, ast.Attribute) and n.attr == "environ":
+        found = key in self._scope_environ
+        for n in () if found else self._calls_in(body):
+            name = self.call_name(n) or ""
+            if (name in EXEC_NAMES or _is_network(name) or name.startswith(PROCESS_PREFIXES) or name in DNS_NAMES
+                    or name in SYSINFO_NAMES or name in DECODE_NAMES or name.startswith(("os.environ", "os.getenv"))
+                    or name in ("open", "io.open") or name.endswith("Fernet.decrypt")
+                    or (isinstance(n.func, ast.Name) and n.func.id in self.func_returns)):
                 found = True
                 break
         self._interesting[key] = found
@@ -780,12 +791,7 @@ class PyScanner:
         exec_calls: list[ast.Call] = []
         proc_calls: list[ast.Call] = []
         writes: list[ast.Call] = []
-        for node in body:
-            if not isinstance(node, ast.Call):
-                if isinstance(node, ast.Attribute | ast.Subscript) and self.resolve(node) == "os.environ" \
-                        and not isinstance(getattr(node, "ctx", None), ast.Store):
-                    pass
-                continue
+        for node in self._calls_in(body):
             name = self.call_name(node)
             if not name:
                 if isinstance(node.func, ast.Call) or isinstance(node.func, ast.Subscript):  # noqa: SIM101
