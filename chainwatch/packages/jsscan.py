@@ -56,6 +56,7 @@ _LITERAL_RE = re.compile(rb'"[^"\\\n]*(?:\\.[^"\\\n]*)*"'
                          rb"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'"
                          rb"|`[^`\\]*(?:\\[\s\S][^`\\]*)*`")
 MAX_TEXT_LITERALS = 400_000
+MAX_TEXT_CHECKED = 50_000  # literals given the indicator checks in one file (a hostile file can be all keywords)
 MAX_TEXT_LITERAL = 64 * 1024
 
 
@@ -225,8 +226,11 @@ class JsScanner:
         newlines = [m.start() for m in re.finditer(b"\n", self.data)]
         text = self.data.decode("latin-1")  # one character per byte: offsets stay byte offsets
         hot = ind.hot_offsets(text)
+        checked = 0
         for count, m in enumerate(_LITERAL_RE.finditer(self.data)):
-            if count >= MAX_TEXT_LITERALS:
+            if count >= MAX_TEXT_LITERALS or checked >= MAX_TEXT_CHECKED:
+                self.emit(sg.PARSE_ERROR, 0, self.module_phase,
+                          error=f"text-only pass stopped at its limit ({count} literals, {checked} checked)")
                 break
             start, end = m.span()
             if end - start < 10:
@@ -243,6 +247,7 @@ class JsScanner:
                 value = _unescape(value)
             line = bisect.bisect_left(newlines, start)
             col = start - (newlines[line - 1] + 1 if line else 0)
+            checked += 1
             self._literal_value(value, _At(line, col), self.module_phase, indicators=hot_inside)
         self._file_level(None)
         for sig in self.signals:

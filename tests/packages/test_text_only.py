@@ -99,3 +99,12 @@ def test_javascript_in_a_python_package_is_text_only_unless_python_starts_it() -
     assert facts.text_only == []
     kinds = {s.kind for s in facts.signals if s.file == "webui/static/app.js"}
     assert sg.EXEC_DYNAMIC in kinds and sg.NETWORK in kinds
+
+
+def test_a_file_made_of_indicator_keywords_stops_at_the_limit_and_says_so() -> None:
+    from chainwatch.packages.jsscan import MAX_TEXT_CHECKED, JsScanner
+
+    hostile = ('"chrome wallet credentials",\n' * (MAX_TEXT_CHECKED + 10)).encode()
+    signals = JsScanner("dist/x.js", hostile, sg.IMPORT).scan_text_only("test")
+    limits = [s for s in signals if s.kind == sg.PARSE_ERROR]
+    assert len(limits) == 1 and "limit" in limits[0].detail["error"]
