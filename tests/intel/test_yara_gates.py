@@ -69,13 +69,19 @@ def test_hunt_uses_the_derived_set_for_non_pe_files_only(tmp_path: Path) -> None
     (tree / "notes.txt").write_bytes(b"beacon-string helper-string")
     (tree / "tool.exe").write_bytes(b"MZ" + bytes(62) + b"beacon-string helper-string")
     rules = Indicator(IndicatorKind.YARA, RULES, "test:gates", score=80, extra={"file": "gates.yar"})
-    report = hunt([tree], [rules], HuntOptions(jobs=1, cache_dir=tmp_path / "cache"))
+    report = hunt([tree], [rules], HuntOptions(jobs=1, cache_dir=tmp_path / "cache", non_pe_set_min_files=0))
     hits = {(Path(f.path).name, f.evidence["rule"]) for f in report.findings if f.rule == "hunt.yara"}
     assert hits == {("notes.txt", "Generic"), ("tool.exe", "PeOnly"), ("tool.exe", "UsesHelper"),
                     ("tool.exe", "Generic")}
     assert report.extra["hunt"]["yara"]["pe_only_rules"] == 2
-    again = hunt([tree], [rules], HuntOptions(jobs=2, cache_dir=tmp_path / "cache"))  # from the cache, forked
+    assert report.extra["hunt"]["yara"]["non_pe_set"] is True
+    again = hunt([tree], [rules], HuntOptions(jobs=2, cache_dir=tmp_path / "cache",  # from the cache, forked
+                                              non_pe_set_min_files=0))
     assert {(Path(f.path).name, f.evidence["rule"]) for f in again.findings if f.rule == "hunt.yara"} == hits
+    # a tree this small does not load the derived set at all by default: the full set alone, same hits
+    small = hunt([tree], [rules], HuntOptions(jobs=2, cache_dir=tmp_path / "cache"))
+    assert small.extra["hunt"]["yara"]["non_pe_set"] is False
+    assert {(Path(f.path).name, f.evidence["rule"]) for f in small.findings if f.rule == "hunt.yara"} == hits
 
 
 def test_unclosed_or_odd_rule_text_is_left_as_it_is() -> None:
