@@ -108,3 +108,17 @@ def test_a_file_made_of_indicator_keywords_stops_at_the_limit_and_says_so() -> N
     signals = JsScanner("dist/x.js", hostile, sg.IMPORT).scan_text_only("test")
     limits = [s for s in signals if s.kind == sg.PARSE_ERROR]
     assert len(limits) == 1 and "limit" in limits[0].detail["error"]
+
+
+def test_a_large_bin_script_gets_the_full_analysis() -> None:
+    import json
+
+    from tests.packages.helpers import tar_bytes
+
+    manifest = {"name": "big-cli", "version": "2.0.0", "description": "A CLI", "main": "index.js",
+                "bin": {"big-cli": "./cli/run.js"}, "repository": "https://example.org/big-cli.git"}
+    data = tar_bytes({"package.json": json.dumps(manifest), "index.js": "module.exports = {};\n",
+                      "cli/run.js": _filler(BUNDLE_BYTES + 1) + SHAI_HULUD_LIKE}, "package/")
+    facts = facts_of(data)
+    assert facts.text_only == []
+    assert any(s.kind == sg.EXFIL_FLOW and s.file == "cli/run.js" for s in facts.signals)
