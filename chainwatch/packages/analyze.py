@@ -177,7 +177,7 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
             if rel in run_js:
                 facts.signals.extend(s for s in scanner.scan() if s.kind != sg.PARSE_ERROR)
             else:
-                why = "JavaScript in a Python package that none of its Python code names"
+                why = "JavaScript in a Python package that no Python or shell file starts with a JS runtime"
                 facts.text_only.append(f"{rel}: {why}")
                 facts.signals.extend(scanner.scan_text_only(why))
             continue

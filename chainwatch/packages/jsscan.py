@@ -218,8 +218,9 @@ class JsScanner:
     def scan_text_only(self, why: str) -> list[Signal]:
         """Indicators without a syntax tree, for code that is not worth one (``why`` says which).
 
-        Every string literal (found by a linear regex, escapes undone) goes through the same
-        indicator and decoding checks as in a full scan, and the file-level checks (obfuscator
+        String literals are found by a linear regex and their escapes undone; one that holds an
+        indicator gate keyword or an escape gets the same indicator checks as in a full scan, and one
+        long enough for an encoded payload the same decoding. The file-level checks (obfuscator
         output, wallet-hijack hooks, hex-encoded API names) run as usual. What is lost is call
         resolution and data flow, so nothing here can say "X flows to Y".
         """
