@@ -19,7 +19,7 @@ from chainwatch.models import Finding, Report, ScanError, Severity, Verdict
 from chainwatch.packages import fetch
 from chainwatch.packages.lockfiles import Dependency, parse_lockfile
 
-ANALYSIS_VERSION = 2  # bump when judging changes, so cached results are recomputed
+ANALYSIS_VERSION = 3  # bump when judging changes, so cached results are recomputed
 
 
 @dataclass
