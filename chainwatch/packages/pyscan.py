@@ -479,6 +479,8 @@ class PyScanner:
         child_fields = _CHILD_FIELDS
         calls: dict[ast.AST | None, list[ast.Call]] = {}
         environ: set[ast.AST | None] = set()
+        self._literal_owner: dict[int, ast.AST] = {}
+        literal_owner = self._literal_owner
         stack: list[tuple[ast.AST, ast.AST | None]] = [(n, None) for n in reversed(tree.body)]
         push = stack.append
         while stack:
@@ -488,6 +490,8 @@ class PyScanner:
             kind = kind_of.get(cls)
             if kind is not None:
                 kinds[kind].append(node)
+                if kind == "literal" and owner is not None:
+                    literal_owner[id(node)] = owner
                 if cls in _LEAVES:
                     continue
             elif cls is ast.Call:
@@ -1179,14 +1183,9 @@ class PyScanner:
                             self._scan_payload(text, node, phase, "character-code list", count_decoded=False)
 
     def _literal_phases(self, tree: ast.Module, phases: dict[ast.AST, str]) -> dict[int, str]:
-        out: dict[int, str] = {}
+        """Phase of each literal inside a function (module-level literals have the module's phase)."""
         default = sg.INSTALL if self.all_install else sg.RUNTIME
-        for owner, nodes in self._owned.items():
-            if owner is not None:
-                phase = phases.get(owner, default)
-                for node in nodes:
-                    out[id(node)] = phase
-        return out
+        return {key: phases.get(owner, default) for key, owner in self._literal_owner.items()}
 
     def _try_decode_literal(self, value: str, node: ast.AST, phase: str) -> None:
         if self.budget.literals >= MAX_LITERALS or self.depth >= MAX_DECODE_DEPTH:
