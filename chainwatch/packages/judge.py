@@ -60,6 +60,8 @@ MESSAGES = {
     "package.odd-version": "version {version} looks like a placeholder or dependency-confusion upload ({why})",
     "package.empty-metadata": "package has no description, home page or repository",
     "package.capability": "uses {kinds}",
+    "package.text-only": "{count} code file(s) got the text-only pass (string literals and file-level markers, "
+                         "no call resolution): {first}",
     "package.runtime-risk": "{what} in a function that only runs when called",
     "package.import-process": "runs a suspicious command when installed or imported ({command})",
     "package.surveillance": "captures {what}: spyware shape",
@@ -273,6 +275,9 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
                                                                sg.SOURCE_CREDENTIAL)})
     if caps:
         out.add("package.capability", I, [s for s in facts.signals if s.kind in caps][:8], kinds=", ".join(caps))
+    if facts.text_only:  # say how deep the look went, so a clean verdict is read for what it covers
+        out.add("package.text-only", I, [], count=len(facts.text_only), first=facts.text_only[0],
+                files=facts.text_only[:20])
     return out.findings()
 
 

@@ -68,6 +68,11 @@ def test_a_large_bundle_nothing_runs_at_install_gets_the_text_only_pass() -> Non
     assert hooks[0].line == vendor.count("\n", 0, vendor.index('const hook')) + 1
     assert sg.EXEC_DYNAMIC not in kinds  # calls are not resolved without a tree
     assert verdict(data)[0] == "malicious"
+    from chainwatch.packages.judge import judge
+
+    notes = [f for f in judge(facts) if f.rule == "package.text-only"]
+    assert len(notes) == 1 and notes[0].severity.value == "info"
+    assert notes[0].evidence["files"] == facts.text_only
 
 
 def test_the_entry_point_gets_the_full_analysis_even_when_large() -> None:
