@@ -29,7 +29,8 @@ JS_EXT = (".js", ".cjs", ".mjs", ".jsx", ".ts", ".cts", ".mts")
 SHELL_EXT = (".sh", ".bash", ".bat", ".cmd", ".ps1", ".vbs")
 # An npm file this large that no install hook reaches and that is not the package's entry point is a
 # bundle (a CLI or a web UI built with webpack/esbuild): it gets the text-only pass, not a syntax tree.
-# Install-time code and the entry points (main, bin) always get the full analysis, whatever their size.
+# Install-time code and the entry points (main, module, browser, bin, exports) always get the full
+# analysis, whatever their size.
 BUNDLE_BYTES = 1024 * 1024
 BINARY_MAGIC = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"\xfe\xed\xfa")
 NATIVE_EXT = (".so", ".pyd", ".node", ".dylib", ".dll")
@@ -406,9 +407,7 @@ def _scan_npm(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
                     break
     main = (facts.metadata.get("main") or "index.js").removeprefix("./")
     entry = {main, main + ".js", "index.js"}
-    bins = facts.metadata.get("bin") or {}
-    run_by_user = entry | {b.removeprefix("./") for b in ([bins] if isinstance(bins, str) else bins.values())
-                           if isinstance(b, str)}
+    run_by_user = entry | {e for e in facts.metadata.get("entry_points") or [] if isinstance(e, str)}
     for rel in sorted(pkg.files):
         data = pkg.files[rel]
         if rel.endswith(SHELL_EXT) or (data[:2] == b"#!" and b"sh" in data[:40] and not rel.endswith(JS_EXT)):
@@ -431,7 +430,8 @@ def _scan_npm(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
             phase, whole = sg.IMPORT, False
         scanner = JsScanner(rel, data, phase, all_install=whole)
         if len(data) > BUNDLE_BYTES and not whole and rel not in run_by_user:
-            why = f"bundle over {BUNDLE_BYTES >> 20} MiB that no install hook runs and that is not an entry point"
+            why = (f"bundle over {BUNDLE_BYTES >> 20} MiB that no install hook runs and that is not an entry "
+                   f"point (main, module, browser, bin, exports)")
             facts.text_only.append(f"{rel}: {why}")
             facts.signals.extend(scanner.scan_text_only(why))
             continue

@@ -163,9 +163,31 @@ def npm_metadata(pkg: PackageFiles) -> dict[str, Any]:
     meta["requires"] = deps
     if isinstance(doc.get("bin"), dict | str):
         meta["bin"] = doc["bin"] if isinstance(doc["bin"], str) else dict(list(doc["bin"].items())[:50])
+    entries = _entry_files(doc)
+    if entries:
+        meta["entry_points"] = entries
     if doc.get("gypfile") or "binding.gyp" in pkg.sizes:
         meta["gyp"] = True
     return meta
+
+
+def _entry_files(doc: dict[str, Any], limit: int = 200) -> list[str]:
+    """Files the package hands to its users: ``main``, ``module``, ``browser``, ``bin`` and every target in
+    ``exports`` (conditions nest; walked with a bounded stack), without a leading ``./``."""
+    out: list[str] = []
+    stack: list[Any] = [doc.get(k) for k in ("main", "module", "browser", "bin", "exports")]
+    steps = 0
+    while stack and len(out) < limit and steps < 10_000:
+        steps += 1
+        value = stack.pop()
+        if isinstance(value, str):
+            if value.endswith((".js", ".cjs", ".mjs")) or "." not in value.rsplit("/", 1)[-1]:
+                out.append(value.removeprefix("./"))
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return sorted(set(out))
 
 
 def install_hooks(ecosystem: str, meta: dict[str, Any], pkg: PackageFiles) -> list[dict[str, Any]]:

@@ -115,15 +115,19 @@ def test_a_file_made_of_indicator_keywords_stops_at_the_limit_and_says_so() -> N
     assert len(limits) == 1 and "limit" in limits[0].detail["error"]
 
 
-def test_a_large_bin_script_gets_the_full_analysis() -> None:
+def test_large_bin_and_exports_targets_get_the_full_analysis() -> None:
     import json
 
     from tests.packages.helpers import tar_bytes
 
     manifest = {"name": "big-cli", "version": "2.0.0", "description": "A CLI", "main": "index.js",
-                "bin": {"big-cli": "./cli/run.js"}, "repository": "https://example.org/big-cli.git"}
+                "bin": {"big-cli": "./cli/run.js"}, "repository": "https://example.org/big-cli.git",
+                "exports": {".": {"import": "./dist/index.mjs", "require": {"default": "./dist/index.cjs"}}}}
+    payload = _filler(BUNDLE_BYTES + 1) + SHAI_HULUD_LIKE
     data = tar_bytes({"package.json": json.dumps(manifest), "index.js": "module.exports = {};\n",
-                      "cli/run.js": _filler(BUNDLE_BYTES + 1) + SHAI_HULUD_LIKE}, "package/")
+                      "cli/run.js": payload, "dist/index.cjs": payload, "dist/other.js": payload}, "package/")
     facts = facts_of(data)
-    assert facts.text_only == []
-    assert any(s.kind == sg.EXFIL_FLOW and s.file == "cli/run.js" for s in facts.signals)
+    assert [t.split(":")[0] for t in facts.text_only] == ["dist/other.js"]
+    flows = {s.file for s in facts.signals if s.kind == sg.EXFIL_FLOW}
+    assert {"cli/run.js", "dist/index.cjs"} <= flows
+    assert "dist/other.js" not in flows
