@@ -41,7 +41,7 @@ def _from_package_json(data: bytes, where: str) -> list[SoftwareFact]:
         return []
     if not isinstance(doc, dict) or not isinstance(doc.get("version"), str):
         return []
-    out = []
+    out: list[SoftwareFact] = []
     for key in ("name", "productName"):
         if isinstance(doc.get(key), str):
             out.append((doc[key], doc["version"], f"{where}:{key}+version", None))
@@ -89,7 +89,7 @@ def read_info_plist(path: Path) -> list[SoftwareFact]:
     version = doc.get("CFBundleShortVersionString") or doc.get("CFBundleVersion")
     if not isinstance(version, str):
         return []
-    out = []
+    out: list[SoftwareFact] = []
     for key in ("CFBundleName", "CFBundleDisplayName", "CFBundleIdentifier", "CFBundleExecutable"):
         if isinstance(doc.get(key), str):
             out.append((doc[key], version, f"Info.plist:{key}+CFBundleShortVersionString", "macos"))

@@ -174,13 +174,13 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
         if rel.endswith(JS_EXT):
             from chainwatch.packages.jsscan import JsScanner
 
-            scanner = JsScanner(rel, data, sg.RUNTIME)
+            js = JsScanner(rel, data, sg.RUNTIME)
             if rel in run_js:
-                facts.signals.extend(s for s in scanner.scan() if s.kind != sg.PARSE_ERROR)
+                facts.signals.extend(s for s in js.scan() if s.kind != sg.PARSE_ERROR)
             else:
                 why = "JavaScript in a Python package that no Python or shell file starts with a JS runtime"
                 facts.text_only.append(f"{rel}: {why}")
-                facts.signals.extend(scanner.scan_text_only(why))
+                facts.signals.extend(js.scan_text_only(why))
             continue
         if not (rel.endswith((".py", ".pyw")) or is_script):
             continue

@@ -154,9 +154,9 @@ class JsScanner:
                 if prop == "reverse" or prop == "split":
                     return None
             if callee == "String.fromCharCode":
-                codes = [_int(a) for a in args]
-                if codes and all(c is not None for c in codes):
-                    return "".join(chr(c) for c in codes if 0 <= c < 0x110000)  # type: ignore[operator]
+                codes = [c for c in (_int(a) for a in args) if c is not None]
+                if codes and len(codes) == len(args):
+                    return "".join(chr(c) for c in codes if 0 <= c < 0x110000)
         return None
 
     def resolve(self, node: Any) -> str | None:
@@ -447,7 +447,7 @@ class JsScanner:
             elif callee in PROCESS or callee.startswith("child_process."):
                 command = " ".join(x for x in (self.fold(a) for a in args[:2]) if x)
                 self.emit(sg.PROCESS, node, phase, api=callee, command=command[:300] or None)
-                labels: set[str] = set()
+                labels = set()
                 for a in args:
                     labels |= self._labels(a, tainted)
                 if "net" in labels:
@@ -664,7 +664,7 @@ def _is_iife(node: Any) -> bool:
 
 
 def _descendants(node: Any, limit: int = 100_000) -> list[Any]:
-    out = []
+    out: list[Any] = []
     stack = [node]
     while stack and len(out) < limit:
         n = stack.pop()

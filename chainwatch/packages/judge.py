@@ -185,7 +185,7 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
 
     # --- stealer shape: several secret stores and a network path
     creds = [s for s in by_kind.get(sg.SOURCE_CREDENTIAL, []) if not _in_tests(s)]
-    stores = {s.detail.get("store") for s in creds}
+    stores = {str(s.detail.get("store")) for s in creds}
     steal_stores = stores & STEALER_STORES
     has_net = bool(by_kind.get(sg.NETWORK) or by_kind.get(sg.NETWORK_SEND) or by_kind.get(sg.ENDPOINT)
                    or by_kind.get(sg.ENDPOINT_TOKEN))

@@ -70,13 +70,13 @@ def _setup_py_kwargs(source: str) -> dict[str, Any]:
             if isinstance(value, str | list | tuple):
                 consts[node.targets[0].id] = value
     out: dict[str, Any] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call):
+            func = call.func
             fname = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if fname != "setup":
                 continue
-            for kw in node.keywords:
+            for kw in call.keywords:
                 if kw.arg is None:
                     continue
                 value = _literal(kw.value)
@@ -118,8 +118,8 @@ def python_metadata(pkg: PackageFiles, ecosystem: str) -> dict[str, Any]:
             project = tomllib.loads(pkg.text("pyproject.toml", MAX_META_BYTES))
         except (tomllib.TOMLDecodeError, ValueError):
             project = {}
-        proj = project.get("project") if isinstance(project.get("project"), dict) else {}
-        build = project.get("build-system") if isinstance(project.get("build-system"), dict) else {}
+        proj: dict[str, Any] = project["project"] if isinstance(project.get("project"), dict) else {}
+        build: dict[str, Any] = project["build-system"] if isinstance(project.get("build-system"), dict) else {}
         if proj.get("name") and "name" not in meta:
             meta["name"] = str(proj["name"])
         if isinstance(proj.get("version"), str) and "version" not in meta:

@@ -286,9 +286,10 @@ class PyScanner:
             return "".join(parts)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             a, b = self.fold(node.left, depth + 1), self.fold(node.right, depth + 1)
-            if (isinstance(a, str) and isinstance(b, str)) or (isinstance(a, bytes) and isinstance(b, bytes)):  # noqa: SIM102
-                if len(a) + len(b) <= dec.MAX_INPUT:
-                    return a + b
+            if isinstance(a, str) and isinstance(b, str) and len(a) + len(b) <= dec.MAX_INPUT:
+                return a + b
+            if isinstance(a, bytes) and isinstance(b, bytes) and len(a) + len(b) <= dec.MAX_INPUT:
+                return a + b
             if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool):
                 return a + b
             return None
@@ -1042,8 +1043,9 @@ class PyScanner:
         for i, elt in enumerate(argv.elts[:-1]):
             if isinstance(elt, ast.Constant) and elt.value == "-c":
                 script = self.fold(argv.elts[i + 1])
-                if script is None and isinstance(argv.elts[i + 1], ast.Name):
-                    script = self._local_literal(node, argv.elts[i + 1].id)
+                nxt = argv.elts[i + 1]
+                if script is None and isinstance(nxt, ast.Name):
+                    script = self._local_literal(node, nxt.id)
                 if isinstance(script, str) and len(script) >= 20:
                     self._scan_payload(script, node, phase, "script passed to an interpreter with -c")
                 return
@@ -1147,8 +1149,8 @@ class PyScanner:
 
     def _scan_literals(self, tree: ast.Module, phases: dict[ast.AST, str]) -> None:
         owner_phase = self._literal_phases(tree, phases)
-        docstrings = {id(n.value) for n in self._kinds["expr"] if isinstance(n.value, ast.Constant)
-                      and isinstance(n.value.value, str)}
+        docstrings = {id(n.value) for n in self._kinds["expr"] if isinstance(n, ast.Expr)
+                      and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)}
         for node in self._kinds["literal"]:
             if isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
                 value = node.value
@@ -1315,7 +1317,7 @@ def _own_nodes(fn: ast.AST) -> list[ast.AST]:
 
 
 def _walk_expr(node: ast.AST) -> list[ast.AST]:
-    out = []
+    out: list[ast.AST] = []
     stack = [node]
     while stack and len(out) < 5000:
         n = stack.pop()
