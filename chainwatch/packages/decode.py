@@ -59,8 +59,7 @@ def decompress(data: bytes) -> tuple[str, bytes] | None:
             return None
     if data[:6] == b"\xfd7zXZ\x00" or data[:3] == b"]\x00\x00":
         try:
-            d = lzma.LZMADecompressor()
-            return "lzma", d.decompress(data, MAX_OUTPUT)
+            return "lzma", lzma.LZMADecompressor().decompress(data, MAX_OUTPUT)
         except (lzma.LZMAError, ValueError):
             return None
     return None

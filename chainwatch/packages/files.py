@@ -12,7 +12,7 @@ import os
 import stat
 import tarfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -61,7 +61,7 @@ def _clean_name(name: str) -> str | None:
     return "/".join(parts)
 
 
-def _add(out: PackageFiles, name: str, size: int, read: callable, total: list[int]) -> None:  # type: ignore[valid-type]
+def _add(out: PackageFiles, name: str, size: int, read: Callable[[], bytes], total: list[int]) -> None:
     clean = _clean_name(name)
     if clean is None:
         out.skipped.append(f"{name}: unsafe path")
