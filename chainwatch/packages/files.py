@@ -7,6 +7,7 @@ bounded: member count, per-file size and total size.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import stat
@@ -61,6 +62,14 @@ def _clean_name(name: str) -> str | None:
     return "/".join(parts)
 
 
+def _read_zip(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    return zf.read(info)[:MAX_FILE_BYTES]
+
+
+def _read_path(path: Path) -> bytes:
+    return path.read_bytes()[:MAX_FILE_BYTES]
+
+
 def _add(out: PackageFiles, name: str, size: int, read: Callable[[], bytes], total: list[int]) -> None:
     clean = _clean_name(name)
     if clean is None:
@@ -94,7 +103,7 @@ def from_bytes(data: bytes, source: str = "") -> PackageFiles:
                     if info.flag_bits & 0x1:
                         out.skipped.append(f"{info.filename}: encrypted")
                         continue
-                    _add(out, info.filename, info.file_size, lambda i=info: zf.read(i)[:MAX_FILE_BYTES], total)
+                    _add(out, info.filename, info.file_size, functools.partial(_read_zip, zf, info), total)
         else:
             with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tf:
                 for member in tf:
@@ -137,7 +146,7 @@ def from_directory(root: str | Path) -> PackageFiles:
             if not stat.S_ISREG(st.st_mode):
                 continue
             rel = p.relative_to(root).as_posix()
-            _add(out, rel, st.st_size, lambda p=p: p.read_bytes()[:MAX_FILE_BYTES], total)
+            _add(out, rel, st.st_size, functools.partial(_read_path, p), total)
     return out
 
 
@@ -150,7 +159,7 @@ def from_members(members: Iterable[tuple[str, Path]]) -> PackageFiles:
             size = p.stat().st_size
         except OSError:
             continue
-        _add(out, rel, size, lambda p=p: p.read_bytes()[:MAX_FILE_BYTES], total)
+        _add(out, rel, size, functools.partial(_read_path, p), total)
     out.files, out.sizes, out.prefix = _strip_prefix(out.files, out.sizes)
     return out
 
