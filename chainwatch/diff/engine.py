@@ -131,10 +131,13 @@ def _common_parent(paths: list[str]) -> str:
 
 
 def _change_rows(pairs: list[Pair], findings: list[Finding]) -> dict[str, Any]:
-    flagged = defaultdict(int)
+    flagged: defaultdict[str, int] = defaultdict(int)
     for f in findings:
         flagged[f.path] = max(flagged[f.path], f.severity.rank + 1)
-    added, removed, modified, renamed = [], [], [], []
+    added: list[dict[str, Any]] = []
+    removed: list[dict[str, Any]] = []
+    modified: list[dict[str, Any]] = []
+    renamed: list[dict[str, Any]] = []
     unchanged = 0
     for p in pairs:
         if p.old is None and p.new is not None:
@@ -153,7 +156,7 @@ def _change_rows(pairs: list[Pair], findings: list[Finding]) -> dict[str, Any]:
                                  "tlsh_distance": p.distance, "findings": flagged.get(p.new.path, 0)})
             elif p.how in ("path", "root", "normalised"):
                 unchanged += 1
-    modified.sort(key=lambda m: (-m.pop("findings"), m["path"]))
+    modified.sort(key=lambda m: (-int(m.pop("findings")), m["path"]))
     counts = {"added": len(added), "removed": len(removed), "modified": len(modified), "renamed": len(renamed),
               "unchanged": unchanged}
     return {"added": added[:MAX_CHANGE_ROWS], "removed": removed[:MAX_CHANGE_ROWS],

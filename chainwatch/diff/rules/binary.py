@@ -39,7 +39,7 @@ class NewExecutionImports(DeltaRule):
     attack = "T1055"
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
-        if not _modified_binaries(old, new):
+        if old is None or new is None or not _modified_binaries(old, new):
             return
         before, after = F.pe_imports(old), F.pe_imports(new)
         if not before and not after:
@@ -73,7 +73,7 @@ class NewExecutableSection(DeltaRule):
     attack = "T1027"
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
-        if not _modified_binaries(old, new):
+        if old is None or new is None or not _modified_binaries(old, new):
             return
         old_secs = {s.get("name"): s for s in F.sections(old)}
         new_secs = F.sections(new)
@@ -101,7 +101,7 @@ class EntryPointMoved(DeltaRule):
     attack = "T1574"
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
-        if not _modified_binaries(old, new):
+        if old is None or new is None or not _modified_binaries(old, new):
             return
         kind = "pe" if F.feat(new, "pe") else "elf"
         a, b = F.feat(old, kind), F.feat(new, kind)
@@ -123,7 +123,7 @@ class NewTlsCallbacks(DeltaRule):
     attack = "T1574"
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
-        if not _modified_binaries(old, new):
+        if old is None or new is None or not _modified_binaries(old, new):
             return
         a = F.feat(old, "pe").get("tls_callbacks") or []
         b = F.feat(new, "pe").get("tls_callbacks") or []
@@ -139,7 +139,7 @@ class ElfNewInitCode(DeltaRule):
     attack = "T1574.006"
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
-        if not _modified_binaries(old, new):
+        if old is None or new is None or not _modified_binaries(old, new):
             return
         a, b = F.feat(old, "elf"), F.feat(new, "elf")
         if not a or not b:
@@ -163,7 +163,7 @@ class MachoNewInitFuncs(DeltaRule):
     attack = "T1574.004"
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
-        if not _modified_binaries(old, new):
+        if old is None or new is None or not _modified_binaries(old, new):
             return
         a = sum(F.count(sl.get("init_funcs")) for sl in F.feat(old, "macho").get("slices") or [])
         b = sum(F.count(sl.get("init_funcs")) for sl in F.feat(new, "macho").get("slices") or [])
@@ -179,7 +179,7 @@ class ElfNewNeeded(DeltaRule):
     attack = "T1574.006"
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
-        if not _modified_binaries(old, new):
+        if old is None or new is None or not _modified_binaries(old, new):
             return
         a, b = F.feat(old, "elf"), F.feat(new, "elf")
         if not a or not b:
@@ -206,7 +206,7 @@ class MachoNewDylib(DeltaRule):
     attack = "T1574.004"
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
-        if not _modified_binaries(old, new):
+        if old is None or new is None or not _modified_binaries(old, new):
             return
         if not F.feat(old, "macho") or not F.feat(new, "macho"):
             return
@@ -230,7 +230,7 @@ class DotnetTypesAdded(DeltaRule):
     attack = "T1195.002"
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
-        if not _modified_binaries(old, new):
+        if old is None or new is None or not _modified_binaries(old, new):
             return
         a, b = F.feat(old, "dotnet"), F.feat(new, "dotnet")
         if not a or not b:

@@ -62,7 +62,7 @@ class VersionUnchanged(DeltaRule):
     attack = "T1195.002"
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
-        if not _code_changed(old, new) or not F.is_binary(new):
+        if old is None or new is None or not _code_changed(old, new) or not F.is_binary(new):
             return
         va, vb = F.claimed_version(old), F.claimed_version(new)
         if not va or va != vb:
@@ -74,7 +74,7 @@ class VersionUnchanged(DeltaRule):
                       + ": the same version should be the same build",
             before={"version": va, "sha256": old.sha256, "product": vi_a.get("ProductName")},
             after={"version": vb, "sha256": new.sha256, "product": vi_b.get("ProductName")},
-            tlsh_distance=ctx.pair_of_new.get(new.path).distance if ctx.pair_of_new.get(new.path) else None,
+            tlsh_distance=pair.distance if (pair := ctx.pair_of_new.get(new.path)) else None,
         )
 
 
@@ -85,7 +85,7 @@ class VersionBackwards(DeltaRule):
     attack = "T1195.002"
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
-        if not _code_changed(old, new):
+        if old is None or new is None or not _code_changed(old, new):
             return
         va, vb = F.claimed_version(old), F.claimed_version(new)
         ta, tb = _version_tuple(va), _version_tuple(vb)
@@ -110,7 +110,7 @@ class CompileTimeAnomaly(DeltaRule):
     attack = "T1070.006"
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
-        if not _code_changed(old, new) or not F.feat(new, "pe"):
+        if old is None or new is None or not _code_changed(old, new) or not F.feat(new, "pe"):
             return
         ta, tb = _plausible(F.feat(old, "pe").get("timestamp")), _plausible(F.feat(new, "pe").get("timestamp"))
         if tb is None:

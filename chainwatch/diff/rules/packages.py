@@ -111,7 +111,7 @@ class NewInstallHook(DeltaRule):
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
         pair = _pkg_pairs(ctx, old, new)
-        if pair is None:
+        if pair is None or new is None:  # new facts exist only for a new member
             return
         a, b = (_hooks(p) for p in pair)
         for ident in sorted(set(b) - set(a)):
@@ -147,7 +147,7 @@ class NewDependency(DeltaRule):
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
         pair = _pkg_pairs(ctx, old, new)
-        if pair is None or not pair[0]:
+        if pair is None or not pair[0] or new is None:
             return
         a = {_dep_name(k): v for k, v in _deps(pair[0]).items()}
         b = {_dep_name(k): v for k, v in _deps(pair[1]).items()}
@@ -230,7 +230,7 @@ class PackageSignalAppeared(DeltaRule):
 
     def check_pair(self, old: MemberRecord | None, new: MemberRecord | None, ctx: DiffContext) -> Iterable[Finding]:
         pair = _pkg_pairs(ctx, old, new)
-        if pair is None or not pair[0]:
+        if pair is None or not pair[0] or new is None:
             return
         a, b = _signals(pair[0]), _signals(pair[1])
         appeared = sorted(k for k in set(b) - set(a) if k not in _SKIP_SIGNALS)

@@ -104,7 +104,7 @@ class SiblingSignerNew(DeltaRule):
         old_signers = {F.signer(r) for r in ctx.old_inventory} - {None}
         if not old_signers or b in old_signers:
             return
-        siblings_signed = {F.signer(r) for r in ctx.new_siblings(new)} - {None, b}
+        siblings_signed = {s for r in ctx.new_siblings(new) if (s := F.signer(r)) is not None and s != b}
         if not siblings_signed:
             return
         yield self.delta_finding(
