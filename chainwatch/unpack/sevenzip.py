@@ -232,7 +232,7 @@ class SevenZipUnpacker(Unpacker):
         return tool
 
     # -- listing -----------------------------------------------------------------------------
-    def list(self, src: Path, kind: str, ctx: UnpackContext, workdir: Path | None = None) -> list[ListedItem]:
+    def list_items(self, src: Path, kind: str, ctx: UnpackContext, workdir: Path | None = None) -> list[ListedItem]:
         """List ``src``. The listing goes to an unlinked temp file in ``workdir`` (the sandbox), capped
         by RLIMIT_FSIZE, and is parsed line by line: a listing of millions of entries costs no memory."""
         cmd = [self.tool, "l", "-slt", "-ba", "-sccUTF-8", _password_switch(ctx.password)]
@@ -279,7 +279,7 @@ class SevenZipUnpacker(Unpacker):
         kind = detect_file(src)
         if kind not in self.handles:
             raise UnpackError(f"7zz is not used for {kind} content", "unsupported")
-        items = self.list(src, kind, ctx, sink.dest.parent)
+        items = self.list_items(src, kind, ctx, sink.dest.parent)
         files = [i for i in items if not i.is_dir]
         if kind == "archive/dmg" and files and all(_PARTITION.match(i.path) for i in files):
             # 7zz did not find one main partition to descend into (several file systems, or an
@@ -317,7 +317,7 @@ class SevenZipUnpacker(Unpacker):
 
     def extract_into(self, src: Path, kind: str, dest: Path, sink: ExtractionSink, ctx: UnpackContext) -> None:
         """List, check and extract ``src`` into ``dest`` (errors go to ``sink``); no adoption yet."""
-        items = self.list(src, kind, ctx, dest.parent)
+        items = self.list_items(src, kind, ctx, dest.parent)
         excluded = self._check(src, items, sink)
         self._extract(src, kind, dest, sink, ctx, excluded, items)
 
