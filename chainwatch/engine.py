@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from chainwatch import registry
 from chainwatch.analyzers.interface import AnalysisError, MemberContext, TreeContext
@@ -350,7 +350,7 @@ class Walker:
 class _TeeReader:
     """A read-only stream that hands every chunk it returns to ``sink`` as well."""
 
-    def __init__(self, stream: BinaryIO, sink: Callable[[bytes], None]) -> None:
+    def __init__(self, stream: IO[bytes], sink: Callable[[bytes], None]) -> None:
         self._stream = stream
         self._sink = sink
 
@@ -377,7 +377,7 @@ class _StreamingSink(ExtractionSink):
         self._fingerprints = fingerprints
         self._tlsh_max_bytes = tlsh_max_bytes
 
-    def write_stream(self, name: str, stream: BinaryIO, declared_size: int | None = None,
+    def write_stream(self, name: str, stream: IO[bytes], declared_size: int | None = None,
                      compressed_size: int | None = None, raw_consumed: Callable[[], int] | None = None,
                      decrypted: bool = False) -> Path | None:
         before = len(self.entries)

@@ -228,7 +228,8 @@ def compiled_non_pe_ruleset(files: list[RuleFile], full_report: LoadReport, cach
         pass
     lexed = [(rf, *without_pe_only_rules(rf.text)) for rf in files]
     broken: set[str] = set()
-    path, derived_key, compiled = None, "", []
+    path, derived_key = None, ""
+    compiled: list[Any] = []
     while True:
         derived = [RuleFile(rf.namespace, text) if n and rf.namespace not in broken else rf for rf, text, n in lexed]
         reduced = sum(n for rf, _text, n in lexed if rf.namespace not in broken)

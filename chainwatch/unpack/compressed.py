@@ -106,7 +106,7 @@ class TarUnpacker(Unpacker):
             try:
                 with tarfile.open(fileobj=stream, mode="r|") as tf:
                     for member in tf:
-                        tf.members.clear()  # stream mode keeps every header otherwise (memory)
+                        tf.members.clear()  # type: ignore[attr-defined]  # stream mode keeps every header otherwise
                         sink.count_entry()
                         if compressed and _inflates_too_much(member.size, packed_total - raw.count, sink):
                             sink.error(member.name, f"stopped: this member declares {member.size} bytes, over "

@@ -16,7 +16,7 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from chainwatch.models import ScanError
 from chainwatch.options import Limits
@@ -130,7 +130,7 @@ class ExtractionSink:
     def write_stream(
         self,
         name: str,
-        stream: BinaryIO,
+        stream: IO[bytes],
         declared_size: int | None = None,
         compressed_size: int | None = None,
         raw_consumed: Callable[[], int] | None = None,
