@@ -209,8 +209,11 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
 
 
 _JS_NAME_RE = re.compile(rb"[\w.@$+-]+\.(?:[cm]?js|jsx|[cm]?ts)\b")
+# a JS runtime started as a process, or an embedded one (js2py, PyExecJS, dukpy, quickjs, PyMiniRacer,
+# pythonmonkey, STPyV8)
 _JS_RUNTIME_RE = re.compile(rb"[\"'](?:node|nodejs|bun|deno|npx)(?:\.exe)?[\"' ]"
-                            rb"|\b(?:node|nodejs|bun|deno)\s+[\w./-]+\.[cm]?js")
+                            rb"|\b(?:node|nodejs|bun|deno)\s+[\w./-]+\.[cm]?js"
+                            rb"|\b(?:js2py|execjs|dukpy|quickjs|py_mini_racer|pythonmonkey|STPyV8)\b")
 
 
 def _js_named_by_python(pkg: pf.PackageFiles) -> set[str]:

@@ -105,6 +105,12 @@ def test_javascript_in_a_python_package_is_text_only_unless_python_starts_it() -
     kinds = {s.kind for s in facts.signals if s.file == "webui/static/app.js"}
     assert sg.EXEC_DYNAMIC in kinds and sg.NETWORK in kinds
 
+    embedded = wheel_bytes({"webui/__init__.py": "import js2py, pathlib\n"
+                                                 "js2py.eval_js(pathlib.Path(__file__).with_name('app.js').read_text())\n",
+                            "webui/app.js": WEB_ASSET,
+                            "webui-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: webui\nVersion: 1.0\n"})
+    assert facts_of(embedded).text_only == []
+
 
 def test_a_file_made_of_indicator_keywords_stops_at_the_limit_and_says_so() -> None:
     from chainwatch.packages.jsscan import MAX_TEXT_CHECKED, JsScanner
