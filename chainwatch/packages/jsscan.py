@@ -84,6 +84,7 @@ class JsScanner:
         self.consts: dict[str, str] = {}
         self._lines: list[bytes] | None = None
         self._label_offsets: list[int] | None = None  # built after the aliases are known
+        self._unit: list[int] = [0]  # scope -> the scope its capabilities count with (set by _flatten)
 
     def emit(self, kind: str, node: Any, phase: str, **detail: Any) -> None:
         line = node.start_point[0] + 1 if node is not None and not isinstance(node, int) else int(node or 0)
@@ -260,27 +261,68 @@ class JsScanner:
 
         A tree-sitter query (run in C) picks them and the function nodes out of the tree, so Python
         touches a small part of a large bundle; function bodies are their own scopes, numbered in
-        document order, and code in a function that is not invoked in place runs at ``runtime``.
+        document order. A function's code runs when its file runs if it is invoked in place, handed to
+        a call as an argument (callbacks: ``request.get(u, (e, r, body) => ...)``, ``.then(...)``), or
+        called by name from code that runs then (``function dl() {...} dl();``, followed through
+        further named calls); any other function body runs at ``runtime``.
         """
         kept, functions = _captures(root)
         events = sorted([(n.start_byte, -n.end_byte, 0, n) for n in functions]
                         + [(n.start_byte, -n.end_byte, 1, n) for n in kept[:MAX_NODES]],
                         key=lambda e: (e[0], e[1], e[2]))
-        top_phase = self.module_phase if not self.all_install else sg.INSTALL
-        stack: list[tuple[int, str, int]] = [(1 << 62, top_phase, 0)]  # (end byte, phase, scope) of open scopes
-        out: list[tuple[Any, str, int]] = []
-        scope_counter = 0
+        stack: list[tuple[int, int]] = [(1 << 62, 0)]  # (end byte, scope) of open scopes
+        placed: list[tuple[Any, int]] = []
+        parents: list[int] = [0]  # scope -> enclosing scope
+        with_parent: list[bool] = [True]  # scope runs when its enclosing scope runs
+        names: list[str | None] = [None]
+        calls: dict[int, set[str]] = {}  # scope -> names it calls
+        # the function whose capabilities a scope's count with: its own, or for a callback its caller's
+        # (`request.get(u, (e, r, body) => { fs.writeFileSync(p, body); exec(...) })` is one download-run)
+        unit: list[int] = [0]
+        self._unit = unit
         for start, neg_end, is_kept, node in events:
             while stack[-1][0] <= start and len(stack) > 1:
                 stack.pop()
-            _end, phase, scope = stack[-1]
+            scope = stack[-1][1]
             if is_kept:
-                out.append((node, phase, scope))
+                placed.append((node, scope))
+                if node.type == "call_expression":
+                    fn = node.child_by_field_name("function")
+                    if fn is not None and fn.type == "identifier":
+                        calls.setdefault(scope, set()).add(_text(fn))
                 continue
-            scope_counter += 1
-            child_phase = phase if self.all_install or _is_iife(node) else sg.RUNTIME
-            stack.append((-neg_end, child_phase, scope_counter))
-        return out
+            parents.append(scope)
+            callback = _is_callback(node)
+            unit.append(unit[scope] if callback else len(parents) - 1)
+            with_parent.append(self.all_install or callback or _is_iife(node))
+            names.append(_function_name(node))
+            stack.append((-neg_end, len(parents) - 1))
+        phases = self._scope_phases(parents, with_parent, names, calls)
+        return [(node, phases[scope], scope) for node, scope in placed]
+
+    def _scope_phases(self, parents: list[int], with_parent: list[bool], names: list[str | None],
+                      calls: dict[int, set[str]]) -> list[str]:
+        """Phase of each scope (parents come before their children), named calls followed to a fixed point."""
+        top = self.module_phase if not self.all_install else sg.INSTALL
+        rank = {sg.RUNTIME: 0, sg.IMPORT: 1, sg.INSTALL: 2}
+        phases = [top] + [sg.RUNTIME] * (len(parents) - 1)
+        called: dict[str, str] = {}  # function name -> strongest phase of a scope that calls it
+        for _ in range(8):
+            for scope in range(1, len(parents)):
+                phase = phases[parents[scope]] if with_parent[scope] else sg.RUNTIME
+                name = names[scope]
+                if name is not None and rank[called.get(name, sg.RUNTIME)] > rank[phase]:
+                    phase = called[name]
+                phases[scope] = phase
+            before = dict(called)
+            for scope, callees in calls.items():
+                if phases[scope] != sg.RUNTIME:
+                    for callee in callees:
+                        if rank[phases[scope]] > rank[called.get(callee, sg.RUNTIME)]:
+                            called[callee] = phases[scope]
+            if called == before:
+                break
+        return phases
 
     def _collect_aliases(self, nodes: list[tuple[Any, str, int]]) -> None:
         for node, _phase, _scope in nodes:
@@ -401,7 +443,8 @@ class JsScanner:
                 if labels:
                     for ident in _pattern_names(name):
                         tainted_by_scope.setdefault(scope, {}).setdefault(ident, set()).update(labels)
-        per_scope: dict[int, dict[str, list[Any]]] = {}
+        per_scope: dict[int, dict[str, list[Any]]] = {}  # capabilities per function, callbacks in their caller
+        unit = self._unit
         for node, phase, scope in nodes:
             t = node.type
             if t == "new_expression":
@@ -413,7 +456,7 @@ class JsScanner:
                               how="builds a module from a string")
                 if ctor in NETWORK:
                     self.emit(sg.NETWORK, node, phase, api=ctor)
-                    per_scope.setdefault(scope, {}).setdefault("net", []).append(node)
+                    per_scope.setdefault(unit[scope], {}).setdefault("net", []).append(node)
                 continue
             if t != "call_expression":
                 if t in ("string", "template_string"):
@@ -443,7 +486,7 @@ class JsScanner:
                     payload = self.fold(args[0]) or ""
                     if len(payload) > 40:
                         self._payload(payload, node, phase, "literal evaluated")
-                per_scope.setdefault(scope, {}).setdefault("exec", []).append(node)
+                per_scope.setdefault(unit[scope], {}).setdefault("exec", []).append(node)
             elif callee in PROCESS or callee.startswith("child_process."):
                 command = " ".join(x for x in (self.fold(a) for a in args[:2]) if x)
                 self.emit(sg.PROCESS, node, phase, api=callee, command=command[:300] or None)
@@ -454,7 +497,7 @@ class JsScanner:
                     self.emit(sg.DOWNLOAD_EXEC, node, phase, api=callee, how="network data passed to a process")
                 if command:
                     self._text_indicators(command, node, phase)
-                per_scope.setdefault(scope, {}).setdefault("proc", []).append(node)
+                per_scope.setdefault(unit[scope], {}).setdefault("proc", []).append(node)
             elif callee in NETWORK or (callee.endswith((".request", ".get", ".post")) and \
                     callee.split(".")[0] in ("http", "https", "axios", "got", "request", "needle", "superagent")):
                 target = self.fold(args[0]) if args else None
@@ -468,7 +511,7 @@ class JsScanner:
                 if target:
                     for kind, detail in ind.endpoint_signals(target):
                         self.emit(kind, node, phase, **detail)
-                per_scope.setdefault(scope, {}).setdefault("net", []).append(node)
+                per_scope.setdefault(unit[scope], {}).setdefault("net", []).append(node)
             elif callee.endswith((".write", ".end")) and tainted.get(_text(fn.child_by_field_name("object"))
                                                                       if fn is not None and fn.type ==
                                                                       "member_expression" else "", set()) & {"net"}:
@@ -479,10 +522,21 @@ class JsScanner:
                 if sources:
                     self.emit(sg.EXFIL_FLOW, node, phase, api=callee, sources=sources)
             elif callee in DNS:
+                target = self.fold(args[0]) if args else None
+                self.emit(sg.NETWORK, node, phase, api=callee, target=(target or "")[:200] or None)
                 labels = set()
                 for a in args:
                     labels |= self._labels(a, tainted)
                 sources = sorted(lbl.split(":", 1)[1] for lbl in labels if lbl.startswith("source:"))
+                # a name looked up under an OAST/tunnel/paste domain; built from data (`${hex}.x.oast.fun`), the
+                # lookup itself carries the data out (dependency-confusion recon does this at install)
+                host = (target or "").replace("{}", "x").strip().rstrip(".")
+                ep = ind.classify_url(f"dns://{host}") if host and "/" not in host and " " not in host else None
+                if ep is not None and ep.category not in ("ip-lookup", "raw-ip") \
+                        and not ep.category.startswith("token"):
+                    self.emit(sg.ENDPOINT, node, phase, url=host[:200], host=ep.host, category=ep.category)
+                    if "{}" in (target or "") and not sources:
+                        sources = ["data-in-hostname"]
                 if sources:
                     self.emit(sg.EXFIL_FLOW, node, phase, api=callee, sources=sources, channel="dns")
             elif callee in SYSINFO_IDENTITY:
@@ -492,7 +546,7 @@ class JsScanner:
                 text = " ".join(x for x in (self.fold(a) for a in args[:1]) if x)
                 for label, match in ind.persistence_targets(text):
                     self.emit(sg.PERSISTENCE, node, phase, place=label, match=match)
-                per_scope.setdefault(scope, {}).setdefault("write", []).append(node)
+                per_scope.setdefault(unit[scope], {}).setdefault("write", []).append(node)
             elif callee.startswith("crypto.createDecipher"):
                 self.emit(sg.OBF_DECODED, node, phase, method="decipher", api=callee)
             elif callee.startswith(("JSON.stringify", "Object.entries", "Object.keys")) and args:  # noqa: SIM102
@@ -650,6 +704,27 @@ def _captures(root: Any) -> tuple[list[Any], list[Any]]:
 
     caps = QueryCursor(_query()).captures(root)
     return caps.get("kept", []), caps.get("function", [])
+
+
+def _is_callback(node: Any) -> bool:
+    """A function literal handed to a call (``f(x, () => ...)``, ``new Promise((resolve) => ...)``)."""
+    parent = node.parent
+    return parent is not None and parent.type == "arguments"
+
+
+def _function_name(node: Any) -> str | None:
+    """The name a function can be called by: its declaration's, or the variable or property it is assigned to."""
+    name = node.child_by_field_name("name") if node.type in ("function_declaration",
+                                                              "generator_function_declaration") else None
+    if name is None:
+        parent = node.parent
+        if parent is not None and parent.type == "variable_declarator":
+            name = parent.child_by_field_name("name")
+        elif parent is not None and parent.type == "assignment_expression":
+            name = parent.child_by_field_name("left")
+            if name is not None and name.type == "member_expression":
+                name = name.child_by_field_name("property")
+    return _text(name) if name is not None and name.type in ("identifier", "property_identifier") else None
 
 
 def _is_iife(node: Any) -> bool:

