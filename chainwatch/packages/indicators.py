@@ -223,6 +223,22 @@ def gate_windows(text: str, window: int = 400) -> dict[str, list[tuple[int, int]
     return spans
 
 
+# cryptocurrency addresses (Ethereum, Bitcoin bech32 and legacy, Tron, Solana, Bitcoin Cash)
+WALLET_RES = [re.compile(p) for p in (
+    rb"\b0x[a-fA-F0-9]{40}\b", rb"\bbc1[02-9ac-hj-np-z]{25,60}\b", rb"\b[13][a-km-zA-HJ-NP-Z1-9]{25,34}\b",
+    rb"\bT[A-Za-z1-9]{33}\b", rb"\b[1-9A-HJ-NP-Za-km-z]{43,44}\b", rb"\b(?:bitcoincash:)?q[a-z0-9]{41}\b")]
+
+
+def wallet_addresses(data: bytes, limit: int = 200) -> set[bytes]:
+    """Distinct cryptocurrency addresses in ``data`` (at most ``limit``)."""
+    found: set[bytes] = set()
+    for rx in WALLET_RES:
+        found.update(rx.findall(data[:4 * 1024 * 1024]))
+        if len(found) >= limit:
+            break
+    return found
+
+
 def hot_offsets(text: str) -> list[int]:
     """Sorted offsets in ``text`` where some indicator could start or end: each gate keyword's end, and
     every ``://`` and ``:AA`` (the only ways in for endpoints and bot tokens). A piece of ``text`` with

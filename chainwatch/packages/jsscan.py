@@ -39,9 +39,7 @@ SYSINFO_IDENTITY = {"os.hostname", "os.userInfo", "os.networkInterfaces"}
 SECRET_ENV_RE = re.compile(r"(?i)(?:token|secret|passw|api[_-]?key|aws_|credential|private[_-]?key|npm_config|"
                            r"npm_token|github_|gh_|access[_-]?key|session|auth)")
 OBF_IDENT_RE = re.compile(rb"\b_0x[0-9a-f]{4,6}\b")
-WALLET_RES = [re.compile(p) for p in (
-    rb"\b0x[a-fA-F0-9]{40}\b", rb"\bbc1[02-9ac-hj-np-z]{25,60}\b", rb"\b[13][a-km-zA-HJ-NP-Z1-9]{25,34}\b",
-    rb"\bT[A-Za-z1-9]{33}\b", rb"\b[1-9A-HJ-NP-Za-km-z]{43,44}\b", rb"\b(?:bitcoincash:)?q[a-z0-9]{41}\b")]
+WALLET_RES = ind.WALLET_RES
 HOOK_RE = re.compile(rb"(?:XMLHttpRequest\.prototype\.(?:open|send)\s*=|window\.fetch\s*=|globalThis\.fetch\s*=|"
                      rb"window\.ethereum|ethereum\.request|solana\.(?:signTransaction|signAndSendTransaction)|"
                      rb"eth_sendTransaction)")

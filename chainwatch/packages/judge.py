@@ -32,6 +32,7 @@ REACH = (sg.INSTALL, sg.IMPORT)
 STEALER_STORES = {"browser-store", "discord-token-store", "crypto-wallet", "messenger-session", "ftp-game-clients"}
 STRONG_SOURCES = {"credential", "env-dump", "clipboard", "screenshot"}
 RULE_ATTACK = {
+    "package.clipboard-hijack": "T1115",
     "package.exfiltration": "T1041", "package.download-exec": "T1105", "package.decoded-exec": "T1027",
     "package.install-downloader": "T1059", "package.bot-token-endpoint": "T1567", "package.persistence": "T1547",
     "package.stealer": "T1555", "package.typosquat": "T1195.001", "package.obfuscated-code": "T1027",
@@ -60,6 +61,8 @@ MESSAGES = {
     "package.odd-version": "version {version} looks like a placeholder or dependency-confusion upload ({why})",
     "package.empty-metadata": "package has no description, home page or repository",
     "package.capability": "uses {kinds}",
+    "package.clipboard-hijack": "reads the clipboard and writes it back when {phase} runs ({wallets} wallet "
+                                "address(es) in the code): clipper shape",
     "package.text-only": "{count} code file(s) got the text-only pass (string literals and file-level markers, "
                          "no call resolution): {first}",
     "package.runtime-risk": "{what} in a function that only runs when called",
@@ -237,6 +240,12 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     if odd_proc:
         out.add("package.import-process", H, odd_proc, phase=odd_proc[0].phase,
                 command=str(odd_proc[0].detail.get("command", ""))[:120])
+    clip = [s for s in by_kind.get(sg.SOURCE_CLIPBOARD, []) if not _in_tests(s) and not s.detail.get("what")]
+    clip_writes = [s for s in clip if s.detail.get("write")]
+    if clip_writes and len(clip) > len(clip_writes) and any(s.phase in REACH for s in clip):
+        wallets = max(int(s.detail.get("wallets") or 0) for s in clip_writes)
+        out.add("package.clipboard-hijack", C if wallets else H, clip, wallets=wallets,
+                phase=next(s.phase for s in clip if s.phase in REACH))
     spy = {s.detail.get("what") or s.kind for s in facts.signals
            if s.kind in (sg.SOURCE_CLIPBOARD, sg.SOURCE_SCREEN) and not _in_tests(s)}
     if len(spy) >= 2:

