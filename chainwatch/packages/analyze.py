@@ -231,9 +231,10 @@ def _scan_bytecode(rel: str, data: bytes, phase: str, facts: PackageFacts) -> No
     """A .pyc shipped without its source: Python imports it like a module (``pkg/m.pyc``), and the code
     cannot be read, which is why stealers ship it (never unmarshalled here: marshal is not safe on
     hostile input). Its strings still name endpoints and paths, and its names say what it calls."""
-    strings = [m.group(0).decode("ascii") for m in _PRINTABLE_RE.finditer(data[:4 * 1024 * 1024])][:20_000]
+    head = data[:4 * 1024 * 1024]
+    strings = [m.group(0).decode("ascii") for m in _PRINTABLE_RE.finditer(head)][:20_000]
     # marshal keeps each name behind a length byte, so names stand alone in the raw bytes
-    names = sorted({w.decode() for w in _NAME_RE.findall(data[:4 * 1024 * 1024])} & _BYTECODE_API_NAMES)
+    names = sorted({w.decode() for w in _NAME_RE.findall(head)} & _BYTECODE_API_NAMES)
     facts.signals.append(Signal(sg.OBF_OBFUSCATOR, rel, 0, "", phase,
                                 {"tool": "sourceless bytecode", "names": names[:20], "bytes": len(data)}))
     for text in strings:

@@ -134,7 +134,11 @@ def classify_url(url: str) -> Endpoint | None:
     for kind, pattern in TOKEN_PATTERNS:
         if pattern.search(url):
             return Endpoint(url, url_host(url), f"token:{kind}")
-    host = url_host(url)
+    return classify_host(url_host(url), url)
+
+
+def classify_host(host: str, url: str = "") -> Endpoint | None:
+    """Category of a host name (raw public IP, IP lookup service, webhook/paste/tunnel/OAST host...)."""
     if not host:
         return None
     if is_public_ip(host):
@@ -145,6 +149,17 @@ def classify_url(url: str) -> Endpoint | None:
         if pattern.search(host):
             return Endpoint(url, host, category)
     return None
+
+
+def dns_name_endpoint(name: str) -> Endpoint | None:
+    """The endpoint a DNS lookup of ``name`` reaches when it sits under an untrusted domain (OAST, tunnel,
+    paste...). ``{}`` marks a part built at run time (folded f-string/template): the name is then the
+    data itself, which is how dependency-confusion recon leaves a build machine."""
+    host = name.replace("{}", "x").strip().rstrip(".").lower()
+    if not host or "/" in host or " " in host:
+        return None
+    ep = classify_host(host, host)
+    return ep if ep is not None and ep.category not in ("ip-lookup", "raw-ip") else None
 
 
 def endpoints_in(text: str, limit: int = 50) -> list[Endpoint]:

@@ -530,13 +530,9 @@ class JsScanner:
                 for a in args:
                     labels |= self._labels(a, tainted)
                 sources = sorted(lbl.split(":", 1)[1] for lbl in labels if lbl.startswith("source:"))
-                # a name looked up under an OAST/tunnel/paste domain; built from data (`${hex}.x.oast.fun`), the
-                # lookup itself carries the data out (dependency-confusion recon does this at install)
-                host = (target or "").replace("{}", "x").strip().rstrip(".")
-                ep = ind.classify_url(f"dns://{host}") if host and "/" not in host and " " not in host else None
-                if ep is not None and ep.category not in ("ip-lookup", "raw-ip") \
-                        and not ep.category.startswith("token"):
-                    self.emit(sg.ENDPOINT, node, phase, url=host[:200], host=ep.host, category=ep.category)
+                ep = ind.dns_name_endpoint(target or "")
+                if ep is not None:
+                    self.emit(sg.ENDPOINT, node, phase, url=ep.url[:200], host=ep.host, category=ep.category)
                     if "{}" in (target or "") and not sources:
                         sources = ["data-in-hostname"]
                 if sources:
@@ -554,24 +550,23 @@ class JsScanner:
             elif callee.startswith(("JSON.stringify", "Object.entries", "Object.keys")) and args:  # noqa: SIM102
                 if (self.resolve(args[0]) or "") == "process.env":
                     self.emit(sg.SOURCE_ENV_DUMP, node, phase, api=callee)
-        scope_of = {id(n): s for n, _p, s in nodes}
+        placed_at = {id(n): (p, s) for n, p, s in nodes}  # node -> (phase, scope)
         for caps in per_scope.values():
             # capabilities joined only through callbacks (https.get(u, res => ... exec(...))) are also how
             # every prebuilt-binary installer looks; they count when the download comes from an untrusted
             # host (raw IP, tunnel, paste, OAST, app hosting, webhook)
-            spread = len({scope_of.get(id(n)) for cap in ("net", "exec", "proc", "write")
+            spread = len({placed_at[id(n)][1] for cap in ("net", "exec", "proc", "write")
                           for n in caps.get(cap, [])}) > 1
             if spread and not caps.get("net_untrusted"):
                 continue
             if caps.get("net") and (caps.get("exec") or caps.get("proc")):
                 node = (caps.get("exec") or caps.get("proc"))[0]  # type: ignore[index]
-                phase = next(p for n, p, s in nodes if n == node)
+                phase = placed_at[id(node)][0]
                 if phase != sg.RUNTIME:
                     self.emit(sg.DOWNLOAD_EXEC, node, phase, how="fetch and execute in one function")
             if caps.get("net") and caps.get("write") and caps.get("proc"):
                 node = caps["proc"][0]
-                phase = next(p for n, p, s in nodes if n == node)
-                self.emit(sg.WRITE_EXEC, node, phase, how="download, write and run in one function")
+                self.emit(sg.WRITE_EXEC, node, placed_at[id(node)][0], how="download, write and run in one function")
 
     def _options_url(self, node: Any) -> str | None:
         """``https://host/path`` from a request options object (``{hostname: "h", path: "/p"}``), else None."""

