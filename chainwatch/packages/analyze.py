@@ -17,7 +17,7 @@ from typing import Any
 from chainwatch.packages import files as pf
 from chainwatch.packages import indicators as ind
 from chainwatch.packages import metadata as md
-from chainwatch.packages import reach, typosquat
+from chainwatch.packages import pygate, reach, typosquat
 from chainwatch.packages import signals as sg
 from chainwatch.packages.pyscan import TEST_PATH_RE, PyScanner, ScanBudget
 from chainwatch.packages.signals import Signal
@@ -50,6 +50,7 @@ class PackageFacts:
     code_bytes: int = 0
     skipped: list[str] = field(default_factory=list)
     text_only: list[str] = field(default_factory=list)  # code files given the text-only pass, with why
+    quiet_files: int = 0  # Python files with nothing the scanner looks for (pygate): not parsed
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -58,7 +59,7 @@ class PackageFacts:
             "install_hooks": self.install_hooks, "dependencies": self.dependencies,
             "signals": [s.to_dict() for s in self.signals], "files": self.files, "code_files": self.code_files,
             "code_bytes": self.code_bytes, "skipped": self.skipped[:50],
-            "text_only": self.text_only[:50], "seconds": round(self.seconds, 4),
+            "text_only": self.text_only[:50], "quiet_files": self.quiet_files, "seconds": round(self.seconds, 4),
         }
 
     @classmethod
@@ -69,7 +70,8 @@ class PackageFacts:
                    signals=[Signal.from_dict(s) for s in data.get("signals") or []], files=int(data.get("files", 0)),
                    code_files=int(data.get("code_files", 0)), code_bytes=int(data.get("code_bytes", 0)),
                    skipped=list(data.get("skipped") or []),
-                   text_only=list(data.get("text_only") or []), seconds=float(data.get("seconds", 0.0)))
+                   text_only=list(data.get("text_only") or []), quiet_files=int(data.get("quiet_files", 0)),
+                   seconds=float(data.get("seconds", 0.0)))
 
 
 def analyze_package(target: str | Path | pf.PackageFiles, ecosystem: str | None = None) -> PackageFacts:
@@ -201,6 +203,11 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
                 phase = how.phase if how.phase == sg.INSTALL else phase
                 entry = how.functions
         text = data.decode("utf-8", "replace")
+        if pygate.quiet_reason(text) is None:  # nothing the scanner could report: no tree needed
+            facts.quiet_files += 1
+            _line_signals(rel, text, phase, facts)
+            _obfuscator_markers(rel, text, phase, facts)
+            continue
         imported_at_install = rel in reached and reached[rel].phase == sg.INSTALL and not whole
         scanner = PyScanner(rel, text, phase, budget, all_install=whole, entry_functions=entry,
                             main_block_runs=not imported_at_install)

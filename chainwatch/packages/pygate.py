@@ -1,0 +1,162 @@
+"""Which Python files need a syntax tree at all: a text gate in front of ``PyScanner``.
+
+Most files of a large real package (keras: 659 of 904) name no API the scanner looks for, hold no
+indicator keyword, no escape and nothing long enough to be an encoded payload. The scanner cannot emit
+a signal for such a file, since every signal starts from one of those:
+
+- a call resolves to a capability only through a name written in the file: its module in an import
+  (``subprocess``, ``requests``), the attribute that makes it one (``os.system``, ``os.environ``), a
+  builtin (``exec``, ``eval``, ``compile``, ``open``) or a dynamic lookup (``getattr``,
+  ``__import__``, ``globals``, ``__builtins__``...);
+- a literal gives an indicator only where ``indicators.hot_offsets`` finds a gate keyword, ``://`` or
+  ``:AA``, unless an escape hides the keyword (``"disc\\x6frd"``) or it is an encoded payload (a run of
+  at least ``decode.MIN_ENCODED`` alphabet characters) or a character-code list;
+- the unicode checks need a non-ASCII character.
+
+Such a file is not parsed; ``quiet_reason`` is None exactly when the text shows none of the above. The
+words are derived from the scanner's own API tables, so a name added there is gated here too, and a test
+runs the full scanner on every file the gate passes over in the standard library and asserts silence.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from chainwatch.packages import decode as dec
+from chainwatch.packages import indicators as ind
+from chainwatch.packages import pyscan as ps
+
+# components that ordinary code writes all the time and that never make a capability on their own: every
+# table name that has one of them also has a component kept in the word list (checked by a test)
+GENERIC_PARTS = frozenset((
+    "os", "sys", "io", "path", "get", "copy", "items", "keys", "values", "read", "write", "run", "main", "client",
+    "Client", "request", "Request", "connect", "load", "loads", "open", "ext", "commands", "Bot", "Session",
+    "create_connection", "dict", "decode", "Process", "Listener", "on_press", "hook", "grab", "paste", "copy",
+    "node", "walk", "listdir", "join", "expanduser", "Path", "glob", "json", "dumps",
+    "ZipFile", "zipfile", "move", "rename", "replace", "chdir", "sqlite3", "setdefault", "update", "append",
+    "extend", "insert", "add", "str", "bytes", "bytearray", "chr", "self", "name", "id", "data", "api", "types",
+    "code", "query", "resolve", "__getitem__", "Application", "PIL", "download", "Connection", "rec",
+))
+# names the scanner resolves or reads outside its API tables (dynamic lookups, native code, devices, pip)
+EXTRA_WORDS = (
+    "getattr", "setattr", "__import__", "importlib", "__builtins__", "builtins", "__builtin__", "globals", "vars",
+    "locals", "__dict__", "exec", "eval", "compile", "execfile", "ctypes", "winreg", "_winreg", "cv2", "pyaudio",
+    "sounddevice", "pip", "Fernet", "decrypt", "environ", "environb", "getenv", "open", "urlretrieve", "startfile",
+    "dup2", "fromhex", "marshal", "pickle", "CreateThread", "VirtualAlloc", "RtlMoveMemory", "WriteProcessMemory",
+    "CDLL", "LoadLibrary", "SetValue", "CreateKey", "VideoCapture", "PyAudio",
+    # writes: code written to a file is scanned as a payload, and a copy, move or rename into a startup
+    # place is persistence (the path may be folded from pieces)
+    "write", "write_text", "write_bytes", "shutil", "rename",
+)
+# the same for names too common to count as bare words
+EXTRA_SUBSTRINGS = ("os.replace", "import replace")
+
+
+def _table_names() -> list[str]:
+    names: list[str] = []
+    for table in (ps.EXEC_NAMES, ps.PROCESS_PREFIXES, ps.NETWORK_PREFIXES, ps.DNS_NAMES, ps.DECODE_NAMES,
+                  ps.ENV_NAMES, ps.SYSINFO_NAMES, ps.CLIPBOARD_PREFIXES, ps.CLIPBOARD_WRITES, ps.SCREEN_PREFIXES,
+                  ps.KEYLOG_PREFIXES, ps.HIDDEN_API_NAMES, ps.CONNECT_APIS):
+        names.extend(table)
+    return names
+
+
+@cache
+def gate_words() -> frozenset[str]:
+    """Identifiers whose presence means the file may call or name something the scanner looks for."""
+    words = set(EXTRA_WORDS)
+    for name in _table_names():
+        words.update(p for p in name.split(".") if p and p not in GENERIC_PARTS)
+    return frozenset(words)
+
+
+# builtins count only where they can be the builtin: not as an attribute (``re.compile``, ``model.eval``)
+BUILTIN_WORDS = frozenset(("exec", "eval", "compile", "execfile", "open", "getattr", "setattr", "vars", "globals",
+                           "locals", "__import__"))
+_IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _bare(text: str, word: str) -> bool:
+    """``word`` somewhere not as an attribute (``compile(``, not ``re.compile``) and as a whole identifier."""
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        before = text[at - 1] if at else " "
+        after = text[end] if end < len(text) else " "
+        if before != "." and not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            return True
+        at = text.find(word, end)
+    return False
+
+
+# an escape that can hide a keyword or spell a payload (\x41, \u0041, \N{...}, octal \101)
+_ESCAPE_RE = re.compile(r"\\(?:[xuUN]|[0-7]{2})")
+# implicitly joined literals (``"disc" "ord.com"``, ``"aW1w" "b3J0"``) are one constant to the scanner
+_JOIN_RE = re.compile(r"[\"']\s*[\"']")
+# room for an encoded payload: a run of the alphabets ``decode.decode_string`` accepts, at its minimum
+# length (a payload wrapped into lines or joined from pieces shorter than that is not seen here)
+_ENCODED_RE = re.compile(rf"[A-Za-z0-9+/=_\-]{{{dec.MIN_ENCODED},}}")
+# eight or more integers in a row (any literal form): a character-code list the scanner would fold
+_CODES_RE = re.compile(r"\d\w*\s*,\s*(?:\d\w*\s*,\s*){6}\d")  # 0x68, 1_000 and 104 alike
+_BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")  # a non-ASCII letter may be in an identifier (the unicode check)
+WINDOW = 400
+LONG_RUN = 60
+_MIXED_RE = re.compile(r"(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9])")
+
+
+def _reveals_payload(run: str) -> bool:
+    """What ``PyScanner._try_decode_literal`` reports: a literal that decodes to code, a URL or a bot token."""
+    if len(run) >= LONG_RUN and _MIXED_RE.match(run):
+        return True  # maybe one line of a wrapped payload, which decodes only whole: the tree path decides
+    revealed = dec.reveal(run)
+    return bool(revealed and (dec.looks_like_code(revealed[1]) or ind.URL_RE.search(revealed[1])
+                              or ind.TOKEN_PATTERNS[2][1].search(revealed[1])))
+
+
+def _names_indicator(text: str) -> bool:
+    """The scanner's own indicator patterns, run around each gate keyword, ``://`` and ``:AA``."""
+    hot = ind.hot_offsets(text)
+    if not hot:
+        return False
+    windows: list[list[int]] = []
+    for at in hot:
+        if windows and at - WINDOW <= windows[-1][1]:
+            windows[-1][1] = at + WINDOW
+        else:
+            windows.append([max(0, at - WINDOW), at + WINDOW])
+    for lo, hi in windows:
+        piece = text[lo:hi]
+        if ind.text_signals(piece) or ind.persistence_targets(piece):
+            return True
+    return False
+
+
+def quiet_reason(text: str) -> str | None:
+    """None when the scanner cannot find anything in ``text``; otherwise what makes it worth a tree."""
+    if not text.isascii():
+        if _BIDI_RE.search(text):
+            return "bidirectional control character"
+        if any(c.isalpha() for c in _NON_ASCII_RE.findall(text)):
+            return "non-ASCII letters"
+    idents = set(_IDENT_RE.findall(text))
+    named = idents & gate_words()
+    if named - BUILTIN_WORDS:
+        return f"names {min(named - BUILTIN_WORDS)}"
+    for word in named:
+        if _bare(text, word):
+            return f"calls {word}"
+    for sub in EXTRA_SUBSTRINGS:
+        if sub in text:
+            return f"names {sub}"
+    if _ESCAPE_RE.search(text):
+        return "escape sequence"
+    joined = _JOIN_RE.sub("", text)
+    if _names_indicator(joined):
+        return "indicator"
+    if any(_reveals_payload(m.group(0)) for m in _ENCODED_RE.finditer(joined)):
+        return "encoded payload"
+    if _CODES_RE.search(text):
+        return "integer list"
+    return None
