@@ -357,19 +357,26 @@ def _line_signals(rel: str, text: str, phase: str, facts: PackageFacts) -> None:
             break
 
 
+# (tool, a literal every match contains, pattern): the literal is looked for first, which is far cheaper
+# than running the pattern over every file
 OBFUSCATOR_MARKERS = [
-    ("pyarmor", re.compile(r"__pyarmor__|pyarmor_runtime|from pytransform import|__armor_enter__")),
-    ("hyperion", re.compile(r"__obfuscator__\s*=\s*['\"]Hyperion|billythegoat356")),
-    ("generic-obfuscator", re.compile(r"__obfuscator__\s*=|from builtins import \*[\s\S]{0,400}?=\s*exec\b")),
-    ("pyobfuscate", re.compile(r"pyobfuscate|Obfuscated (?:with|by) |BlankOBF|Kramer|Specter|Development\.Obfuscator")),
-    ("lambda-chain", re.compile(r"_{1,3}\s*=\s*lambda\s+_{1,3}\s*:\s*__import__\(")),
-    ("marshal-exec", re.compile(r"exec\(\s*(?:__import__\(['\"]marshal['\"]\)|marshal)\.loads\(")),
+    ("pyarmor", ("armor", "pytransform"),
+     re.compile(r"__pyarmor__|pyarmor_runtime|from pytransform import|__armor_enter__")),
+    ("hyperion", ("Hyperion", "billythegoat356"), re.compile(r"__obfuscator__\s*=\s*['\"]Hyperion|billythegoat356")),
+    ("generic-obfuscator", ("__obfuscator__", "from builtins import *"),
+     re.compile(r"__obfuscator__\s*=|from builtins import \*[\s\S]{0,400}?=\s*exec\b")),
+    ("pyobfuscate", ("pyobfuscate", "Obfuscated ", "BlankOBF", "Kramer", "Specter", "Development.Obfuscator"),
+     re.compile(r"pyobfuscate|Obfuscated (?:with|by) |BlankOBF|Kramer|Specter|Development\.Obfuscator")),
+    ("lambda-chain", ("lambda",), re.compile(r"_{1,3}\s*=\s*lambda\s+_{1,3}\s*:\s*__import__\(")),
+    ("marshal-exec", ("marshal",), re.compile(r"exec\(\s*(?:__import__\(['\"]marshal['\"]\)|marshal)\.loads\(")),
 ]
 
 
 def _obfuscator_markers(rel: str, text: str, phase: str, facts: PackageFacts) -> None:
     head = text[:400_000]
-    for tool, pattern in OBFUSCATOR_MARKERS:
+    for tool, needles, pattern in OBFUSCATOR_MARKERS:
+        if not any(n in head for n in needles):
+            continue
         m = pattern.search(head)
         if m:
             line = head.count("\n", 0, m.start()) + 1
