@@ -22,6 +22,9 @@ _B64URL_RE = re.compile(r"^[A-Za-z0-9_\-\s]+={0,2}\s*$")
 _B32_RE = re.compile(r"^[A-Z2-7]+=*$")
 _HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2})+$")
 _HEX_ESC_RE = re.compile(r"^(?:\\x[0-9a-fA-F]{2})+$")
+# a character no accepted encoding uses (prose, code and paths mostly hit one within a few characters)
+_OUTSIDE_ALPHABETS = re.compile(r"[^A-Za-z0-9+/=_\-\s\\]")
+_SPACE = re.compile(r"\s")
 
 CODE_HINTS = re.compile(
     r"(?:\bimport\s+\w|\bexec\s*\(|\beval\s*\(|\bdef\s+\w+\s*\(|https?://|\bsubprocess\b|\bos\.system|"
@@ -103,9 +106,9 @@ def decode_layers(data: bytes, depth: int = 0, chain: tuple[str, ...] = ()) -> t
 def decode_string(value: str, allow_plain: bool = True) -> tuple[str, bytes] | None:
     """One decoding step of a literal that looks encoded: (method, bytes) or None."""
     s = value.strip()
-    if len(s) < MIN_ENCODED or len(s) > MAX_INPUT:
+    if len(s) < MIN_ENCODED or len(s) > MAX_INPUT or _OUTSIDE_ALPHABETS.search(s):
         return None
-    compact = re.sub(r"\s+", "", s)
+    compact = "".join(s.split()) if _SPACE.search(s) else s
     if _HEX_ESC_RE.match(compact):
         try:
             return "hex-escape", bytes.fromhex(compact.replace("\\x", ""))

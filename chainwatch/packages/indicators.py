@@ -224,8 +224,19 @@ def _gate() -> Any:
     return automaton
 
 
+# (text, windows) of the last call: the pattern families of one literal are checked one after the other.
+# The text is held so that the identity test cannot match a new string at a reused address, and the pair
+# is one tuple so that threads swap it whole.
+_last_windows: tuple[str | None, dict[str, list[tuple[int, int]]]] = (None, {})
+
+
 def gate_windows(text: str, window: int = 400) -> dict[str, list[tuple[int, int]]]:
-    """For each family with a keyword in ``text``, the merged spans around its keyword hits."""
+    """For each family with a keyword in ``text``, the merged spans around its keyword hits (not to be
+    changed by the caller: the last result is reused for the same string)."""
+    global _last_windows
+    last = _last_windows
+    if window == 400 and last[0] is text:
+        return last[1]
     spans: dict[str, list[tuple[int, int]]] = {}
     for end, value in _gate().iter(text.lower()):
         for family in value.split("|"):
@@ -235,6 +246,8 @@ def gate_windows(text: str, window: int = 400) -> dict[str, list[tuple[int, int]
                 lst[-1] = (lst[-1][0], max(lst[-1][1], hi))
             elif len(lst) < 64:
                 lst.append((lo, hi))
+    if window == 400:
+        _last_windows = (text, spans)
     return spans
 
 
