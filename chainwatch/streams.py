@@ -9,18 +9,21 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
-from typing import IO, Any
+from types import ModuleType
+from typing import IO, Any, cast
 
 import zstandard
 
+from chainwatch.filetype import detect
+
+_igzip: ModuleType | None
+_isal_zlib: ModuleType | None
 try:  # Intel ISA-L inflate: about twice zlib's speed; zlib when no wheel exists for this machine
     from isal import igzip as _igzip
     from isal import isal_zlib as _isal_zlib
 except ImportError:  # pragma: no cover - declared dependency on x86_64/aarch64
     _igzip = None
     _isal_zlib = None
-
-from chainwatch.filetype import detect
 
 STREAM_TYPES = ("compressed/gzip", "compressed/bzip2", "compressed/xz", "compressed/zstd")
 
@@ -62,30 +65,34 @@ def raw_inflater() -> Any:
 def _isal_gzip_file() -> Any:
     """ISA-L's GzipFile with gzip's error contract: a corrupt stream raises ``gzip.BadGzipFile`` (an
     OSError, as every caller expects), not ISA-L's own exception type."""
+    from isal import igzip, isal_zlib
 
-    class IsalGzipFile(_igzip.IGzipFile):  # type: ignore[misc,name-defined]
-        def read(self, size: int = -1) -> bytes:
+    # isal_zlib.pyi declares ``error: Exception`` (an instance); at run time it is the exception class
+    isal_error = cast("type[Exception]", isal_zlib.error)
+
+    class IsalGzipFile(igzip.IGzipFile):
+        def read(self, size: int | None = -1) -> bytes:
             try:
                 return bytes(super().read(size))
-            except _isal_zlib.error as exc:
+            except isal_error as exc:
                 raise gzip.BadGzipFile(f"corrupt gzip stream: {exc}") from exc
 
         def read1(self, size: int = -1) -> bytes:
             try:
                 return bytes(super().read1(size))
-            except _isal_zlib.error as exc:
+            except isal_error as exc:
                 raise gzip.BadGzipFile(f"corrupt gzip stream: {exc}") from exc
 
         def readinto(self, buffer: Any) -> int:
             try:
                 return int(super().readinto(buffer))
-            except _isal_zlib.error as exc:
+            except isal_error as exc:
                 raise gzip.BadGzipFile(f"corrupt gzip stream: {exc}") from exc
 
         def readline(self, size: int | None = -1) -> bytes:
             try:
                 return bytes(super().readline(size))
-            except _isal_zlib.error as exc:
+            except isal_error as exc:
                 raise gzip.BadGzipFile(f"corrupt gzip stream: {exc}") from exc
 
     return IsalGzipFile

@@ -155,6 +155,12 @@ class BinaryFeatures:
     format: str | None = None
 
 
+def _symbol_text(name: str | bytes) -> str:
+    """LIEF gives a symbol or section name that is not valid UTF-8 as ``bytes``: decode it (bad bytes
+    replaced), so facts and reports only ever hold text."""
+    return name.decode("utf-8", "replace") if isinstance(name, bytes) else name
+
+
 def binary_features(path: Path | str) -> BinaryFeatures:
     """Imports and sections of a PE/ELF/Mach-O (first slice of a fat file); empty for other files."""
     import lief
@@ -164,11 +170,11 @@ def binary_features(path: Path | str) -> BinaryFeatures:
         binary = lief.parse(str(path))
     except Exception:
         return BinaryFeatures(set(), [])
-    if binary is None:
-        return BinaryFeatures(set(), [])
+    if not isinstance(binary, (lief.PE.Binary, lief.ELF.Binary, lief.MachO.Binary)):
+        return BinaryFeatures(set(), [])  # nothing parsed, or a COFF object (no imports API)
     imports: set[str] = set()
     for fn in binary.imported_functions:
-        name = fn.name or ""
+        name = _symbol_text(fn.name)
         if isinstance(binary, lief.MachO.Binary) and name.startswith("_"):
             name = name[1:]
         if name:
@@ -176,18 +182,18 @@ def binary_features(path: Path | str) -> BinaryFeatures:
     sections = []
     for section in binary.sections:
         executable = writable = False
-        if isinstance(binary, lief.PE.Binary):
+        if isinstance(section, lief.PE.Section):
             chars = int(section.characteristics)
             executable, writable = bool(chars & 0x20000000), bool(chars & 0x80000000)
-        elif isinstance(binary, lief.ELF.Binary):
+        elif isinstance(section, lief.ELF.Section):
             flags = int(section.flags)
             executable, writable = bool(flags & 0x4), bool(flags & 0x1)
-        elif isinstance(binary, lief.MachO.Binary):
+        elif isinstance(binary, lief.MachO.Binary) and isinstance(section, lief.MachO.Section):
             executable = bool(int(section.flags) & 0x80000400)
             segment = binary.get_segment(section.segment_name)
             writable = bool(segment is not None and int(segment.init_protection) & 2)
         sections.append(
-            {"name": section.name, "size": int(section.size), "entropy": round(float(section.entropy), 3),
+            {"name": _symbol_text(section.name), "size": int(section.size), "entropy": round(float(section.entropy), 3),
              "executable": executable, "writable": writable}
         )
     return BinaryFeatures(imports, sections, type(binary).__module__.rsplit(".", 1)[-1])

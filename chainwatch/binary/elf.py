@@ -158,7 +158,7 @@ def _facts(binary: Any) -> dict[str, Any]:
                 "writable": "W" in flags,
             }
         )
-    segments = [
+    segments: list[dict[str, Any]] = [
         {
             "type": _enum_name(seg.type),
             "flags": _segment_flags(seg),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, cast
 
 from chainwatch.cli.common import (
     EXIT_ERROR,
@@ -16,6 +17,9 @@ from chainwatch.cli.common import (
     open_store_from_args,
     options_from_args,
 )
+
+if TYPE_CHECKING:
+    from chainwatch.models import Report
 
 
 def _date(text: str) -> datetime:
@@ -56,14 +60,15 @@ def run(args: argparse.Namespace) -> int:
     options = options_from_args(args)
     store = open_store_from_args(args)
     try:
-        old = args.old
         if args.baseline:
             if store is None:
                 print("chainwatch: error: --baseline needs the store (drop --no-store)", file=sys.stderr)
                 return EXIT_ERROR
             from chainwatch.diff.baselines import load_baseline
 
-            old = load_baseline(store, args.baseline, args.baseline_version)
+            old: str | Report = load_baseline(store, args.baseline, args.baseline_version)
+        else:
+            old = cast("str", args.old)  # given without --baseline (checked above)
         with Progress(options.progress, "diffing") as bar:
             report = diff_artifacts(old, args.new, options, store=store, release_date=args.release_date,
                                     progress=bar.update, old_version=args.old_version,

@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 from chainwatch.cli.common import EXIT_ERROR, EXIT_OK
 from chainwatch.intel.importers import ImportError_
@@ -131,7 +132,8 @@ def run_import(args: argparse.Namespace) -> int:
             for name in sorted({i.source for i in first}):
                 store.delete_source(name)
             items = iter(first)
-        count = store.add_many(items, **meta)
+        count = store.add_many(items, feed=meta.get("feed"), location=meta.get("location"),
+                               license=meta.get("license"), attribution=meta.get("attribution"))
     except ImportError_ as exc:
         print(f"chainwatch: import failed: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -183,10 +185,12 @@ def run_stats(args: argparse.Namespace) -> int:
         print(json.dumps(stats, indent=2))
         return EXIT_OK
     print(f"indicators: {stats['indicators']} (expired: {stats['expired']})")
-    for kind, n in stats["by_kind"].items():  # type: ignore[union-attr]
+    by_kind = cast("dict[str, int]", stats["by_kind"])  # IndicatorStore.stats() shapes
+    sources = cast("list[dict[str, Any]]", stats["sources"])
+    for kind, n in by_kind.items():
         print(f"  {kind:16} {n}")
     print("sources:")
-    for s in stats["sources"]:  # type: ignore[union-attr]
+    for s in sources:
         extra = f"  [{s['license']}]" if s.get("license") else ""
         print(f"  {s['name']:60} {s['indicators']:8}{extra}")
     return EXIT_OK

@@ -108,8 +108,8 @@ def lookalike(name: str) -> Lookalike | None:
     best = process.extractOne(label, [c[0] for c in candidates], scorer=Levenshtein.distance, score_cutoff=2)
     if best is None:
         return None
-    official_label, official = candidates[best[2]]
-    return Lookalike(official_label, "edit-distance", official)
+    official_label, official_domain = candidates[best[2]]
+    return Lookalike(official_label, "edit-distance", official_domain)
 
 
 @cache

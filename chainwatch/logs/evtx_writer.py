@@ -20,6 +20,8 @@ FILE_HEADER = 0x1000
 EPOCH_AS_FILETIME = 116444736000000000
 
 Event = tuple[int, str, float, Sequence[tuple[str, str]]]  # (event id, computer, epoch ts, EventData items)
+# An element: (name, attributes, text, children).
+_Node = tuple[str, Sequence[tuple[str, str]], str | None, Sequence["_Node"]]
 
 
 def _name(text: str, offset: int) -> tuple[bytes, int]:
@@ -48,7 +50,7 @@ class _Builder:
         self.out += b"\x05\x01" + struct.pack("<H", len(value)) + encoded
 
     def element(self, name: str, attributes: Sequence[tuple[str, str]] = (), text: str | None = None,
-                children: Sequence[tuple[str, Sequence[tuple[str, str]], str | None, list]] = ()) -> None:  # type: ignore[type-arg]
+                children: Sequence[_Node] = ()) -> None:
         start = len(self.out)
         self.out += bytes([0x41 if attributes else 0x01]) + b"\xff\xff" + b"\x00\x00\x00\x00"
         name_bytes, _ = _name(name, self.pos)
@@ -75,12 +77,12 @@ class _Builder:
         struct.pack_into("<I", self.out, start + 3, len(self.out) - start - 7)
 
 
-def _event_tree(record_id: int, event: Event) -> tuple:  # type: ignore[type-arg]
+def _event_tree(record_id: int, event: Event) -> _Node:
     event_id, computer, ts, data = event
     from datetime import UTC, datetime
 
     system_time = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
-    system = [
+    system: list[_Node] = [
         ("Provider", [("Name", "Microsoft-Windows-Sysmon"), ("Guid", "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}")],
          None, []),
         ("EventID", [], str(event_id), []),
@@ -97,7 +99,7 @@ def _event_tree(record_id: int, event: Event) -> tuple:  # type: ignore[type-arg
         ("Computer", [], computer, []),
         ("Security", [("UserID", "S-1-5-18")], None, []),
     ]
-    event_data = [("Data", [("Name", key)], value, []) for key, value in data]
+    event_data: list[_Node] = [("Data", [("Name", key)], value, []) for key, value in data]
     return ("Event", [("xmlns", "http://schemas.microsoft.com/win/2004/08/events/event")], None,
             [("System", [], None, system), ("EventData", [], None, event_data)])
 

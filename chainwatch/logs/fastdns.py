@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import BinaryIO
@@ -197,7 +197,9 @@ def _scan_matches(stream: BinaryIO, layout: TsvLayout, matcher: LogMatcher, hits
     rows = 0
     lines_before = 0
     for offset, data in blocks(stream, start, end):
-        distinct = _query_names(data, width, layout.query, layout.separator[0]) if vectorised else None
+        # (rows, distinct query names): a list from numpy, a set from the regex
+        distinct: tuple[int, Collection[bytes]] | None = (
+            _query_names(data, width, layout.query, layout.separator[0]) if vectorised else None)
         regex = distinct is None
         if distinct is None:  # comments, malformed lines or an odd separator: the regex handles every line
             names = column.findall(data)

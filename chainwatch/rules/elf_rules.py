@@ -89,7 +89,9 @@ class PackedSection(MemberRule):
 
     def check(self, record: MemberRecord) -> Iterable[Finding]:
         facts = _elf(record)
-        names = facts.get("high_entropy_exec_sections") if facts else None
+        if not facts:
+            return
+        names = facts.get("high_entropy_exec_sections")
         if names:
             sections = [s for s in facts.get("sections", []) if s.get("name") in names]
             yield self.finding(record.path, f"executable section(s) {', '.join(names)} look packed or encrypted",

@@ -109,6 +109,25 @@ def test_patched_real_dll_gets_the_loader_chain(corpus: Path, tmp_path: Path) ->
     assert marker["offset"] == code_at + 17
 
 
+def test_section_name_that_is_not_utf8_stays_text(corpus: Path, tmp_path: Path) -> None:
+    """LIEF hands such a name over as bytes; facts must hold text, or the JSON report cannot be written."""
+    import json
+    import struct
+
+    from chainwatch.binary.capabilities import binary_features
+
+    data = bytearray((corpus / "binaries/pe/unsigned/libusb-package-1.0.30.0/libusb-1.0.dll").read_bytes())
+    pe_at = struct.unpack_from("<I", data, 0x3C)[0]
+    first_section = pe_at + 24 + struct.unpack_from("<H", data, pe_at + 20)[0]
+    data[first_section:first_section + 8] = b"\xff\xfe.tx\x80\x00\x00\x00"
+    dst = tmp_path / "odd.dll"
+    dst.write_bytes(bytes(data))
+    features = binary_features(dst)
+    assert features.sections[0]["name"] == "\ufffd\ufffd.tx\ufffd"
+    json.dumps(features.sections)
+    assert analyze_file(dst)[0] is not None
+
+
 def _no_finding_above_low(path: Path, logical: str) -> list[str]:
     _, findings = analyze_file(path, logical)
     return [f"{f.path}: {f.rule} {f.severity.value}" for f in findings if f.severity > Severity.LOW]

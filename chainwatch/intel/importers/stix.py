@@ -118,7 +118,7 @@ def read_stix_objects(doc: dict[str, Any], source: str) -> Iterator[Indicator]:
         if obj.get("type") != "indicator" or obj.get("revoked"):
             continue
         score = int(obj.get("confidence", 75) or 75)
-        common = dict(
+        common: dict[str, Any] = dict(
             source=source, score=score, description=obj.get("description") or obj.get("name") or "",
             campaign=campaign_of.get(obj.get("id", "")) or (obj.get("x_chainwatch_campaign")),
             first_seen=obj.get("valid_from"), expires=obj.get("valid_until"), reference=_reference(obj),

@@ -99,7 +99,8 @@ class SuricataEveReader(Reader):
             return
         if kind == "tls" or (kind == "alert" and isinstance(event.get("tls"), dict)):
             tls = event.get("tls") or {}
-            ja3 = tls.get("ja3") if isinstance(tls.get("ja3"), dict) else {}
+            ja3_field = tls.get("ja3")
+            ja3 = ja3_field if isinstance(ja3_field, dict) else {}
             fingerprint = str(tls.get("fingerprint") or "").replace(":", "").lower()
             yield LogRecord(ts=ts, kind="tls", src=src, dst_ip=dst, dst_port=port,
                             domain=str(tls.get("sni") or "").lower(), ja3=str(ja3.get("hash") or "").lower(),

@@ -27,6 +27,8 @@ def _rust_records(path: str, source: str) -> Iterator[LogRecord]:
 
     parser = PyEvtxParser(path)
     for item in parser.records_json():
+        if item is None:  # the stub types ``__next__`` as Optional (PyO3's end of iteration): never yielded
+            continue
         try:
             obj = json.loads(item["data"])
         except (ValueError, KeyError, TypeError):

@@ -50,7 +50,8 @@ def json_event_to_record(obj: dict[str, Any], ref: str) -> LogRecord | None:
         if provider and provider != SYSMON_PROVIDER:
             return None
         event_id = _int(obj.get("EventID", obj.get("EventId", obj.get("Id"))))
-        data = obj.get("EventData") if isinstance(obj.get("EventData"), dict) else obj
+        event_data = obj.get("EventData")
+        data = event_data if isinstance(event_data, dict) else obj
         computer = str(obj.get("Computer") or obj.get("Hostname") or obj.get("MachineName") or "")
         return sysmon_record(event_id, data, computer, str(obj.get("EventTime") or obj.get("TimeCreated") or ""),
                              ref)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from chainwatch.logs.readers._sysmon_common import SYSMON_PROVIDER, sysmon_record
 from chainwatch.logs.readers.interface import LogFormatError, Reader
@@ -60,7 +60,7 @@ class SysmonXmlReader(Reader):
         return text.startswith(b"<") and b"<Event" in head and b"Sysmon" in head
 
     def records(self, stream: BinaryIO, source: str = "") -> Iterator[LogRecord]:
-        parser = ET.XMLPullParser(events=("start", "end"))
+        parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
         depth = 0
         count = 0
         while True:
@@ -70,7 +70,9 @@ class SysmonXmlReader(Reader):
             if b"<!DOCTYPE" in chunk or b"<!ENTITY" in chunk:
                 raise LogFormatError("XML with a DTD refused")
             parser.feed(chunk)
-            for kind, element in parser.read_events():
+            # only start/end events are requested: each is (kind, Element), never a namespace/comment event
+            events = cast("Iterator[tuple[str, ET.Element]]", parser.read_events())
+            for kind, element in events:
                 if kind == "start":
                     depth += 1
                     continue
