@@ -25,6 +25,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check chainwatch tests bench demo
+	$(BIN)/mypy chainwatch
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache demo/out
