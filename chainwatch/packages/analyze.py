@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from chainwatch.packages import files as pf
+from chainwatch.packages import gyp, pygate, reach, typosquat
 from chainwatch.packages import indicators as ind
 from chainwatch.packages import metadata as md
-from chainwatch.packages import pygate, reach, typosquat
 from chainwatch.packages import signals as sg
 from chainwatch.packages.pyscan import TEST_PATH_RE, PyScanner, ScanBudget
 from chainwatch.packages.signals import Signal
@@ -407,7 +407,7 @@ def _hook_files(command: str, pkg: pf.PackageFiles) -> list[str]:
 
 
 def _scan_npm(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
-    from chainwatch.packages.jsscan import MINER_RE, JsScanner
+    from chainwatch.packages.jsscan import JsScanner
 
     install_files: set[str] = set()
     for hook in facts.install_hooks:
@@ -420,22 +420,14 @@ def _scan_npm(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
         facts.signals.append(Signal(sg.INSTALL_HOOK, "package.json", 0, f"{hook['kind'][4:]}: {cmd[:150]}",
                                     sg.INSTALL, {"hook": hook["kind"], "command": cmd[:300],
                                                  "common_build_step": bool(benign_build)}))
-        for label, match in ind.downloader_commands(cmd):
-            facts.signals.append(Signal(sg.PROCESS_DOWNLOADER, "package.json", 0, cmd[:160], sg.INSTALL,
-                                        {"pattern": label, "match": match, "hook": hook["kind"]}))
-        m = MINER_RE.search(cmd)
-        if m:
-            facts.signals.append(Signal(sg.PROCESS_DOWNLOADER, "package.json", 0, cmd[:160], sg.INSTALL,
-                                        {"pattern": "crypto-miner", "match": m.group(0)}))
-        for ep in ind.endpoints_in(cmd, limit=5):
-            _endpoint_signal(facts, ep, "package.json", 0, cmd, sg.INSTALL)
-        if re.search(r"\b(?:curl|wget)\b|Invoke-WebRequest|\biwr\b", cmd):
-            facts.signals.append(Signal(sg.NETWORK, "package.json", 0, cmd[:160], sg.INSTALL,
-                                        {"api": "shell", "hook": hook["kind"]}))
         if re.search(r"(?:^|[;&|]\s*)(?:node|python3?|sh|bash)\s+-(?:e|c)\b", cmd):
             facts.signals.append(Signal(sg.EXEC_DYNAMIC, "package.json", 0, cmd[:160], sg.INSTALL,
                                         {"api": "inline script in install hook", "hook": hook["kind"]}))
-        install_files.update(_hook_files(cmd, pkg))
+        install_files.update(_install_command(cmd, "package.json", 0, hook["kind"], pkg, facts))
+    if "binding.gyp" in pkg.files and _gyp_runs_at_install(facts.install_hooks):
+        text = pkg.text("binding.gyp", 1024 * 1024)
+        for line, cmd in gyp.commands(text):
+            install_files.update(_install_command(cmd, "binding.gyp", line, "binding.gyp", pkg, facts))
     # files reached from install files by relative require
     frontier = list(install_files)
     while frontier and len(install_files) < 50:
@@ -491,6 +483,45 @@ def _scan_npm(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
             if rel in entry:
                 s.detail.setdefault("entry", True)
         facts.signals.extend(sigs)
+
+
+def _gyp_runs_at_install(hooks: list[dict[str, Any]]) -> bool:
+    """npm runs node-gyp itself when there is no install script; an install script may run it too."""
+    return any(h["kind"] == "npm:node-gyp" or (h["kind"].startswith("npm:") and re.search(
+        r"gyp|prebuild|cmake-js", h.get("command") or "")) for h in hooks)
+
+
+def _install_command(cmd: str, where: str, line: int, hook: str, pkg: pf.PackageFiles,
+                     facts: PackageFacts) -> list[str]:
+    """Signals of one command run at install (an npm script, a ``binding.gyp`` expansion or action):
+    downloader and miner patterns, endpoints, shell downloads, and the code it hands to node or python
+    inline, scanned as install-time code. Returns the package files it runs."""
+    from chainwatch.packages.jsscan import MINER_RE, JsScanner
+
+    for label, match in ind.downloader_commands(cmd):
+        facts.signals.append(Signal(sg.PROCESS_DOWNLOADER, where, line, cmd[:160], sg.INSTALL,
+                                    {"pattern": label, "match": match, "hook": hook}))
+    m = MINER_RE.search(cmd)
+    if m:
+        facts.signals.append(Signal(sg.PROCESS_DOWNLOADER, where, line, cmd[:160], sg.INSTALL,
+                                    {"pattern": "crypto-miner", "match": m.group(0), "hook": hook}))
+    for ep in ind.endpoints_in(cmd, limit=5):
+        _endpoint_signal(facts, ep, where, line, cmd, sg.INSTALL)
+    if re.search(r"\b(?:curl|wget)\b|Invoke-WebRequest|\biwr\b", cmd):
+        facts.signals.append(Signal(sg.NETWORK, where, line, cmd[:160], sg.INSTALL, {"api": "shell", "hook": hook}))
+    files = _hook_files(cmd, pkg)
+    for lang, code in gyp.inline_code(cmd):
+        scanner = JsScanner(where, code.encode(), sg.INSTALL, all_install=True) if lang == "javascript" \
+            else PyScanner(where, code, sg.INSTALL, all_install=True)
+        for s in scanner.scan():
+            if s.kind != sg.PARSE_ERROR:
+                s.line, s.snippet = line, cmd[:160]
+                s.detail.setdefault("hook", hook)
+                facts.signals.append(s)
+        for target in re.findall(r"require\(\s*['\"](\.{1,2}/[^'\"]+)['\"]\s*\)", code):  # node -e "require('./x')"
+            rel = _join("", target)
+            files.extend(c for c in (rel, rel + ".js", rel + "/index.js") if c in pkg.files)
+    return files
 
 
 def _join(base: str, rel: str) -> str:
