@@ -109,6 +109,7 @@ def _analyze_package(target: str | Path | pf.PackageFiles, ecosystem: str | None
     else:
         _scan_python(pkg, facts, eco)
     _scan_binaries(pkg, facts, eco)
+    _shipped_binary_runs(pkg, facts)
     _metadata_signals(facts, eco, pkg)
     facts.seconds = time.perf_counter() - started
     return facts
@@ -555,6 +556,29 @@ def _scan_binaries(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
         facts.signals.append(Signal(sg.BINARY, rel, 0, "", sg.RUNTIME,
                                     {"format": kind, "size": len(data), "extension_module": native_ext,
                                      "source_package": eco in ("pypi-sdist", "npm")}))
+
+
+def _shipped_binary_runs(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
+    """A process started by code that runs at install or import, in a file that names an executable the
+    package ships (not an extension module): a dropper that brought its payload along. Names are matched
+    as a quoted string or the last part of one (``'bin/helper'``, ``"helper.exe"``)."""
+    shipped = {s.file.rsplit("/", 1)[-1]: s for s in facts.signals
+               if s.kind == sg.BINARY and not s.detail.get("extension_module")}
+    if not shipped:
+        return
+    names = re.compile(r"[\"'/\\](" + "|".join(re.escape(n) for n in sorted(shipped)) + r")[\"']")
+    named: dict[str, set[str]] = {}  # code file -> names of shipped executables it holds
+    for s in list(facts.signals):
+        if s.kind != sg.PROCESS or s.phase not in (sg.INSTALL, sg.IMPORT) or s.file not in pkg.files:
+            continue
+        if s.file in named:
+            continue  # one signal per code file and executable
+        named[s.file] = {m.group(1) for m in names.finditer(pkg.text(s.file, 2 * 1024 * 1024))}
+        for name in sorted(named[s.file]):
+            binary = shipped[name]
+            facts.signals.append(Signal(sg.RUN_SHIPPED, s.file, s.line, s.snippet, s.phase,
+                                        {"binary": binary.file, "format": binary.detail.get("format"),
+                                         "api": s.detail.get("api")}))
 
 
 def _metadata_signals(facts: PackageFacts, eco: str, pkg: pf.PackageFiles) -> None:

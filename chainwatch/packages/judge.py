@@ -38,7 +38,7 @@ RULE_ATTACK = {
     "package.stealer": "T1555", "package.typosquat": "T1195.001", "package.obfuscated-code": "T1027",
     "package.install-network": "T1195.002", "package.install-exec": "T1195.002", "package.shady-endpoint": "T1071",
     "package.hidden-code": "T1027", "package.import-process": "T1059", "package.surveillance": "T1056", "package.install-beacon": "T1082", "package.dependency-typosquat": "T1195.001",  # noqa: E501
-    "package.call-only-payload": "T1195.002",
+    "package.call-only-payload": "T1195.002", "package.runs-shipped-binary": "T1204.002",
 }
 MESSAGES = {
     "package.exfiltration": "data from {sources} flows to a network call ({phase} time)",
@@ -58,6 +58,8 @@ MESSAGES = {
     "package.dependency-typosquat": "depends on {dependency!r}, a name imitating {target!r}",
     "package.install-hook": "runs code at install time ({hook})",
     "package.embedded-executable": "ships a {format} executable in a source package",
+    "package.runs-shipped-binary": "starts the {format} executable it ships ({binary}) from code that runs on "
+                                   "{phase}",
     "package.odd-version": "version {version} looks like a placeholder or dependency-confusion upload ({why})",
     "package.empty-metadata": "package has no description, home page or repository",
     "package.capability": "uses {kinds}",
@@ -270,6 +272,10 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     for s in by_kind.get(sg.INSTALL_HOOK, [])[:1]:
         out.add("package.install-hook", L if not s.detail.get("common_build_step") else I, by_kind[sg.INSTALL_HOOK],
                 hook=s.detail.get("hook"))
+    for s in by_kind.get(sg.RUN_SHIPPED, [])[:1]:  # a dropper that brought its payload along
+        out.add("package.runs-shipped-binary", H, [s, *[b for b in by_kind.get(sg.BINARY, [])
+                                                        if b.file == s.detail.get("binary")]],
+                format=s.detail.get("format"), binary=s.detail.get("binary"), phase=s.phase)
     bins = [s for s in by_kind.get(sg.BINARY, []) if s.detail.get("source_package") and
             not s.detail.get("extension_module")]
     if bins:

@@ -39,6 +39,7 @@ OBF_ALIAS = "obf.builtin-alias"  # exec/eval reached through an alias, getattr(b
 OBF_LONG_LINE = "obf.long-line"  # huge single line in a source file
 OBF_UNICODE = "obf.unicode"  # bidi controls / homoglyph identifiers in code
 BINARY = "binary.embedded"  # executable file inside a source package
+RUN_SHIPPED = "exec.shipped-binary"  # code run at install/import starts an executable the package ships
 DEP_SUSPICIOUS = "meta.suspicious-dependency"
 META_TYPOSQUAT = "meta.typosquat"
 META_ODD_VERSION = "meta.odd-version"

@@ -192,3 +192,13 @@ def test_prebuilt_binary_installer_with_callbacks_stays_clean() -> None:
     data = npm_tgz("acme-tool", "3.2.1", {"index.js": "module.exports = require('./bin/tool');\n",
                                           "install.js": dropper}, scripts={"postinstall": "node install.js"})
     assert "package.download-exec:critical" in verdict(data)[1]
+
+
+def test_install_script_starting_a_shipped_executable_is_a_dropper() -> None:
+    elf = b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + b"\x02\x00\x3e\x00" + b"\x00" * 200
+    setup = ("const { spawn } = require('child_process');\nconst path = require('path');\n"
+             "spawn(path.join(__dirname, 'vendor', 'svc-helper'), [], { detached: true, stdio: 'ignore' }).unref();\n")
+    data = npm_tgz("fast-json-utils", "3.0.1", {"index.js": "module.exports = JSON;\n", "setup.js": setup,
+                                                 "vendor/svc-helper": elf}, scripts={"postinstall": "node setup.js"})
+    result, top = verdict(data)
+    assert result in ("suspicious", "malicious") and "package.runs-shipped-binary:high" in top, top

@@ -7,6 +7,7 @@ import zlib
 
 import pytest
 
+from chainwatch.packages.judge import judge
 from tests.packages.helpers import facts_of, sdist, verdict, wheel_bytes
 
 BENIGN_SETUP = '''
@@ -225,3 +226,28 @@ def test_environment_sent_through_a_client_object_at_import_is_exfiltration(code
     data = sdist("envtool", "0.1", {"envtool/__init__.py": code, "setup.py": setup})
     result, top = verdict(data)
     assert result == "malicious" and "package.exfiltration:critical" in top, top
+
+
+ELF_EXECUTABLE = b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + b"\x02\x00\x3e\x00" + b"\x00" * 200
+
+
+def _wheel_with_helper(init: str) -> bytes:
+    return wheel_bytes({"fastjsonx/__init__.py": init, "fastjsonx/bin/helper": ELF_EXECUTABLE,
+                        "fastjsonx-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: fastjsonx\nVersion: 1.0\n"})
+
+
+def test_shipped_executable_started_at_import_is_a_dropper() -> None:
+    init = ("import os, subprocess\nhere = os.path.dirname(__file__)\n"
+            "subprocess.Popen([os.path.join(here, 'bin', 'helper')], stdout=subprocess.DEVNULL)\n")
+    result, top = verdict(_wheel_with_helper(init))
+    assert result == "suspicious" and top == ["package.runs-shipped-binary:high"], top
+    [finding] = [f for f in judge(facts_of(_wheel_with_helper(init))) if f.rule == "package.runs-shipped-binary"]
+    assert "fastjsonx/bin/helper" in finding.message and finding.evidence
+
+
+def test_shipped_executable_run_by_a_function_stays_clean() -> None:
+    """A tool wrapper (ruff, the playwright driver) runs its binary when the user calls it."""
+    init = ("import os, subprocess\nhere = os.path.dirname(__file__)\n\ndef run(*args):\n"
+            "    return subprocess.run([os.path.join(here, 'bin', 'helper'), *args], check=True)\n")
+    result, top = verdict(_wheel_with_helper(init))
+    assert result == "clean", top
