@@ -558,27 +558,40 @@ def _scan_binaries(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
                                      "source_package": eco in ("pypi-sdist", "npm")}))
 
 
+_PROXY_RE = re.compile(r"(?i)\b(?:rundll32|regsvr32|regasm|regsvcs|installutil|msiexec|odbcconf)\b")
+
+
+def _loaded_module(rel: str) -> bool:
+    """A Python or Node extension module: the interpreter loads it, nothing starts it as a program."""
+    return rel.endswith((".so", ".pyd", ".node")) or ".so." in rel
+
+
 def _shipped_binary_runs(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
-    """A process started by code that runs at install or import, in a file that names an executable the
-    package ships (not an extension module): a dropper that brought its payload along. Names are matched
-    as a quoted string or the last part of one (``'bin/helper'``, ``"helper.exe"``)."""
+    """A process started by code that runs at install or import, in a file that names an executable or
+    DLL the package ships (not an extension module): a dropper that brought its payload along
+    (``spawn('rundll32', [__dirname + '/node-gyp.dll,main'])``). Names are matched in a string, alone or
+    as the last part of a path."""
     shipped = {s.file.rsplit("/", 1)[-1]: s for s in facts.signals
-               if s.kind == sg.BINARY and not s.detail.get("extension_module")}
+               if s.kind == sg.BINARY and not _loaded_module(s.file)}
     if not shipped:
         return
-    names = re.compile(r"[\"'/\\](" + "|".join(re.escape(n) for n in sorted(shipped)) + r")[\"']")
+    # the name in a string, alone or as its last path part, or before a rundll32 entry point ("x.dll,main")
+    names = re.compile(r"[\"'/\\\s](" + "|".join(re.escape(n) for n in sorted(shipped)) + r")(?=[\"',\s])")
     named: dict[str, set[str]] = {}  # code file -> names of shipped executables it holds
     for s in list(facts.signals):
         if s.kind != sg.PROCESS or s.phase not in (sg.INSTALL, sg.IMPORT) or s.file not in pkg.files:
             continue
         if s.file in named:
             continue  # one signal per code file and executable
-        named[s.file] = {m.group(1) for m in names.finditer(pkg.text(s.file, 2 * 1024 * 1024))}
+        text = pkg.text(s.file, 2 * 1024 * 1024)
+        named[s.file] = {m.group(1) for m in names.finditer(text)}
+        proxy = _PROXY_RE.search(text)  # a signed Windows program that runs the DLL for it
         for name in sorted(named[s.file]):
             binary = shipped[name]
             facts.signals.append(Signal(sg.RUN_SHIPPED, s.file, s.line, s.snippet, s.phase,
                                         {"binary": binary.file, "format": binary.detail.get("format"),
-                                         "api": s.detail.get("api")}))
+                                         "api": s.detail.get("api"),
+                                         "proxy": proxy.group(0).lower() if proxy else None}))
 
 
 def _metadata_signals(facts: PackageFacts, eco: str, pkg: pf.PackageFiles) -> None:

@@ -58,8 +58,8 @@ MESSAGES = {
     "package.dependency-typosquat": "depends on {dependency!r}, a name imitating {target!r}",
     "package.install-hook": "runs code at install time ({hook})",
     "package.embedded-executable": "ships a {format} executable in a source package",
-    "package.runs-shipped-binary": "starts the {format} executable it ships ({binary}) from code that runs on "
-                                   "{phase}",
+    "package.runs-shipped-binary": "starts the {format} executable it ships ({binary}){how} from code that "
+                                   "runs on {phase}",
     "package.odd-version": "version {version} looks like a placeholder or dependency-confusion upload ({why})",
     "package.empty-metadata": "package has no description, home page or repository",
     "package.capability": "uses {kinds}",
@@ -273,9 +273,11 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
         out.add("package.install-hook", L if not s.detail.get("common_build_step") else I, by_kind[sg.INSTALL_HOOK],
                 hook=s.detail.get("hook"))
     for s in by_kind.get(sg.RUN_SHIPPED, [])[:1]:  # a dropper that brought its payload along
-        out.add("package.runs-shipped-binary", H, [s, *[b for b in by_kind.get(sg.BINARY, [])
-                                                        if b.file == s.detail.get("binary")]],
-                format=s.detail.get("format"), binary=s.detail.get("binary"), phase=s.phase)
+        # through rundll32/regsvr32 (proxy execution by a signed program) no installer has a reason to
+        out.add("package.runs-shipped-binary", C if s.detail.get("proxy") else H,
+                [s, *[b for b in by_kind.get(sg.BINARY, []) if b.file == s.detail.get("binary")]],
+                format=s.detail.get("format"), binary=s.detail.get("binary"), phase=s.phase,
+                how=f" through {s.detail['proxy']}" if s.detail.get("proxy") else "")
     bins = [s for s in by_kind.get(sg.BINARY, []) if s.detail.get("source_package") and
             not s.detail.get("extension_module")]
     if bins:

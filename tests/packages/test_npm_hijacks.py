@@ -202,3 +202,16 @@ def test_install_script_starting_a_shipped_executable_is_a_dropper() -> None:
                                                  "vendor/svc-helper": elf}, scripts={"postinstall": "node setup.js"})
     result, top = verdict(data)
     assert result in ("suspicious", "malicious") and "package.runs-shipped-binary:high" in top, top
+
+
+def test_install_script_running_a_shipped_dll_through_rundll32_is_malicious() -> None:
+    """The eslint-config-prettier hijack (July 2025): install.js starts the bundled node-gyp.dll."""
+    pe = b"MZ" + b"\x00" * 0x3A + (0x80).to_bytes(4, "little") + b"\x00" * 0x40 + b"PE\x00\x00" + b"\x00" * 300
+    install = ("const { spawn } = require('child_process');\nconst os = require('os');\n"
+               "if (os.platform() === 'win32') {\n"
+               "  spawn('rundll32', [__dirname + '/node-gyp.dll,main'], { detached: true, stdio: 'ignore' })\n"
+               "    .unref();\n}\n")
+    data = npm_tgz("eslint-config-prettier", "10.1.7", {"index.js": "module.exports = {};\n", "install.js": install,
+                                                         "node-gyp.dll": pe}, scripts={"install": "node install.js"})
+    result, top = verdict(data)
+    assert result == "malicious" and "package.runs-shipped-binary:critical" in top, top
