@@ -346,9 +346,35 @@ def _endpoint_signal(facts: PackageFacts, ep: ind.Endpoint, rel: str, lineno: in
                                     {"url": ep.url[:200], "host": ep.host, "category": ep.category}))
 
 
+# code after a long run of blanks on the same line: pushed off the right edge of an editor or a diff view
+# (rand-user-agent 2025, many PyPI droppers); blanks at the start of a line are indentation
+_OFFSCREEN_RE = re.compile(rb"\S([ \t]{150,})(?=\S)")
+# what follows the blanks must read as code (a call, an assignment, an import), not as the next cell of a
+# wide Markdown table in a docstring
+_CODE_START_RE = re.compile(rb"[;,]?\s*(?:import\s|from\s+\S+\s+import\s|[A-Za-z_$][\w$.]*\s*(?:\(|\[|=[^=]))")
+
+
+def _offscreen_code(rel: str, data: bytes, phase: str, facts: PackageFacts) -> bool:
+    """Code hidden after a long run of blanks on a line: one signal for the first such line."""
+    for m in _OFFSCREEN_RE.finditer(data, 0, MAX_CODE_BYTES):
+        if _CODE_START_RE.match(data, m.end()):
+            break
+    else:
+        return False
+    start = data.rfind(b"\n", 0, m.start()) + 1
+    end = data.find(b"\n", m.end())
+    length = (end if end >= 0 else len(data)) - start
+    facts.signals.append(Signal(sg.OBF_LONG_LINE, rel, data.count(b"\n", 0, start) + 1,
+                                data[m.end():m.end() + 120].decode("utf-8", "replace"), phase,
+                                {"length": length, "indent": len(m.group(1)), "at_column": m.start(1) - start}))
+    return True
+
+
 def _line_signals(rel: str, text: str, phase: str, facts: PackageFacts) -> None:
     """Huge single lines in hand-written source (hidden code pushed off-screen, packed payloads)."""
     if len(text) < 2000:
+        return
+    if _offscreen_code(rel, text.encode("utf-8", "replace"), phase, facts):
         return
     for lineno, line in enumerate(text.splitlines(), 1):
         if len(line) > 10_000:
@@ -473,6 +499,7 @@ def _scan_npm(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
         else:
             phase, whole = sg.IMPORT, False
         scanner = JsScanner(rel, data, phase, all_install=whole)
+        _offscreen_code(rel, data, phase, facts)
         if len(data) > BUNDLE_BYTES and not whole and rel not in run_by_user:
             why = (f"bundle over {BUNDLE_BYTES >> 20} MiB that no install hook runs and that is not an entry "
                    f"point (main, module, browser, bin, exports)")

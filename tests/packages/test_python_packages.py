@@ -251,3 +251,15 @@ def test_shipped_executable_run_by_a_function_stays_clean() -> None:
             "    return subprocess.run([os.path.join(here, 'bin', 'helper'), *args], check=True)\n")
     result, top = verdict(_wheel_with_helper(init))
     assert result == "clean", top
+
+
+def test_code_pushed_off_screen_in_setup_py_is_obfuscation() -> None:
+    hidden = "print('installing')" + " " * 300 + ";__import__('os').system('id > /tmp/x')\n"
+    setup = "from setuptools import setup\n" + "# a comment line to pass the size floor\n" * 60 + hidden + \
+        "setup(name='pystob')\n"
+    result, top = verdict(sdist("pystob", "1.0.0", {"setup.py": setup}))
+    assert "package.obfuscated-code:high" in top, top
+    table = '"""\n| option | meaning' + " " * 300 + "| default |\n" + "| --- | --- | --- |\n" * 80 + '"""\n'
+    result, top = verdict(sdist("tables", "1.0.0", {"tables/__init__.py": table,
+                                                    "setup.py": "from setuptools import setup\nsetup()\n"}))
+    assert result == "clean", top
