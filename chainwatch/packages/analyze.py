@@ -163,6 +163,8 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
             for p in hook.get("path") or []:
                 prefix = p.strip("./")
                 backend_files |= {n for n in pkg.files if n.endswith(".py") and (not prefix or n.startswith(prefix))}
+        elif hook["kind"] == "build-hook":  # hatch_build.py, pdm_build.py, poetry's build script
+            backend_files.add(hook["file"])
     reached = _python_reach(pkg, eco)
     run_js = _js_named_by_python(pkg)
     for rel in sorted(pkg.files):
@@ -348,26 +350,39 @@ def _endpoint_signal(facts: PackageFacts, ep: ind.Endpoint, rel: str, lineno: in
 
 # code after a long run of blanks on the same line: pushed off the right edge of an editor or a diff view
 # (rand-user-agent 2025, many PyPI droppers); blanks at the start of a line are indentation
-_OFFSCREEN_RE = re.compile(rb"\S([ \t]{150,})(?=\S)")
+OFFSCREEN_BLANKS = 150
+_TABS_AS_SPACES = bytes.maketrans(b"\t", b" ")
+_SPACES_RE = re.compile(rb" +")
 # what follows the blanks must read as code (a call, an assignment, an import), not as the next cell of a
 # wide Markdown table in a docstring
 _CODE_START_RE = re.compile(rb"[;,]?\s*(?:import\s|from\s+\S+\s+import\s|[A-Za-z_$][\w$.]*\s*(?:\(|\[|=[^=]))")
 
 
 def _offscreen_code(rel: str, data: bytes, phase: str, facts: PackageFacts) -> bool:
-    """Code hidden after a long run of blanks on a line: one signal for the first such line."""
-    for m in _OFFSCREEN_RE.finditer(data, 0, MAX_CODE_BYTES):
-        if _CODE_START_RE.match(data, m.end()):
-            break
-    else:
-        return False
-    start = data.rfind(b"\n", 0, m.start()) + 1
-    end = data.find(b"\n", m.end())
-    length = (end if end >= 0 else len(data)) - start
-    facts.signals.append(Signal(sg.OBF_LONG_LINE, rel, data.count(b"\n", 0, start) + 1,
-                                data[m.end():m.end() + 120].decode("utf-8", "replace"), phase,
-                                {"length": length, "indent": len(m.group(1)), "at_column": m.start(1) - start}))
-    return True
+    """Code hidden after a long run of blanks inside a line: one signal for the first such line.
+
+    The runs are found with ``bytes.find`` on a copy with tabs turned into spaces (a regular expression
+    tried at every character cost a second over the evaluation sample).
+    """
+    head = data[:MAX_CODE_BYTES]
+    flat = head.translate(_TABS_AS_SPACES) if b"\t" in head else head
+    needle = b" " * OFFSCREEN_BLANKS
+    at = flat.find(needle)
+    while at >= 0:
+        m = _SPACES_RE.match(flat, at)
+        end = m.end() if m else at + OFFSCREEN_BLANKS
+        # a run that starts a line is indentation; one at the end of a line hides nothing
+        if at > 0 and flat[at - 1] not in b"\r\n" and end < len(flat) and flat[end] not in b"\r\n" \
+                and _CODE_START_RE.match(head, end):
+            start = head.rfind(b"\n", 0, at) + 1
+            line_end = head.find(b"\n", end)
+            facts.signals.append(Signal(sg.OBF_LONG_LINE, rel, head.count(b"\n", 0, start) + 1,
+                                        head[end:end + 120].decode("utf-8", "replace"), phase,
+                                        {"length": (line_end if line_end >= 0 else len(head)) - start,
+                                         "indent": end - at, "at_column": at - start}))
+            return True
+        at = flat.find(needle, end)
+    return False
 
 
 def _line_signals(rel: str, text: str, phase: str, facts: PackageFacts) -> None:

