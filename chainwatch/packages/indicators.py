@@ -87,7 +87,11 @@ PERSISTENCE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 DOWNLOADER_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("pipe-to-shell", re.compile(r"(?i)\b(?:curl|wget)\b[^|;&\n]{0,300}\|\s*(?:sudo\s+)?(?:ba|z|da)?sh\b")),
+    ("pipe-to-shell", re.compile(r"(?i)\b(?:curl|wget)\b[^|;&\n]{0,300}\|\s*(?:sudo\s+(?:-\w+\s+)*)?"
+                                 r"(?:(?:ba|z|da|k)?sh|python[23]?|node|perl|ruby|php|pwsh)\b")),
+    # the fetched script handed to a shell by substitution: sh -c "$(curl ...)", bash <(curl ...)
+    ("substitute-to-shell", re.compile(r"(?i)(?:\b(?:ba|z|da|k)?sh\s+(?:-\w+\s+)*[\"']?|\beval\s+[\"']?)"
+                                       r"(?:\$\(|<\(|`)\s*(?:curl|wget)\b")),
     ("fetch-and-run", re.compile(r"(?i)\b(?:curl|wget)\b[^\n]{0,300}(?:&&|;)\s*(?:chmod\s+\+?[0-7x]+|\./|sh\s|bash\s|"
                                  r"python3?\s|node\s|start\s)")),
     ("powershell-download", re.compile(r"(?i)(?:DownloadString|DownloadFile|DownloadData|Invoke-WebRequest|\biwr\s|"

