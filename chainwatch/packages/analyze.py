@@ -619,16 +619,15 @@ def _shipped_binary_runs(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
         return
     # the name in a string, alone or as its last path part, or before a rundll32 entry point ("x.dll,main")
     names = re.compile(r"[\"'/\\\s](" + "|".join(re.escape(n) for n in sorted(shipped)) + r")(?=[\"',\s])")
-    named: dict[str, set[str]] = {}  # code file -> names of shipped executables it holds
+    checked: set[str] = set()  # one signal per code file and executable
     for s in list(facts.signals):
-        if s.kind != sg.PROCESS or s.phase not in (sg.INSTALL, sg.IMPORT) or s.file not in pkg.files:
+        if s.kind != sg.PROCESS or s.phase not in (sg.INSTALL, sg.IMPORT) or s.file not in pkg.files \
+                or s.file in checked:
             continue
-        if s.file in named:
-            continue  # one signal per code file and executable
+        checked.add(s.file)
         text = pkg.text(s.file, 2 * 1024 * 1024)
-        named[s.file] = {m.group(1) for m in names.finditer(text)}
         proxy = _PROXY_RE.search(text)  # a signed Windows program that runs the DLL for it
-        for name in sorted(named[s.file]):
+        for name in sorted({m.group(1) for m in names.finditer(text)}):
             binary = shipped[name]
             facts.signals.append(Signal(sg.RUN_SHIPPED, s.file, s.line, s.snippet, s.phase,
                                         {"binary": binary.file, "format": binary.detail.get("format"),
