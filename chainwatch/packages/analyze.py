@@ -635,6 +635,31 @@ def _shipped_binary_runs(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
                                          "proxy": proxy.group(0).lower() if proxy else None}))
 
 
+# registries' own download hosts: a tarball URL there is the registry's copy of a published release
+REGISTRY_HOSTS = ("registry.npmjs.org", "registry.yarnpkg.com", "files.pythonhosted.org", "pypi.org")
+_GIT_SPEC_RE = re.compile(r"^(?:git\+?[a-z]*://|git@|github:|gitlab:|bitbucket:|gist:|[\w.-]+/[\w.-]+(?:#.*)?$)")
+
+
+def _remote_dependencies(eco: str, meta: dict[str, Any]) -> list[tuple[str, str]]:
+    """(name, where) for dependencies the installer fetches from a URL or a git repository instead of the
+    registry: their code is in no registry tarball, so no registry scan ever saw it (PhantomRaven's
+    "remote dynamic dependencies", 2025)."""
+    out: list[tuple[str, str]] = []
+    requires = meta.get("requires") or {}
+    if eco == "npm" and isinstance(requires, dict):
+        for name, spec in list(requires.items())[:2000]:
+            spec = str(spec).strip()
+            tarball = spec.startswith(("http://", "https://")) and ind.url_host(spec) not in REGISTRY_HOSTS
+            if tarball or (_GIT_SPEC_RE.match(spec) and not spec.startswith(("file:", "link:", "workspace:", "npm:"))):
+                out.append((name, spec))
+    elif isinstance(requires, list):
+        for req in requires[:2000]:
+            m = re.match(r"\s*([A-Za-z0-9][\w.-]*)[^@;]*@\s*(\S+)", str(req))
+            if m and "://" in m.group(2) and ind.url_host(m.group(2)) not in REGISTRY_HOSTS:
+                out.append((m.group(1), m.group(2)))
+    return out
+
+
 def _metadata_signals(facts: PackageFacts, eco: str, pkg: pf.PackageFiles) -> None:
     if facts.name:
         squat = typosquat.typosquat_of(eco, facts.name)
@@ -652,6 +677,13 @@ def _metadata_signals(facts: PackageFacts, eco: str, pkg: pf.PackageFiles) -> No
     if empty:
         facts.signals.append(Signal(sg.META_EMPTY, "", 0, "", sg.RUNTIME,
                                     {"what": "no description, home page or repository"}))
+    for name, spec in _remote_dependencies(eco, meta):
+        host = ind.url_host(spec) if "://" in spec else ""
+        ep = ind.classify_host(host, spec) if host else None
+        facts.signals.append(Signal(sg.DEP_REMOTE, "package.json" if eco == "npm" else "", 0, f"{name}: {spec}"[:200],
+                                    sg.INSTALL, {"dependency": name, "spec": spec[:300], "host": host or None,
+                                                 "tarball": spec.startswith(("http://", "https://")),
+                                                 "category": ep.category if ep else None}))
     deps = facts.dependencies
     names = [re.split(r"[\s<>=!~;\[(]", d, maxsplit=1)[0] for d in deps] if not isinstance(deps, dict) else list(deps)
     for dep in names:

