@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from chainwatch.intel.importers.signature_base import read_signature_base
 from chainwatch.intel.model import IndicatorKind
 from chainwatch.intel.yara_rules import RuleFile, compiled_ruleset
@@ -65,3 +67,19 @@ def test_format_details(tmp_path: Path) -> None:
     assert fn.score == 70 and fn.extra["fp_regex"] == "(?i)\\\\Vendor\\\\" and fn.reference == "https://example.org/y"
     assert by["bad.example"].kind == IndicatorKind.DOMAIN and by["bad.example"].description == "Op Z report"
     assert by["10.1.2.3"].kind == IndicatorKind.IP and by["10.0.0.0/8"].kind == IndicatorKind.CIDR
+
+
+def test_parsed_ioc_files_are_reused_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each IOC file is parsed once per content; a changed file is parsed again."""
+    monkeypatch.setenv("CHAINWATCH_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / "sb"
+    (root / "iocs").mkdir(parents=True)
+    names = root / "iocs" / "filename-iocs.txt"
+    names.write_text("# Campaign Y\n\\\\evil\\.exe;70\n")
+    first = list(read_signature_base(root))
+    cached = list((tmp_path / "cache" / "signature-base").glob("*.json"))
+    assert len(cached) == 1
+    assert list(read_signature_base(root)) == first
+    names.write_text("# Campaign Y\n\\\\evil\\.exe;70\n\\\\worse\\.dll;90\n")
+    assert {i.value for i in read_signature_base(root)} == {"\\\\evil\\.exe", "\\\\worse\\.dll"}
+    assert len(list((tmp_path / "cache" / "signature-base").glob("*.json"))) == 2

@@ -7,9 +7,11 @@ YARA indicator per file (the rule text stays in the user's store; nothing is cop
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from chainwatch.intel.importers import MAX_FEED_BYTES, ImportError_
@@ -147,6 +149,39 @@ def ioc_reader(name: str):
     return None
 
 
+PARSE_CACHE_VERSION = 1  # part of each cache key: bump it when a reader's output changes
+
+
+def _parsed_once(path: Path, source: str, reader: Callable[[Path, str], Iterator[Indicator]]) -> list[Indicator]:
+    """The indicators of one IOC file, parsed once per content and kept as JSON in the cache folder.
+
+    A filename list's 3,800 regular expressions are each compiled to check them (about a second); a
+    later hunt with the same checkout reads the result instead. The key is the file's content, its
+    source name (which picks the reader) and PARSE_CACHE_VERSION; a cache that cannot be read or
+    written is ignored.
+    """
+    from chainwatch.intel.yara_rules import atomic_write, default_cache_dir
+
+    try:
+        if path.stat().st_size > MAX_FEED_BYTES:
+            return list(reader(path, source))
+        data = path.read_bytes()
+    except OSError:
+        return list(reader(path, source))
+    key = hashlib.sha256(f"{PARSE_CACHE_VERSION}|{source}|".encode() + data).hexdigest()[:40]
+    cache = default_cache_dir().parent / "signature-base" / f"{key}.json"
+    try:
+        return [Indicator.from_dict(d) for d in json.loads(cache.read_bytes())]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    items = list(reader(path, source))
+    try:
+        atomic_write(cache, json.dumps([i.to_dict() for i in items]).encode())
+    except OSError:
+        pass
+    return items
+
+
 def read_signature_base(root: Path, *, iocs: bool = True, yara: bool = True) -> Iterator[Indicator]:
     """Every indicator of a signature-base checkout (or of its ``iocs``/``yara`` folder alone)."""
     root = Path(root)
@@ -159,7 +194,7 @@ def read_signature_base(root: Path, *, iocs: bool = True, yara: bool = True) -> 
             reader = ioc_reader(path.name)
             if reader is None:
                 continue
-            yield from reader(path, f"{FEED}:iocs/{path.name}")
+            yield from _parsed_once(path, f"{FEED}:iocs/{path.name}", reader)
     if yara and yara_dir is not None:
         for path in sorted(yara_dir.iterdir()):
             if path.suffix.lower() in (".yar", ".yara") and not path.name.startswith((".", "_", "~")):
