@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from chainwatch.packages import files as pf
-from chainwatch.packages import gyp, pygate, reach, typosquat
+from chainwatch.packages import gyp, pickles, pygate, reach, typosquat
 from chainwatch.packages import indicators as ind
 from chainwatch.packages import metadata as md
 from chainwatch.packages import signals as sg
@@ -109,6 +109,7 @@ def _analyze_package(target: str | Path | pf.PackageFiles, ecosystem: str | None
     else:
         _scan_python(pkg, facts, eco)
     _scan_binaries(pkg, facts, eco)
+    _scan_pickles(pkg, facts)
     _shipped_binary_runs(pkg, facts)
     _metadata_signals(facts, eco, pkg)
     facts.seconds = time.perf_counter() - started
@@ -618,6 +619,13 @@ def _scan_binaries(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
         facts.signals.append(Signal(sg.BINARY, rel, 0, "", sg.RUNTIME,
                                     {"format": kind, "size": len(data), "extension_module": native_ext,
                                      "source_package": eco in ("pypi-sdist", "npm")}))
+
+
+def _scan_pickles(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
+    """Shipped pickles (and PyTorch zips) whose opcodes name a callable that runs commands or code."""
+    for rel, data in pkg.files.items():
+        for where, call in pickles.dangerous_calls(rel, data):
+            facts.signals.append(Signal(sg.PICKLE_CALL, where, 0, call, sg.RUNTIME, {"call": call}))
 
 
 _PROXY_RE = re.compile(r"(?i)\b(?:rundll32|regsvr32|regasm|regsvcs|installutil|msiexec|odbcconf)\b")

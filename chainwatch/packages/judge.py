@@ -39,7 +39,7 @@ RULE_ATTACK = {
     "package.install-network": "T1195.002", "package.install-exec": "T1195.002", "package.shady-endpoint": "T1071",
     "package.hidden-code": "T1027", "package.import-process": "T1059", "package.surveillance": "T1056", "package.install-beacon": "T1082", "package.dependency-typosquat": "T1195.001",  # noqa: E501
     "package.call-only-payload": "T1195.002", "package.runs-shipped-binary": "T1204.002",
-    "package.remote-dependency": "T1195.001",
+    "package.remote-dependency": "T1195.001", "package.malicious-pickle": "T1059.006",
 }
 MESSAGES = {
     "package.exfiltration": "data from {sources} flows to a network call ({phase} time)",
@@ -61,6 +61,7 @@ MESSAGES = {
                                  "registry scan has seen runs at install",
     "package.install-hook": "runs code at install time ({hook})",
     "package.embedded-executable": "ships a {format} executable in a source package",
+    "package.malicious-pickle": "ships a pickle ({file}) that calls {call} when it is loaded",
     "package.runs-shipped-binary": "starts the {format} executable it ships ({binary}){how} from code that "
                                    "runs on {phase}",
     "package.odd-version": "version {version} looks like a placeholder or dependency-confusion upload ({why})",
@@ -287,6 +288,9 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     for s in by_kind.get(sg.INSTALL_HOOK, [])[:1]:
         out.add("package.install-hook", L if not s.detail.get("common_build_step") else I, by_kind[sg.INSTALL_HOOK],
                 hook=s.detail.get("hook"))
+    pickled = by_kind.get(sg.PICKLE_CALL, [])
+    if pickled:  # no data needs os.system or exec to be rebuilt: loading it runs the payload
+        out.add("package.malicious-pickle", C, pickled, call=pickled[0].detail.get("call"), file=pickled[0].file)
     for s in by_kind.get(sg.RUN_SHIPPED, [])[:1]:  # a dropper that brought its payload along
         # through rundll32/regsvr32 (proxy execution by a signed program) no installer has a reason to
         out.add("package.runs-shipped-binary", C if s.detail.get("proxy") else H,

@@ -39,6 +39,7 @@ OBF_ALIAS = "obf.builtin-alias"  # exec/eval reached through an alias, getattr(b
 OBF_LONG_LINE = "obf.long-line"  # huge single line in a source file
 OBF_UNICODE = "obf.unicode"  # bidi controls / homoglyph identifiers in code
 BINARY = "binary.embedded"  # executable file inside a source package
+PICKLE_CALL = "exec.pickle-call"  # a shipped pickle names a command/code-running callable (runs on load)
 RUN_SHIPPED = "exec.shipped-binary"  # code run at install/import starts an executable the package ships
 DEP_SUSPICIOUS = "meta.suspicious-dependency"
 DEP_REMOTE = "meta.remote-dependency"  # a dependency fetched from a URL or a git repository, not the registry
