@@ -68,7 +68,7 @@ CREDENTIAL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("crypto-wallet", re.compile(r"(?i)(?:wallet\.dat\b|\bExodus[/\\]|exodus\.wallet|Electrum[/\\]+wallets|"
                                  r"Atomic[/\\]+Local Storage|\bmetamask\b|nkbihfbeogaeaoehlefnkodbefgpgknn|"
                                  r"\bphantom\b.*wallet|bfnaelmomeimhlpmgjnjophhpkkoljpa|Coinomi|Armory[/\\]|"
-                                 r"\bGuarda[/\\]|Ethereum[/\\]+keystore|\.solana[/\\]+id\.json)")),
+                                 r"\bGuarda[/\\]|Ethereum[/\\]+keystore|\bsolana[/\\]+id\.json)")),
     ("messenger-session", re.compile(r"(?i)(?:Telegram Desktop[/\\]+tdata|\btdata\b[/\\]|Signal[/\\]+config\.json)")),
     ("system-secrets", re.compile(r"(?i)(?:/etc/shadow\b|/etc/passwd\b|\.bash_history\b|\.zsh_history\b|"
                                   r"login\.keychain|Keychains[/\\])")),
@@ -198,7 +198,7 @@ _GATE_WORDS = {
                    ".docker", ".netrc", "yarnrc", "credentials", "login data", "web data", "local state", "key4.db",
                    "logins.json", "cookies.sqlite", "chrome", "bravesoftware", "opera software", "yandex", "user data",
                    "firefox", "leveldb", "local storage", "dqw4w9wgxcq", "wallet", "exodus", "electrum", "atomic",
-                   "metamask", "nkbihf", "phantom", "bfnaelmo", "coinomi", "armory", "guarda", "keystore", ".solana",
+                   "metamask", "nkbihf", "phantom", "bfnaelmo", "coinomi", "armory", "guarda", "keystore", "solana",
                    "tdata", "signal/", "signal\\", "/etc/shadow", "/etc/passwd", "bash_history", "zsh_history",
                    "keychain", "filezilla", "ssfn", "minecraft", "\\w-]{24"),
     "persistence": ("startup", "currentversion", "schtasks", "reg add", "reg.exe", "crontab", "/etc/cron",

