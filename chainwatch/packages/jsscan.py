@@ -31,6 +31,7 @@ NETWORK = {"http.request", "http.get", "https.request", "https.get", "fetch", "n
            "XMLHttpRequest", "WebSocket", "ws", "needle", "superagent", "undici.request", "undici.fetch",
            "http2.connect", "ftp", "nodemailer.createTransport", "socket.io-client", "socket.io-client.io",
            "socket.io-client.connect", "engine.io-client", "ws.WebSocket"}
+MAX_CODE_ARRAY = 100_000
 REQUIRE_FORMS = frozenset({"require", "import", "module.require", "process.mainModule.require", "require.main.require",
                            "global.require", "globalThis.require"})
 DNS = {"dns.lookup", "dns.resolve", "dns.resolve4", "dns.resolveTxt", "dns.promises.resolve", "dns.resolveAny"}
@@ -85,6 +86,7 @@ class JsScanner:
         self.signals: list[Signal] = []
         self.aliases: dict[str, str] = {}
         self.consts: dict[str, str] = {}
+        self.code_arrays: dict[str, list[int]] = {}  # names bound to an array of integers (character codes?)
         self._lines: list[bytes] | None = None
         self._label_offsets: list[int] | None = None  # built after the aliases are known
         self._unit: list[int] = [0]  # scope -> the scope its capabilities count with (set by _flatten)
@@ -159,6 +161,12 @@ class JsScanner:
                     return None
             if callee == "String.fromCharCode":
                 codes = [c for c in (_int(a) for a in args) if c is not None]
+                if len(args) == 1 and args[0].type == "spread_element" and args[0].named_children:
+                    spread = args[0].named_children[0]  # String.fromCharCode(...codes)
+                    codes = [c for c in (_int(e) for e in spread.named_children) if c is not None] \
+                        if spread.type == "array" else self.code_arrays.get(_text(spread), [])
+                    if codes:
+                        return "".join(chr(c) for c in codes if 0 <= c < 0x110000)
                 if codes and len(codes) == len(args):
                     return "".join(chr(c) for c in codes if 0 <= c < 0x110000)
         return None
@@ -394,6 +402,10 @@ class JsScanner:
                                                          "call_expression") else None
             if folded is not None and len(folded) < 1_000_000:
                 self.consts[n] = folded
+            if value.type == "array" and 0 < value.named_child_count <= MAX_CODE_ARRAY:
+                codes = [c for c in (_int(e) for e in value.named_children) if c is not None]
+                if len(codes) == value.named_child_count:
+                    self.code_arrays[n] = codes
         elif name.type == "object_pattern" and real:
             for c in name.named_children:
                 if c.type == "shorthand_property_identifier_pattern":

