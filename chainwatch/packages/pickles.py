@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import pickletools
 import zipfile
+import zlib
 
 MAX_PICKLE = 16 * 1024 * 1024
 MAX_OPS = 500_000  # genops is pure Python: about a second per 500k opcodes
@@ -78,8 +79,8 @@ def _streams(rel: str, data: bytes) -> list[tuple[str, bytes]]:
                     if info.filename.endswith(".pkl") and info.file_size <= MAX_PICKLE:
                         out.append((f"{rel}!{info.filename}", zf.read(info)))
                 return out
-        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
-            return []
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError, zlib.error):
+            return []  # corrupt, encrypted (RuntimeError) or an unsupported method: nothing to read
     if data[:1] == b"\x80" or data[:1] in (b"(", b"c"):  # protocol 2+ header, or protocol 0/1 opcodes
         return [(rel, data[:MAX_PICKLE])]
     return []

@@ -57,3 +57,15 @@ def test_plain_data_pickle_stays_clean() -> None:
     data = pickle.dumps(collections.OrderedDict(a=[1, 2], b={"c": (3.0, "x")}), protocol=4)
     assert dangerous_calls("model.pkl", data) == []
     assert verdict(_wheel({"modelkit/model.pkl": data}))[0] == "clean"
+
+
+def test_unreadable_archives_are_skipped_not_fatal() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("archive/data.pkl", pickle.dumps([1, 2]))
+    encrypted = bytearray(buf.getvalue())
+    encrypted[encrypted.find(b"PK\x01\x02") + 8] |= 1  # flag the member as encrypted
+    encrypted[encrypted.find(b"PK\x03\x04") + 6] |= 1
+    assert dangerous_calls("weights.pt", bytes(encrypted)) == []
+    assert dangerous_calls("weights.pt", b"PK\x03\x04" + b"\x00" * 40) == []
+    assert verdict(_wheel({"modelkit/weights.pt": bytes(encrypted)}))[0] == "clean"
