@@ -209,16 +209,14 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
         text = data.decode("utf-8", "replace")
         if pygate.quiet_reason(text) is None:  # nothing the scanner could report: no tree needed
             facts.quiet_files += 1
-            _line_signals(rel, text, phase, facts)
-            _obfuscator_markers(rel, text, phase, facts)
-            continue
-        imported_at_install = rel in reached and reached[rel].phase == sg.INSTALL and not whole
-        scanner = PyScanner(rel, text, phase, budget, all_install=whole, entry_functions=entry,
-                            main_block_runs=not imported_at_install)
-        facts.signals.extend(scanner.scan())
-        for name, exec_phase, line in scanner.exec_files:
-            _scan_executed_file(pkg, rel, name, exec_phase, line, budget, facts)
-        _line_signals(rel, text, phase, facts)
+        else:
+            imported_at_install = rel in reached and reached[rel].phase == sg.INSTALL and not whole
+            scanner = PyScanner(rel, text, phase, budget, all_install=whole, entry_functions=entry,
+                                main_block_runs=not imported_at_install)
+            facts.signals.extend(scanner.scan())
+            for name, exec_phase, line in scanner.exec_files:
+                _scan_executed_file(pkg, rel, name, exec_phase, line, budget, facts)
+        _line_signals(rel, data, text, phase, facts)
         _obfuscator_markers(rel, text, phase, facts)
     for hook in facts.install_hooks:
         if hook["kind"] == "setup.py" and hook.get("cmdclass"):
@@ -406,11 +404,12 @@ def _offscreen_code(rel: str, data: bytes, phase: str, facts: PackageFacts) -> b
     return False
 
 
-def _line_signals(rel: str, text: str, phase: str, facts: PackageFacts) -> None:
-    """Huge single lines in hand-written source (hidden code pushed off-screen, packed payloads)."""
+def _line_signals(rel: str, data: bytes, text: str, phase: str, facts: PackageFacts) -> None:
+    """Huge single lines in hand-written source (hidden code pushed off-screen, packed payloads).
+    ``text`` is ``data`` decoded; the off-screen check reads the bytes."""
     if len(text) < 2000:
         return
-    if _offscreen_code(rel, text.encode("utf-8", "replace"), phase, facts):
+    if _offscreen_code(rel, data, phase, facts):
         return
     for lineno, line in enumerate(text.splitlines(), 1):
         if len(line) > 10_000:
