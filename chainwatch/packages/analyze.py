@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from chainwatch.packages import files as pf
-from chainwatch.packages import gyp, pickles, pygate, reach, typosquat
+from chainwatch.packages import gyp, pickles, pygate, pyparse, reach, typosquat
 from chainwatch.packages import indicators as ind
 from chainwatch.packages import metadata as md
 from chainwatch.packages import signals as sg
@@ -85,6 +85,7 @@ def analyze_package(target: str | Path | pf.PackageFiles, ecosystem: str | None 
     try:
         return _analyze_package(target, ecosystem)
     finally:
+        pyparse.clear()  # trees shared by reach and pyscan: kept alive, every later collection walks them
         if paused:
             gc.enable()
 

@@ -12,6 +12,8 @@ import bz2
 import lzma
 import re
 import zlib
+from functools import cache
+from typing import Any
 
 MAX_INPUT = 4 * 1024 * 1024
 MAX_OUTPUT = 8 * 1024 * 1024
@@ -168,8 +170,30 @@ def reveal(value: str) -> tuple[str, str] | None:
     return "+".join(chain), text
 
 
+# the literal each CODE_HINTS branch starts with; the pattern is tried only where one starts, since
+# searching with it costs ~90 ns per character of text where it does not match
+_CODE_NEEDLES = ("import", "exec", "eval", "def", "http", "subprocess", "os.system", "require", "function",
+                 "powershell", "curl", "wget", "cmd", "Invoke-", "__import__", "socket", "urllib", "requests.")
+
+
+@cache
+def _code_needles() -> Any:
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for needle in _CODE_NEEDLES:
+        automaton.add_word(needle, len(needle))
+    automaton.make_automaton()
+    return automaton
+
+
 def looks_like_code(text: str) -> bool:
-    return bool(CODE_HINTS.search(text[:200_000]))
+    """CODE_HINTS somewhere in the first 200,000 characters of ``text``."""
+    text = text[:200_000]
+    if len(text) < 4096:
+        return bool(CODE_HINTS.search(text))
+    match = CODE_HINTS.match  # at a position, ``\b`` still sees the character before it
+    return any(match(text, end + 1 - size) for end, size in _code_needles().iter(text))
 
 
 def chars_to_text(codes: list[int]) -> str | None:

@@ -34,6 +34,31 @@ def parse(text: str) -> ast.Module:
     return tree
 
 
+# fields that never hold a node: names and flags, and the context and operator singletons (Load, Add, the
+# Compare ``ops``), which passes read through their parent (``node.op``), never as nodes of their own
+_SCALAR_FIELDS = frozenset(("ctx", "op", "ops", "id", "attr", "kind", "name", "type_comment", "asname", "module",
+                            "level", "conversion", "is_async", "kwd_attrs", "rest", "arg"))
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """The child nodes of ``node`` in field order, like ``ast.iter_child_nodes`` without the context and
+    operator singletons; a list built in one call instead of two nested generators (the tree walks of
+    reach and pyscan call this for every node)."""
+    cls = node.__class__
+    fields = _NODE_FIELDS.get(cls)
+    if fields is None:
+        fields = _NODE_FIELDS[cls] = tuple(f for f in cls._fields if f not in _SCALAR_FIELDS)
+    out: list[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if value.__class__ is list:
+            out.extend(v for v in value if isinstance(v, ast.AST))
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
+
+
 def clear() -> None:
     global _held
     _trees.clear()

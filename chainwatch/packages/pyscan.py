@@ -1356,7 +1356,7 @@ def _module_level(tree: ast.Module) -> list[ast.AST]:
             continue
         if isinstance(node, ast.Lambda):
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        stack.extend(reversed(pyparse.children(node)))
     return out
 
 
@@ -1369,7 +1369,7 @@ def _own_nodes(fn: ast.AST) -> list[ast.AST]:
         out.append(node)
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        stack.extend(reversed(pyparse.children(node)))
     return out
 
 
@@ -1381,7 +1381,7 @@ def _walk_expr(node: ast.AST) -> list[ast.AST]:
         out.append(n)
         if isinstance(n, ast.Lambda | ast.FunctionDef):
             continue
-        stack.extend(ast.iter_child_nodes(n))
+        stack.extend(pyparse.children(n))
     return out
 
 

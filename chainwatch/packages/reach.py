@@ -158,7 +158,7 @@ def _top_nodes(tree: ast.Module, script: bool = False) -> list[ast.AST]:
         out.append(node)
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
             continue
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(pyparse.children(node))
     return out
 
 
@@ -168,7 +168,7 @@ def _fn_nodes(fn: ast.AST) -> list[ast.AST]:
     while stack:
         node = stack.pop()
         out.append(node)
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(pyparse.children(node))
     return out
 
 
