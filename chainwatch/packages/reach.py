@@ -282,15 +282,16 @@ def compute_reach(sources: dict[str, str], entries: list[str], phase: str,
     while queue and steps < MAX_FILES * 8:
         steps += 1
         rel, funcs, depth, via = queue.pop(0)
+        new_file = rel not in entry_set and rel not in out
+        if new_file and (len(out) >= MAX_FILES or TEST_PATH_RE.search(rel)):
+            continue  # decided before parsing: a file past the limit is not worth a tree
         fi = info(rel)
         if fi is None:
             continue
         tree = trees[rel]
         first_visit = rel not in done_funcs
         seen = done_funcs.setdefault(rel, set())
-        if rel not in entry_set and rel not in out:
-            if len(out) >= MAX_FILES or TEST_PATH_RE.search(rel):
-                continue
+        if new_file:
             out[rel] = Reach(phase, set(), via)
         # names run in this file: top-level calls (first visit) plus the requested functions, closed over
         # calls within the file
