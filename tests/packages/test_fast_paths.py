@@ -5,13 +5,14 @@ from __future__ import annotations
 import ast
 import gc
 import random
+import re
 import sysconfig
 from pathlib import Path
 
 import pytest
 
 from chainwatch.packages import decode as dec
-from chainwatch.packages import pyparse
+from chainwatch.packages import pygate, pyparse
 from tests.packages.helpers import facts_of, sdist
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
@@ -75,3 +76,31 @@ def test_trees_are_not_kept_after_a_package() -> None:
     assert facts.code_files >= 3
     assert not pyparse._trees
     assert gc.isenabled() is gc_was_enabled  # the pause during the analysis is undone
+
+
+def _named_the_plain_way(text: str) -> bool:
+    """The gate's word test written out: some gate word is a whole identifier, a builtin one not after a dot."""
+    idents = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+    named = idents & pygate.gate_words()
+    if named - pygate.BUILTIN_WORDS:
+        return True
+    return any(re.search(rf"(?<![\w.]){w}(?!\w)", text) for w in named)
+
+
+@pytest.mark.parametrize("text", ["import sh\n", "x = 'bash'\n", "run(sh.ls)\n", "m.compile()\n", "compile(s)\n",
+                                  "self.opened = 1\n", "f = open(p)\n", "a.getattr_x\n", "Tk()\n",
+                                  "push_sh = 1\n", "sh"])
+def test_gate_words_are_found_wherever_the_plain_test_finds_them(text: str) -> None:
+    assert (pygate._first_word(text) is not None) is _named_the_plain_way(text)
+
+
+def test_gate_words_agree_with_the_plain_test_on_real_files() -> None:
+    agree = named = total = 0
+    for text in _stdlib_texts(200):
+        for piece in (text, *text.split("\n\n")[:40]):  # whole files name something; their pieces often do not
+            plain = _named_the_plain_way(piece)
+            assert pygate._first_word(piece) is not None or not plain  # never quieter than the plain test
+            agree += (pygate._first_word(piece) is not None) is plain
+            named += plain
+            total += 1
+    assert 100 < named < total and agree > 0.99 * total  # differs only after a digit (``3open``)
