@@ -42,11 +42,14 @@ SYSINFO = {"os.hostname", "os.userInfo", "os.networkInterfaces", "os.homedir", "
 SYSINFO_IDENTITY = {"os.hostname", "os.userInfo", "os.networkInterfaces"}
 SECRET_ENV_RE = re.compile(r"(?i)(?:token|secret|passw|api[_-]?key|aws_|credential|private[_-]?key|npm_config|"
                            r"npm_token|github_|gh_|access[_-]?key|session|auth)")
-OBF_IDENT_RE = re.compile(rb"\b_0x[0-9a-f]{4,6}\b")
+# the literal first, then the boundary before it: the engine then jumps between "_0x" occurrences instead
+# of testing a word boundary at every byte (same matches as ``\b_0x[0-9a-f]{4,6}\b``, ~8x faster)
+OBF_IDENT_RE = re.compile(rb"_0x(?<!\w_0x)[0-9a-f]{4,6}\b")
 WALLET_RES = ind.WALLET_RES
 HOOK_RE = re.compile(rb"(?:XMLHttpRequest\.prototype\.(?:open|send)\s*=|window\.fetch\s*=|globalThis\.fetch\s*=|"
                      rb"window\.ethereum|ethereum\.request|solana\.(?:signTransaction|signAndSendTransaction)|"
                      rb"eth_sendTransaction)")
+HOOK_NEEDLES = (b"XMLHttpRequest", b".fetch", b"ethereum", b"solana.", b"eth_sendTransaction")  # one per branch
 MINER_RE = re.compile(r"(?i)(?:stratum\+(?:tcp|ssl)://|\bxmrig\b|minexmr|nanopool\.org|supportxmr|--donate-level|"
                       r"moneroocean|\bcryptonight\b|--rig-id)")
 HIDDEN_JS_APIS = frozenset(("child_process", "_compile", "createDecipher", "createDecipheriv", "eval", "exec",
@@ -671,7 +674,7 @@ class JsScanner:
         if len(obf) >= 30 and len(set(obf)) >= 5:
             self.emit(sg.OBF_OBFUSCATOR, 1, self.module_phase, tool="javascript-obfuscator",
                       identifiers=len(obf))
-        hooks = HOOK_RE.findall(self.data)
+        hooks = HOOK_RE.findall(self.data) if any(n in self.data for n in HOOK_NEEDLES) else []
         if hooks:
             wallets: set[bytes] = set()
             for rx in WALLET_RES:
