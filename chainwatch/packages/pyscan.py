@@ -162,6 +162,15 @@ def _child_fields(cls: type[ast.AST]) -> tuple[str, ...]:
     return fields
 
 
+class _Restore:
+    """A marker on ``PyScanner._index``'s stack: the function body above it is done; ``owner`` owns again."""
+
+    __slots__ = ("owner",)
+
+    def __init__(self, owner: ast.AST | None) -> None:
+        self.owner = owner
+
+
 class PyScanner:
     """Scan one Python text. ``phase`` is the phase of module-level code in this file."""
 
@@ -492,12 +501,24 @@ class PyScanner:
         environ: set[ast.AST | None] = set()
         self._literal_owner: dict[int, ast.AST] = {}
         literal_owner = self._literal_owner
-        stack: list[tuple[ast.AST, ast.AST | None]] = [(n, None) for n in reversed(tree.body)]
+        # one stack of nodes; entering a function pushes a marker under its body that restores the enclosing
+        # owner once the body is done (no (node, owner) pair allocated per node)
+        owner: ast.AST | None = None
+        own = owned[None]
+        stack: list[Any] = list(reversed(tree.body))
         push = stack.append
+        pop = stack.pop
+        call_cls = ast.Call
+        attribute_cls = ast.Attribute
+        function_classes = (ast.FunctionDef, ast.AsyncFunctionDef)
         while stack:
-            node, owner = stack.pop()
-            owned[owner].append(node)
+            node = pop()
             cls = type(node)
+            if cls is _Restore:
+                owner = node.owner
+                own = owned[owner]
+                continue
+            own.append(node)
             kind = kind_of.get(cls)
             if kind is not None:
                 kinds[kind].append(node)
@@ -505,28 +526,30 @@ class PyScanner:
                     literal_owner[id(node)] = owner
                 if cls in _LEAVES:
                     continue
-            elif cls is ast.Call:
-                calls.setdefault(owner, []).append(node)  # type: ignore[arg-type]
-            elif cls is ast.Attribute and node.attr == "environ":  # type: ignore[attr-defined]
+            elif cls is call_cls:
+                calls.setdefault(owner, []).append(node)
+            elif cls is attribute_cls and node.attr == "environ":
                 environ.add(owner)
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if cls in function_classes:
                 owned[node] = []
                 for d in node.decorator_list:
-                    push((d, owner))
+                    push(d)
                 for d in node.args.defaults:
-                    push((d, owner))
-                for child in reversed(node.body):
-                    push((child, node))
+                    push(d)
+                push(_Restore(owner))
+                stack.extend(reversed(node.body))
+                owner = node
+                own = owned[node]
                 continue
             for name in child_fields.get(cls) or _child_fields(cls):
                 value = getattr(node, name, None)
                 if value.__class__ is list:
-                    for i in range(len(value) - 1, -1, -1):
-                        child = value[i]
-                        if child is not None:  # Dict.keys holds None for ``**x``
-                            push((child, owner))
+                    if None in value:  # Dict.keys holds None for ``**x``
+                        stack.extend([child for child in reversed(value) if child is not None])
+                    else:
+                        stack.extend(reversed(value))
                 elif isinstance(value, ast.AST):
-                    push((value, owner))
+                    push(value)
         # per scope (keyed by its owned-node list): its calls, and whether it names ``environ``
         self._scope_calls: dict[int, list[ast.Call]] = {id(nodes): calls.get(o, []) for o, nodes in owned.items()}
         self._scope_environ: set[int] = {id(owned[o]) for o in environ}
