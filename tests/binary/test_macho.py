@@ -213,3 +213,24 @@ def test_macholib_fallback_when_lief_fails(corpus: Path, monkeypatch: pytest.Mon
         for key in ("arch", "filetype", "offset", "dylibs", "rpaths", "load_commands"):
             assert ours[key] == ref[key], key
         assert ours["codesign"].get("cdhash") == ref["codesign"].get("cdhash")
+
+
+def test_team_id_change_on_a_real_binary_is_a_signer_change(corpus: Path, tmp_path: Path) -> None:
+    """bench/variants.py re-labels the CodeDirectory of every slice in place; the diff rule names both teams."""
+    from bench.variants import macho_set_team
+    from chainwatch.diff.rules.signing import SignerChanged
+
+    src = corpus / "binaries/macho/markupsafe/v3.0.2/universal2/_speedups.cpython-311-darwin.so"
+    records = []
+    for team in ("ZX9K4Q7B2M", "Q3W8E1R5T6"):
+        out = tmp_path / f"{team}.so"
+        out.write_bytes(macho_set_team(src.read_bytes(), team))
+        facts = macho_facts(out)
+        signed = [s["codesign"] for s in facts["slices"] if s["codesign"]["kind"] != "none"]
+        assert [c["team_id"] for c in signed] == [team]
+        assert signed[0]["identifier"] and not signed[0]["identifier"].endswith(team)
+        records.append(MemberRecord(path="_speedups.so", size=out.stat().st_size, type="macho",
+                                    sha256=hashlib.sha256(out.read_bytes()).hexdigest(), features={"macho": facts}))
+    [finding] = SignerChanged().check_pair(records[0], records[1], None)  # type: ignore[arg-type]
+    assert finding.evidence["before"].endswith("ZX9K4Q7B2M") and finding.evidence["after"].endswith("Q3W8E1R5T6")
+    assert "Q3W8E1R5T6" in finding.message and "ZX9K4Q7B2M" in finding.message
