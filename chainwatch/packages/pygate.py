@@ -82,7 +82,7 @@ BUILTIN_WORDS = frozenset(("exec", "eval", "compile", "execfile", "open", "getat
                            "locals", "__import__"))
 
 
-SHORT_WORD = 2  # words this short (``sh``) sit inside countless identifiers: a regex finds them in C instead
+SHORT_WORD = 2  # words this short (``sh``) sit inside countless identifiers: str.find looks for them instead
 
 
 @cache
