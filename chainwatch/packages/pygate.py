@@ -42,7 +42,7 @@ GENERIC_PARTS = frozenset((
     "node", "walk", "listdir", "join", "expanduser", "Path", "glob", "json", "dumps",
     "ZipFile", "zipfile", "move", "rename", "replace", "chdir", "sqlite3", "setdefault", "update", "append",
     "extend", "insert", "add", "str", "bytes", "bytearray", "chr", "self", "name", "id", "data", "api", "types",
-    "code", "query", "resolve", "__getitem__", "Application", "PIL", "download", "Connection", "rec",
+    "code", "query", "resolve", "__getitem__", "Application", "PIL", "download", "Connection", "rec", "reveal",
 ))
 # names the scanner resolves or reads outside its API tables (dynamic lookups, native code, devices, pip)
 EXTRA_WORDS = (

@@ -48,11 +48,15 @@ SEND_SUFFIXES = (".post", ".put", ".patch", ".send", ".sendall", ".sendto", ".se
                  ".send_file", ".sendMessage")
 DNS_NAMES = {"socket.gethostbyname", "socket.getaddrinfo", "socket.gethostbyname_ex", "dns.resolver.resolve",
              "dns.resolver.query", "dns.resolver.Resolver"}
+CREATE_NO_WINDOW, DETACHED_PROCESS = 0x08000000, 0x00000008  # Windows process creation flags
 DECODE_NAMES = {"base64.b64decode", "base64.b32decode", "base64.b16decode", "base64.b85decode", "base64.a85decode",
                 "base64.urlsafe_b64decode", "base64.decodebytes", "base64.decodestring", "binascii.unhexlify",
                 "binascii.a2b_base64", "binascii.a2b_hex", "bytes.fromhex", "codecs.decode", "zlib.decompress",
                 "lzma.decompress", "bz2.decompress", "gzip.decompress", "marshal.loads", "pickle.loads",
-                "bytearray.fromhex", "base64.standard_b64decode"}
+                "bytearray.fromhex", "base64.standard_b64decode",
+                # steganography: text hidden in the pixels or EXIF of an image (the apicolor/judyb droppers, 2022)
+                "stegano.lsb.reveal", "stegano.lsbset.reveal", "stegano.red.reveal", "stegano.exifHeader.reveal",
+                "judyb.lsb.reveal", "steganography.steganography.Steganography.decode"}
 ENV_NAMES = {"os.getenv", "os.environ.get", "os.environ.copy", "os.environ.items", "os.environ.keys",
              "os.environ.values", "os.getenvb", "dict", "os.environ.__getitem__"}
 SYSINFO_NAMES = {"getpass.getuser", "socket.gethostname", "platform.node", "os.getlogin", "os.uname",
@@ -1153,6 +1157,30 @@ class PyScanner:
                         parts.append(self._local_literal(call, sub.id) or "")
         return " ".join(p for p in parts if p)
 
+    def _hidden_window(self, call: ast.Call) -> str | None:
+        """``creationflags`` asking Windows for no console window or a detached process, by value or by name,
+        for a program whose output is not read. Libraries pass the flag to query a system tool without a
+        flashing console (loky runs ``wmic`` that way, output captured); a dropper starts and forgets."""
+        name = self.call_name(call) or ""
+        if name.endswith(("check_output", "getoutput", "getstatusoutput")):
+            return None
+        for kw in call.keywords:
+            if kw.arg == "capture_output" and self.fold(kw.value):
+                return None
+            if kw.arg == "stdout" and (self.resolve(kw.value) or "").endswith("PIPE"):
+                return None
+        for kw in call.keywords:
+            if kw.arg != "creationflags":
+                continue
+            value = self.fold(kw.value)
+            if isinstance(value, int) and not isinstance(value, bool) and value & (CREATE_NO_WINDOW | DETACHED_PROCESS):
+                return f"creationflags {value:#x}"
+            for sub in _walk_expr(kw.value):
+                name = self.resolve(sub) if isinstance(sub, ast.Name | ast.Attribute) else None
+                if name and name.rsplit(".", 1)[-1] in ("CREATE_NO_WINDOW", "DETACHED_PROCESS"):
+                    return f"creationflags {name}"
+        return None
+
     def _written_code(self, node: ast.Call, phase: str) -> None:
         """A dropper writes a script to disk and runs it later: scan Python code written from a literal."""
         value = self.fold(node.args[0])
@@ -1173,6 +1201,10 @@ class PyScanner:
             detail["command"] = text[:300]
         if text and re.search(r"(?i)https?://|\bstart\s|\bcmd(?:\.exe)?\b|powershell|\bcurl\b|\bwget\b|pip3?\s+install|"
                               r"-m\s+pip|mshta|rundll32|osascript|nohup|chmod\s", text):
+            detail["suspicious_command"] = True
+        hidden = self._hidden_window(node)
+        if hidden:  # a console-less or detached start: nothing for the user to see
+            detail["hidden_window"] = hidden
             detail["suspicious_command"] = True
         self.emit(sg.PROCESS, node, phase, **detail)
         self._inline_script(node, phase)

@@ -357,3 +357,38 @@ def test_reversed_decoding_needs_a_reversal_in_the_file() -> None:
     init = f"BLOB = {_BACKWARDS_PAYLOAD!r}\n"
     data = sdist("helperlib", "0.1", {"helperlib/__init__.py": init})
     assert not [s for s in facts_of(data).signals if s.kind == "obf.decoded-payload"]
+
+
+_SETUP = "from setuptools import setup\nsetup(name='helperlib', version='0.1', packages=['helperlib'])\n"
+
+
+@pytest.mark.parametrize("code", [
+    "from stegano import lsb\nexec(lsb.reveal('helperlib/logo.png'))\n",
+    "from steganography.steganography import Steganography\nexec(Steganography.decode('helperlib/icon.png'))\n",
+])
+def test_code_hidden_in_an_image_and_executed_is_malicious(code: str) -> None:
+    """Text revealed from an image's pixels (stegano, judyb, steganography) is decoded data; run at import it
+    is a dropper (apicolor and friends, 2022). These were clean."""
+    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))
+    assert result == "malicious" and "package.decoded-exec:critical" in findings
+
+
+def test_program_started_without_a_window_at_import_is_flagged() -> None:
+    """A program started at import with no console and its output unread: a dropper's start. Was clean."""
+    code = ("import os, subprocess\n"
+            "subprocess.Popen([os.path.join(os.environ['TEMP'], 'vcpkgsrv.exe')], creationflags=0x08000000)\n")
+    data = sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code})
+    result, findings = verdict(data)
+    assert result != "clean" and "package.import-process:high" in findings
+    [proc] = [s for s in facts_of(data).signals if s.kind == "exec.process"]
+    assert proc.detail["hidden_window"] == "creationflags 0x8000000"
+
+
+def test_system_query_without_a_window_stays_clean() -> None:
+    """loky counts cores through wmic with CREATE_NO_WINDOW and reads the answer: a library, not a dropper."""
+    code = ("import subprocess\n\ndef cores():\n"
+            "    out = subprocess.run('wmic CPU Get NumberOfCores /Format:csv'.split(), capture_output=True,\n"
+            "                         text=True, creationflags=subprocess.CREATE_NO_WINDOW)\n"
+            "    return out.stdout\n\nCORES = cores()\n")
+    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))
+    assert result == "clean", findings
