@@ -1176,9 +1176,9 @@ class PyScanner:
             if isinstance(value, int) and not isinstance(value, bool) and value & (CREATE_NO_WINDOW | DETACHED_PROCESS):
                 return f"creationflags {value:#x}"
             for sub in _walk_expr(kw.value):
-                name = self.resolve(sub) if isinstance(sub, ast.Name | ast.Attribute) else None
-                if name and name.rsplit(".", 1)[-1] in ("CREATE_NO_WINDOW", "DETACHED_PROCESS"):
-                    return f"creationflags {name}"
+                flag = self.resolve(sub) if isinstance(sub, ast.Name | ast.Attribute) else None
+                if flag and flag.rsplit(".", 1)[-1] in ("CREATE_NO_WINDOW", "DETACHED_PROCESS"):
+                    return f"creationflags {flag}"
         return None
 
     def _written_code(self, node: ast.Call, phase: str) -> None:
