@@ -166,11 +166,34 @@ def dns_name_endpoint(name: str) -> Endpoint | None:
     return ep if ep is not None and ep.category not in ("ip-lookup", "raw-ip") else None
 
 
+# a dotted host name, possibly with the shell's command or variable substitutions in its labels
+# (``$(whoami)``, `` `hostname` ``, ``${USER}``, ``%USERNAME%``): how recon scripts put machine data in a DNS name
+_BARE_HOST_RE = re.compile(r"(?<![\w.$(){}`%@-])((?:[\w$(){}`%-]+\.)+[A-Za-z][A-Za-z0-9-]*)(?![\w-])")
+SUBSTITUTION_RE = re.compile(r"\$\(|`|\$\{|\$[A-Z_]{3,}|%[A-Z_]{3,}%")
+
+
+def bare_hosts(text: str) -> list[Endpoint]:
+    """Callback hosts (OAST and the like) named without a URL scheme, as DNS tools and shell one-liners
+    name them; only looked for around the callback domains' keywords. A callback always has a name of
+    its own under the service (``c1abc.oast.fun``): the bare service name (``oast.fun``, in a client's
+    server list) is not one."""
+    out: list[Endpoint] = []
+    for lo, hi in gate_windows(text).get("dns-name", []):
+        for m in _BARE_HOST_RE.finditer(text, lo, hi):
+            host = m.group(1)
+            if host.count(".") < 2:
+                continue
+            ep = classify_host(SUBSTITUTION_RE.sub("x", host).lower(), host)
+            if ep is not None and ep.category not in ("ip-lookup", "raw-ip"):
+                out.append(Endpoint(host, host, ep.category))
+    return out
+
+
 def endpoints_in(text: str, limit: int = 50) -> list[Endpoint]:
     out: list[Endpoint] = []
     text = text[:MAX_INDICATOR_TEXT]
     if "://" not in text and ":AA" not in text:
-        return out
+        return bare_hosts(text)[:limit]
     seen: set[str] = set()
     for m in URL_RE.finditer(text):
         url = m.group(0).rstrip(".,;")
@@ -186,6 +209,7 @@ def endpoints_in(text: str, limit: int = 50) -> list[Endpoint]:
         for m in pattern.finditer(text):
             if not any(m.group(0) in e.url for e in out):
                 out.append(Endpoint(m.group(0), "", f"token:{kind}"))
+    out += [ep for ep in bare_hosts(text) if not any(ep.host in e.url for e in out)][:max(0, limit - len(out))]
     return out
 
 
@@ -209,6 +233,9 @@ _GATE_WORDS = {
                    "/dev/tcp", "bash -i", "nc -", "ncat ", "ncat\t", "socat", "pty.spawn", "sh -i"),
     # no pattern list of its own here: the words of the scanners' miner and secret-scanner patterns
     # (jsscan.MINER_RE, SECRET_TOOL_RE), so hot_offsets covers them too
+    # callback services named without a scheme (``nslookup $(whoami).x.oast.fun``, ``ping host.burpcollaborator.net``)
+    "dns-name": ("oast.", "interact.sh", "interactsh", "burpcollaborator", "oastify", "dnslog", "ceye.io",
+                 "pipedream.net", "canarytokens", "requestbin", "bxss.me"),
     "tools": ("stratum+", "xmrig", "minexmr", "nanopool.org", "supportxmr", "--donate-level", "moneroocean",
               "cryptonight", "--rig-id", "trufflehog", "gitleaks"),
 }

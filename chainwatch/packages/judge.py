@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from chainwatch.models import Finding, Severity
+from chainwatch.packages import indicators as ind
 from chainwatch.packages import signals as sg
 from chainwatch.packages.analyze import PackageFacts
 from chainwatch.packages.pyscan import TEST_PATH_RE
@@ -233,6 +234,14 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     shady = [s for s in live(sg.ENDPOINT) if s.detail.get("category") not in ("shortener", "app-hosting")
              and (s.phase == sg.INSTALL or s.detail.get("category") in ("webhook", "oast", "tunnel", "paste",
                                                                          "file-hosting"))]
+    # a callback host whose name is built by the shell from the machine ($(whoami).x.oast.fun): the lookup
+    # itself carries the user and host names out, the dependency-confusion recon beacon
+    named_by_shell = [s for s in shady if s.phase in REACH
+                      and ind.SUBSTITUTION_RE.search(str(s.detail.get("host") or ""))]
+    if named_by_shell:
+        s0 = named_by_shell[0]
+        out.add("package.install-beacon", C, named_by_shell, sources="machine data in a DNS name",
+                phase=s0.phase)
     if shady:
         s0 = shady[0]
         out.add("package.shady-endpoint", H, shady, category=s0.detail.get("category"), host=s0.detail.get("host"),

