@@ -103,6 +103,13 @@ DOWNLOADER_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                                    r"mshta(?:\.exe)?\s+(?:https?|vbscript|javascript):|regsvr32[^\n]{0,40}/i:https?)")),
     ("reverse-shell", re.compile(r"(?i)(?:/dev/tcp/\d|bash\s+-i\s*>&|\bnc(?:at)?\s+(?:-\w+\s+)*-e\s|"
                                  r"socat\s+[^\n]*exec:|pty\.spawn\(|sh\s+-i\s+2>&1)")),
+    # blinding the machine's defences: Defender exclusions or switched off, firewall off, shadow copies
+    # and event logs wiped, boot recovery off (no installer or library does these)
+    ("defense-evasion", re.compile(r"(?i)(?:(?:Add|Set)-MpPreference\s[^\n]{0,60}-(?:Exclusion\w*|Disable\w+)|"
+                                   r"netsh(?:\.exe)?\s+(?:advfirewall|firewall)\s+set\s[^\n]{0,40}"
+                                   r"(?:state\s+off|mode=disable)|vssadmin(?:\.exe)?\s+delete\s+shadows|"
+                                   r"wmic(?:\.exe)?\s+shadowcopy\s+delete|"
+                                   r"bcdedit(?:\.exe)?\s[^\n]{0,30}recoveryenabled\s+no|wevtutil(?:\.exe)?\s+cl\s)")),
 ]
 
 PRIVATE_NETS = [ipaddress.ip_network(n) for n in (
@@ -230,7 +237,8 @@ _GATE_WORDS = {
                     ".profile", "launchagents", "launchdaemons", "launchctl"),
     "downloader": ("curl", "wget", "downloadstring", "downloadfile", "downloaddata", "invoke-", "iwr", "irm",
                    "bitstransfer", "webclient", "powershell", "iex", "certutil", "bitsadmin", "mshta", "regsvr32",
-                   "/dev/tcp", "bash -i", "nc -", "ncat ", "ncat\t", "socat", "pty.spawn", "sh -i"),
+                   "/dev/tcp", "bash -i", "nc -", "ncat ", "ncat\t", "socat", "pty.spawn", "sh -i",
+                   "mppreference", "firewall", "vssadmin", "shadowcopy", "bcdedit", "wevtutil"),
     # no pattern list of its own here: the words of the scanners' miner and secret-scanner patterns
     # (jsscan.MINER_RE, SECRET_TOOL_RE), so hot_offsets covers them too
     # callback services named without a scheme (``nslookup $(whoami).x.oast.fun``, ``ping host.burpcollaborator.net``)

