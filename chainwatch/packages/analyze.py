@@ -688,7 +688,33 @@ def _remote_dependencies(eco: str, meta: dict[str, Any]) -> list[tuple[str, str]
     return out
 
 
+# commands an npm package can shadow by naming its bin after them (npm links bins into the PATH, and a
+# global install puts them before the system's): the packages that own each name
+SHADOWED_COMMANDS: dict[str, frozenset[str]] = {
+    "npm": frozenset({"npm"}), "npx": frozenset({"npm"}), "node": frozenset({"node"}),
+    "yarn": frozenset({"yarn"}), "yarnpkg": frozenset({"yarn"}), "pnpm": frozenset({"pnpm"}),
+    "pnpx": frozenset({"pnpm"}), "corepack": frozenset({"corepack"}),
+    **{cmd: frozenset() for cmd in ("git", "sudo", "sh", "bash", "zsh", "ssh", "curl", "wget", "ls", "python",
+                                    "python3", "pip", "pip3")},
+}
+
+
+def _shadowing_bins(name: str | None, meta: dict[str, Any]) -> list[tuple[str, str]]:
+    """(command, file) for each bin of an npm package named after a core command the package does not own."""
+    bins = meta.get("bin")
+    if isinstance(bins, str):  # "bin": "cli.js" installs a command named after the package
+        bins = {(name or "").rsplit("/", 1)[-1]: bins}
+    if not isinstance(bins, dict):
+        return []
+    return [(cmd, str(target)) for cmd, target in bins.items()
+            if cmd in SHADOWED_COMMANDS and (name or "") not in SHADOWED_COMMANDS[cmd]]
+
+
 def _metadata_signals(facts: PackageFacts, eco: str, pkg: pf.PackageFiles) -> None:
+    if eco == "npm":
+        for cmd, target in _shadowing_bins(facts.name, facts.metadata):
+            facts.signals.append(Signal(sg.META_BIN_SHADOW, "package.json", 0, f"bin {cmd}: {target}"[:200],
+                                        sg.INSTALL, {"bin": cmd, "file": target[:200]}))
     if facts.name:
         squat = typosquat.typosquat_of(eco, facts.name)
         if squat:

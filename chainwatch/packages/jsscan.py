@@ -25,6 +25,8 @@ MAX_NODES = 2_000_000
 PROCESS = {"child_process.exec", "child_process.execSync", "child_process.spawn", "child_process.spawnSync",
            "child_process.execFile", "child_process.execFileSync", "child_process.fork", "shelljs.exec",
            "execa", "execa.command", "cross-spawn", "process.binding", "process.dlopen"}
+# the internal bindings that start processes: process.binding('spawn_sync') is child_process without the name
+SPAWN_BINDINGS = ("spawn_sync", "process_wrap")
 NETWORK = {"http.request", "http.get", "https.request", "https.get", "fetch", "node-fetch", "axios", "axios.get",
            "axios.post", "axios.put", "axios.request", "request", "request.post", "request.get", "got", "got.post",
            "net.connect", "net.createConnection", "net.Socket", "tls.connect", "dgram.createSocket",
@@ -534,6 +536,8 @@ class JsScanner:
                     if len(payload) > 40:
                         self._payload(payload, node, phase, "literal evaluated")
                 per_scope.setdefault(unit[scope], {}).setdefault("exec", []).append(node)
+            elif callee == "process.binding" and args and self.fold(args[0]) not in (None, *SPAWN_BINDINGS):
+                pass  # an internal binding other than the process spawners (debug reads 'tty_wrap')
             elif callee in PROCESS or callee.startswith("child_process."):
                 command = " ".join(x for x in (self.fold(a) for a in args[:2]) if x)
                 self.emit(sg.PROCESS, node, phase, api=callee, command=command[:300] or None)

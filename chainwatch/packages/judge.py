@@ -41,6 +41,7 @@ RULE_ATTACK = {
     "package.hidden-code": "T1027", "package.import-process": "T1059", "package.surveillance": "T1056", "package.install-beacon": "T1082", "package.dependency-typosquat": "T1195.001",  # noqa: E501
     "package.call-only-payload": "T1195.002", "package.runs-shipped-binary": "T1204.002",
     "package.remote-dependency": "T1195.001", "package.malicious-pickle": "T1059.006",
+    "package.bin-hijack": "T1574",
 }
 MESSAGES = {
     "package.exfiltration": "data from {sources} flows to a network call ({phase} time)",
@@ -61,6 +62,8 @@ MESSAGES = {
     "package.remote-dependency": "depends on {dependency!r} fetched from {spec} instead of the registry: code no "
                                  "registry scan has seen runs at install",
     "package.install-hook": "runs code at install time ({hook})",
+    "package.bin-hijack": "installs a command named {bin!r} that runs {file}: it shadows the real {bin} for "
+                          "whoever runs it after this install",
     "package.embedded-executable": "ships a {format} executable in a source package",
     "package.malicious-pickle": "ships a pickle ({file}) that calls {call} when it is loaded",
     "package.runs-shipped-binary": "starts the {format} executable it ships ({binary}){how} from code that "
@@ -308,6 +311,9 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
                 dependency=s.detail.get("dependency"), target=s.detail.get("target"))
 
     # --- low / info: capabilities, kept for context
+    for s in by_kind.get(sg.META_BIN_SHADOW, [])[:1]:
+        out.add("package.bin-hijack", H, by_kind[sg.META_BIN_SHADOW], bin=s.detail.get("bin"),
+                file=s.detail.get("file"))
     for s in by_kind.get(sg.INSTALL_HOOK, [])[:1]:
         out.add("package.install-hook", L if not s.detail.get("common_build_step") else I, by_kind[sg.INSTALL_HOOK],
                 hook=s.detail.get("hook"))

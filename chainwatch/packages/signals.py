@@ -46,6 +46,7 @@ DEP_REMOTE = "meta.remote-dependency"  # a dependency fetched from a URL or a gi
 META_TYPOSQUAT = "meta.typosquat"
 META_ODD_VERSION = "meta.odd-version"
 META_EMPTY = "meta.empty"
+META_BIN_SHADOW = "meta.bin-shadow"  # an npm bin named like a core command (npm, node, git, sudo...)
 INSTALL_HOOK = "install.hook"  # an install-time hook exists (npm script, cmdclass, .pth with code)
 PARSE_ERROR = "code.unparsable"
 

@@ -5,7 +5,7 @@ package.install-downloader, package.bot-token-endpoint, package.hidden-code, pac
 package.install-network, package.install-exec, package.install-beacon, package.obfuscated-code,
 package.persistence, package.shady-endpoint, package.typosquat, package.dependency-typosquat,
 package.install-hook, package.embedded-executable, package.odd-version, package.empty-metadata,
-package.capability, package.text-only, package.clipboard-hijack.
+package.capability, package.text-only, package.clipboard-hijack, package.bin-hijack.
 """
 
 from __future__ import annotations

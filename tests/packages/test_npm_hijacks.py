@@ -308,3 +308,39 @@ def test_callback_service_names_in_a_client_stay_clean() -> None:
          "module.exports = { pick: () => SERVERS[Math.floor(Math.random() * SERVERS.length)] };\n"
     result, findings = verdict(npm_tgz("oast-client", "1.2.0", {"index.js": js}))
     assert result == "clean", findings
+
+
+def test_bin_named_after_a_core_command_is_a_hijack() -> None:
+    """A package whose bin is called ``npm`` or ``git`` puts its own program in front of the real one on
+    the next global install (bin shadowing); the owners of those names are exempt."""
+    import json
+
+    from tests.packages.helpers import tar_bytes
+
+    def package(name: str, bins: dict[str, str]) -> bytes:
+        manifest = {"name": name, "version": "1.0.3", "description": "A library", "main": "index.js", "bin": bins,
+                    "repository": {"type": "git", "url": f"https://example.org/{name}.git"}}
+        return tar_bytes({"package.json": json.dumps(manifest), "index.js": "module.exports = {}\n",
+                          "cli.js": "#!/usr/bin/env node\nconsole.log('hi')\n"}, "package/")
+
+    result, findings = verdict(package("fast-utils-kit", {"fast-utils": "cli.js", "git": "cli.js"}))
+    assert result == "suspicious" and findings == ["package.bin-hijack:high"]
+    assert verdict(package("npm", {"npm": "cli.js", "npx": "cli.js"}))[0] == "clean"
+    assert verdict(package("fast-utils-kit", {"fast-utils": "cli.js"}))[0] == "clean"
+
+
+def test_internal_tty_binding_beside_a_socket_is_not_fetch_and_run() -> None:
+    """debug 2.6.9 (in every other lockfile) opens its output stream through ``process.binding('tty_wrap')``
+    and, for a pipe, ``new net.Socket({fd})``, in one function run at import. Only the spawning bindings
+    (``spawn_sync``, ``process_wrap``) are process starts; this was package.download-exec critical."""
+    js = ("function stdioStream(fd) {\n  var stream;\n  var ttyWrap = process.binding('tty_wrap');\n"
+          "  switch (ttyWrap.guessHandleType(fd)) {\n"
+          "    case 'TTY': stream = new (require('tty').WriteStream)(fd); break;\n"
+          "    case 'PIPE': case 'TCP':\n"
+          "      var net = require('net');\n"
+          "      stream = new net.Socket({ fd: fd, readable: false, writable: true });\n      break;\n  }\n"
+          "  return stream;\n}\nmodule.exports = stdioStream(2);\n")
+    result, findings = verdict(npm_tgz("debug-like", "2.6.9", {"index.js": js}))
+    assert result == "clean", findings
+    spawn = "var b = process.binding('spawn_sync');\nmodule.exports = b;\n"
+    assert any(s.kind == "exec.process" for s in facts_of(npm_tgz("x-kit", "1.0.0", {"index.js": spawn})).signals)
