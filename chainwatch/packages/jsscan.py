@@ -99,6 +99,7 @@ class JsScanner:
         self._lines: list[bytes] | None = None
         self._label_offsets: list[int] | None = None  # built after the aliases are known
         self._unit: list[int] = [0]  # scope -> the scope its capabilities count with (set by _flatten)
+        self._reverses_found: bool | None = None  # ".reverse()" in the file, once asked
 
     def emit(self, kind: str, node: Any, phase: str, **detail: Any) -> None:
         line = node.start_point[0] + 1 if node is not None and not isinstance(node, int) else int(node or 0)
@@ -649,12 +650,18 @@ class JsScanner:
             self._text_indicators(value, node, phase)
         if len(value) >= dec.MIN_ENCODED and self.depth < 3:
             revealed = dec.reveal(value)
-            if not revealed and b".reverse()" in self.data:  # s.split('').reverse().join(''): stored backwards
+            if not revealed and self._reverses():  # s.split('').reverse().join(''): stored backwards
                 backwards = dec.reveal(value[::-1])
                 revealed = (f"reversed+{backwards[0]}", backwards[1]) if backwards else None
             if revealed and (dec.looks_like_code(revealed[1]) or ind.URL_RE.search(revealed[1])):
                 self.emit(sg.OBF_DECODED, node, phase, method=revealed[0], preview=revealed[1][:200])
                 self._payload(revealed[1], node, phase, f"{revealed[0]} literal")
+
+    def _reverses(self) -> bool:
+        """Whether the file reverses anything (searched once per file, not once per literal)."""
+        if self._reverses_found is None:
+            self._reverses_found = b".reverse()" in self.data
+        return self._reverses_found
 
     def _payload(self, text: str, node: Any, phase: str, origin: str) -> None:
         if self.depth >= 3:

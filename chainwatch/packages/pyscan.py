@@ -208,6 +208,7 @@ class PyScanner:
         self._assigns: dict[ast.AST | None, dict[str, list[ast.AST]]] = {}
         self._resolved: dict[int, str | None] | None = None  # set once aliases and constants are final
         self.exec_files: list[tuple[str, str, int]] = []  # (file name, phase, line) of files exec'd as code
+        self._reverses_found: bool | None = None  # "[::-1]" in the text, once asked
 
     # ------------------------------------------------------------------ helpers
 
@@ -1306,7 +1307,7 @@ class PyScanner:
             return
         self.budget.literals += 1
         revealed = dec.reveal(value)
-        if not revealed and "[::-1]" in self.text:  # the payload is stored backwards (BlankOBF-style lambdas)
+        if not revealed and self._reverses():  # the payload is stored backwards (BlankOBF-style lambdas)
             backwards = dec.reveal(value[::-1])
             revealed = (f"reversed+{backwards[0]}", backwards[1]) if backwards else None
         if not revealed:
@@ -1316,6 +1317,12 @@ class PyScanner:
             return
         self.emit(sg.OBF_DECODED, node, phase, method=method, preview=text[:200])
         self._scan_payload(text, node, phase, f"{method} literal", count_decoded=False)
+
+    def _reverses(self) -> bool:
+        """Whether the file reverses anything (searched once per file, not once per literal)."""
+        if self._reverses_found is None:
+            self._reverses_found = "[::-1]" in self.text
+        return self._reverses_found
 
     def _scan_payload(self, text: str, node: ast.AST, phase: str, origin: str, count_decoded: bool = True) -> None:
         """Re-scan decoded text: as Python when it parses, as indicator text otherwise."""
