@@ -351,12 +351,6 @@ def _scan_shell(rel: str, data: bytes, phase: str, facts: PackageFacts) -> None:
         for label, match in ind.persistence_targets(line):
             facts.signals.append(Signal(sg.PERSISTENCE, rel, lineno, line.strip()[:160], phase,
                                         {"place": label, "match": match}))
-        from chainwatch.packages.jsscan import MINER_RE
-
-        m = MINER_RE.search(line)
-        if m:
-            facts.signals.append(Signal(sg.PROCESS_DOWNLOADER, rel, lineno, line.strip()[:160], phase,
-                                        {"pattern": "crypto-miner", "match": m.group(0)}))
 
 
 def _endpoint_signal(facts: PackageFacts, ep: ind.Endpoint, rel: str, lineno: int, line: str, phase: str) -> None:
@@ -560,15 +554,11 @@ def _install_command(cmd: str, where: str, line: int, hook: str, pkg: pf.Package
     """Signals of one command run at install (an npm script, a ``binding.gyp`` expansion or action):
     downloader and miner patterns, endpoints, shell downloads, and the code it hands to node or python
     inline, scanned as install-time code. Returns the package files it runs."""
-    from chainwatch.packages.jsscan import MINER_RE, JsScanner
+    from chainwatch.packages.jsscan import JsScanner
 
-    for label, match in ind.downloader_commands(cmd):
+    for label, match in ind.downloader_commands(cmd):  # miners included
         facts.signals.append(Signal(sg.PROCESS_DOWNLOADER, where, line, cmd[:160], sg.INSTALL,
                                     {"pattern": label, "match": match, "hook": hook}))
-    m = MINER_RE.search(cmd)
-    if m:
-        facts.signals.append(Signal(sg.PROCESS_DOWNLOADER, where, line, cmd[:160], sg.INSTALL,
-                                    {"pattern": "crypto-miner", "match": m.group(0), "hook": hook}))
     for ep in ind.endpoints_in(cmd, limit=5):
         _endpoint_signal(facts, ep, where, line, cmd, sg.INSTALL)
     if re.search(r"\b(?:curl|wget)\b|Invoke-WebRequest|\biwr\b", cmd):

@@ -158,8 +158,18 @@ def fernet_decrypt(key: bytes | str, token: bytes | str) -> bytes | None:
         return None
 
 
-def reveal(value: str) -> tuple[str, str] | None:
-    """Fully decode an encoded-looking literal to text: (method chain, text), or None."""
+def reveal(value: str, backwards: bool = False) -> tuple[str, str] | None:
+    """Fully decode an encoded-looking literal to text: (method chain, text), or None. With ``backwards``
+    (the file reverses strings, as obfuscator lambdas with ``[::-1]`` do) a literal that does not decode
+    is tried reversed too."""
+    out = _reveal(value)
+    if out is None and backwards:
+        flipped = _reveal(value[::-1])
+        out = (f"reversed+{flipped[0]}", flipped[1]) if flipped else None
+    return out
+
+
+def _reveal(value: str) -> tuple[str, str] | None:
     step = decode_string(value)
     if step is None:
         return None

@@ -72,6 +72,8 @@ CREDENTIAL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("messenger-session", re.compile(r"(?i)(?:Telegram Desktop[/\\]+tdata|\btdata\b[/\\]|Signal[/\\]+config\.json)")),
     ("system-secrets", re.compile(r"(?i)(?:/etc/shadow\b|/etc/passwd\b|\.bash_history\b|\.zsh_history\b|"
                                   r"login\.keychain|Keychains[/\\])")),
+    # a secret-scanning tool run over the machine (Shai-Hulud ran trufflehog to harvest tokens)
+    ("secret-scanner", re.compile(r"(?i)\btrufflehog\b|\bgitleaks\b")),
     ("ftp-game-clients", re.compile(r"(?i)(?:FileZilla[/\\]+(?:recentservers|sitemanager)|Steam[/\\]+ssfn|"
                                     r"\bssfn\d|Minecraft[/\\]+launcher_accounts)")),
 ]
@@ -110,6 +112,8 @@ DOWNLOADER_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                                    r"(?:state\s+off|mode=disable)|vssadmin(?:\.exe)?\s+delete\s+shadows|"
                                    r"wmic(?:\.exe)?\s+shadowcopy\s+delete|"
                                    r"bcdedit(?:\.exe)?\s[^\n]{0,30}recoveryenabled\s+no|wevtutil(?:\.exe)?\s+cl\s)")),
+    ("crypto-miner", re.compile(r"(?i)(?:stratum\+(?:tcp|ssl)://|\bxmrig\b|minexmr|nanopool\.org|supportxmr|"
+                                r"--donate-level|moneroocean|\bcryptonight\b|--rig-id)")),
 ]
 
 PRIVATE_NETS = [ipaddress.ip_network(n) for n in (
@@ -231,21 +235,19 @@ _GATE_WORDS = {
                    "firefox", "leveldb", "local storage", "dqw4w9wgxcq", "wallet", "exodus", "electrum", "atomic",
                    "metamask", "nkbihf", "phantom", "bfnaelmo", "coinomi", "armory", "guarda", "keystore", "solana",
                    "tdata", "signal/", "signal\\", "/etc/shadow", "/etc/passwd", "bash_history", "zsh_history",
-                   "keychain", "filezilla", "ssfn", "minecraft", "\\w-]{24"),
+                   "keychain", "filezilla", "ssfn", "minecraft", "\\w-]{24", "trufflehog", "gitleaks"),
     "persistence": ("startup", "currentversion", "schtasks", "reg add", "reg.exe", "crontab", "/etc/cron",
                     "rc.local", "systemd/system", "systemctl", "autostart", "bashrc", "zshrc", "bash_profile",
                     ".profile", "launchagents", "launchdaemons", "launchctl"),
     "downloader": ("curl", "wget", "downloadstring", "downloadfile", "downloaddata", "invoke-", "iwr", "irm",
                    "bitstransfer", "webclient", "powershell", "iex", "certutil", "bitsadmin", "mshta", "regsvr32",
                    "/dev/tcp", "bash -i", "nc -", "ncat ", "ncat\t", "socat", "pty.spawn", "sh -i",
-                   "mppreference", "firewall", "vssadmin", "shadowcopy", "bcdedit", "wevtutil"),
-    # no pattern list of its own here: the words of the scanners' miner and secret-scanner patterns
-    # (jsscan.MINER_RE, SECRET_TOOL_RE), so hot_offsets covers them too
+                   "mppreference", "firewall", "vssadmin", "shadowcopy", "bcdedit", "wevtutil",
+                   "stratum+", "xmrig", "minexmr", "nanopool.org", "supportxmr", "--donate-level", "moneroocean",
+                   "cryptonight", "--rig-id"),
     # callback services named without a scheme (``nslookup $(whoami).x.oast.fun``, ``ping host.burpcollaborator.net``)
     "dns-name": ("oast.", "interact.sh", "interactsh", "burpcollaborator", "oastify", "dnslog", "ceye.io",
                  "pipedream.net", "canarytokens", "requestbin", "bxss.me"),
-    "tools": ("stratum+", "xmrig", "minexmr", "nanopool.org", "supportxmr", "--donate-level", "moneroocean",
-              "cryptonight", "--rig-id", "trufflehog", "gitleaks"),
 }
 
 

@@ -52,16 +52,9 @@ HOOK_RE = re.compile(rb"(?:XMLHttpRequest\.prototype\.(?:open|send)\s*=|window\.
                      rb"window\.ethereum|ethereum\.request|solana\.(?:signTransaction|signAndSendTransaction)|"
                      rb"eth_sendTransaction)")
 HOOK_NEEDLES = (b"XMLHttpRequest", b".fetch", b"ethereum", b"solana.", b"eth_sendTransaction")  # one per branch
-MINER_RE = re.compile(r"(?i)(?:stratum\+(?:tcp|ssl)://|\bxmrig\b|minexmr|nanopool\.org|supportxmr|--donate-level|"
-                      r"moneroocean|\bcryptonight\b|--rig-id)")
 HIDDEN_JS_APIS = frozenset(("child_process", "_compile", "createDecipher", "createDecipheriv", "eval", "exec",
                             "execSync", "spawn", "require", "http", "https", "crypto", "Function", "constructor",
                             "npm_package_description", "env", "process"))
-SECRET_TOOL_RE = re.compile(r"(?i)\btrufflehog\b|\bgitleaks\b")
-# a literal each branch of the two patterns above contains, lower-case: the case-blind patterns run only
-# on an ASCII literal holding one (they cost ~14 us on a long literal; the needles a fraction of that)
-TOOL_NEEDLES = ("stratum", "xmrig", "minexmr", "nanopool", "supportxmr", "--donate-level", "moneroocean",
-                "cryptonight", "--rig-id", "trufflehog", "gitleaks")
 UNTRUSTED_HOSTS = frozenset(("raw-ip", "tunnel", "paste", "oast", "app-hosting", "webhook", "file-hosting",
                              "shortener"))
 # string literals for the text-only pass (unrolled loops: linear, no backtracking blow-up)
@@ -99,7 +92,7 @@ class JsScanner:
         self._lines: list[bytes] | None = None
         self._label_offsets: list[int] | None = None  # built after the aliases are known
         self._unit: list[int] = [0]  # scope -> the scope its capabilities count with (set by _flatten)
-        self._reverses_found: bool | None = None  # ".reverse()" in the file, once asked
+        self._reverses = b".reverse()" in self.data  # s.split('').reverse().join(''): literals stored backwards
 
     def emit(self, kind: str, node: Any, phase: str, **detail: Any) -> None:
         line = node.start_point[0] + 1 if node is not None and not isinstance(node, int) else int(node or 0)
@@ -649,19 +642,10 @@ class JsScanner:
         if indicators:
             self._text_indicators(value, node, phase)
         if len(value) >= dec.MIN_ENCODED and self.depth < 3:
-            revealed = dec.reveal(value)
-            if not revealed and self._reverses():  # s.split('').reverse().join(''): stored backwards
-                backwards = dec.reveal(value[::-1])
-                revealed = (f"reversed+{backwards[0]}", backwards[1]) if backwards else None
+            revealed = dec.reveal(value, backwards=self._reverses)
             if revealed and (dec.looks_like_code(revealed[1]) or ind.URL_RE.search(revealed[1])):
                 self.emit(sg.OBF_DECODED, node, phase, method=revealed[0], preview=revealed[1][:200])
                 self._payload(revealed[1], node, phase, f"{revealed[0]} literal")
-
-    def _reverses(self) -> bool:
-        """Whether the file reverses anything (searched once per file, not once per literal)."""
-        if self._reverses_found is None:
-            self._reverses_found = b".reverse()" in self.data
-        return self._reverses_found
 
     def _payload(self, text: str, node: Any, phase: str, origin: str) -> None:
         if self.depth >= 3:
@@ -680,15 +664,6 @@ class JsScanner:
     def _text_indicators(self, text: str, node: Any, phase: str) -> None:
         for kind, detail in ind.text_signals(text):
             self.emit(kind, node, phase, **detail)
-        low = text.lower()
-        if text.isascii() and not any(n in low for n in TOOL_NEEDLES):  # (?i) also folds ſ to s and K to k
-            return
-        m = MINER_RE.search(text)
-        if m:
-            self.emit(sg.PROCESS_DOWNLOADER, node, phase, pattern="crypto-miner", match=m.group(0))
-        m = SECRET_TOOL_RE.search(text)
-        if m:
-            self.emit(sg.SOURCE_CREDENTIAL, node, phase, store="secret-scanner", match=m.group(0))
 
     def _file_level(self, root: Any) -> None:
         obf = OBF_IDENT_RE.findall(self.data)

@@ -208,7 +208,7 @@ class PyScanner:
         self._assigns: dict[ast.AST | None, dict[str, list[ast.AST]]] = {}
         self._resolved: dict[int, str | None] | None = None  # set once aliases and constants are final
         self.exec_files: list[tuple[str, str, int]] = []  # (file name, phase, line) of files exec'd as code
-        self._reverses_found: bool | None = None  # "[::-1]" in the text, once asked
+        self._reverses = "[::-1]" in self.text  # literals may be stored backwards (obfuscator lambdas)
 
     # ------------------------------------------------------------------ helpers
 
@@ -1306,10 +1306,7 @@ class PyScanner:
         if self.budget.literals >= MAX_LITERALS or self.depth >= MAX_DECODE_DEPTH:
             return
         self.budget.literals += 1
-        revealed = dec.reveal(value)
-        if not revealed and self._reverses():  # the payload is stored backwards (BlankOBF-style lambdas)
-            backwards = dec.reveal(value[::-1])
-            revealed = (f"reversed+{backwards[0]}", backwards[1]) if backwards else None
+        revealed = dec.reveal(value, backwards=self._reverses)
         if not revealed:
             return
         method, text = revealed
@@ -1317,12 +1314,6 @@ class PyScanner:
             return
         self.emit(sg.OBF_DECODED, node, phase, method=method, preview=text[:200])
         self._scan_payload(text, node, phase, f"{method} literal", count_decoded=False)
-
-    def _reverses(self) -> bool:
-        """Whether the file reverses anything (searched once per file, not once per literal)."""
-        if self._reverses_found is None:
-            self._reverses_found = "[::-1]" in self.text
-        return self._reverses_found
 
     def _scan_payload(self, text: str, node: ast.AST, phase: str, origin: str, count_decoded: bool = True) -> None:
         """Re-scan decoded text: as Python when it parses, as indicator text otherwise."""

@@ -429,3 +429,15 @@ def test_hotkeys_and_defender_status_stay_clean() -> None:
             "    return subprocess.run(['powershell', '-Command', 'Get-MpPreference'], capture_output=True).stdout\n")
     result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))
     assert result == "clean", findings
+
+
+def test_miner_and_secret_scanner_in_python_literals() -> None:
+    """The miner and secret-scanner patterns live with the other indicator families, so Python literals
+    get them too (they were JavaScript-only)."""
+    code = ("import subprocess\n"
+            "subprocess.Popen(['./xmrig', '-o', 'stratum+tcp://pool.supportxmr.com:3333', '--donate-level', '1'])\n"
+            "subprocess.run(['trufflehog', 'filesystem', '/'], capture_output=True)\n")
+    facts = facts_of(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))
+    assert any(s.kind == "exec.shell-downloader" and s.detail.get("pattern") == "crypto-miner" for s in facts.signals)
+    assert any(s.kind == "source.credential-file" and s.detail.get("store") == "secret-scanner"
+               for s in facts.signals)
