@@ -150,6 +150,32 @@ def _python_phase(rel: str, pkg: pf.PackageFiles, eco: str, backend_files: set[s
     return sg.IMPORT, False
 
 
+_RUN_MODULE_RE = re.compile(r"""["']-m["']\s*,\s*f?["']([\w.{}-]+)["']|-m\s+([\w.-]+)""")
+_SETUP_CONST_RE = re.compile(r"""^([A-Za-z_]\w*)\s*=\s*["']([\w.-]+)["']""", re.M)
+
+
+def _scripts_run_by_setup(pkg: pf.PackageFiles) -> set[str]:
+    """Package modules setup.py starts as programs (``[sys.executable, "-m", "pkg.tool"]``): they run whole
+    at install, their ``__main__`` block included. Module names built from a constant of setup.py
+    (``f"{PACKAGE_NAME}.utils.analyzer"``) are filled in. (Scripts started by path keep the phase their
+    folder gives them: build helpers under scripts/ fetch toolchains honestly.)"""
+    text = pkg.text("setup.py", 512 * 1024)
+    if "-m" not in text:
+        return set()
+    consts = dict(_SETUP_CONST_RE.findall(text))
+
+    def fill(name: str) -> str:
+        return re.sub(r"\{(\w+)\}", lambda m: consts.get(m.group(1), m.group(0)), name)
+
+    wanted: set[str] = set()
+    for m in _RUN_MODULE_RE.finditer(text):
+        module = fill(m.group(1) or m.group(2)).strip(".")
+        base = module.replace(".", "/")
+        wanted |= {f"{base}.py", f"{base}/__main__.py"}
+    return {rel for rel in pkg.files if rel.endswith(".py") and rel != "setup.py"
+            and any(rel == w or rel.endswith("/" + w) for w in wanted)}
+
+
 def _setup_local_imports(pkg: pf.PackageFiles) -> set[str]:
     """Top-level modules that setup.py imports (they run at install time too)."""
     text = pkg.text("setup.py", 512 * 1024)
@@ -160,14 +186,21 @@ def _setup_local_imports(pkg: pf.PackageFiles) -> set[str]:
 def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
     budget = ScanBudget()
     backend_files: set[str] = set()
+    backend_entries: list[str] = []  # in-tree backend modules: pip imports them and calls their hooks
     for hook in facts.install_hooks:
         if hook["kind"] == "build-backend":
             for p in hook.get("path") or []:
                 prefix = p.strip("./")
+                module = _backend_module(pkg, prefix, str(hook.get("backend") or ""))
+                if module:  # what runs is the backend module and the code it reaches (setuptools builds itself)
+                    backend_entries.append(module)
+                    backend_files.add(module)
+                    continue
                 backend_files |= {n for n in pkg.files if n.endswith(".py") and (not prefix or n.startswith(prefix))}
         elif hook["kind"] == "build-hook":  # hatch_build.py, pdm_build.py, poetry's build script
             backend_files.add(hook["file"])
-    reached = _python_reach(pkg, eco)
+    reached = _python_reach(pkg, eco, backend_entries)
+    run_at_install = _scripts_run_by_setup(pkg) if eco == "pypi-sdist" else set()
     run_js = _js_named_by_python(pkg)
     for rel in sorted(pkg.files):
         data = pkg.files[rel]
@@ -201,6 +234,8 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
         phase, whole = _python_phase(rel, pkg, eco, backend_files)
         if is_script:
             phase, whole = sg.RUNTIME, False
+        if rel in run_at_install:  # setup.py starts it as a program: all of it, main block too, runs then
+            phase, whole = sg.INSTALL, True
         entry: set[str] = set()
         if not whole and not is_script and rel in reached:
             how = reached[rel]
@@ -211,9 +246,9 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
         if pygate.quiet_reason(text) is None:  # nothing the scanner could report: no tree needed
             facts.quiet_files += 1
         else:
-            imported_at_install = rel in reached and reached[rel].phase == sg.INSTALL and not whole
+            # a module's main block runs when it is run as a program (setup.py is, by pip), not on import
             scanner = PyScanner(rel, text, phase, budget, all_install=whole, entry_functions=entry,
-                                main_block_runs=not imported_at_install)
+                                main_block_runs=whole or is_script)
             facts.signals.extend(scanner.scan())
             for name, exec_phase, line in scanner.exec_files:
                 _scan_executed_file(pkg, rel, name, exec_phase, line, budget, facts)
@@ -301,16 +336,29 @@ def _js_named_by_python(pkg: pf.PackageFiles) -> set[str]:
     return {rel for name in named for rel in by_name[name]}
 
 
-def _python_reach(pkg: pf.PackageFiles, eco: str) -> dict[str, reach.Reach]:
-    """Files run at install because setup.py reaches them, and functions run at import because a package's
-    ``__init__`` calls them across files; the install reach wins where both apply."""
+def _backend_module(pkg: pf.PackageFiles, prefix: str, backend: str) -> str | None:
+    """The file of an in-tree build backend (``backend-path = ["src"]``, ``poetry.core.masonry.api`` ->
+    ``src/poetry/core/masonry/api.py``), or None when it is not shipped."""
+    module = backend.split(":", 1)[0].strip().replace(".", "/")
+    if not module:
+        return None
+    base = f"{prefix}/{module}" if prefix else module
+    for cand in (f"{base}.py", f"{base}/__init__.py"):
+        if cand in pkg.files:
+            return cand
+    return None
+
+
+def _python_reach(pkg: pf.PackageFiles, eco: str, backend_entries: list[str] | None = None) -> dict[str, reach.Reach]:
+    """Files run at install because setup.py (or an in-tree build backend) reaches them, and functions run at
+    import because a package's ``__init__`` calls them across files; the install reach wins where both apply."""
     sources = {rel: data.decode("utf-8", "replace") for rel, data in pkg.files.items()
                if rel.endswith(".py") and len(data) <= reach.MAX_PARSE_BYTES}
     if len(sources) > MAX_CODE_FILES:
         return {}
     out = reach.import_reach(sources)
     if eco == "pypi-sdist":
-        for rel, how in reach.install_reach(sources).items():
+        for rel, how in reach.install_reach(sources, backend_entries or []).items():
             prev = out.get(rel)
             if prev is not None:
                 how.functions |= prev.functions
@@ -635,8 +683,12 @@ def _shipped_binary_runs(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
                if s.kind == sg.BINARY and not _loaded_module(s.file)}
     if not shipped:
         return
-    # the name in a string, alone or as its last path part, or before a rundll32 entry point ("x.dll,main")
-    names = re.compile(r"[\"'/\\\s](" + "|".join(re.escape(n) for n in sorted(shipped)) + r")(?=[\"',\s])")
+    # the name in a string, alone or as its last path part, or before a rundll32 entry point ("x.dll,main");
+    # a name without an extension ("run", PyInstaller's bootloader) only quoted whole or ending a path: as a
+    # word it is everywhere
+    dotted = "|".join(re.escape(n) for n in sorted(shipped) if "." in n) or "(?!)"
+    plain = "|".join(re.escape(n) for n in sorted(shipped) if "." not in n) or "(?!)"
+    names = re.compile(r"[\"'/\\\s](" + dotted + r")(?=[\"',\s])|[\"'/\\](" + plain + r")(?=[\"'])")
     checked: set[str] = set()  # one signal per code file and executable
     for s in list(facts.signals):
         if s.kind != sg.PROCESS or s.phase not in (sg.INSTALL, sg.IMPORT) or s.file not in pkg.files \
@@ -645,8 +697,11 @@ def _shipped_binary_runs(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
         checked.add(s.file)
         text = pkg.text(s.file, 2 * 1024 * 1024)
         proxy = _PROXY_RE.search(text)  # a signed Windows program that runs the DLL for it
-        for name in sorted({m.group(1) for m in names.finditer(text)}):
+        for name in sorted({m.group(1) or m.group(2) for m in names.finditer(text)}):
             binary = shipped[name]
+            parent = binary.file.rsplit("/", 2)[-2] if binary.file.count("/") else ""
+            if parent and parent not in text:
+                continue  # "run" is a word everywhere, run.exe a common name: a nested binary needs its folder too
             facts.signals.append(Signal(sg.RUN_SHIPPED, s.file, s.line, s.snippet, s.phase,
                                         {"binary": binary.file, "format": binary.detail.get("format"),
                                          "api": s.detail.get("api"),

@@ -86,6 +86,9 @@ PERSISTENCE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                                   r"systemctl\s+enable|\.config/autostart|[/~]\.bashrc\b|[/~]\.zshrc\b|"
                                   r"[/~]\.bash_profile\b|[/~]\.profile\b)")),
     ("macos-launch", re.compile(r"(?i)(?:Library/LaunchAgents|Library/LaunchDaemons|launchctl\s+load)")),
+    # a CI workflow written into the project being installed into (npm and pip run in its folder): code
+    # that runs with the repository's secrets on every push (Shai-Hulud planted one in each repository)
+    ("ci-workflow", re.compile(r"(?i)\.github[/\\]+workflows\b")),
 ]
 
 DOWNLOADER_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -162,8 +165,27 @@ def classify_host(host: str, url: str = "") -> Endpoint | None:
         return Endpoint(url, host, "ip-lookup")
     for category, pattern in SHADY_HOSTS:
         if pattern.search(host):
+            if category == "webhook" and _no_channel(host, url):
+                return None
             return Endpoint(url, host, category)
     return None
+
+
+# what a URL on a chat host points at when it is not a channel data can be posted to: an invite link, the
+# bare API base a client adds its token to later, or a documentation placeholder
+_CHAT_IDLE_PATH_RE = re.compile(r"(?i)^/*(?:invite/.*|api(?:/v\d+)?/?|bot/?|)$")
+_PLACEHOLDER_RE = re.compile(r"(?i)x{3,}|<[^>]*>|your[_-]|example|placeholder")  # {} marks a run-time part
+
+
+def _no_channel(host: str, url: str) -> bool:
+    """A chat-host URL that names no webhook, bot or file (``discord.com/invite/abc``, ``api.telegram.org/bot``,
+    ``hooks.slack.com/XXX``); False for a bare host, which says nothing either way."""
+    if not url or url == host or "://" not in url:
+        return False
+    path = url.split("://", 1)[1].partition("/")[2].split("?", 1)[0].split("#", 1)[0]
+    if _CHAT_IDLE_PATH_RE.match(path):
+        return True
+    return (host.endswith("hooks.slack.com") and not path.startswith("services/")) or bool(_PLACEHOLDER_RE.search(path))
 
 
 def dns_name_endpoint(name: str) -> Endpoint | None:
@@ -238,7 +260,7 @@ _GATE_WORDS = {
                    "keychain", "filezilla", "ssfn", "minecraft", "\\w-]{24", "trufflehog", "gitleaks"),
     "persistence": ("startup", "currentversion", "schtasks", "reg add", "reg.exe", "crontab", "/etc/cron",
                     "rc.local", "systemd/system", "systemctl", "autostart", "bashrc", "zshrc", "bash_profile",
-                    ".profile", "launchagents", "launchdaemons", "launchctl"),
+                    ".profile", "launchagents", "launchdaemons", "launchctl", "workflows"),
     "downloader": ("curl", "wget", "downloadstring", "downloadfile", "downloaddata", "invoke-", "iwr", "irm",
                    "bitstransfer", "webclient", "powershell", "iex", "certutil", "bitsadmin", "mshta", "regsvr32",
                    "/dev/tcp", "bash -i", "nc -", "ncat ", "ncat\t", "socat", "pty.spawn", "sh -i",

@@ -92,6 +92,9 @@ class JsScanner:
         self._lines: list[bytes] | None = None
         self._label_offsets: list[int] | None = None  # built after the aliases are known
         self._unit: list[int] = [0]  # scope -> the scope its capabilities count with (set by _flatten)
+        self._fn_scope: dict[tuple[int, int], int] = {}  # (start, end byte) of a function literal -> its scope
+        self._parents: list[int] = [0]  # scope -> its enclosing scope (set by _flatten)
+        self._fn_nodes: list[Any] = [None]  # scope -> its function node (set by _flatten)
         self._reverses = b".reverse()" in self.data  # s.split('').reverse().join(''): literals stored backwards
 
     def emit(self, kind: str, node: Any, phase: str, **detail: Any) -> None:
@@ -294,6 +297,9 @@ class JsScanner:
         # (`request.get(u, (e, r, body) => { fs.writeFileSync(p, body); exec(...) })` is one download-run)
         unit: list[int] = [0]
         self._unit = unit
+        self._parents = parents
+        self._fn_nodes = [None]
+        self._fn_scope.clear()
         for start, neg_end, is_kept, node in events:
             while stack[-1][0] <= start and len(stack) > 1:
                 stack.pop()
@@ -311,6 +317,8 @@ class JsScanner:
             with_parent.append(self.all_install or callback or _is_iife(node))
             names.append(_function_name(node))
             stack.append((-neg_end, len(parents) - 1))
+            self._fn_scope[(start, -neg_end)] = len(parents) - 1
+            self._fn_nodes.append(node)
         phases = self._scope_phases(parents, with_parent, names, calls)
         return [(node, phases[scope], scope) for node, scope in placed]
 
@@ -418,6 +426,14 @@ class JsScanner:
                     if k is not None and v is not None and v.type == "identifier":
                         self.aliases[_text(v)] = f"{real}.{_text(k)}"
 
+    def _label_offset_list(self) -> list[int]:
+        """Offsets of the words a label or a network callee can start from (built once the aliases are known)."""
+        if self._label_offsets is None:
+            roots = set(LABEL_ROOTS)
+            roots.update(k for k, v in self.aliases.items() if _root(v) in LABEL_ROOTS)
+            self._label_offsets = [m.start() for m in _words_re(frozenset(roots)).finditer(self.data)]
+        return self._label_offsets
+
     def _may_label(self, node: Any, tainted: dict[str, set[str]]) -> bool:
         """Whether ``node``'s text holds a word a label can come from (see ``_labels``).
 
@@ -425,12 +441,8 @@ class JsScanner:
         callee (``os``, ``fs``, ``https``, ``fetch``, ``require``...) or of an alias of one; a value
         without any of them is skipped without walking it, which is most of a large bundle.
         """
-        if self._label_offsets is None:
-            roots = set(LABEL_ROOTS)
-            roots.update(k for k, v in self.aliases.items() if _root(v) in LABEL_ROOTS)
-            self._label_offsets = [m.start() for m in _words_re(frozenset(roots)).finditer(self.data)]
         lo, hi = node.start_byte, node.end_byte
-        if _any_between(self._label_offsets, lo, hi):
+        if _any_between(self._label_offset_list(), lo, hi):
             return True
         if not tainted:
             return False
@@ -458,6 +470,9 @@ class JsScanner:
                             labels.add("source:env-secret")
                     else:
                         labels.add("source:env-dump")
+            elif t == "new_expression":  # const ws = new WebSocket(url): ws is a network object
+                if (self.resolve(sub.child_by_field_name("constructor")) or "") in NETWORK:
+                    labels.add("net")
             elif t == "call_expression":
                 callee = self.resolve(sub.child_by_field_name("function")) or ""
                 if callee in SYSINFO_IDENTITY:
@@ -473,19 +488,109 @@ class JsScanner:
 
     def _scan_nodes(self, nodes: list[tuple[Any, str, int]]) -> None:
         tainted_by_scope: dict[int, dict[str, set[str]]] = {}
-        # taint: declarators first (two passes so order does not matter much)
-        declarators = []
-        for node, _phase, scope in nodes:
-            if node.type == "variable_declarator":
+        parents = self._parents
+
+        views: dict[int, tuple[int, dict[str, set[str]]]] = {}  # scope -> (taint version, view)
+        version = [0]  # bumped by every taint, so a view is rebuilt only after something changed
+
+        def visible(scope: int) -> dict[str, set[str]]:
+            """Labels of the names a scope sees: its own and its enclosing functions' (closures)."""
+            if not tainted_by_scope:
+                return {}
+            cached = views.get(scope)
+            if cached is not None and cached[0] == version[0]:
+                return cached[1]
+            out: dict[str, set[str]] = {}
+            at = scope
+            while True:
+                for name, labels in tainted_by_scope.get(at, {}).items():
+                    out.setdefault(name, set()).update(labels)
+                if at == 0:
+                    break
+                at = parents[at]
+            views[scope] = (version[0], out)
+            return out
+
+        declared: dict[int, set[str]] = {}  # scope -> names its declarations bind (parameters added lazily)
+
+        def bound(scope: int) -> set[str]:
+            names = declared.get(scope)
+            if names is None:
+                names = declared[scope] = set(_parameter_names(self._fn_nodes[scope])) if scope else set()
+            return names
+
+        def taint(scope: int, names: list[str], labels: set[str], outward: bool = False) -> None:
+            """Label names in a scope; ``outward`` for an assignment, which writes the variable of the nearest
+            scope that declares it (``let body = ''; res.on('data', c => body += c)`` labels ``body`` where
+            it was declared, so the ``end`` handler sees it); an undeclared name stays in the assigning scope."""
+            for ident in names:
+                target = scope
+                if outward:
+                    at = scope
+                    while ident not in bound(at) and at != 0:
+                        at = parents[at]
+                    if ident in bound(at):
+                        target = at
+                held = tainted_by_scope.setdefault(target, {}).setdefault(ident, set())
+                if not labels <= held:
+                    held.update(labels)
+                    version[0] += 1
+
+        # taint: declarators, assignments and handler parameters first (two passes so order does not matter much)
+        declarators: list[tuple[Any, Any, int]] = []
+        flows: list[tuple[str, Any, int]] = []  # x = v, x += v, x.push(v): x holds what v holds
+        # (network object or None for a network call, functions, eval-likes by name, node, phase, scope)
+        handlers: list[tuple[Any, list[Any], list[str], Any, str, int]] = []
+        for node, phase, scope in nodes:
+            t = node.type
+            if t == "variable_declarator":
                 name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
-                if name is not None and value is not None:
-                    declarators.append((name, value, scope))
+                if name is not None:
+                    bound(scope).update(_pattern_names(name))
+                    if value is not None:
+                        declarators.append((name, value, scope))
+                continue
+            if t in ("assignment_expression", "augmented_assignment_expression"):
+                left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+                if left is None or right is None:
+                    continue
+                if left.type == "identifier" and right.type not in _CONSTANT_TYPES:
+                    flows.append((_text(left), right, scope))
+                elif left.type == "member_expression" and right.type in FUNCTION_TYPES and \
+                        _text(left.child_by_field_name("property")) in NET_EVENT_PROPERTIES:
+                    handlers.append((left.child_by_field_name("object"), [right], [], node, phase, scope))
+            elif t == "call_expression":
+                fn = node.child_by_field_name("function")
+                if fn is None:
+                    continue
+                if fn.type == "member_expression" and self.data[fn.end_byte - 5:fn.end_byte] == b".push":
+                    target, args_node = fn.child_by_field_name("object"), node.child_by_field_name("arguments")
+                    if target is not None and target.type == "identifier" and args_node is not None:
+                        flows.extend((_text(target), a, scope) for a in args_node.named_children)
+                site = self._handler_site(node, fn)
+                if site is not None:
+                    handlers.append((*site, node, phase, scope))
         for _ in range(2):
             for name, value, scope in declarators:
-                labels = self._labels(value, tainted_by_scope.get(scope, {}) | tainted_by_scope.get(0, {}))
+                labels = self._labels(value, visible(scope))
                 if labels:
-                    for ident in _pattern_names(name):
-                        tainted_by_scope.setdefault(scope, {}).setdefault(ident, set()).update(labels)
+                    taint(scope, _pattern_names(name), labels)
+            for ident, value, scope in flows:
+                labels = self._labels(value, visible(scope))
+                if labels:
+                    taint(scope, [ident], labels, outward=True)
+            for source, functions, _exec_refs, _node, _phase, scope in handlers:
+                if source is not None and "net" not in self._labels(source, visible(scope)):
+                    continue
+                for fn_node in functions:
+                    inner = self._fn_scope.get((fn_node.start_byte, fn_node.end_byte))
+                    if inner is not None:
+                        taint(inner, _parameter_names(fn_node), {"net"})
+        for source, _functions, exec_refs, node, phase, scope in handlers:  # fetch(u).then(r => r.text()).then(eval)
+            if exec_refs and (source is None or "net" in self._labels(source, visible(scope))):
+                self.emit(sg.DOWNLOAD_EXEC, node, phase, api=exec_refs[0], how="network response handed to "
+                          f"{exec_refs[0]}")
+        seen: dict[int, dict[str, set[str]]] = {}
         per_scope: dict[int, dict[str, list[Any]]] = {}  # capabilities per function, callbacks in their caller
         unit = self._unit
         for node, phase, scope in nodes:
@@ -493,7 +598,13 @@ class JsScanner:
             if t == "new_expression":
                 ctor = self.resolve(node.child_by_field_name("constructor")) or ""
                 if ctor in ("Function",):
-                    self.emit(sg.EXEC_DYNAMIC, node, phase, api="new Function")
+                    ctor_args = node.child_by_field_name("arguments")
+                    tainted = seen[scope] if scope in seen else seen.setdefault(scope, visible(scope))
+                    if ctor_args is not None and any("net" in self._labels(a, tainted)
+                                                     for a in ctor_args.named_children):
+                        self.emit(sg.DOWNLOAD_EXEC, node, phase, api="new Function", how="network response evaluated")
+                    else:
+                        self.emit(sg.EXEC_DYNAMIC, node, phase, api="new Function")
                 if ctor == "module.constructor" or (ctor.endswith(".constructor") and "module" in ctor):
                     self.emit(sg.EXEC_DYNAMIC, node, phase, api="new module.constructor",
                               how="builds a module from a string")
@@ -509,7 +620,7 @@ class JsScanner:
             callee = self.resolve(fn) or ""
             args_node = node.child_by_field_name("arguments")
             args = args_node.named_children if args_node is not None else []
-            tainted = tainted_by_scope.get(scope, {}) | tainted_by_scope.get(0, {})
+            tainted = seen[scope] if scope in seen else seen.setdefault(scope, visible(scope))
             if callee == "require" or callee == "require(?)":
                 if args and self.fold(args[0]) is None:
                     # plugin loaders do this honestly: a capability only
@@ -543,8 +654,7 @@ class JsScanner:
                 if command:
                     self._text_indicators(command, node, phase)
                 per_scope.setdefault(unit[scope], {}).setdefault("proc", []).append(node)
-            elif callee in NETWORK or (callee.endswith((".request", ".get", ".post")) and \
-                    callee.split(".")[0] in ("http", "https", "axios", "got", "request", "needle", "superagent")):
+            elif _is_network_callee(callee):
                 target = (self.fold(args[0]) or self._options_url(args[0])) if args else None
                 self.emit(sg.NETWORK, node, phase, api=callee, target=(target or "")[:200] or None)
                 labels = set()
@@ -612,6 +722,33 @@ class JsScanner:
             if caps.get("net") and caps.get("write") and caps.get("proc"):
                 node = caps["proc"][0]
                 self.emit(sg.WRITE_EXEC, node, placed_at[id(node)][0], how="download, write and run in one function")
+
+    def _handler_site(self, node: Any, fn: Any) -> tuple[Any, list[Any], list[str]] | None:
+        """Where functions receive network data from a call ``node`` to ``fn``: (the object whose data they
+        receive, or None when the call itself is a network call; the function literals; the eval-like
+        functions handed over by name) for ``https.get(u, res => ...)``, ``ws.on('message', m => ...)`` and
+        ``fetch(u).then(r => ...).then(eval)``; None elsewhere. (``ws.onmessage = e => ...`` is found where
+        assignments are read.)"""
+        source = None
+        # a network callee names a network root (https, fetch, axios...) or an alias of one in its own text
+        if _any_between(self._label_offset_list(), fn.start_byte, fn.end_byte):
+            callee = self.resolve(fn) or ""
+            if not _is_network_callee(callee):
+                callee = ""
+        else:
+            callee = ""
+        if not callee:
+            if fn.type != "member_expression" or not \
+                    self.data[max(fn.start_byte, fn.end_byte - 17):fn.end_byte].endswith(NET_HANDLER_TAILS):
+                return None
+            source = fn.child_by_field_name("object")
+        args = node.child_by_field_name("arguments")
+        if args is None:
+            return None
+        functions = [a for a in args.named_children if a.type in FUNCTION_TYPES]
+        exec_refs = [name for name in (self.resolve(a) for a in args.named_children
+                                       if a.type in ("identifier", "member_expression")) if name in EXEC]
+        return (source, functions, exec_refs) if functions or exec_refs else None
 
     def _options_url(self, node: Any) -> str | None:
         """``https://host/path`` from a request options object (``{hostname: "h", path: "/p"}``), else None."""
@@ -722,10 +859,21 @@ def _int(node: Any) -> int | None:
     return None
 
 
+def _is_network_callee(callee: str) -> bool:
+    return callee in NETWORK or (callee.endswith((".request", ".get", ".post")) and
+                                 callee.split(".")[0] in ("http", "https", "axios", "got", "request", "needle",
+                                                          "superagent"))
+
+
 def _root(name: str) -> str:
     return name.split(".", 1)[0]
 
 
+_CONSTANT_TYPES = frozenset(("string", "number", "true", "false", "null", "undefined", "regex"))
+# methods that hand a network object's data to a function, and handler properties that receive it
+NET_HANDLER_METHODS = ("on", "once", "addListener", "addEventListener", "then")
+NET_HANDLER_TAILS = tuple(f".{m}".encode() for m in NET_HANDLER_METHODS)
+NET_EVENT_PROPERTIES = frozenset(("onmessage", "ondata", "onload", "onreadystatechange"))
 LABEL_ROOTS = frozenset({_root(n) for n in NETWORK | SYSINFO_IDENTITY} | {"fs", "process", "env", "require"})
 
 
@@ -744,8 +892,8 @@ def _any_between(offsets: list[int], lo: int, hi: int) -> bool:
     return i < len(offsets) and offsets[i] < hi
 
 
-KEPT_TYPES = ("variable_declarator", "assignment_expression", "import_statement", "new_expression",
-              "call_expression", "string", "template_string")
+KEPT_TYPES = ("variable_declarator", "assignment_expression", "augmented_assignment_expression", "import_statement",
+              "new_expression", "call_expression", "string", "template_string")
 FUNCTION_TYPES = ("function_declaration", "function_expression", "arrow_function", "method_definition",
                   "generator_function_declaration", "generator_function", "function")
 
@@ -770,9 +918,16 @@ def _captures(root: Any) -> tuple[list[Any], list[Any]]:
 
 
 def _is_callback(node: Any) -> bool:
-    """A function literal handed to a call (``f(x, () => ...)``, ``new Promise((resolve) => ...)``)."""
+    """A function literal handed to a call (``f(x, () => ...)``, ``new Promise((resolve) => ...)``) or set as
+    a network object's data handler (``xhr.onload = function () {...}``)."""
     parent = node.parent
-    return parent is not None and parent.type == "arguments"
+    if parent is None:
+        return False
+    if parent.type == "assignment_expression":
+        left = parent.child_by_field_name("left")
+        return left is not None and left.type == "member_expression" and \
+            _text(left.child_by_field_name("property")) in NET_EVENT_PROPERTIES
+    return parent.type == "arguments"
 
 
 def _function_name(node: Any) -> str | None:
@@ -809,6 +964,15 @@ def _descendants(node: Any, limit: int = 100_000) -> list[Any]:
         out.append(n)
         stack.extend(n.named_children)
     return out
+
+
+def _parameter_names(fn: Any) -> list[str]:
+    """The names a function literal binds as parameters (``m``, ``(err, res, body)``, ``({ data })``)."""
+    single = fn.child_by_field_name("parameter")
+    if single is not None:
+        return _pattern_names(single)
+    params = fn.child_by_field_name("parameters")
+    return [n for p in params.named_children for n in _pattern_names(p)] if params is not None else []
 
 
 def _pattern_names(node: Any) -> list[str]:

@@ -168,7 +168,8 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
         loader = [s for s in live(sg.EXEC_DYNAMIC) if "module" in str(s.detail.get("how", ""))]
         sev = C if reach or wallet or loader else L
         out.add("package.decoded-exec", sev, reach or dec_exec, phase=(reach or dec_exec)[0].phase)
-    downloaders = [s for s in by_kind.get(sg.PROCESS_DOWNLOADER, []) if not _in_tests(s)]
+    downloaders = [s for s in by_kind.get(sg.PROCESS_DOWNLOADER, []) if not _in_tests(s)
+                   and s.detail.get("how") != "mentioned"]
     if downloaders:
         inst = [s for s in downloaders if s.phase == sg.INSTALL]
         imp = [s for s in downloaders if s.phase == sg.IMPORT]
@@ -182,6 +183,13 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
             out.add("package.install-downloader", C if blinding else H, imp, phase=sg.IMPORT)
         elif strong:
             out.add("package.install-downloader", M, strong, phase=strong[0].phase)
+    # a program started at install with a drop host among its arguments (pip install --index-url
+    # http://<ip>/simple, a fetcher handed the URL): the command is not spelled out in the code, the host is
+    started = {(s.file, s.line) for s in by_kind.get(sg.PROCESS, []) if s.phase == sg.INSTALL and not _in_tests(s)}
+    pointed = [s for s in by_kind.get(sg.ENDPOINT, []) if s.phase == sg.INSTALL and (s.file, s.line) in started
+               and _drop_host(s, ("raw-ip", "tunnel", "paste", "file-hosting", "oast"))]
+    if pointed:
+        out.add("package.install-downloader", C, pointed, phase=sg.INSTALL)
     tokens = [s for s in by_kind.get(sg.ENDPOINT_TOKEN, []) if not _in_tests(s)]
     if tokens:
         out.add("package.bot-token-endpoint", C, tokens, category=tokens[0].detail.get("category", "webhook"))
@@ -237,7 +245,9 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
         if obf_rt:
             out.add("package.obfuscated-code", M, obf_rt, how=obf_rt[0].detail.get("tool", "obfuscator"),
                     phase=obf_rt[0].phase)
-    persist = [s for s in by_kind.get(sg.PERSISTENCE, []) if not _in_tests(s) and s.detail.get("how") != "mentioned"]
+    # a CI workflow written at run time is what project generators do; at install or import it is not
+    persist = [s for s in by_kind.get(sg.PERSISTENCE, []) if not _in_tests(s) and s.detail.get("how") != "mentioned"
+               and (s.detail.get("place") != "ci-workflow" or s.phase in REACH)]
     if persist:
         out.add("package.persistence", H if any(s.phase in REACH for s in persist) else M, persist,
                 place=persist[0].detail.get("place", "?"))

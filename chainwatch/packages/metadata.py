@@ -19,6 +19,8 @@ MAX_META_BYTES = 1024 * 1024
 def detect_ecosystem(pkg: PackageFiles) -> str | None:
     """``npm``, ``pypi-wheel``, ``pypi-sdist`` or None when the tree is not a package."""
     names = pkg.sizes
+    if "PKG-INFO" in names:  # an sdist's core metadata (some also ship a package.json for their JS port)
+        return "pypi-sdist"
     if "package.json" in names:
         return "npm"
     if any(re.fullmatch(r"[^/]+\.dist-info/METADATA", n) for n in names):

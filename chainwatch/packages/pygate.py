@@ -63,7 +63,8 @@ def _table_names() -> list[str]:
     names: list[str] = []
     for table in (ps.EXEC_NAMES, ps.PROCESS_PREFIXES, ps.NETWORK_PREFIXES, ps.DNS_NAMES, ps.DECODE_NAMES,
                   ps.ENV_NAMES, ps.SYSINFO_NAMES, ps.CLIPBOARD_PREFIXES, ps.CLIPBOARD_WRITES, ps.SCREEN_PREFIXES,
-                  ps.KEYLOG_PREFIXES, ps.HIDDEN_API_NAMES, ps.CONNECT_APIS, ps.SECRET_STORE_PREFIXES):
+                  ps.KEYLOG_PREFIXES, ps.HIDDEN_API_NAMES, ps.CONNECT_APIS, ps.SECRET_STORE_PREFIXES,
+                  ps.CLOUD_CREDENTIAL_CALLS):
         names.extend(table)
     return names
 

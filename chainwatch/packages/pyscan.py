@@ -70,6 +70,13 @@ CLIPBOARD_WRITES = frozenset(("pyperclip.copy", "win32clipboard.SetClipboardData
 # which decrypts Chrome's saved-password key on Windows
 SECRET_STORE_PREFIXES = ("browser_cookie3.", "rookiepy.", "pycookiecheat.", "win32crypt.CryptUnprotectData",
                          "ctypes.windll.crypt32.CryptUnprotectData")
+# os.exec*/spawn* forms whose last argument is the new program's environment
+ENV_TAKING_EXECS = ("os.execve", "os.execle", "os.execlpe", "os.execvpe", "os.spawnve", "os.spawnle",
+                    "os.spawnlpe", "os.spawnvpe")
+# calls that hand over the running identity's cloud keys (boto3/botocore sessions read them from the
+# environment, ~/.aws or the instance metadata service): counted where the file imports an AWS SDK
+CLOUD_CREDENTIAL_CALLS = frozenset(("get_credentials", "get_frozen_credentials"))
+AWS_SDK_MODULES = frozenset(("boto3", "botocore", "aioboto3", "aiobotocore"))
 SCREEN_PREFIXES = ("PIL.ImageGrab.grab", "ImageGrab.grab", "pyautogui.screenshot", "mss.mss")
 KEYLOG_PREFIXES = ("pynput.keyboard.Listener", "keyboard.on_press", "keyboard.hook", "pyHook.")
 HIDDEN_API_NAMES = frozenset(("__builtins__", "__import__", "exec", "eval", "getattr", "compile", "system", "popen",
@@ -130,19 +137,43 @@ def _builds_value(node: ast.AST) -> bool:
     return isinstance(node, ast.JoinedStr | ast.BinOp | ast.Call)
 
 
-def is_main_guard(test: ast.expr) -> bool:
+def _runs_as_name(test: ast.expr) -> bool:
+    """``__name__ == "__main__"`` or another dunder name a module never has when imported (execnet runs
+    scripts remotely as ``__channelexec__``)."""
     return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
             and len(test.comparators) == 1 and isinstance(test.comparators[0], ast.Constant)
-            and test.comparators[0].value == "__main__" and isinstance(test.ops[0], ast.Eq))
+            and isinstance(value := test.comparators[0].value, str) and value.startswith("__")
+            and value.endswith("__") and isinstance(test.ops[0], ast.Eq))
+
+
+_SENTENCE_RE = re.compile(r"[a-z][.:] +[A-Z]|^#+ |^```|^\s*[-*] [A-Z]", re.M)
+
+
+def _reads_as_prose(text: str) -> bool:
+    """Documentation or a text template (help, README, YAML with instructions): several lines with
+    sentences, headings, fences or bullets. Commands quoted in such text are instructions for a reader."""
+    return text.count("\n") >= 5 and len(_SENTENCE_RE.findall(text, 0, 20000)) >= 2
+
+
+def without_script_blocks(stmt: ast.stmt) -> ast.stmt:
+    """``stmt`` with the bodies of its ``__name__``-guarded branches (see ``_runs_as_name``) emptied: what
+    importing the module runs of it."""
+    if not (isinstance(stmt, ast.If) and _runs_as_name(stmt.test)):
+        return stmt
+    rest = [without_script_blocks(stmt.orelse[0])] if len(stmt.orelse) == 1 else stmt.orelse
+    return ast.If(test=stmt.test, body=[], orelse=rest)
 
 
 def _main_block_nodes(tree: ast.Module) -> set[int]:
-    """ids of the nodes inside top-level ``if __name__ == "__main__":`` blocks."""
+    """ids of the nodes inside top-level ``if __name__ == "__main__":`` blocks (and ``elif`` branches on
+    other such names): code that runs when the file is run as a program, not when it is imported."""
     out: set[int] = set()
     for stmt in tree.body:
-        if isinstance(stmt, ast.If) and is_main_guard(stmt.test):
-            for child in stmt.body:
+        branch: ast.stmt | None = stmt
+        while isinstance(branch, ast.If) and _runs_as_name(branch.test):
+            for child in branch.body:
                 out.update(id(n) for n in ast.walk(child))
+            branch = branch.orelse[0] if len(branch.orelse) == 1 else None
     return out
 
 
@@ -194,6 +225,8 @@ class PyScanner:
         self.budget = budget or ScanBudget()
         self.signals: list[Signal] = []
         self.aliases: dict[str, str] = {}
+        self._aws_sdk = False  # the file imports an AWS SDK (set once the imports are read)
+        self._script_only: set[int] = set()  # ids of the nodes of a main block that does not run in this phase
         self.globals_taint = _Taint()
         self.func_returns: dict[str, set[str]] = {}
         self.parse_ok = False
@@ -261,6 +294,8 @@ class PyScanner:
                     if inner and inner.endswith(".Fernet"):
                         return f"cryptography.fernet.Fernet.{node.attr}"
                     if inner and inner.startswith("requests.") and node.attr in ("text", "content", "json"):
+                        return f"{inner}.{node.attr}"
+                    if inner and node.attr in CLOUD_CREDENTIAL_CALLS:  # boto3.Session().get_credentials()
                         return f"{inner}.{node.attr}"
                 return None
             return f"{base}.{node.attr}"
@@ -466,7 +501,10 @@ class PyScanner:
         self.parse_ok = True
         try:
             self._index(tree)
+            self._script_only = set() if self.main_block_runs or self.module_phase == sg.RUNTIME \
+                else _main_block_nodes(tree)
             self._collect_aliases(tree)
+            self._aws_sdk = any(v.split(".", 1)[0] in AWS_SDK_MODULES for v in self.aliases.values())
             self._collect_consts(tree)
             self._resolved = {}
             phases = self._function_phases(tree)
@@ -653,7 +691,7 @@ class PyScanner:
         reached: set[str] = set()
         # calls under `if __name__ == "__main__":` run when the file is executed as a script, not when it
         # is imported (setup.py importing a module for its __version__ does not run its CLI)
-        script_only = set() if self.main_block_runs else _main_block_nodes(tree)
+        script_only = self._script_only
         module_level = [n for n in self._owned[None] if id(n) not in script_only]
         frontier = [self._names_called(module_level) | self.entry_functions]
         while frontier:
@@ -689,7 +727,13 @@ class PyScanner:
         return out
 
     def _scopes(self, tree: ast.Module, phases: dict[ast.AST, str]) -> list[tuple[str, list[ast.AST], str]]:
-        out: list[tuple[str, list[ast.AST], str]] = [("<module>", self._owned[None], self.module_phase)]
+        module = self._owned[None]
+        if self._script_only:  # the main block runs when the file is run as a program, not on import
+            out: list[tuple[str, list[ast.AST], str]] = [
+                ("<module>", [n for n in module if id(n) not in self._script_only], self.module_phase),
+                ("<main>", [n for n in module if id(n) in self._script_only], sg.RUNTIME)]
+        else:
+            out = [("<module>", module, self.module_phase)]
         for node, owned in self._owned.items():
             if node is not None:
                 phase = phases.get(node, sg.INSTALL if self.all_install else sg.RUNTIME)
@@ -748,6 +792,8 @@ class PyScanner:
             labels.add("source:clipboard")
         if name.startswith(SECRET_STORE_PREFIXES):
             labels.add("source:credential")
+        if self._aws_sdk and name.rsplit(".", 1)[-1] in CLOUD_CREDENTIAL_CALLS:
+            labels.add("source:env-secret")  # judged like a secret from the environment, where they come from
         if name.startswith(SCREEN_PREFIXES):
             labels.add("source:screenshot")
         if name in DECODE_NAMES or name.endswith("Fernet.decrypt"):
@@ -869,7 +915,8 @@ class PyScanner:
                 self._exec_call(node, name, phase, taint)
             elif name.startswith(PROCESS_PREFIXES) and not name.startswith("subprocess.CalledProcessError") \
                     and name not in ("subprocess.PIPE", "subprocess.DEVNULL", "subprocess.STDOUT"):
-                proc_calls.append(node)
+                if not self._opens_a_page(node, name):  # a browser showing a page runs nothing it fetched
+                    proc_calls.append(node)
                 self._process_call(node, name, phase, taint)
             elif _is_network(name):
                 net_calls.append(node)
@@ -909,6 +956,8 @@ class PyScanner:
                 self.emit(sg.SOURCE_CREDENTIAL, node, phase, store="browser-store", api=name)
             elif name in SYSINFO_NAMES:
                 self.emit(sg.SOURCE_SYSINFO, node, phase, api=name)
+            elif self._aws_sdk and name.rsplit(".", 1)[-1] in CLOUD_CREDENTIAL_CALLS:
+                self.emit(sg.SOURCE_ENV_SECRET, node, phase, api=name, variable="AWS credentials from the SDK session")
             elif name in ("os.getenv", "os.environ.get"):
                 key = self.fold(node.args[0]) if node.args else None
                 if isinstance(key, str) and SECRET_ENV_RE.search(key):
@@ -939,6 +988,8 @@ class PyScanner:
         if writes and proc_calls and net_calls:
             self.emit(sg.WRITE_EXEC, proc_calls[0], phase, scope=scope, write_line=writes[0].lineno,
                       program=_program_name(body))
+        elif writes and proc_calls and phase != sg.RUNTIME:
+            self._drop_and_run(writes, proc_calls, phase, scope)
         elif phase != sg.RUNTIME:
             acc = self._reach_calls.setdefault(phase, ([], [], []))
             acc[0].extend(c for c in net_calls if self._is_fetch(c))
@@ -1000,6 +1051,28 @@ class PyScanner:
             if retrieve or written:
                 out.append(n)
         return out
+
+    def _drop_and_run(self, writes: list[ast.Call], procs: list[ast.Call], phase: str, scope: str) -> None:
+        """A file this code writes and then starts as a program, at install or import: a dropper, whatever the
+        bytes came from (carved out of a shipped image, decoded, fetched elsewhere). Build steps start
+        compilers and interpreters on files; they do not write an executable themselves and run it."""
+        written = {key: w for w in writes if (key := self._path_key(w.args[0] if w.args else None))}
+        for call in procs:
+            program = call.args[0] if call.args else None
+            if isinstance(program, ast.List | ast.Tuple):
+                program = program.elts[0] if program.elts else None
+            key = self._path_key(program)
+            if key in written:
+                self.emit(sg.WRITE_EXEC, call, phase, scope=scope, write_line=written[key].lineno,
+                          how="writes a file and starts it as a program", program=key.removeprefix("name:"))
+                return
+
+    def _path_key(self, node: ast.AST | None) -> str | None:
+        """What names a path, to match a write with a later start: its folded text, else its variable."""
+        value = self.fold(node)
+        if isinstance(value, str) and value:
+            return value
+        return f"name:{node.id}" if isinstance(node, ast.Name) else None
 
     def _reach_write_exec(self) -> None:
         """Fetch, write and run split over helper functions that all run on install/import (one file)."""
@@ -1083,7 +1156,37 @@ class PyScanner:
                 if isinstance(inner_arg, ast.Call) and (self.call_name(inner_arg) or "").endswith(".read"):
                     self._note_exec_file(inner_arg, node, phase)
                     return
+        opened = self._opened_by(arg)
+        if opened is not None:  # with open("pkg/version.py") as f: exec("".join(l for l in f if ...), meta)
+            self._note_exec_file(opened, node, phase)
+            return
         self.emit(sg.EXEC_DYNAMIC, node, phase, api=name)
+
+    def _opened_by(self, arg: ast.AST) -> ast.Call | None:
+        """The ``open(...)`` call behind a file object the expression reads lines from (``f`` bound by
+        ``with open(...) as f`` in this file), when it reads from nothing else that is called; else None."""
+        handles: dict[str, ast.Call] = {}
+        for item in self._kinds["with"]:  # open(), io.open(), tokenize.open(), a helper named like them
+            if isinstance(item, ast.withitem) and isinstance(item.optional_vars, ast.Name) \
+                    and isinstance(item.context_expr, ast.Call) \
+                    and (self.call_name(item.context_expr) or "").rsplit(".", 1)[-1].lstrip("_").startswith("open"):
+                handles[item.optional_vars.id] = item.context_expr
+        if not handles:
+            return None
+        if isinstance(arg, ast.Name):  # code = f.read().replace(...); exec(code)
+            values = [n.value for n in self._kinds["assign"] if isinstance(n, ast.Assign) and len(n.targets) == 1
+                      and isinstance(n.targets[0], ast.Name) and n.targets[0].id == arg.id]
+            if len(values) != 1:
+                return None
+            arg = values[0]
+        found = None
+        for sub in _walk_expr(arg):
+            if isinstance(sub, ast.Name) and sub.id in handles:
+                found = handles[sub.id]
+            elif isinstance(sub, ast.Call) and (sub.func.attr if isinstance(sub.func, ast.Attribute) else "") not in \
+                    ("join", "startswith", "strip", "split", "splitlines", "read", "readlines", "replace", "decode"):
+                return None  # a call other than string and line handling: not just the file's own text
+        return found
 
     def _note_exec_file(self, reader: ast.AST, node: ast.Call, phase: str) -> None:
         """Remember the file whose text is executed (``exec(open(os.path.join(here, "data.bin")).read())``):
@@ -1192,15 +1295,25 @@ class PyScanner:
         self.emit(sg.OBF_DECODED, node, phase, method="code written to a file", preview=value[:200])
         self._scan_payload(value, node, phase, "code written to a file")
 
+    def _opens_a_page(self, node: ast.Call, name: str) -> bool:
+        """``webbrowser.open(url)``: a page for the user to see, unless what it opens is a local program
+        (on Windows a file path is started like a double-click)."""
+        if not name.startswith("webbrowser."):
+            return False
+        target = self._arg_text(node)
+        return not re.search(r"(?i)\.(?:exe|bat|cmd|ps1|vbs|scr|hta|lnk|msi|sh|py)\b", target)
+
     def _process_call(self, node: ast.Call, name: str, phase: str, taint: _Taint) -> None:
         text = self._arg_text(node)
         labels: set[str] = set()
-        for a in node.args:
+        # the environment handed to os.execve/spawnve is not the command (a CGI server passes request data there)
+        positional = node.args[:-1] if name.endswith(ENV_TAKING_EXECS) and len(node.args) >= 3 else node.args
+        for a in positional:
             labels |= self._labels_of(a, taint)
         detail: dict[str, Any] = {"api": name}
         if text:
             detail["command"] = text[:300]
-        if text and re.search(r"(?i)https?://|\bstart\s|\bcmd(?:\.exe)?\b|powershell|\bcurl\b|\bwget\b|pip3?\s+install|"
+        if text and not self._opens_a_page(node, name) and re.search(r"(?i)https?://|\bstart\s|\bcmd(?:\.exe)?\b|powershell|\bcurl\b|\bwget\b|pip3?\s+install|"
                               r"-m\s+pip|mshta|rundll32|osascript|nohup|chmod\s", text):
             detail["suspicious_command"] = True
         hidden = self._hidden_window(node)
@@ -1273,15 +1386,16 @@ class PyScanner:
                     continue
                 phase = owner_phase.get(id(node), self.module_phase)
                 if id(node) not in docstrings:  # documentation names endpoints and paths without using them
-                    self._scan_text_indicators(value, node, phase)
+                    self._scan_text_indicators(value, node, phase, prose=_reads_as_prose(value))
                 if len(value) >= dec.MIN_ENCODED and id(node) not in self._seen_literals:
                     self._try_decode_literal(value, node, phase)
             elif isinstance(node, ast.JoinedStr) and len(node.values) > 1:
                 text = self.fold(node)
                 if isinstance(text, str) and len(text) >= 12:
                     phase = owner_phase.get(id(node), self.module_phase)
+                    mentioned = {"how": "mentioned"} if _reads_as_prose(text) else {}
                     for label, match in ind.downloader_commands(text):
-                        self.emit(sg.PROCESS_DOWNLOADER, node, phase, pattern=label, match=match)
+                        self.emit(sg.PROCESS_DOWNLOADER, node, phase, pattern=label, match=match, **mentioned)
             elif isinstance(node, ast.List | ast.Tuple) and len(node.elts) >= 8:  # noqa: SIM102
                 if all(isinstance(e, ast.Constant) and isinstance(e.value, int) and not isinstance(e.value, bool)
                        for e in node.elts[:64]):
@@ -1300,7 +1414,10 @@ class PyScanner:
     def _literal_phases(self, tree: ast.Module, phases: dict[ast.AST, str]) -> dict[int, str]:
         """Phase of each literal inside a function (module-level literals have the module's phase)."""
         default = sg.INSTALL if self.all_install else sg.RUNTIME
-        return {key: phases.get(owner, default) for key, owner in self._literal_owner.items()}
+        out = {key: phases.get(owner, default) for key, owner in self._literal_owner.items()}
+        for key in self._script_only:
+            out.setdefault(key, sg.RUNTIME)
+        return out
 
     def _try_decode_literal(self, value: str, node: ast.AST, phase: str) -> None:
         if self.budget.literals >= MAX_LITERALS or self.depth >= MAX_DECODE_DEPTH:
@@ -1336,8 +1453,10 @@ class PyScanner:
             s.decoded = max(s.decoded, self.depth + 1)
         self.signals.extend(signals)
 
-    def _scan_text_indicators(self, text: str, node: ast.AST | int, phase: str) -> None:
+    def _scan_text_indicators(self, text: str, node: ast.AST | int, phase: str, prose: bool = False) -> None:
         for kind, detail in ind.text_signals(text):
+            if prose and kind == sg.PROCESS_DOWNLOADER:  # an install instruction in help text or a template
+                detail = {**detail, "how": "mentioned"}
             self.emit(kind, node, phase, **detail)
         for label, match in ind.persistence_targets(text):
             self.emit(sg.PERSISTENCE, node, phase, place=label, match=match, how="mentioned")

