@@ -51,6 +51,7 @@ class PackageFacts:
     skipped: list[str] = field(default_factory=list)
     text_only: list[str] = field(default_factory=list)  # code files given the text-only pass, with why
     quiet_files: int = 0  # Python files with nothing the scanner looks for (pygate): not parsed
+    test_text_files: int = 0  # tests, docs, examples nothing imports: text checks only, no syntax tree
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,7 +60,8 @@ class PackageFacts:
             "install_hooks": self.install_hooks, "dependencies": self.dependencies,
             "signals": [s.to_dict() for s in self.signals], "files": self.files, "code_files": self.code_files,
             "code_bytes": self.code_bytes, "skipped": self.skipped[:50],
-            "text_only": self.text_only[:50], "quiet_files": self.quiet_files, "seconds": round(self.seconds, 4),
+            "text_only": self.text_only[:50], "quiet_files": self.quiet_files,
+            "test_text_files": self.test_text_files, "seconds": round(self.seconds, 4),
         }
 
     @classmethod
@@ -71,7 +73,7 @@ class PackageFacts:
                    code_files=int(data.get("code_files", 0)), code_bytes=int(data.get("code_bytes", 0)),
                    skipped=list(data.get("skipped") or []),
                    text_only=list(data.get("text_only") or []), quiet_files=int(data.get("quiet_files", 0)),
-                   seconds=float(data.get("seconds", 0.0)))
+                   test_text_files=int(data.get("test_text_files", 0)), seconds=float(data.get("seconds", 0.0)))
 
 
 def analyze_package(target: str | Path | pf.PackageFiles, ecosystem: str | None = None) -> PackageFacts:
@@ -176,6 +178,37 @@ def _scripts_run_by_setup(pkg: pf.PackageFiles) -> set[str]:
             and any(rel == w or rel.endswith("/" + w) for w in wanted)}
 
 
+_IMPORT_LINE_RE = re.compile(rb"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import[ \t]+\(?([\w, \t]+)|import[ \t]+([\w., \t]+))",
+                             re.M)
+
+
+def _imported_test_modules(pkg: pf.PackageFiles) -> set[str]:
+    """Test, doc and example files that the package's other code imports (``from .testing import ...``):
+    they run when it runs, so they keep the full scan. Read from import lines, matched on the module's
+    trailing name parts, which errs towards including a file."""
+    tests = [rel for rel in pkg.files if rel.endswith(".py") and TEST_PATH_RE.search(rel)]
+    if not tests:
+        return set()
+    names: set[str] = set()
+    for rel, data in pkg.files.items():
+        if not rel.endswith(".py") or TEST_PATH_RE.search(rel):
+            continue
+        for m in _IMPORT_LINE_RE.finditer(data[:2 * 1024 * 1024]):
+            base, items, plain = (g.decode("ascii", "replace") if g else "" for g in m.groups())
+            if plain:
+                names.update(x.split(" as ")[0].strip().lstrip(".") for x in plain.split(","))
+                continue
+            base = base.lstrip(".")
+            names.add(base)
+            names.update(f"{base}.{x.split(' as ')[0].strip()}".lstrip(".") for x in items.split(","))
+    out: set[str] = set()
+    for rel in tests:
+        parts = rel[:-3].removesuffix("/__init__").split("/")
+        if any(".".join(parts[i:]) in names for i in range(len(parts))):
+            out.add(rel)
+    return out
+
+
 def _setup_local_imports(pkg: pf.PackageFiles) -> set[str]:
     """Top-level modules that setup.py imports (they run at install time too)."""
     text = pkg.text("setup.py", 512 * 1024)
@@ -201,6 +234,7 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
             backend_files.add(hook["file"])
     reached = _python_reach(pkg, eco, backend_entries)
     run_at_install = _scripts_run_by_setup(pkg) if eco == "pypi-sdist" else set()
+    imported_tests = _imported_test_modules(pkg)
     run_js = _js_named_by_python(pkg)
     for rel in sorted(pkg.files):
         data = pkg.files[rel]
@@ -213,7 +247,8 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
             continue
         if rel.endswith(".pyc"):
             source = _source_of_bytecode(rel)
-            if source not in pkg.sizes:
+            # a .pyc in __pycache__ is only ever loaded as the cache of its source: without one it never runs
+            if source not in pkg.sizes and "__pycache__/" not in rel:
                 _scan_bytecode(rel, data, _python_phase(source, pkg, eco, backend_files)[0], facts)
             continue
         if rel.endswith(JS_EXT):
@@ -245,6 +280,15 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
         text = data.decode("utf-8", "replace")
         if pygate.quiet_reason(text) is None:  # nothing the scanner could report: no tree needed
             facts.quiet_files += 1
+        elif phase == sg.RUNTIME and not whole and rel not in reached and rel not in imported_tests \
+                and TEST_PATH_RE.search(rel):
+            # tests, docs and examples that nothing imports run only when someone runs them: their text
+            # gets the indicator and payload checks (a payload hidden in a test folder is still decoded),
+            # calls are not resolved
+            scanner = PyScanner(rel, text, phase, budget)
+            scanner.scan_text(text, phase, 0)
+            facts.signals.extend(scanner.signals)
+            facts.test_text_files += 1
         else:
             # a module's main block runs when it is run as a program (setup.py is, by pip), not on import
             scanner = PyScanner(rel, text, phase, budget, all_install=whole, entry_functions=entry,
@@ -465,8 +509,10 @@ def _line_signals(rel: str, data: bytes, text: str, phase: str, facts: PackageFa
 # (tool, a literal every match contains, pattern): the literal is looked for first, which is far cheaper
 # than running the pattern over every file
 OBFUSCATOR_MARKERS = [
+    # the obfuscated form (the bootstrap call with the encrypted bytes), not the words: the obfuscator's own
+    # source names them in templates and docs
     ("pyarmor", ("armor", "pytransform"),
-     re.compile(r"__pyarmor__|pyarmor_runtime|from pytransform import|__armor_enter__")),
+     re.compile(r"__pyarmor__\(\s*__name__\s*,\s*__file__\s*,\s*b['\"]|__armor_enter__\(")),
     ("hyperion", ("Hyperion", "billythegoat356"), re.compile(r"__obfuscator__\s*=\s*['\"]Hyperion|billythegoat356")),
     ("generic-obfuscator", ("__obfuscator__", "from builtins import *"),
      re.compile(r"__obfuscator__\s*=|from builtins import \*[\s\S]{0,400}?=\s*exec\b")),

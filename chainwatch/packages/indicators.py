@@ -63,8 +63,9 @@ CREDENTIAL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("browser-store", re.compile(r"(?i)(?:Login Data\b|\bWeb Data\b|\bLocal State\b|\bkey4\.db\b|logins\.json|"
                                  r"cookies\.sqlite|Google[/\\]+Chrome[/\\]+User Data|BraveSoftware|Opera Software|"
                                  r"Yandex[/\\]+YandexBrowser|Microsoft[/\\]+Edge[/\\]+User Data|Mozilla[/\\]+Firefox[/\\]+Profiles)")),  # noqa: E501
+    # dQw4w9WgXcQ: prefixes Discord's encrypted token blobs (the bare ID is a video, in many notebooks)
     ("discord-token-store", re.compile(r"(?i)(?:discord(?:canary|ptb)?[/\\]+Local Storage|Local Storage[/\\]+leveldb|"
-                                       r"\[\\w-\]\{24\}\\\.|dQw4w9WgXcQ)")),
+                                       r"\[\\w-\]\{24\}\\\.|dQw4w9WgXcQ:)")),
     ("crypto-wallet", re.compile(r"(?i)(?:wallet\.dat\b|\bExodus[/\\]|exodus\.wallet|Electrum[/\\]+wallets|"
                                  r"Atomic[/\\]+Local Storage|\bmetamask\b|nkbihfbeogaeaoehlefnkodbefgpgknn|"
                                  r"\bphantom\b.*wallet|bfnaelmomeimhlpmgjnjophhpkkoljpa|Coinomi|Armory[/\\]|"
@@ -99,7 +100,7 @@ DOWNLOADER_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                                        r"(?:\$\(|<\(|`)\s*(?:curl|wget)\b")),
     ("fetch-and-run", re.compile(r"(?i)\b(?:curl|wget)\b[^\n]{0,300}(?:&&|;)\s*(?:chmod\s+\+?[0-7x]+|\./|sh\s|bash\s|"
                                  r"python3?\s|node\s|start\s)")),
-    ("powershell-download", re.compile(r"(?i)(?:DownloadString|DownloadFile|DownloadData|Invoke-WebRequest|\biwr\s|"
+    ("powershell-download", re.compile(r"(?i)(?:\bDownload(?:String|File|Data)\b|Invoke-WebRequest|\biwr\s|"
                                        r"Invoke-RestMethod|\birm\s|Start-BitsTransfer|Net\.WebClient)")),
     ("powershell-encoded", re.compile(r"(?i)powershell(?:\.exe)?[^\n]{0,80}\s-(?:e|ec|en|enc|enco|encodedcommand)\s+[A-Za-z0-9+/=]{20,}")),  # noqa: E501
     ("powershell-hidden", re.compile(r"(?i)powershell(?:\.exe)?[^\n]{0,80}-(?:w|windowstyle)\s+hidden")),

@@ -494,19 +494,23 @@ class JsScanner:
         version = [0]  # bumped by every taint, so a view is rebuilt only after something changed
 
         def visible(scope: int) -> dict[str, set[str]]:
-            """Labels of the names a scope sees: its own and its enclosing functions' (closures)."""
+            """Labels of the names a scope sees: its own and the module's, and network data held by its
+            enclosing functions (closures over a response). Source labels do not travel through closures:
+            in a bundle, generic helper names (``k``, ``e``) are reused in every function."""
             if not tainted_by_scope:
                 return {}
             cached = views.get(scope)
             if cached is not None and cached[0] == version[0]:
                 return cached[1]
             out: dict[str, set[str]] = {}
-            at = scope
-            while True:
+            for at in (scope, 0):
                 for name, labels in tainted_by_scope.get(at, {}).items():
                     out.setdefault(name, set()).update(labels)
-                if at == 0:
-                    break
+            at = parents[scope] if scope else 0
+            while at != 0:
+                for name, labels in tainted_by_scope.get(at, {}).items():
+                    if "net" in labels:
+                        out.setdefault(name, set()).add("net")
                 at = parents[at]
             views[scope] = (version[0], out)
             return out
@@ -575,10 +579,9 @@ class JsScanner:
                 labels = self._labels(value, visible(scope))
                 if labels:
                     taint(scope, _pattern_names(name), labels)
-            for ident, value, scope in flows:
-                labels = self._labels(value, visible(scope))
-                if labels:
-                    taint(scope, [ident], labels, outward=True)
+            for ident, value, scope in flows:  # only network data: sources keep to declarations, as before
+                if "net" in self._labels(value, visible(scope)):
+                    taint(scope, [ident], {"net"}, outward=True)
             for source, functions, _exec_refs, _node, _phase, scope in handlers:
                 if source is not None and "net" not in self._labels(source, visible(scope)):
                     continue

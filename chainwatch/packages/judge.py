@@ -173,9 +173,11 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     if downloaders:
         inst = [s for s in downloaders if s.phase == sg.INSTALL]
         imp = [s for s in downloaders if s.phase == sg.IMPORT]
+        # at run time: shapes no tool needs (certutil/bitsadmin downloads are not among them: load-test and
+        # admin tools hand such commands to remote Windows machines)
         strong = [s for s in downloaders if s.detail.get("pattern") in ("reverse-shell", "powershell-encoded",
-                                                                       "crypto-miner", "lolbin-download",
-                                                                       "bot-remote-shell", "defense-evasion")]
+                                                                       "crypto-miner", "bot-remote-shell",
+                                                                       "defense-evasion")]
         if inst:
             out.add("package.install-downloader", C, inst, phase=sg.INSTALL)
         elif imp and any(s.detail.get("pattern") != "powershell-iex" for s in imp):

@@ -85,7 +85,7 @@ HIDDEN_API_NAMES = frozenset(("__builtins__", "__import__", "exec", "eval", "get
 SECRET_ENV_RE = re.compile(r"(?i)(?:token|secret|passw|api[_-]?key|aws_|credential|private[_-]?key|npm_|pypi|"
                            r"github_|gh_|access[_-]?key|session)")
 TEST_PATH_RE = re.compile(r"(?i)(?:^|/)(?:tests?|testing|docs?|examples?|benchmarks?|samples?)/|(?:^|/)test_[^/]*\.py$"
-                          r"|(?:^|/)[a-z0-9][\w.-]*_tests?/"  # dagster_dbt_tests/: a package's own test package
+                          r"|(?:^|/)_?[a-z0-9][\w.-]*_tests?/"  # dagster_dbt_tests/, marimo's _smoke_tests/
                           r"|_test\.py$|(?:^|/)conftest\.py$")
 
 
@@ -153,6 +153,40 @@ def _reads_as_prose(text: str) -> bool:
     """Documentation or a text template (help, README, YAML with instructions): several lines with
     sentences, headings, fences or bullets. Commands quoted in such text are instructions for a reader."""
     return text.count("\n") >= 5 and len(_SENTENCE_RE.findall(text, 0, 20000)) >= 2
+
+
+# commands pip (and build front ends) run setup.py with; a branch on any other sys.argv word is the
+# maintainer's (``if sys.argv[-1] == "publish": os.system("twine upload dist/*")``)
+PIP_SETUP_COMMANDS = frozenset(("egg_info", "dist_info", "bdist_wheel", "sdist", "build", "build_ext", "build_py",
+                                "build_clib", "build_scripts", "install", "install_lib", "install_scripts",
+                                "install_data", "install_egg_info", "develop", "editable_wheel", "bdist_egg",
+                                "clean", "--version", "--name", "--help-commands", "test"))
+
+
+def _argv_word(test: ast.expr) -> str | None:
+    """The word a test compares ``sys.argv[i]`` with, or finds ``in sys.argv`` (anywhere in an and/or)."""
+    for node in ast.walk(test):
+        if not (isinstance(node, ast.Compare) and len(node.comparators) == 1):
+            continue
+        sides = (node.left, node.comparators[0])
+        words = [x.value for x in sides if isinstance(x, ast.Constant) and isinstance(x.value, str)]
+        argv = any(isinstance(x, ast.Subscript) and dotted_name(x.value) in ("sys.argv", "argv") for x in sides) \
+            or (isinstance(node.ops[0], ast.In) and dotted_name(node.comparators[0]) in ("sys.argv", "argv"))
+        if argv and words and isinstance(node.ops[0], ast.Eq | ast.In):
+            return words[0]
+    return None
+
+
+def _maintainer_branch_nodes(tree: ast.Module) -> set[int]:
+    """ids of the nodes inside ``if`` branches of setup.py taken only for a command pip never runs."""
+    out: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If):
+            word = _argv_word(node.test)
+            if word is not None and word not in PIP_SETUP_COMMANDS:
+                for child in node.body:
+                    out.update(id(n) for n in ast.walk(child))
+    return out
 
 
 def without_script_blocks(stmt: ast.stmt) -> ast.stmt:
@@ -501,8 +535,9 @@ class PyScanner:
         self.parse_ok = True
         try:
             self._index(tree)
-            self._script_only = set() if self.main_block_runs or self.module_phase == sg.RUNTIME \
-                else _main_block_nodes(tree)
+            self._script_only = _maintainer_branch_nodes(tree) if self.all_install else set()
+            if not self.main_block_runs and self.module_phase != sg.RUNTIME:
+                self._script_only |= _main_block_nodes(tree)
             self._collect_aliases(tree)
             self._aws_sdk = any(v.split(".", 1)[0] in AWS_SDK_MODULES for v in self.aliases.values())
             self._collect_consts(tree)
@@ -727,18 +762,23 @@ class PyScanner:
         return out
 
     def _scopes(self, tree: ast.Module, phases: dict[ast.AST, str]) -> list[tuple[str, list[ast.AST], str]]:
-        module = self._owned[None]
-        if self._script_only:  # the main block runs when the file is run as a program, not on import
-            out: list[tuple[str, list[ast.AST], str]] = [
-                ("<module>", [n for n in module if id(n) not in self._script_only], self.module_phase),
-                ("<main>", [n for n in module if id(n) in self._script_only], sg.RUNTIME)]
-        else:
-            out = [("<module>", module, self.module_phase)]
+        out: list[tuple[str, list[ast.AST], str]] = [("<module>", self._owned[None], self.module_phase)]
         for node, owned in self._owned.items():
             if node is not None:
                 phase = phases.get(node, sg.INSTALL if self.all_install else sg.RUNTIME)
                 out.append((getattr(node, "name", "?"), owned, phase))
-        return out
+        if not self._script_only:
+            return out
+        # a main block runs when the file is run as a program, a maintainer branch of setup.py when its
+        # maintainer asks for it: neither in this phase, so they form a run-time scope of their own
+        program: list[ast.AST] = []
+        kept: list[tuple[str, list[ast.AST], str]] = []
+        for name, nodes, phase in out:
+            if any(id(n) in self._script_only for n in nodes):
+                program.extend(n for n in nodes if id(n) in self._script_only)
+                nodes = [n for n in nodes if id(n) not in self._script_only]
+            kept.append((name, nodes, phase))
+        return [*kept, ("<program>", program, sg.RUNTIME)]
 
     # ------------------------------------------------------------------ taint
 
@@ -1162,15 +1202,29 @@ class PyScanner:
             return
         self.emit(sg.EXEC_DYNAMIC, node, phase, api=name)
 
+    def _is_open(self, call: ast.Call) -> bool:
+        return (self.call_name(call) or "").rsplit(".", 1)[-1].lstrip("_").startswith("open")
+
     def _opened_by(self, arg: ast.AST) -> ast.Call | None:
         """The ``open(...)`` call behind a file object the expression reads lines from (``f`` bound by
         ``with open(...) as f`` in this file), when it reads from nothing else that is called; else None."""
         handles: dict[str, ast.Call] = {}
         for item in self._kinds["with"]:  # open(), io.open(), tokenize.open(), a helper named like them
             if isinstance(item, ast.withitem) and isinstance(item.optional_vars, ast.Name) \
-                    and isinstance(item.context_expr, ast.Call) \
-                    and (self.call_name(item.context_expr) or "").rsplit(".", 1)[-1].lstrip("_").startswith("open"):
+                    and isinstance(item.context_expr, ast.Call) and self._is_open(item.context_expr):
                 handles[item.optional_vars.id] = item.context_expr
+        # for line in open(...) / for line in f: a line of the file (eval(line.split("=")[-1]), mccabe)
+        for nodes in self._owned.values():
+            for node in nodes:
+                if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+                    it = node.iter
+                    if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) \
+                            and it.func.attr in ("readlines", "splitlines", "read"):
+                        it = it.func.value
+                    if isinstance(it, ast.Call) and self._is_open(it):
+                        handles[node.target.id] = it
+                    elif isinstance(it, ast.Name) and it.id in handles:
+                        handles[node.target.id] = handles[it.id]
         if not handles:
             return None
         if isinstance(arg, ast.Name):  # code = f.read().replace(...); exec(code)
@@ -1609,6 +1663,7 @@ BOT_HANDLERS = ("message_handler", "on_message", "channel_post_handler", "callba
                 "edited_message_handler")
 
 
+_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.")
 PROGRAM_RE = re.compile(r"(?i)\.(?:exe|scr|com|bat|cmd|vbs|ps1|msi|hta)(?:$|[?\s\"'])")
 
 
@@ -1617,6 +1672,6 @@ def _program_name(body: list[ast.AST]) -> str | None:
     for n in body:
         if isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) < 400:
             m = PROGRAM_RE.search(n.value)
-            if m:
+            if m and not _EMAIL_RE.search(n.value):  # name@hotmail.com is no program
                 return n.value[:120]
     return None

