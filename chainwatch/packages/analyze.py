@@ -140,7 +140,7 @@ def _python_phase(rel: str, pkg: pf.PackageFiles, eco: str, backend_files: set[s
         return sg.INSTALL, True
     if rel in backend_files:
         return sg.INSTALL, True
-    if TEST_PATH_RE.search(rel):
+    if TEST_PATH_RE.search(rel) or rel.startswith(".") or "/." in rel:  # tests; CI scripts (.github/...)
         return sg.RUNTIME, False
     if re.search(r"(?:^|/)(?:bin|scripts)/|\.data/scripts/", rel):
         return sg.RUNTIME, False
@@ -430,6 +430,8 @@ def _scan_pth(rel: str, data: bytes, facts: PackageFacts, budget: ScanBudget) ->
 def _scan_shell(rel: str, data: bytes, phase: str, facts: PackageFacts) -> None:
     text = data[:2 * 1024 * 1024].decode("utf-8", "replace")
     for lineno, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("#"):  # a comment runs nothing (completion scripts: "add this to ~/.bashrc")
+            continue
         if len(line) > 20000:
             line = line[:20000]
         for label, match in ind.downloader_commands(line):

