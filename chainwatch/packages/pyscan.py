@@ -285,7 +285,7 @@ class PyScanner:
         self.signals: list[Signal] = []
         self.aliases: dict[str, str] = {}
         self._aws_sdk = False  # the file imports an AWS SDK (set once the imports are read)
-        self._script_only: set[int] = set()  # ids of the nodes of a main block that does not run in this phase
+        self._script_only: set[int] = set()  # nodes not run in this phase (main block, maintainer branch)
         self.globals_taint = _Taint()
         self.func_returns: dict[str, set[str]] = {}
         self.parse_ok = False

