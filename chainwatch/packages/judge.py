@@ -231,7 +231,11 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     npm = facts.ecosystem == "npm"  # npm install scripts fetch platform binaries and run helpers honestly
     inst_net = live(sg.NETWORK, (sg.INSTALL,))
     if inst_net:
-        out.add("package.install-network", L if npm else H, inst_net)
+        # fetching files (fonts, the binary a wrapper ships) is what build steps do; sending data, DNS
+        # lookups and raw sockets at install are what beacons do
+        fetch_only = not live(sg.NETWORK_SEND, (sg.INSTALL,)) and not live(sg.EXFIL_FLOW, (sg.INSTALL,)) and all(
+            str(s.detail.get("api") or "").endswith(FETCH_APIS) for s in inst_net)
+        out.add("package.install-network", L if npm or fetch_only else H, inst_net)
     inst_exec = live(sg.EXEC_DYNAMIC, (sg.INSTALL,))
     if inst_exec:
         out.add("package.install-exec", L if npm else H, inst_exec)
@@ -359,6 +363,9 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     return out.findings()
 
 
+# calls that fetch a URL's content (no body of their own): setup.py downloading fonts or a release binary
+FETCH_APIS = ("urllib.request.urlopen", "urllib.request.urlretrieve", "urllib.request.build_opener",
+              "urllib.request.Request", "requests.get", "requests.head", "httpx.get", "urllib2.urlopen")
 SHADY_DROP = ("paste", "file-hosting", "tunnel", "raw-ip", "oast", "webhook")
 # public resolvers and their DNS-over-HTTPS endpoints: raw IPs that honest clients post to
 PUBLIC_RESOLVERS = {"1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4", "9.9.9.9", "149.112.112.112", "208.67.222.222",

@@ -96,7 +96,7 @@ def test_python_dash_c_script_at_install_is_scanned() -> None:
              'setup(name="postinst", version="1.0", cmdclass={"install": Post})\n')
     v, strong = verdict(sdist("postinst", "1.0", {"setup.py": setup}))
     assert v == "malicious", strong
-    assert "package.install-network:high" in strong
+    assert "package.install-beacon:critical" in strong  # host and user carried in the URL it fetches
 
 
 def test_python_dash_c_build_helper_stays_clean() -> None:

