@@ -144,6 +144,9 @@ def _python_phase(rel: str, pkg: pf.PackageFiles, eco: str, backend_files: set[s
         return sg.RUNTIME, False
     if re.search(r"(?:^|/)(?:bin|scripts)/|\.data/scripts/", rel):
         return sg.RUNTIME, False
+    folder = rel.rpartition("/")[0]
+    if eco == "pypi-sdist" and folder and folder not in ("src", "lib") and f"{folder}/__init__.py" not in pkg.sizes:
+        return sg.RUNTIME, False  # a helper folder of the source tree (tools/, ci/): no package, nothing imports it
     if base == "__init__.py" or base == "__main__.py":
         return (sg.IMPORT if base == "__init__.py" else sg.RUNTIME), False
     if eco == "pypi-sdist" and "/" not in rel and base not in ("setup.py", "conftest.py") and \

@@ -69,7 +69,7 @@ CREDENTIAL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("crypto-wallet", re.compile(r"(?i)(?:wallet\.dat\b|\bExodus[/\\]|exodus\.wallet|Electrum[/\\]+wallets|"
                                  r"Atomic[/\\]+Local Storage|\bmetamask\b|nkbihfbeogaeaoehlefnkodbefgpgknn|"
                                  r"\bphantom\b.*wallet|bfnaelmomeimhlpmgjnjophhpkkoljpa|Coinomi|Armory[/\\]|"
-                                 r"\bGuarda[/\\]|Ethereum[/\\]+keystore|\bsolana[/\\]+id\.json)")),
+                                 r"(?-i:\bGuarda)[/\\]|Ethereum[/\\]+keystore|\bsolana[/\\]+id\.json)")),
     ("messenger-session", re.compile(r"(?i)(?:Telegram Desktop[/\\]+tdata|\btdata\b[/\\]|Signal[/\\]+config\.json)")),
     ("system-secrets", re.compile(r"(?i)(?:/etc/shadow\b|/etc/passwd\b|\.bash_history\b|\.zsh_history\b|"
                                   r"login\.keychain|Keychains[/\\])")),

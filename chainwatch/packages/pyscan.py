@@ -70,6 +70,10 @@ CLIPBOARD_WRITES = frozenset(("pyperclip.copy", "win32clipboard.SetClipboardData
 # which decrypts Chrome's saved-password key on Windows
 SECRET_STORE_PREFIXES = ("browser_cookie3.", "rookiepy.", "pycookiecheat.", "win32crypt.CryptUnprotectData",
                          "ctypes.windll.crypt32.CryptUnprotectData")
+# programs whose arguments are code to run (a decoded script handed to them is a decoded command)
+INTERPRETERS = frozenset(("sh", "bash", "zsh", "dash", "ksh", "cmd", "powershell", "pwsh", "python", "python3",
+                          "py", "node", "perl", "ruby", "php", "osascript", "wscript", "cscript", "mshta",
+                          "rundll32", "regsvr32", "certutil", "bitsadmin", "curl", "wget"))
 # os.exec*/spawn* forms whose last argument is the new program's environment
 ENV_TAKING_EXECS = ("os.execve", "os.execle", "os.execlpe", "os.execvpe", "os.spawnve", "os.spawnle",
                     "os.spawnlpe", "os.spawnvpe")
@@ -127,7 +131,7 @@ def dotted_name(node: ast.AST) -> str | None:
 NETWORK_CLIENT_FUNCS = frozenset({"socket.socket", "socket.create_connection", "websocket.create_connection",
                                   "requests.session", "httpx.Client", "ftplib.FTP_TLS"})
 CONNECT_APIS = frozenset({"socket.create_connection", "websocket.create_connection", "websockets.connect",
-                          "asyncio.open_connection"})
+                          "asyncio.open_connection", "socket.socket.connect", "socket.socket.connect_ex"})
 
 
 def _builds_value(node: ast.AST) -> bool:
@@ -148,7 +152,8 @@ def _runs_as_name(test: ast.expr) -> bool:
 
 # what version-reading code does to a file's text before exec/eval: string, line, regex and compile steps
 _TEXT_STEPS = frozenset(("join", "startswith", "strip", "split", "splitlines", "read", "readlines", "replace",
-                         "decode", "group", "search", "match", "findall", "compile", "rstrip", "lstrip"))
+                         "decode", "group", "search", "match", "findall", "compile", "rstrip", "lstrip",
+                         "dirname", "abspath", "realpath", "read_text"))
 
 
 def _call_word(call: ast.Call) -> str:
@@ -1226,7 +1231,7 @@ class PyScanner:
                 return  # exec(open(version.py).read()): common in setup.py, reads a shipped file
             if inner.endswith(("compile",)):
                 inner_arg = arg.args[0] if arg.args else None
-                if isinstance(inner_arg, ast.Call) and (self.call_name(inner_arg) or "").endswith(".read"):
+                if isinstance(inner_arg, ast.Call) and _call_word(inner_arg) == "read":
                     self._note_exec_file(inner_arg, node, phase)
                     return
         opened = self._opened_by(arg)
@@ -1262,8 +1267,8 @@ class PyScanner:
                         handles[node.target.id] = it
                     elif isinstance(it, ast.Name) and it.id in handles:
                         handles[node.target.id] = handles[it.id]
-        if not handles:
-            return None
+        helpers = {n.targets[0].id: n.value.body for n in self._kinds["assign"] if isinstance(n, ast.Assign)
+                   and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Lambda)}
         found = None
         todo, seen = [arg], 0
         while todo and seen < 4:  # the expression, and what its names were assigned (match = re.search(...))
@@ -1273,10 +1278,16 @@ class PyScanner:
                 if isinstance(sub, ast.Name) and sub.id in handles:
                     found = handles[sub.id]
                 elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
-                    values = [n.value for n in self._kinds["assign"] if isinstance(n, ast.Assign)
+                    # what the name was assigned: a value, or a helper (local_file = lambda *f: open(...).read())
+                    values = [n.value.body if isinstance(n.value, ast.Lambda) else n.value
+                              for n in self._kinds["assign"] if isinstance(n, ast.Assign)
                               and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
                               and n.targets[0].id == sub.id]
                     todo.extend(values[:1])
+                elif isinstance(sub, ast.Call) and self._is_open(sub):
+                    found = sub
+                elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in helpers:
+                    todo.append(helpers[sub.func.id])  # exec(local_file('pkg', 'version.py'))
                 elif isinstance(sub, ast.Call) and _call_word(sub) not in _TEXT_STEPS:
                     return None  # a call other than string, regex and line handling: not just the file's text
         return found
@@ -1388,6 +1399,19 @@ class PyScanner:
         self.emit(sg.OBF_DECODED, node, phase, method="code written to a file", preview=value[:200])
         self._scan_payload(value, node, phase, "code written to a file")
 
+    def _command_labels(self, args: list[ast.expr], taint: _Taint) -> set[str]:
+        """Labels of what a process start runs: the program and, for a shell or interpreter, its script. The
+        later arguments of a fixed program are data (``docker login -p <decoded token>``, an ECR login)."""
+        if not args:
+            return set()
+        first = args[0]
+        if isinstance(first, ast.List | ast.Tuple) and first.elts:
+            program = self.fold(first.elts[0])
+            if isinstance(program, str) and program.replace("\\", "/").rsplit("/", 1)[-1].lower().removesuffix(
+                    ".exe") not in INTERPRETERS:
+                return self._labels_of(first.elts[0], taint)
+        return self._labels_of(first, taint)
+
     def _opens_a_page(self, node: ast.Call, name: str) -> bool:
         """``webbrowser.open(url)``: a page for the user to see, unless what it opens is a local program
         (on Windows a file path is started like a double-click)."""
@@ -1417,7 +1441,7 @@ class PyScanner:
         self._inline_script(node, phase)
         if "net" in labels:
             self.emit(sg.DOWNLOAD_EXEC, node, phase, api=name, how="network data passed to a process")
-        if "decoded" in labels:
+        if "decoded" in labels and "decoded" in self._command_labels(positional, taint):
             self.emit(sg.EXEC_DECODED, node, phase, api=name, how="decoded data passed to a process")
         if text:
             self._scan_text_indicators(text, node, phase)

