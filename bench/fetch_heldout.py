@@ -9,7 +9,10 @@ change was made for them. Artifacts come straight from the registries (no pip, n
 or run) into OUTDIR/pypi and OUTDIR/npm, each checked against its pinned sha256; existing good files are
 kept. Then evaluate with::
 
-    python bench/eval_packages.py --skip-full ... --benign-pypi OUTDIR/pypi --benign-npm OUTDIR/npm
+    python bench/eval_packages.py --guarddog-sample 0 --benign-pypi OUTDIR/pypi --benign-npm OUTDIR/npm
+
+Four batches are pinned (``heldout-benign.csv``, ``-2``, ``-3``, ``-4``), each drawn from names none of the
+earlier sets held and each scanned first by code that had never seen it (``PACKAGES_RESULTS.md``).
 """
 
 from __future__ import annotations
