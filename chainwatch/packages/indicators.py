@@ -405,6 +405,16 @@ def downloader_commands(text: str) -> list[tuple[str, str]]:
 # ------------------------------------------------------------------ signals both code scanners emit
 
 
+def mark_mentions(signals: list[Any]) -> None:
+    """A file that starts no program cannot run the download commands its text holds (``curl ... | sh`` in
+    an error message, ``DownloadString`` in a scanner's keyword table): they become mentions."""
+    if any(s.kind == sg.PROCESS for s in signals):
+        return
+    for s in signals:
+        if s.kind == sg.PROCESS_DOWNLOADER and s.detail.get("pattern") in FETCH_COMMAND_PATTERNS:
+            s.detail.setdefault("how", "mentioned")
+
+
 def endpoint_signals(text: str, limit: int = 50) -> list[tuple[str, dict[str, Any]]]:
     """(signal kind, detail) for each endpoint in ``text``: bot-token APIs, public-IP lookups, hosts."""
     out: list[tuple[str, dict[str, Any]]] = []

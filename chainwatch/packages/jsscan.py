@@ -231,10 +231,7 @@ class JsScanner:
         self._collect_aliases(nodes)
         self._scan_nodes(nodes)
         self._file_level(root)
-        if not any(s.kind == sg.PROCESS for s in self.signals):  # download commands in messages are text
-            for s in self.signals:
-                if s.kind == sg.PROCESS_DOWNLOADER and s.detail.get("pattern") in ind.FETCH_COMMAND_PATTERNS:
-                    s.detail.setdefault("how", "mentioned")
+        ind.mark_mentions(self.signals)
         return self.signals
 
     def scan_text_only(self, why: str) -> list[Signal]:

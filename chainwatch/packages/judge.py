@@ -363,9 +363,10 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     return out.findings()
 
 
-# calls that fetch a URL's content (no body of their own): setup.py downloading fonts or a release binary
+# calls that fetch a URL's content: setup.py downloading fonts or a release binary (one given a body is a
+# send, net.send, and keeps install-network high)
 FETCH_APIS = ("urllib.request.urlopen", "urllib.request.urlretrieve", "urllib.request.build_opener",
-              "requests.get", "requests.head", "httpx.get", "urllib2.urlopen")
+              "urllib.request.Request", "requests.get", "requests.head", "httpx.get", "urllib2.urlopen")
 SHADY_DROP = ("paste", "file-hosting", "tunnel", "raw-ip", "oast", "webhook")
 # public resolvers and their DNS-over-HTTPS endpoints: raw IPs that honest clients post to
 PUBLIC_RESOLVERS = {"1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4", "9.9.9.9", "149.112.112.112", "208.67.222.222",

@@ -74,6 +74,9 @@ SECRET_STORE_PREFIXES = ("browser_cookie3.", "rookiepy.", "pycookiecheat.", "win
 INTERPRETERS = frozenset(("sh", "bash", "zsh", "dash", "ksh", "cmd", "powershell", "pwsh", "python", "python3",
                           "py", "node", "perl", "ruby", "php", "osascript", "wscript", "cscript", "mshta",
                           "rundll32", "regsvr32", "certutil", "bitsadmin", "curl", "wget"))
+# urllib calls whose second positional argument is the request body
+URLLIB_BODY_SECOND = frozenset(("urllib.request.urlopen", "urllib.request.Request", "urllib2.urlopen",
+                                "urllib2.Request"))
 # os.exec*/spawn* forms whose last argument is the new program's environment
 ENV_TAKING_EXECS = ("os.execve", "os.execle", "os.execlpe", "os.execvpe", "os.spawnve", "os.spawnle",
                     "os.spawnlpe", "os.spawnvpe")
@@ -159,16 +162,6 @@ _TEXT_STEPS = frozenset(("join", "startswith", "strip", "split", "splitlines", "
 def _call_word(call: ast.Call) -> str:
     f = call.func
     return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
-
-
-def _mentions_only(signals: list[Signal]) -> None:
-    """A file that starts no program cannot run the download commands its text holds (``curl ... | sh`` in
-    an error message, ``DownloadString`` in a scanner's keyword table): they are mentions."""
-    if any(s.kind == sg.PROCESS for s in signals):
-        return
-    for s in signals:
-        if s.kind == sg.PROCESS_DOWNLOADER and s.detail.get("pattern") in ind.FETCH_COMMAND_PATTERNS:
-            s.detail.setdefault("how", "mentioned")
 
 
 _SENTENCE_RE = re.compile(r"[a-z][.:] +[A-Z]|^#+ |^```|^\s*[-*] [A-Z]", re.M)
@@ -585,7 +578,7 @@ class PyScanner:
             self._bot_shells(phases)
             self._scan_literals(tree, phases)
             self._unicode_checks(tree)
-            _mentions_only(self.signals)
+            ind.mark_mentions(self.signals)
         except RecursionError:
             self.emit(sg.PARSE_ERROR, 0, self.module_phase, error="nesting too deep for analysis")
         return self.signals
@@ -1229,13 +1222,9 @@ class PyScanner:
             if inner in ("open", "io.open") or inner.endswith((".read", "read_text")):
                 self._note_exec_file(arg, node, phase)
                 return  # exec(open(version.py).read()): common in setup.py, reads a shipped file
-            if inner.endswith(("compile",)):
-                inner_arg = arg.args[0] if arg.args else None
-                if isinstance(inner_arg, ast.Call) and _call_word(inner_arg) == "read":
-                    self._note_exec_file(inner_arg, node, phase)
-                    return
         opened = self._opened_by(arg)
-        if opened is not None:  # with open("pkg/version.py") as f: exec("".join(l for l in f if ...), meta)
+        # with open(p) as f: exec("".join(l for l in f if ...), meta); exec(compile(open(p).read(), p, "exec"))
+        if opened is not None:
             self._note_exec_file(opened, node, phase)
             return
         self.emit(sg.EXEC_DYNAMIC, node, phase, api=name)
@@ -1267,8 +1256,11 @@ class PyScanner:
                         handles[node.target.id] = it
                     elif isinstance(it, ast.Name) and it.id in handles:
                         handles[node.target.id] = handles[it.id]
-        helpers = {n.targets[0].id: n.value.body for n in self._kinds["assign"] if isinstance(n, ast.Assign)
-                   and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Lambda)}
+        # what each name was first assigned: a value, or a helper's body (local_file = lambda *f: open(...).read())
+        assigned: dict[str, ast.AST] = {}
+        for n in self._kinds["assign"]:
+            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+                assigned.setdefault(n.targets[0].id, n.value.body if isinstance(n.value, ast.Lambda) else n.value)
         found = None
         todo, seen = [arg], 0
         while todo and seen < 4:  # the expression, and what its names were assigned (match = re.search(...))
@@ -1277,17 +1269,12 @@ class PyScanner:
             for sub in _walk_expr(expr):
                 if isinstance(sub, ast.Name) and sub.id in handles:
                     found = handles[sub.id]
-                elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
-                    # what the name was assigned: a value, or a helper (local_file = lambda *f: open(...).read())
-                    values = [n.value.body if isinstance(n.value, ast.Lambda) else n.value
-                              for n in self._kinds["assign"] if isinstance(n, ast.Assign)
-                              and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
-                              and n.targets[0].id == sub.id]
-                    todo.extend(values[:1])
+                elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and sub.id in assigned:
+                    todo.append(assigned[sub.id])  # match = re.search(...); a helper called by name
                 elif isinstance(sub, ast.Call) and self._is_open(sub):
                     found = sub
-                elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in helpers:
-                    todo.append(helpers[sub.func.id])  # exec(local_file('pkg', 'version.py'))
+                elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in assigned:
+                    continue  # exec(local_file('pkg', 'version.py')): its body is walked through the name
                 elif isinstance(sub, ast.Call) and _call_word(sub) not in _TEXT_STEPS:
                     return None  # a call other than string, regex and line handling: not just the file's text
         return found
@@ -1459,7 +1446,8 @@ class PyScanner:
             labels |= self._labels_of(a, taint)
         sources = sorted(lbl.split(":", 1)[1] for lbl in labels if lbl.startswith("source:"))
         carries_data = name.endswith(SEND_SUFFIXES) or any(k.arg in ("data", "json", "files", "params", "body")
-                                                           for k in node.keywords)
+                                                           for k in node.keywords) \
+            or (name in URLLIB_BODY_SECOND and len(node.args) >= 2)  # urlopen(url, body), Request(url, body)
         if sources:
             self.emit(sg.EXFIL_FLOW, node, phase, api=name, sources=sources)
         elif carries_data:

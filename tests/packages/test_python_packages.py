@@ -726,3 +726,15 @@ def test_fourth_held_out_batch_shapes() -> None:
                       "    subprocess.run(['bash', '-c', base64.b64decode(blob).decode()])\n")
     facts = facts_of(_lib(decoded_script))
     assert [s for s in facts.signals if s.kind == "exec.decoded"]  # a decoded script for a shell still counts
+
+
+def test_install_time_fetch_is_low_and_a_body_keeps_it_high() -> None:
+    """A setup.py that fetches a release with urllib's Request (iterfzf) reports install-network low; the
+    same Request given a body (its second positional argument) sends data and stays high."""
+    fetch = ("from urllib.request import Request, urlopen\nfrom setuptools import setup\n"
+             "r = urlopen(Request('https://api.github.com/repos/x/y/releases', headers={'Accept': 'json'}))\n"
+             "setup(name='helperlib', version='0.1')\n")
+    facts = facts_of(sdist("helperlib", "0.1", {"setup.py": fetch}))
+    assert "package.install-network:low" in [f"{x.rule}:{x.severity.value}" for x in judge(facts)]
+    send = fetch.replace("headers={'Accept': 'json'}", "b'host=' + open('/etc/hostname', 'rb').read()")
+    assert "package.install-network:high" in verdict(sdist("helperlib", "0.1", {"setup.py": send}))[1]
