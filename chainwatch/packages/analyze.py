@@ -445,9 +445,28 @@ def _scan_shell(rel: str, data: bytes, phase: str, facts: PackageFacts) -> None:
         for label, match in ind.credential_targets(line):
             facts.signals.append(Signal(sg.SOURCE_CREDENTIAL, rel, lineno, line.strip()[:160], phase,
                                         {"store": label, "match": match}))
-        for label, match in ind.persistence_targets(line):
-            facts.signals.append(Signal(sg.PERSISTENCE, rel, lineno, line.strip()[:160], phase,
-                                        {"place": label, "match": match}))
+        places = ind.persistence_targets(line)
+        if places and _shell_writes(line, text):
+            for label, match in places:
+                facts.signals.append(Signal(sg.PERSISTENCE, rel, lineno, line.strip()[:160], phase,
+                                            {"place": label, "match": match}))
+
+
+# a shell line that writes a file or registers something (as opposed to naming a path in a message:
+# ``echo "now run: source ~/.zshrc"``); a path assigned to a variable counts when the script writes to it
+_SHELL_WRITE_RE = re.compile(r">|\btee\b|\b(?:cp|mv|ln|install|rsync|crontab|systemctl|launchctl|schtasks|reg)\b|"
+                             r"\bsed\s+-i")
+_SHELL_ASSIGN_RE = re.compile(r"^\s*(?:export\s+|local\s+)?([A-Za-z_]\w*)=")
+
+
+def _shell_writes(line: str, script: str) -> bool:
+    if _SHELL_WRITE_RE.search(line):
+        return True
+    m = _SHELL_ASSIGN_RE.match(line)
+    if m is None:
+        return False
+    var = re.escape(m.group(1))
+    return re.search(rf"(?:>>?|\btee\b(?:\s+-a)?)\s*\"?\$\{{?{var}\b", script) is not None
 
 
 def _endpoint_signal(facts: PackageFacts, ep: ind.Endpoint, rel: str, lineno: int, line: str, phase: str) -> None:

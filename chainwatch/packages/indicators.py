@@ -83,9 +83,17 @@ PERSISTENCE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("windows-startup", re.compile(r"(?i)(?:Start Menu[/\\]+Programs[/\\]+Startup|shell:startup|"
                                    r"CurrentVersion[/\\]+Run(?:Once)?\b|\bschtasks\b.*?/create|"
                                    r"\breg(?:\.exe)?\s+add\b.*?\\Run\b)")),
+    # keys Windows reads at logon or when it starts a program, and system handlers whose open command a
+    # user-level write replaces (ms-settings + fodhelper.exe: the UAC bypass droppers use); a package
+    # registering its own file type or URL scheme under Software\Classes is none of these
+    ("windows-autostart", re.compile(r"(?i)(?:[/\\]Winlogon\b|Image File Execution Options|UserInitMprLogonScript|"
+                                     r"Active Setup[/\\]+Installed Components|"
+                                     r"Classes[/\\]+(?:ms-settings|mscfile|exefile|Folder|Directory|lnkfile|batfile|"
+                                     r"cmdfile|comfile|piffile|ms-windows-store|Launcher\.SystemSettings|\*)[/\\]+shell\b)")),
     ("unix-autostart", re.compile(r"(?i)(?:\bcrontab\b|/etc/cron\.|/etc/rc\.local|/etc/systemd/system|"
-                                  r"systemctl\s+enable|\.config/autostart|[/~]\.bashrc\b|[/~]\.zshrc\b|"
-                                  r"[/~]\.bash_profile\b|[/~]\.profile\b)")),
+                                  r"systemctl\s+enable|\.config/autostart)")),
+    # a login shell's start-up files: developer tools add PATH, completion and environment lines there
+    ("shell-profile", re.compile(r"(?i)(?:[/~]\.bashrc\b|[/~]\.zshrc\b|[/~]\.bash_profile\b|[/~]\.profile\b)")),
     ("macos-launch", re.compile(r"(?i)(?:Library/LaunchAgents|Library/LaunchDaemons|launchctl\s+load)")),
     # a CI workflow written into the project being installed into (npm and pip run in its folder): code
     # that runs with the repository's secrets on every push (Shai-Hulud planted one in each repository)
@@ -265,7 +273,9 @@ _GATE_WORDS = {
                    "keychain", "filezilla", "ssfn", "minecraft", "\\w-]{24", "trufflehog", "gitleaks"),
     "persistence": ("startup", "currentversion", "schtasks", "reg add", "reg.exe", "crontab", "/etc/cron",
                     "rc.local", "systemd/system", "systemctl", "autostart", "bashrc", "zshrc", "bash_profile",
-                    ".profile", "launchagents", "launchdaemons", "launchctl", "workflows"),
+                    ".profile", "launchagents", "launchdaemons", "launchctl", "workflows", "winlogon",
+                    "image file execution options", "userinitmprlogonscript", "installed components", "classes\\",
+                    "classes/"),
     "downloader": ("curl", "wget", "downloadstring", "downloadfile", "downloaddata", "invoke-", "iwr", "irm",
                    "bitstransfer", "webclient", "powershell", "iex", "certutil", "bitsadmin", "mshta", "regsvr32",
                    "/dev/tcp", "bash -i", "nc -", "ncat ", "ncat\t", "socat", "pty.spawn", "sh -i",
@@ -403,6 +413,15 @@ def downloader_commands(text: str) -> list[tuple[str, str]]:
 
 
 # ------------------------------------------------------------------ signals both code scanners emit
+
+
+ENV_NAME_LABEL = "env:"  # taint label carrying the name of a secret environment variable read
+
+
+def env_names(labels: set[str]) -> list[str] | None:
+    """The secret environment variables a value carries, by name (for the evidence and the judge)."""
+    names = sorted(lbl[len(ENV_NAME_LABEL):] for lbl in labels if lbl.startswith(ENV_NAME_LABEL))
+    return names[:10] or None
 
 
 def mark_mentions(signals: list[Any]) -> None:

