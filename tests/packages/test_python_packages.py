@@ -744,9 +744,10 @@ def test_fifth_held_out_batch_python_shapes() -> None:
     """Causes behind the fifth held-out batch's PyPI false positives: a file association and a URL handler
     registered under ``Software\\Classes`` (fmpy, ida-hcli), the machine's own address looked up at import
     (stomp-py), pasting an image from the clipboard (kimi-cli: ``ImageGrab.grabclipboard`` is no
-    screenshot), reading the screen and the clipboard as image sources (imageio), an installer command kept in a module constant that only the CLI's functions run
-    (kimi-cli), a message that names ``~/.zshrc`` (deepagents-cli) and a user-run init script adding an
-    export line to the shell profile (tentaclio)."""
+    screenshot), reading the screen and the clipboard as image sources (imageio), an installer command
+    kept in a module constant that only the CLI's functions run (kimi-cli), a message that names
+    ``~/.zshrc`` (deepagents-cli) and a user-run init script adding an export line to the shell profile
+    (tentaclio)."""
     files = {
         "helperlib/assoc.py": (
             "import winreg\nfrom winreg import CreateKey, OpenKey, SetValueEx, HKEY_CURRENT_USER, KEY_WRITE, REG_SZ\n"
