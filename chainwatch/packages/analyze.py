@@ -152,7 +152,25 @@ def _python_phase(rel: str, pkg: pf.PackageFiles, eco: str, backend_files: set[s
     if eco == "pypi-sdist" and "/" not in rel and base not in ("setup.py", "conftest.py") and \
             base in _setup_local_imports(pkg):
         return sg.IMPORT, False  # setup.py imports it (usually for __version__): judged like any import
+    if eco == "pypi-sdist" and "/" not in rel and not _root_module_installed(base[:-3], pkg):
+        return sg.RUNTIME, False  # a maintainer's script beside setup.py (bootstrap.py, tasks.py)
     return sg.IMPORT, False
+
+
+def _root_module_installed(module: str, pkg: pf.PackageFiles) -> bool:
+    """Whether a top-level ``module.py`` of an sdist becomes an importable module: the build files name it
+    (``py_modules=["six"]``, ``[tool.setuptools] py-modules``, flit's module) or list the top level's
+    files (``glob("*.py")``), or the sdist holds no package for them to install instead."""
+    if not any(rel.endswith("/__init__.py") for rel in pkg.sizes):
+        return True
+    code = " ".join(pkg.text(name, 512 * 1024) for name in ("setup.py", "pyproject.toml") if name in pkg.sizes)
+    cfg = pkg.text("setup.cfg", 512 * 1024) if "setup.cfg" in pkg.sizes else ""
+    listed = " ".join(m.group(1) for m in _CFG_MODULES_RE.finditer(cfg))  # py_modules = a\n    b
+    return re.search(rf"[\"']{re.escape(module)}[\"']|glob\(\s*[\"'](?:\./)?\*\.py[\"']", code) is not None \
+        or re.search(rf"\b{re.escape(module)}\b", listed) is not None
+
+
+_CFG_MODULES_RE = re.compile(r"^py_modules\s*=([^\n]*(?:\n[ \t]+[^\n]*)*)", re.M)
 
 
 _RUN_MODULE_RE = re.compile(r"""["']-m["']\s*,\s*f?["']([\w.{}-]+)["']|-m\s+([\w.-]+)""")

@@ -93,6 +93,7 @@ class JsScanner:
         self._label_offsets: list[int] | None = None  # built after the aliases are known
         self._unit: list[int] = [0]  # scope -> the scope its capabilities count with (set by _flatten)
         self._fn_scope: dict[tuple[int, int], int] = {}  # (start, end byte) of a function literal -> its scope
+        self._phase_of_scope: list[str] = []
         self._parents: list[int] = [0]  # scope -> its enclosing scope (set by _flatten)
         self._fn_nodes: list[Any] = [None]  # scope -> its function node (set by _flatten)
         self._reverses = b".reverse()" in self.data  # s.split('').reverse().join(''): literals stored backwards
@@ -321,7 +322,31 @@ class JsScanner:
             self._fn_scope[(start, -neg_end)] = len(parents) - 1
             self._fn_nodes.append(node)
         phases = self._scope_phases(parents, with_parent, names, calls)
+        self._phase_of_scope = phases
         return [(node, phases[scope], scope) for node, scope in placed]
+
+    def _constant_used_later(self, literal: Any, raised: list[Signal]) -> None:
+        """A top-level ``const NAME = "..."`` runs nothing when the file loads: what its text holds (an
+        installer command in vercel's CLI bundle) happens where NAME is used. When every use sits in
+        functions that run later, its signals take the run-time phase; a use at the top level or in code
+        that runs on load, or no use in this file, keeps the file's phase."""
+        decl = literal.parent
+        if decl is None or decl.type != "variable_declarator" or decl.child_by_field_name("value") != literal:
+            return
+        name_node = decl.child_by_field_name("name")
+        if name_node is None or name_node.type != "identifier":
+            return
+        uses = [m.start() for m in re.finditer(rb"(?<![\w$.])" + re.escape(_text(name_node).encode()) + rb"(?![\w$])",
+                                               self.data) if m.start() != name_node.start_byte][:50]
+        if not uses or len(uses) == 50:
+            return
+        for at in uses:
+            inner = [(hi - lo, scope) for (lo, hi), scope in self._fn_scope.items() if lo <= at < hi]
+            if not inner or self._phase_of_scope[min(inner)[1]] != sg.RUNTIME:
+                return
+        for sig in raised:
+            sig.phase = sg.RUNTIME
+            sig.detail.setdefault("used_in", "functions that run later only")
 
     def _scope_phases(self, parents: list[int], with_parent: list[bool], names: list[str | None],
                       calls: dict[int, set[str]]) -> list[str]:
@@ -623,7 +648,10 @@ class JsScanner:
                 continue
             if t != "call_expression":
                 if t in ("string", "template_string"):
+                    before = len(self.signals)
                     self._literal(node, phase)
+                    if len(self.signals) > before and scope == 0 and phase != sg.RUNTIME:
+                        self._constant_used_later(node, self.signals[before:])
                 continue
             fn = node.child_by_field_name("function")
             callee = self.resolve(fn) or ""

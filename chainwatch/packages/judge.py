@@ -279,9 +279,13 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
         profile_only = all(s.detail.get("place") == "shell-profile" for s in persist)
         out.add("package.persistence", H if reached else L if profile_only else M, persist,
                 place=persist[0].detail.get("place", "?"))
+    # a paste or file-hosting address in a module's data (a site table, a test fixture) is fetched by
+    # nothing on import unless that file can fetch or run something
+    acting = {s.file for s in facts.signals if s.kind in (sg.NETWORK, sg.PROCESS, sg.EXEC_DYNAMIC, sg.EXEC_DECODED,
+                                                           sg.DOWNLOAD_EXEC, sg.WRITE_EXEC)}
     shady = [s for s in live(sg.ENDPOINT) if s.detail.get("category") not in ("shortener", "app-hosting")
-             and (s.phase == sg.INSTALL or s.detail.get("category") in ("webhook", "oast", "tunnel", "paste",
-                                                                         "file-hosting"))]
+             and (s.phase == sg.INSTALL or s.detail.get("category") in ("webhook", "oast", "tunnel")
+                  or (s.detail.get("category") in ("paste", "file-hosting") and s.file in acting))]
     # a callback host whose name is built by the shell from the machine ($(whoami).x.oast.fun): the lookup
     # itself carries the user and host names out, the dependency-confusion recon beacon
     named_by_shell = [s for s in shady if s.phase in REACH

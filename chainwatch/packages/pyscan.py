@@ -1491,6 +1491,10 @@ class PyScanner:
             # an address is not a payload: a host/port read from configuration (env, settings) is how
             # clients connect; only an address built from data (f-string, concatenation, call) carries it
             args = [a for a in args if _builds_value(a)]
+            if name.startswith("socket.socket.connect"):
+                # a socket's address is a (host, port) pair; anything else is a Unix socket path (a local
+                # server's readiness probe in py-pglite), which leaves the machine by no name lookup
+                args = [a for a in args if isinstance(a, ast.Tuple)]
         text = self._arg_text(node)
         self.emit(sg.NETWORK, node, phase, api=name, target=text[:200] or None)
         labels: set[str] = set()

@@ -460,3 +460,17 @@ def test_fifth_held_out_batch_npm_shapes() -> None:
     for code in bad:
         result, findings = verdict(npm_tgz("helperlib-local", "1.0.0", {"package/index.js": code}))
         assert "package.exfiltration:critical" in findings, code
+
+
+def test_top_level_command_constant_takes_the_phase_of_its_uses() -> None:
+    """A command kept in a top-level constant runs where the constant is used: only inside a function
+    that runs later, it is a run-time command (an upgrade helper in a CLI bundle); used on load, it is
+    still an install/import-time downloader."""
+    later = ('var CURL_INSTALL_COMMAND = "curl -fsSL https://api.example.sh/install | bash", OTHER = 1;\n'
+             'function upgrade() { require("child_process").execSync(CURL_INSTALL_COMMAND); }\n'
+             "module.exports = { upgrade };\n")
+    facts = facts_of(npm_tgz("helperlib", "1.0.0", {"package/index.js": later}))
+    phases = {s.phase for s in facts.signals if s.kind == "exec.shell-downloader"}
+    assert phases == {"runtime"}
+    now = later.replace("module.exports = { upgrade };", "upgrade();")
+    assert "package.install-downloader:high" in verdict(npm_tgz("helperlib", "1.0.0", {"package/index.js": now}))[1]

