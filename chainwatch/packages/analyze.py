@@ -559,7 +559,10 @@ OBFUSCATOR_MARKERS = [
     ("generic-obfuscator", ("__obfuscator__", "from builtins import *"),
      re.compile(r"__obfuscator__\s*=|from builtins import \*[\s\S]{0,400}?=\s*exec\b")),
     ("pyobfuscate", ("pyobfuscate", "Obfuscated ", "BlankOBF", "Kramer", "Specter", "Development.Obfuscator"),
-     re.compile(r"pyobfuscate|Obfuscated (?:with|by) |BlankOBF|Kramer|Specter|Development\.Obfuscator")),
+     # Kramer and Specter as the code names them (a class, an import, a call), not as surnames in prose
+     # (statsmodels cites the Ploberger-Kramer test)
+     re.compile(r"pyobfuscate|Obfuscated (?:with|by) |BlankOBF|Development\.Obfuscator|"
+                r"(?:class|import|from)\s+(?:Kramer|Specter)\b|\b(?:Kramer|Specter)\s*\(")),
     ("lambda-chain", ("lambda",), re.compile(r"_{1,3}\s*=\s*lambda\s+_{1,3}\s*:\s*__import__\(")),
     ("marshal-exec", ("marshal",), re.compile(r"exec\(\s*(?:__import__\(['\"]marshal['\"]\)|marshal)\.loads\(")),
 ]

