@@ -142,6 +142,23 @@ CONNECT_APIS = frozenset({"socket.create_connection", "websocket.create_connecti
                           "asyncio.open_connection", "socket.socket.connect", "socket.socket.connect_ex"})
 
 
+def _single_target(stmt: ast.stmt) -> str | None:
+    """The name ``NAME = value`` or ``NAME: T = value`` assigns, else None."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        return stmt.targets[0].id
+    if isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name):
+        return stmt.target.id
+    return None
+
+
+def _alias_keeps_name(full: str, alias: str) -> bool:
+    """``from urllib import request as urllib2`` keeps a name of what it imports (Python 2's, here);
+    ``from os import system as s`` hides it."""
+    alias = alias.lower()
+    return any(len(part) >= 3 and part in alias for part in full.lower().replace("_", ".").split(".")) \
+        or full.rsplit(".", 1)[-1].lower().strip("_") in alias
+
+
 def _builds_value(node: ast.AST) -> bool:
     """An expression that builds a value (f-string, concatenation/format, call), also inside a tuple."""
     if isinstance(node, ast.Tuple | ast.List):
@@ -206,7 +223,8 @@ def _argv_word(test: ast.expr) -> str | None:
 
 
 def _maintainer_branch_nodes(tree: ast.Module) -> set[int]:
-    """ids of the nodes inside ``if`` branches of setup.py taken only for a command pip never runs."""
+    """ids of the nodes inside ``if`` branches of setup.py taken only for a command pip never runs, and
+    inside the fallback for a missing setuptools (see ``setuptools_fallbacks``)."""
     out: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.If):
@@ -214,6 +232,26 @@ def _maintainer_branch_nodes(tree: ast.Module) -> set[int]:
             if word is not None and word not in PIP_SETUP_COMMANDS:
                 for child in node.body:
                     out.update(id(n) for n in ast.walk(child))
+    for handler in setuptools_fallbacks(tree):
+        out.update(id(n) for child in handler.body for n in ast.walk(child))
+    return out
+
+
+def setuptools_fallbacks(tree: ast.Module) -> list[ast.ExceptHandler]:
+    """``except ImportError:`` handlers of a ``try`` that imports setuptools: the ez_setup/distribute_setup
+    bootstrap of old sdists, which downloads setuptools when it is missing. pip builds an sdist with
+    setuptools present, so the handler does not run."""
+    out: list[ast.ExceptHandler] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try):
+            continue
+        imports_setuptools = any(
+            (isinstance(b, ast.Import) and any(a.name.split(".")[0] == "setuptools" for a in b.names))
+            or (isinstance(b, ast.ImportFrom) and (b.module or "").split(".")[0] == "setuptools")
+            for b in node.body)
+        if imports_setuptools:
+            out.extend(h for h in node.handlers
+                       if h.type is not None and dotted_name(h.type) in ("ImportError", "ModuleNotFoundError"))
     return out
 
 
@@ -549,13 +587,15 @@ class PyScanner:
         try:
             tree = pyparse.parse(self.text)
         except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
-            recovered = _unescaped_source(self.text)
-            if recovered is not None:  # code shipped with literal "\n" escapes between statements
+            recovered = _unescaped_source(self.text) or _older_syntax(self.text)
+            if recovered is not None:  # literal "\n" escapes between statements, or 3.12 type syntax
                 sub = PyScanner(self.path, recovered, self.module_phase, self.budget, self.depth, self.all_install,
                                 self.entry_functions)
                 signals = sub.scan()
+                how = "source with escaped newlines, parsed after unescaping" if "\n" in recovered[:200] and \
+                    self.text.count("\n") <= 3 else "Python 3.12 type syntax rewritten for this parser"
                 for s in signals:
-                    s.detail.setdefault("recovered", "source with escaped newlines, parsed after unescaping")
+                    s.detail.setdefault("recovered", how)
                 self.signals.extend(signals)
                 self.parse_ok = sub.parse_ok
                 return self.signals
@@ -677,7 +717,7 @@ class PyScanner:
                     if a.name == "*":
                         continue
                     full = f"{node.module}.{a.name}"
-                    if self.all_install and a.asname and a.name.lower().strip("_") not in a.asname.lower() \
+                    if self.all_install and a.asname and not _alias_keeps_name(full, a.asname) \
                             and (full in EXEC_NAMES or full in DECODE_NAMES or full.startswith(PROCESS_PREFIXES)
                                  or _is_network(full) or full in ("http.client", "urllib.request")):
                         self.emit(sg.OBF_ALIAS, node, sg.INSTALL, how=f"{full} imported as {a.asname!r}")
@@ -756,6 +796,13 @@ class PyScanner:
                 script = [n for nodes in self._owned.values() for n in nodes if id(n) in self._script_only]
                 rest = [n for nodes in self._owned.values() for n in nodes if id(n) not in self._script_only]
                 only_there = self._names_called(script) - self._names_called(rest)
+            if self.path.rsplit("/", 1)[-1] == "setup.py":
+                # a module-level function of setup.py that nothing names is never called (peppy's unused
+                # get_static helper); setuptools finds cmdclass methods through their class, which is named
+                named = {n.id for nodes in self._owned.values() for n in nodes if isinstance(n, ast.Name)}
+                named |= {n.attr for nodes in self._owned.values() for n in nodes if isinstance(n, ast.Attribute)}
+                only_there |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+                               and n.name not in named and not n.decorator_list}  # @atexit.register runs it
             for name, nodes in defs.items():
                 for n in nodes:
                     phases[n] = sg.RUNTIME if name in only_there else sg.INSTALL
@@ -836,6 +883,12 @@ class PyScanner:
                 labels |= taint.labels.get(sub.id, set()) | self.globals_taint.labels.get(sub.id, set())
             elif isinstance(sub, ast.Call):
                 labels |= self._call_labels(sub)
+                if sub.keywords and (self.call_name(sub) or "").startswith(PROCESS_PREFIXES):
+                    # the environment handed to a child process (Popen(cmd, env=os.environ.copy())) is not
+                    # in what the call returns: a process handle, a return code, the child's output
+                    for kw in sub.keywords:
+                        if kw.arg == "env":
+                            consumed.update(id(n) for n in _walk_expr(kw.value))
             elif isinstance(sub, ast.Attribute | ast.Subscript):
                 if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == "self":
                     labels |= self._self_attrs.get(sub.attr, set())
@@ -1392,10 +1445,10 @@ class PyScanner:
             for cls in self._kinds["def"]:
                 if isinstance(cls, ast.ClassDef):
                     for item in cls.body:
-                        if isinstance(item, ast.Assign) and len(item.targets) == 1 \
-                                and isinstance(item.targets[0], ast.Name) and isinstance(item.value, ast.Constant) \
-                                and isinstance(item.value.value, str):
-                            self._class_strings.setdefault(item.targets[0].id, []).append(item.value.value)
+                        target = _single_target(item)
+                        value = getattr(item, "value", None)
+                        if target is not None and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                            self._class_strings.setdefault(target, []).append(value.value)
         return self._class_strings
 
     def _registry_places(self) -> None:
@@ -1466,6 +1519,10 @@ class PyScanner:
         if not args:
             return set()
         first = args[0]
+        if isinstance(first, ast.Name):  # login_command = ["docker", "login", ...]; run(login_command)
+            values = self._local_values(first, first.id)
+            if len(values) == 1 and isinstance(values[0], ast.List | ast.Tuple):
+                first = values[0]  # type: ignore[assignment]
         if isinstance(first, ast.List | ast.Tuple) and first.elts:
             program = self.fold(first.elts[0])
             if isinstance(program, str) and program.replace("\\", "/").rsplit("/", 1)[-1].lower().removesuffix(
@@ -1617,9 +1674,9 @@ class PyScanner:
         for cls in self._kinds["def"]:
             if isinstance(cls, ast.ClassDef):
                 for item in cls.body:
-                    if isinstance(item, ast.Assign) and len(item.targets) == 1 \
-                            and isinstance(item.targets[0], ast.Name) and isinstance(item.value, ast.Constant):
-                        out[id(item.value)] = "." + item.targets[0].id
+                    target, value = _single_target(item), getattr(item, "value", None)
+                    if target is not None and isinstance(value, ast.Constant):
+                        out[id(value)] = "." + target
         return out
 
     def _constants_used_later(self, raised: dict[str, list[Signal]], phases: dict[ast.AST, str]) -> None:
@@ -1836,6 +1893,46 @@ def _unescaped_source(text: str) -> str | None:
         return None
     fixed = re.sub(r"(?<!\\)(?:\\r)?\\n", "\n", text)
     fixed = re.sub(r";(?=(?:def|class|try|if|for|while|with)\b)", "\n", fixed)  # "import os;def f():"
+    try:
+        ast.parse(fixed)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    return fixed
+
+
+# Python 3.12's type statement and type parameter lists (PEP 695), which this parser (3.11) rejects: each is
+# rewritten on its own line into what 3.11 reads, so line numbers stay; nothing else about the code changes
+_TYPE_ALIAS_RE = re.compile(r"^([ \t]*)type[ \t]+([A-Za-z_]\w*)[ \t]*(?:\[[^\]\n]*\])?[ \t]*=", re.M)
+_TYPE_PARAMS_RE = re.compile(r"^([ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+[A-Za-z_]\w*)[ \t]*\[", re.M)
+
+
+def _without_type_params(text: str) -> str:
+    """``def f[T: Sequence[int]](x)`` -> ``def f(x)``: the parameter list is dropped up to its matching
+    bracket; its line breaks move inside the next bracket (or after a class's colon), so lines stay."""
+    out: list[str] = []
+    at = 0
+    for m in _TYPE_PARAMS_RE.finditer(text):
+        if m.start() < at:
+            continue
+        depth, i = 1, m.end()
+        while i < len(text) and depth:
+            depth += {"[": 1, "]": -1}.get(text[i], 0)
+            i += 1
+        rest = text[i:i + 1]
+        if depth or rest not in ("(", ":"):
+            continue
+        out.append(text[at:m.start()] + m.group(1) + rest + "\n" * text.count("\n", m.end(), i))
+        at = i + 1
+    return "".join(out) + text[at:]
+
+
+def _older_syntax(text: str) -> str | None:
+    """``text`` with PEP 695 type syntax rewritten for Python 3.11's parser, when that makes it parse."""
+    if "type" not in text and "[" not in text:
+        return None
+    fixed = _without_type_params(_TYPE_ALIAS_RE.sub(r"\1\2 =", text))
+    if fixed == text:
+        return None
     try:
         ast.parse(fixed)
     except (SyntaxError, ValueError, MemoryError, RecursionError):

