@@ -464,6 +464,8 @@ def _scan_shell(rel: str, data: bytes, phase: str, facts: PackageFacts) -> None:
             facts.signals.append(Signal(sg.SOURCE_CREDENTIAL, rel, lineno, line.strip()[:160], phase,
                                         {"store": label, "match": match}))
         places = ind.persistence_targets(line)
+        if places and _SHELL_MESSAGE_RE.match(line):  # echo "enable it with: systemctl enable x": a message
+            places = ind.persistence_targets(_SHELL_QUOTED_RE.sub("", line))
         if places and _shell_writes(line, text):
             for label, match in places:
                 facts.signals.append(Signal(sg.PERSISTENCE, rel, lineno, line.strip()[:160], phase,
@@ -474,6 +476,9 @@ def _scan_shell(rel: str, data: bytes, phase: str, facts: PackageFacts) -> None:
 # ``echo "now run: source ~/.zshrc"``); a path assigned to a variable counts when the script writes to it
 _SHELL_WRITE_RE = re.compile(r">|\btee\b|\b(?:cp|mv|ln|install|rsync|crontab|systemctl|launchctl|schtasks|reg)\b|"
                              r"\bsed\s+-i")
+# a line that prints (echo, printf, a logging helper); what it quotes is text for the reader
+_SHELL_MESSAGE_RE = re.compile(r"\s*(?:echo|printf|\w*log\w*|warn\w*|info|error|die|say|msg|note)\b")
+_SHELL_QUOTED_RE = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'[^']*'")
 _SHELL_ASSIGN_RE = re.compile(r"^\s*(?:export\s+|local\s+)?([A-Za-z_]\w*)=")
 
 
@@ -657,7 +662,7 @@ def _scan_npm(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
             facts.signals.extend(PyScanner(rel, data.decode("utf-8", "replace"), phase,
                                            all_install=phase == sg.INSTALL).scan())
             continue
-        if not rel.endswith(JS_EXT) or rel.endswith(".d.ts"):
+        if not rel.endswith(JS_EXT) or rel.endswith((".d.ts", ".d.mts", ".d.cts")):  # type declarations
             continue
         if not _take_code_budget(rel, data, facts):
             continue

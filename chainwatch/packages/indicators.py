@@ -163,9 +163,14 @@ def is_public_ip(host: str) -> bool:
 
 def classify_url(url: str) -> Endpoint | None:
     for kind, pattern in TOKEN_PATTERNS:
-        if pattern.search(url):
+        m = pattern.search(url)
+        if m and not _DUMMY_TOKEN_RE.search(m.group(0)):
             return Endpoint(url, url_host(url), f"token:{kind}")
     return classify_host(url_host(url), url)
+
+
+# a documentation or test placeholder in place of a token (T00000000/B00000000/XXXXXXXX..., 123456:ABC-DEF...)
+_DUMMY_TOKEN_RE = re.compile(r"(?i)x{8,}|/[TB]0{8,}/|0{10,}")
 
 
 def classify_host(host: str, url: str = "") -> Endpoint | None:
@@ -186,9 +191,10 @@ def classify_host(host: str, url: str = "") -> Endpoint | None:
 
 # what a URL on a chat host points at when it is not a channel data can be posted to: an invite link, the
 # bare API base a client adds its token to later, the bot prefix without a token, an OAuth sign-in flow
-# ("Sign in with Discord": the authorize page and the token endpoint, where a grabber has no business), or
-# a documentation placeholder
-_CHAT_IDLE_PATH_RE = re.compile(r"(?i)^/*(?:invite/.*|api(?:/v\d+)?/?|bot/?|(?:api(?:/v\d+)?/)?oauth2/.*|)$")
+# ("Sign in with Discord": the authorize page and the token endpoint, where a grabber has no business),
+# documentation (developers/docs, the help centre's hc/articles), emoji images, or a placeholder
+_CHAT_IDLE_PATH_RE = re.compile(r"(?i)^/*(?:invite/.*|api(?:/v\d+)?/?|bot/?|(?:api(?:/v\d+)?/)?oauth2/.*|"
+                                r"developers/.*|hc/.*|emojis/.*|)$")
 _PLACEHOLDER_RE = re.compile(r"(?i)x{3,}|<[^>]*>|your[_-]|example|placeholder")  # {} marks a run-time part
 
 
@@ -255,7 +261,7 @@ def endpoints_in(text: str, limit: int = 50) -> list[Endpoint]:
                 break
     for kind, pattern in TOKEN_PATTERNS:  # tokens outside a URL (split strings joined at run time)
         for m in pattern.finditer(text):
-            if not any(m.group(0) in e.url for e in out):
+            if not any(m.group(0) in e.url for e in out) and not _DUMMY_TOKEN_RE.search(m.group(0)):
                 out.append(Endpoint(m.group(0), "", f"token:{kind}"))
     out += [ep for ep in bare_hosts(text) if not any(ep.host in e.url for e in out)][:max(0, limit - len(out))]
     return out

@@ -62,6 +62,7 @@ ENV_NAMES = {"os.getenv", "os.environ.get", "os.environ.copy", "os.environ.items
 SYSINFO_NAMES = {"getpass.getuser", "socket.gethostname", "platform.node", "os.getlogin", "os.uname",
                  "platform.uname", "uuid.getnode", "socket.getfqdn", "os.getcwd", "platform.platform",
                  "pwd.getpwuid", "win32api.GetUserName", "win32api.GetComputerName", "wmi.WMI"}
+SOCKET_READS = ("socket.socket.recv", "socket.socket.makefile", "socket.socket.read")
 REGISTRY_OPENERS = ("winreg.CreateKey", "winreg.OpenKey", "_winreg.CreateKey", "_winreg.OpenKey")
 # a chmod that makes something executable (+x, 755): what a dropper does to what it fetched; a+rX (execute
 # on directories only) or 644 opens files for reading
@@ -96,7 +97,8 @@ HIDDEN_API_NAMES = frozenset(("__builtins__", "__import__", "exec", "eval", "get
                               "os.system", "Popen", "check_output", "requests", "socket", "decompress"))
 SECRET_ENV_RE = re.compile(r"(?i)(?:token|secret|passw|api[_-]?key|aws_|credential|private[_-]?key|npm_|pypi|"
                            r"github_|gh_|access[_-]?key|session)")
-TEST_PATH_RE = re.compile(r"(?i)(?:^|/)(?:tests?|testing|docs?|examples?|benchmarks?|samples?)/|(?:^|/)test_[^/]*\.py$"
+TEST_PATH_RE = re.compile(r"(?i)(?:^|/|[ _-])(?:tests?|testing|docs?|examples?|benchmarks?|samples?)/"
+                          r"|(?:^|/)test_[^/]*\.py$|(?:^|/)tests\.py$"  # a Django app's tests.py; "manual tests/"
                           r"|(?:^|/)_?[a-z0-9][\w.-]*_tests?/"  # dagster_dbt_tests/, marimo's _smoke_tests/
                           r"|_test\.py$|(?:^|/)conftest\.py$")
 
@@ -1111,12 +1113,12 @@ class PyScanner:
         # an exec of a constant (dill's compile('', '', 'exec') beside a socket in its table of types) runs
         # nothing that was fetched
         exec_calls = [c for c in exec_calls if self._is_dynamic_exec(c)]
-        if net_calls and (exec_calls or proc_calls):
-            fetch = any(self._is_fetch(c) for c in net_calls)
-            if fetch and (phase != sg.RUNTIME or exec_calls or any(self._proc_runs_file(c) for c in proc_calls)):
-                first = (exec_calls or proc_calls)[0]
-                self.emit(sg.DOWNLOAD_EXEC, first, phase, scope=scope, how="fetch and execute in one function",
-                          fetch_line=net_calls[0].lineno, program=_program_name(body))
+        fetches = [c for c in net_calls if self._is_fetch(c)]
+        if fetches and (exec_calls or proc_calls) and (
+                phase != sg.RUNTIME or exec_calls or any(self._proc_runs_file(c) for c in proc_calls)):
+            first = (exec_calls or proc_calls)[0]
+            self.emit(sg.DOWNLOAD_EXEC, first, phase, scope=scope, how="fetch and execute in one function",
+                      fetch_line=fetches[0].lineno, program=_program_name(body))
         self._reverse_shell(body, net_calls, proc_calls, phase)
         if writes:
             for n in body:
@@ -1124,14 +1126,14 @@ class PyScanner:
                     for label, match in ind.persistence_targets(self._path_text(n)):
                         self.emit(sg.PERSISTENCE, writes[0], phase, place=label, match=match,
                                   via=f"os.chdir on line {n.lineno}, then a relative write")
-        if writes and proc_calls and net_calls:
+        if writes and proc_calls and fetches:
             self.emit(sg.WRITE_EXEC, proc_calls[0], phase, scope=scope, write_line=writes[0].lineno,
                       program=_program_name(body))
         elif writes and proc_calls and phase != sg.RUNTIME:
             self._drop_and_run(writes, proc_calls, phase, scope)
         elif phase != sg.RUNTIME:
             acc = self._reach_calls.setdefault(phase, ([], [], []))
-            acc[0].extend(c for c in net_calls if self._is_fetch(c))
+            acc[0].extend(fetches)
             acc[1].extend(self._network_writes(body, taint))
             acc[2].extend(c for c in proc_calls if c.args and (self.fold(c.args[0]) is None
                                                                 or self._proc_runs_file(c)))
@@ -1223,6 +1225,9 @@ class PyScanner:
 
     def _is_fetch(self, call: ast.Call) -> bool:
         name = self.call_name(call) or ""
+        if name in ("socket.socket", "socket.socketpair", "socket.create_connection") or (
+                name.startswith("socket.socket.") and not name.startswith(SOCKET_READS)):
+            return False  # a socket made, bound or connected has fetched nothing yet: recv() does
         return not name.endswith(SEND_SUFFIXES) or name.endswith(".post")
 
     def _is_dynamic_exec(self, call: ast.Call) -> bool:
@@ -1261,7 +1266,8 @@ class PyScanner:
         value = self.fold(arg)
         labels = self._labels_of(arg, taint)
         called_as = node.func.id if isinstance(node.func, ast.Name) else None
-        if called_as and called_as != name.split(".")[-1]:
+        if called_as and called_as != name.split(".")[-1] and not isinstance(arg, ast.Constant):
+            # six's exec_("def reraise(...)") runs a literal through the alias; a hiding alias runs data
             self.emit(sg.OBF_ALIAS, node, phase, how=f"{name} called through the name {called_as!r}")
         if "net" in labels:
             self.emit(sg.DOWNLOAD_EXEC, node, phase, api=name, how="network response executed as code")
@@ -1270,6 +1276,9 @@ class PyScanner:
         decode_named = isinstance(arg, ast.Call) and re.search(
             r"(?i)decod|decrypt|deobf|unhex|unpack|xor|b64|inflate|decompress|unscramble",
             (arg.func.attr if isinstance(arg.func, ast.Attribute) else getattr(arg.func, "id", "")) or "")
+        if decode_named and isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) \
+                and arg.func.attr == "decode" and self._opened_by(arg.func.value) is not None:
+            decode_named = None  # exec(f.read().decode("utf-8")): the text of a file opened in binary mode
         if "decoded" in labels or decode_named or (isinstance(value, str) and _contains_decode_call(arg, self)):
             self.emit(sg.EXEC_DECODED, node, phase, api=name, blob=self._shipped_blob(arg))
             if isinstance(value, str):
@@ -1325,20 +1334,22 @@ class PyScanner:
                     elif isinstance(it, ast.Name) and it.id in handles:
                         handles[node.target.id] = handles[it.id]
         # what each name was first assigned: a value, or a helper's body (local_file = lambda *f: open(...).read())
-        assigned: dict[str, ast.AST] = {}
+        assigned: dict[str, list[ast.AST]] = {}
         for n in self._kinds["assign"]:
-            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
-                assigned.setdefault(n.targets[0].id, n.value.body if isinstance(n.value, ast.Lambda) else n.value)
+            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) \
+                    and not (isinstance(n.value, ast.Constant) and n.value.value is None):  # content = None
+                assigned.setdefault(n.targets[0].id, []).append(
+                    n.value.body if isinstance(n.value, ast.Lambda) else n.value)
         found = None
         todo, seen = [arg], 0
-        while todo and seen < 4:  # the expression, and what its names were assigned (match = re.search(...))
+        while todo and seen < 6:  # the expression, and what its names were assigned (match = re.search(...))
             expr = todo.pop()
             seen += 1
             for sub in _walk_expr(expr):
                 if isinstance(sub, ast.Name) and sub.id in handles:
                     found = handles[sub.id]
                 elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and sub.id in assigned:
-                    todo.append(assigned[sub.id])  # match = re.search(...); a helper called by name
+                    todo.extend(assigned[sub.id][:2])  # match = re.search(...); a helper called by name
                 elif isinstance(sub, ast.Call) and self._is_open(sub):
                     found = sub
                 elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in assigned:

@@ -474,3 +474,20 @@ def test_top_level_command_constant_takes_the_phase_of_its_uses() -> None:
     assert phases == {"runtime"}
     now = later.replace("module.exports = { upgrade };", "upgrade();")
     assert "package.install-downloader:high" in verdict(npm_tgz("helperlib", "1.0.0", {"package/index.js": now}))[1]
+
+
+def test_type_declarations_and_discord_docs_are_not_code_or_channels() -> None:
+    """A ``.d.mts`` declaration file holds types and doc comments, not code (@discordjs/formatters links
+    Discord's developer docs and help-centre articles there); a webhook URL in real code still counts."""
+    docs = ("declare function phoneNumber<P extends `+${string}`>(p: P): `<${P}>`;\n"
+            "/** See https://discord.com/developers/docs/reference#message-formatting and "
+            "https://support.discord.com/hc/articles/13497665141655 */\n"
+            "declare function time(seconds: number): string;\n")
+    result, findings = verdict(npm_tgz("helperlib", "1.0.0", {"package/dist/index.d.mts": docs,
+                                                               "package/index.js": "module.exports = {};\n"}))
+    assert result == "clean", findings
+    links = "const DOCS = ['https://discord.com/developers/docs/reference', 'https://support.discord.com/hc/articles/1'];\n"
+    facts = facts_of(npm_tgz("helperlib", "1.0.0", {"package/index.js": links}))
+    assert not [s for s in facts.signals if s.kind == "endpoint.shady"]
+    hook = "fetch('https://discord.com/api/webhooks/1234567/abcdefghijklmnopqrstuvwxyz', {method: 'POST'});\n"
+    assert verdict(npm_tgz("helperlib", "1.0.0", {"package/index.js": hook}))[0] != "clean"

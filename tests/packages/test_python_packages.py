@@ -945,3 +945,61 @@ def test_seventh_held_out_batch_shapes() -> None:
     for rel, code in (("helperlib/cli.py", sent), ("helperlib/sandbox.py", modern)):
         pkg = sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": init, rel: code})
         assert verdict(pkg)[0] != "clean", rel
+
+
+def test_eighth_held_out_batch_shapes() -> None:
+    """Causes behind the eighth held-out batch's false positives: six's ``exec_`` running constant code
+    (raven), a version file opened in binary mode and decoded as UTF-8 (pynose), a helper's
+    ``content = None`` hiding the file read that feeds exec (pipupgrade), a placeholder Slack webhook in a
+    Django app's ``tests.py`` (weblate), a build script in a folder named "manual tests" (frida-tools),
+    an echoed hint to run ``systemctl enable`` (jcodemunch-mcp), and a socket connected to a Unix path
+    beside a program started at import (vercel-runtime)."""
+    setup = ("import os\nfrom setuptools import setup\nabout = {}\n"
+             "with open(os.path.join('helperlib', '__version__.py'), 'rb') as f:\n"
+             "    exec(f.read().decode('utf-8'), about)\n\n"
+             "def read(path):\n    content = None\n    with open(path) as f:\n        content = f.read()\n"
+             "    return content\n\ndef get_info():\n    info = {}\n"
+             "    with open('helperlib/__attr__.py') as f:\n        content = f.read()\n        exec(content, info)\n"
+             "    return info\n\nsetup(name='helperlib', version=about['__version__'], **get_info())\n")
+    files = {
+        "helperlib/compat.py": ("import builtins\nexec_ = getattr(builtins, 'exec')\n"
+                                "exec_('''def reraise(tp, value, tb=None):\n    raise tp.with_traceback(tb)\n''')\n"),
+        "helperlib/addons/tests.py": ("WEBHOOK_URL = 'https://hooks.slack.com/services/T00000000/B00000000/"
+                                      "XXXXXXXXXXXXXXXXXXXXXXXX'\n"),
+        "releng/manual tests/4 standalone/build_windows_package.py": (
+            "import shutil, subprocess, urllib.request\n"
+            "urllib.request.urlretrieve('https://example.org/iscc.zip', 'iscc.zip')\n"
+            "open('setup.iss', 'w').write('x')\n"
+            "subprocess.check_call([r'\\\\Program Files\\\\Inno Setup 5\\\\ISCC.exe'])\n"),
+        "packaging/build_deb.sh": 'echo "Enable the service with: sudo systemctl enable --now $PACKAGE_NAME"\n',
+        "helperlib/init.py": ("import os, socket, subprocess\n"
+                              "if 'IPC_PATH' in os.environ:\n    s = socket.socket(socket.AF_UNIX)\n"
+                              "    s.connect(os.environ['IPC_PATH'])\n"
+                              "open('pyvenv.cfg', 'w').write('home = /usr')\n"
+                              "subprocess.run(['uv', 'sync', '--frozen'], check=True)\n"),
+    }
+    base = {"setup.py": setup, "helperlib/__init__.py": "", "helperlib/__version__.py": "__version__ = '0.1'\n",
+            "helperlib/__attr__.py": "author = 'x'\n"}
+    result, findings = verdict(sdist("helperlib", "0.1", base))
+    assert result == "clean", findings
+    for rel, code in files.items():
+        result, findings = verdict(sdist("helperlib", "0.1", {**base, "helperlib/__init__.py": "from . import init\n"
+                                                              if rel.endswith("init.py") else "", rel: code}))
+        assert result == "clean", (rel, findings)
+    # a real token, a decoded blob through the alias, a systemctl enable the script runs, and a socket
+    # whose data is received beside the program are still judged
+    bad = {
+        "helperlib/compat.py": files["helperlib/compat.py"].replace(
+            "exec_('''def reraise(tp, value, tb=None):\n    raise tp.with_traceback(tb)\n''')",
+            "import base64\nexec_(base64.b64decode('cHJpbnQoMSk='))"),
+        "helperlib/hooks.py": ("WEBHOOK_URL = 'https://hooks.slack.com/services/T04B1K9GQ/B05C2LZ8RT/"
+                               "kq3Vh8XbP2mZt7LwN4rJd9Ys'\nimport requests\nrequests.post(WEBHOOK_URL, json={})\n"),
+        "helperlib/init.py": files["helperlib/init.py"].replace("open('pyvenv.cfg', 'w').write('home = /usr')",
+                                                                "open('run.sh', 'wb').write(s.recv(65536))"),
+    }
+    for rel, code in bad.items():
+        pkg = sdist("helperlib", "0.1", {**base, "helperlib/__init__.py": f"from . import {rel[10:-3]}\n", rel: code})
+        assert verdict(pkg)[0] != "clean", rel
+    runs = "#!/bin/sh\nsudo systemctl enable --now helperlib\n"
+    facts = facts_of(sdist("helperlib", "0.1", {**base, "packaging/build_deb.sh": runs}))
+    assert [s for s in facts.signals if s.kind == "persist.startup"]
