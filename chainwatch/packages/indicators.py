@@ -169,7 +169,7 @@ def classify_url(url: str) -> Endpoint | None:
     return classify_host(url_host(url), url)
 
 
-# a documentation or test placeholder in place of a token (T00000000/B00000000/XXXXXXXX..., 123456:ABC-DEF...)
+# a documentation or test placeholder in place of a token (Slack's T00000000/B00000000/XXXXXXXX...)
 _DUMMY_TOKEN_RE = re.compile(r"(?i)x{8,}|/[TB]0{8,}/|0{10,}")
 
 

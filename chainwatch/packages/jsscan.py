@@ -1019,8 +1019,6 @@ def _value_parts(node: Any, limit: int) -> list[Any]:
         n, taken = stack.pop()
         t = n.type
         if t in FUNCTION_TYPES:
-            if n is node and not taken:
-                continue
             body = n.child_by_field_name("body")
             if body is None:
                 continue

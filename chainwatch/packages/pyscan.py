@@ -144,7 +144,7 @@ CONNECT_APIS = frozenset({"socket.create_connection", "websocket.create_connecti
                           "asyncio.open_connection", "socket.socket.connect", "socket.socket.connect_ex"})
 
 
-def _single_target(stmt: ast.stmt) -> str | None:
+def _single_target(stmt: ast.AST) -> str | None:
     """The name ``NAME = value`` or ``NAME: T = value`` assigns, else None."""
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
         return stmt.targets[0].id
@@ -1533,7 +1533,7 @@ class PyScanner:
         if isinstance(first, ast.Name):  # login_command = ["docker", "login", ...]; run(login_command)
             values = self._local_values(first, first.id)
             if len(values) == 1 and isinstance(values[0], ast.List | ast.Tuple):
-                first = values[0]  # type: ignore[assignment]
+                first = values[0]
         if isinstance(first, ast.List | ast.Tuple) and first.elts:
             program = self.fold(first.elts[0])
             if isinstance(program, str) and program.replace("\\", "/").rsplit("/", 1)[-1].lower().removesuffix(
@@ -1679,9 +1679,9 @@ class PyScanner:
         literal in a class body (``token_url = "https://..."``) map to ``.NAME``, read as ``x.NAME``."""
         out: dict[int, str] = {}
         for node in self._kinds["assign"]:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                    and isinstance(node.value, ast.Constant) and id(node.value) not in self._literal_owner:
-                out[id(node.value)] = node.targets[0].id
+            target, value = _single_target(node), getattr(node, "value", None)
+            if target is not None and isinstance(value, ast.Constant) and id(value) not in self._literal_owner:
+                out[id(value)] = target
         for cls in self._kinds["def"]:
             if isinstance(cls, ast.ClassDef):
                 for item in cls.body:
@@ -1699,11 +1699,10 @@ class PyScanner:
         users: dict[str, set[ast.AST | None]] = {name: set() for name in raised}
         for owner, nodes in self._owned.items():
             for n in nodes:
-                cls = n.__class__
-                if cls is ast.Name and n.id in users and isinstance(n.ctx, ast.Load):  # type: ignore[attr-defined]
-                    users[n.id].add(owner)  # type: ignore[attr-defined]
-                elif cls is ast.Attribute and "." + n.attr in users:  # type: ignore[attr-defined]
-                    users["." + n.attr].add(owner)  # type: ignore[attr-defined]
+                if isinstance(n, ast.Name) and n.id in users and isinstance(n.ctx, ast.Load):
+                    users[n.id].add(owner)
+                elif isinstance(n, ast.Attribute) and "." + n.attr in users:
+                    users["." + n.attr].add(owner)
         rank = {sg.RUNTIME: 0, sg.IMPORT: 1, sg.INSTALL: 2}
         for name, signals in raised.items():
             owners = users[name]
