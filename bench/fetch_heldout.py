@@ -11,7 +11,7 @@ kept. Then evaluate with::
 
     python bench/eval_packages.py --guarddog-sample 0 --benign-pypi OUTDIR/pypi --benign-npm OUTDIR/npm
 
-Eight batches are pinned (``heldout-benign.csv``, ``-2`` to ``-8``), each drawn from names none of the
+Nine batches are pinned (``heldout-benign.csv``, ``-2`` to ``-9``), each drawn from names none of the
 earlier sets held and each scanned first by code that had never seen it (``PACKAGES_RESULTS.md``).
 """
 

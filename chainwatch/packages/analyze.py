@@ -24,6 +24,9 @@ from chainwatch.packages.signals import Signal
 
 MAX_CODE_FILES = 4000
 MAX_CODE_BYTES = 64 * 1024 * 1024
+# wall-clock budget for one package's code analysis: files after it get no analysis (noted in skipped),
+# so one pathological file shape cannot hold a lockfile vet or an evaluation run indefinitely
+MAX_ANALYSIS_SECONDS = 120.0
 PY_EXT = (".py", ".pyw", ".pyi")
 JS_EXT = (".js", ".cjs", ".mjs", ".jsx", ".ts", ".cts", ".mts")
 SHELL_EXT = (".sh", ".bash", ".bat", ".cmd", ".ps1", ".vbs")
@@ -53,6 +56,7 @@ class PackageFacts:
     quiet_files: int = 0  # Python files with nothing the scanner looks for (pygate): not parsed
     test_text_files: int = 0  # tests, docs, examples nothing imports: text checks only, no syntax tree
     seconds: float = 0.0
+    started: float = field(default_factory=time.perf_counter, repr=False)  # for the analysis time budget
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -127,6 +131,9 @@ def _take_code_budget(rel: str, data: bytes, facts: PackageFacts) -> bool:
     False, with a note in ``facts.skipped``, once it is spent."""
     if facts.code_files >= MAX_CODE_FILES or facts.code_bytes + len(data) > MAX_CODE_BYTES:
         facts.skipped.append(f"{rel}: code analysis budget reached")
+        return False
+    if time.perf_counter() - facts.started > MAX_ANALYSIS_SECONDS:
+        facts.skipped.append(f"{rel}: analysis time budget ({MAX_ANALYSIS_SECONDS:.0f} s) reached")
         return False
     facts.code_files += 1
     facts.code_bytes += len(data)

@@ -387,10 +387,16 @@ class PyScanner:
         if isinstance(node, ast.Name):
             return self.aliases.get(node.id, node.id)
         if isinstance(node, ast.Attribute):
-            base = self.resolve(node.value)
+            if isinstance(node.value, ast.Call):
+                # the callee is resolved once per link: resolving the call and then its callee again
+                # doubled the work at every link of a fluent chain (Whoosh's 66 chained .replace() calls
+                # never finished)
+                inner = self.call_name(node.value)
+                base = self._call_value(node.value, inner)
+            else:
+                inner, base = None, self.resolve(node.value)
             if base is None:
                 if isinstance(node.value, ast.Call):  # __import__('os').system, getattr(...)(...).x
-                    inner = self.call_name(node.value)
                     if inner in ("__import__", "importlib.import_module", "builtins.__import__"):
                         mod = self.fold(node.value.args[0]) if node.value.args else None
                         if isinstance(mod, str):
@@ -404,20 +410,24 @@ class PyScanner:
                 return None
             return f"{base}.{node.attr}"
         if isinstance(node, ast.Call):
-            name = self.call_name(node)
-            if name in ("getattr", "builtins.getattr") and len(node.args) >= 2:
-                target = self.resolve(node.args[0]) or ""
-                attr = self.fold(node.args[1])
-                if isinstance(attr, str):
-                    if target in ("__builtins__", "builtins", "__builtin__", "globals.__builtins__"):
-                        return attr
-                    return f"{target}.{attr}" if target else attr
+            return self._call_value(node, self.call_name(node))
         if isinstance(node, ast.Subscript):  # __builtins__['exec'], globals()['__builtins__'].__dict__['eval']
             key = self.fold(node.slice)
             if isinstance(key, str):
                 base = self.resolve(node.value) or ""
                 if base.endswith(("__builtins__", "__dict__", "globals", "vars", "locals")) or base in ("", "globals"):
                     return key
+        return None
+
+    def _call_value(self, node: ast.Call, name: str | None) -> str | None:
+        """The name a call evaluates to, for ``getattr(target, "attr")`` (``name`` is its callee)."""
+        if name in ("getattr", "builtins.getattr") and len(node.args) >= 2:
+            target = self.resolve(node.args[0]) or ""
+            attr = self.fold(node.args[1])
+            if isinstance(attr, str):
+                if target in ("__builtins__", "builtins", "__builtin__", "globals.__builtins__"):
+                    return attr
+                return f"{target}.{attr}" if target else attr
         return None
 
     def call_name(self, call: ast.Call) -> str | None:

@@ -1003,3 +1003,36 @@ def test_eighth_held_out_batch_shapes() -> None:
     runs = "#!/bin/sh\nsudo systemctl enable --now helperlib\n"
     facts = facts_of(sdist("helperlib", "0.1", {**base, "packaging/build_deb.sh": runs}))
     assert [s for s in facts.signals if s.kind == "persist.startup"]
+
+
+def test_a_long_fluent_chain_is_resolved_in_linear_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whoosh's Russian stemmer chains 66 ``.replace()`` calls; resolving each link's callee twice doubled
+    the work per link and the scan never finished. The number of resolutions now grows linearly."""
+    from chainwatch.packages.pyscan import PyScanner
+
+    calls = {"n": 0}
+    real = PyScanner._resolve
+
+    def counting(self: PyScanner, node: object) -> str | None:
+        calls["n"] += 1
+        return real(self, node)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PyScanner, "_resolve", counting)
+    links = 40
+    chain = "word" + "".join(f".replace('{i}', 'x')" for i in range(links))
+    code = f"import os\n\ndef roman(word):\n    word = ({chain})\n    return word\n\nos.environ.get('HOME')\n"
+    PyScanner("pkg/russian.py", code, "import").scan()
+    assert calls["n"] < 50 * links
+
+
+def test_analysis_time_budget_skips_the_remaining_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once a package's analysis has used its wall-clock budget, the remaining code files are not analysed
+    and each is named in ``skipped``, so one pathological file cannot hold a vet or an evaluation run."""
+    from chainwatch.packages import analyze
+
+    pkg = sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": "import os\nos.system('id')\n"})
+    assert not [s for s in facts_of(pkg).skipped if "time budget" in s]
+    monkeypatch.setattr(analyze, "MAX_ANALYSIS_SECONDS", -1.0)
+    facts = facts_of(pkg)
+    assert any(s.startswith("helperlib/__init__.py: analysis time budget") for s in facts.skipped)
+    assert not [s for s in facts.signals if s.file == "helperlib/__init__.py"]
