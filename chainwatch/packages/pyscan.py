@@ -342,7 +342,8 @@ class PyScanner:
         self._self_attrs: dict[str, set[str]] = {}  # self.<attr> -> source labels assigned to it in any method
         self._assigns: dict[ast.AST | None, dict[str, list[ast.AST]]] = {}
         self._registry_keys: list[list[str] | None] = []  # the sub-keys of each registry key opened
-        self._class_strings: dict[str, list[str]] | None = None
+        self._class_literals: list[tuple[str, ast.Constant]] | None = None
+        self._reads: tuple[dict[str, ast.Call], dict[str, list[ast.AST]]] | None = None
         self._resolved: dict[int, str | None] | None = None  # set once aliases and constants are final
         self.exec_files: list[tuple[str, str, int]] = []  # (file name, phase, line) of files exec'd as code
         self._reverses = "[::-1]" in self.text  # literals may be stored backwards (obfuscator lambdas)
@@ -599,13 +600,13 @@ class PyScanner:
         try:
             tree = pyparse.parse(self.text)
         except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
-            recovered = _unescaped_source(self.text) or _older_syntax(self.text)
-            if recovered is not None:  # literal "\n" escapes between statements, or 3.12 type syntax
+            recovered, how = _unescaped_source(self.text), "source with escaped newlines, parsed after unescaping"
+            if recovered is None:
+                recovered, how = _older_syntax(self.text), "Python 3.12 type syntax rewritten for this parser"
+            if recovered is not None:
                 sub = PyScanner(self.path, recovered, self.module_phase, self.budget, self.depth, self.all_install,
                                 self.entry_functions)
                 signals = sub.scan()
-                how = "source with escaped newlines, parsed after unescaping" if "\n" in recovered[:200] and \
-                    self.text.count("\n") <= 3 else "Python 3.12 type syntax rewritten for this parser"
                 for s in signals:
                     s.detail.setdefault("recovered", how)
                 self.signals.extend(signals)
@@ -811,8 +812,8 @@ class PyScanner:
             if self.path.rsplit("/", 1)[-1] == "setup.py":
                 # a module-level function of setup.py that nothing names is never called (peppy's unused
                 # get_static helper); setuptools finds cmdclass methods through their class, which is named
-                named = {n.id for nodes in self._owned.values() for n in nodes if isinstance(n, ast.Name)}
-                named |= {n.attr for nodes in self._owned.values() for n in nodes if isinstance(n, ast.Attribute)}
+                named = {n.id if isinstance(n, ast.Name) else n.attr for nodes in self._owned.values() for n in nodes
+                         if isinstance(n, ast.Name | ast.Attribute)}
                 only_there |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
                                and n.name not in named and not n.decorator_list}  # @atexit.register runs it
             for name, nodes in defs.items():
@@ -1322,34 +1323,7 @@ class PyScanner:
     def _opened_by(self, arg: ast.AST) -> ast.Call | None:
         """The ``open(...)`` call behind a file object the expression reads lines from (``f`` bound by
         ``with open(...) as f`` in this file), when it reads from nothing else that is called; else None."""
-        handles: dict[str, ast.Call] = {}
-        for item in self._kinds["with"]:  # open(), io.open(), tokenize.open(), a helper named like them
-            if isinstance(item, ast.withitem) and isinstance(item.optional_vars, ast.Name) \
-                    and isinstance(item.context_expr, ast.Call) and self._is_open(item.context_expr):
-                handles[item.optional_vars.id] = item.context_expr
-        for node in self._kinds["assign"]:  # fp = open(...)
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                    and isinstance(node.value, ast.Call) and self._is_open(node.value):
-                handles[node.targets[0].id] = node.value
-        # for line in open(...) / for line in f: a line of the file (eval(line.split("=")[-1]), mccabe)
-        for nodes in self._owned.values():
-            for node in nodes:
-                if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
-                    it = node.iter
-                    if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) \
-                            and it.func.attr in ("readlines", "splitlines", "read"):
-                        it = it.func.value
-                    if isinstance(it, ast.Call) and self._is_open(it):
-                        handles[node.target.id] = it
-                    elif isinstance(it, ast.Name) and it.id in handles:
-                        handles[node.target.id] = handles[it.id]
-        # what each name was first assigned: a value, or a helper's body (local_file = lambda *f: open(...).read())
-        assigned: dict[str, list[ast.AST]] = {}
-        for n in self._kinds["assign"]:
-            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) \
-                    and not (isinstance(n.value, ast.Constant) and n.value.value is None):  # content = None
-                assigned.setdefault(n.targets[0].id, []).append(
-                    n.value.body if isinstance(n.value, ast.Lambda) else n.value)
+        handles, assigned = self._file_reads()
         found = None
         todo, seen = [arg], 0
         while todo and seen < 6:  # the expression, and what its names were assigned (match = re.search(...))
@@ -1367,6 +1341,41 @@ class PyScanner:
                 elif isinstance(sub, ast.Call) and _call_word(sub) not in _TEXT_STEPS:
                     return None  # a call other than string, regex and line handling: not just the file's text
         return found
+
+    def _file_reads(self) -> tuple[dict[str, ast.Call], dict[str, list[ast.AST]]]:
+        """Built once per file for ``_opened_by``: the names bound to an opened file (``with open(...) as f``,
+        ``fp = open(...)``, ``for line in open(...)``) with their ``open`` call, and what each name is
+        assigned (a value, or a helper's body: ``local_file = lambda *f: open(...).read()``)."""
+        if self._reads is not None:
+            return self._reads
+        handles: dict[str, ast.Call] = {}
+        for item in self._kinds["with"]:  # open(), io.open(), tokenize.open(), a helper named like them
+            if isinstance(item, ast.withitem) and isinstance(item.optional_vars, ast.Name) \
+                    and isinstance(item.context_expr, ast.Call) and self._is_open(item.context_expr):
+                handles[item.optional_vars.id] = item.context_expr
+        assigned: dict[str, list[ast.AST]] = {}
+        for node in self._kinds["assign"]:
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+                continue
+            name, value = node.targets[0].id, node.value
+            if isinstance(value, ast.Call) and self._is_open(value):  # fp = open(...)
+                handles[name] = value
+            if not (isinstance(value, ast.Constant) and value.value is None):  # content = None
+                assigned.setdefault(name, []).append(value.body if isinstance(value, ast.Lambda) else value)
+        # for line in open(...) / for line in f: a line of the file (eval(line.split("=")[-1]), mccabe)
+        for nodes in self._owned.values():
+            for node in nodes:
+                if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+                    it = node.iter
+                    if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) \
+                            and it.func.attr in ("readlines", "splitlines", "read"):
+                        it = it.func.value
+                    if isinstance(it, ast.Call) and self._is_open(it):
+                        handles[node.target.id] = it
+                    elif isinstance(it, ast.Name) and it.id in handles:
+                        handles[node.target.id] = handles[it.id]
+        self._reads = (handles, assigned)
+        return self._reads
 
     def _note_exec_file(self, reader: ast.AST, node: ast.Call, phase: str) -> None:
         """Remember the file whose text is executed (``exec(open(os.path.join(here, "data.bin")).read())``):
@@ -1450,8 +1459,9 @@ class PyScanner:
         if isinstance(value, str):
             return [value]
         if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id in ("self", "cls"):
-            attrs = self._class_constants().get(expr.attr)  # self.KEY: a class attribute of this file
-            return list(attrs) if attrs else None
+            attrs = [v.value for name, v in self._class_attribute_literals()  # self.KEY: a class attribute
+                     if name == expr.attr and isinstance(v.value, str)]
+            return attrs or None
         if isinstance(expr, ast.Name) and depth > 0:
             values = self._local_values(at, expr.id)
             texts = [self._static_texts(v, at, depth - 1) for v in values]
@@ -1459,18 +1469,17 @@ class PyScanner:
                 return [t for ts in texts if ts for t in ts]
         return None
 
-    def _class_constants(self) -> dict[str, list[str]]:
-        """Strings assigned to class attributes in this file's class bodies, by attribute name."""
-        if self._class_strings is None:
-            self._class_strings = {}
+    def _class_attribute_literals(self) -> list[tuple[str, ast.Constant]]:
+        """(attribute, literal) for each ``NAME = "..."`` (or ``NAME: T = "..."``) in this file's class bodies."""
+        if self._class_literals is None:
+            self._class_literals = []
             for cls in self._kinds["def"]:
                 if isinstance(cls, ast.ClassDef):
                     for item in cls.body:
-                        target = _single_target(item)
-                        value = getattr(item, "value", None)
-                        if target is not None and isinstance(value, ast.Constant) and isinstance(value.value, str):
-                            self._class_strings.setdefault(target, []).append(value.value)
-        return self._class_strings
+                        target, value = _single_target(item), getattr(item, "value", None)
+                        if target is not None and isinstance(value, ast.Constant):
+                            self._class_literals.append((target, value))
+        return self._class_literals
 
     def _registry_places(self) -> None:
         """Registry writes are persistence when a key they open is an autostart key (``...\\Run``). When every
@@ -1692,12 +1701,7 @@ class PyScanner:
             target, value = _single_target(node), getattr(node, "value", None)
             if target is not None and isinstance(value, ast.Constant) and id(value) not in self._literal_owner:
                 out[id(value)] = target
-        for cls in self._kinds["def"]:
-            if isinstance(cls, ast.ClassDef):
-                for item in cls.body:
-                    target, value = _single_target(item), getattr(item, "value", None)
-                    if target is not None and isinstance(value, ast.Constant):
-                        out[id(value)] = "." + target
+        out.update((id(value), "." + name) for name, value in self._class_attribute_literals())
         return out
 
     def _constants_used_later(self, raised: dict[str, list[Signal]], phases: dict[ast.AST, str]) -> None:

@@ -483,8 +483,12 @@ def test_type_declarations_and_discord_docs_are_not_code_or_channels() -> None:
             "/** See https://discord.com/developers/docs/reference#message-formatting and "
             "https://support.discord.com/hc/articles/13497665141655 */\n"
             "declare function time(seconds: number): string;\n")
-    result, findings = verdict(npm_tgz("helperlib", "1.0.0", {"package/dist/index.d.mts": docs,
-                                                               "package/index.js": "module.exports = {};\n"}))
+    # a type that spells a webhook with its token: code would be judged on it, a declaration runs nothing
+    typed = docs + ("export declare const HOOK: 'https://discord.com/api/webhooks/1234567/"
+                    "abcdefghijklmnopqrstuvwxyz';\n")
+    files = {"package/dist/index.d.mts": typed, "package/index.js": "module.exports = {};\n"}
+    assert not [s for s in facts_of(npm_tgz("helperlib", "1.0.0", files)).signals if s.file.endswith(".d.mts")]
+    result, findings = verdict(npm_tgz("helperlib", "1.0.0", files))
     assert result == "clean", findings
     links = "const DOCS = ['https://discord.com/developers/docs/reference', 'https://support.discord.com/hc/articles/1'];\n"
     facts = facts_of(npm_tgz("helperlib", "1.0.0", {"package/index.js": links}))
