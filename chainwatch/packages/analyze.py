@@ -159,9 +159,16 @@ def _python_phase(rel: str, pkg: pf.PackageFiles, eco: str, backend_files: set[s
     if eco == "pypi-sdist" and "/" not in rel and base not in ("setup.py", "conftest.py") and \
             base in _setup_local_imports(pkg):
         return sg.IMPORT, False  # setup.py imports it (usually for __version__): judged like any import
-    if eco == "pypi-sdist" and "/" not in rel and not _root_module_installed(base[:-3], pkg):
-        return sg.RUNTIME, False  # a maintainer's script beside setup.py (bootstrap.py, tasks.py)
+    if _maintainer_script(rel, pkg, eco):
+        return sg.RUNTIME, False
     return sg.IMPORT, False
+
+
+def _maintainer_script(rel: str, pkg: pf.PackageFiles, eco: str) -> bool:
+    """A top-level script of an sdist that the build does not install (buildout's bootstrap.py, tasks.py):
+    it runs only when a maintainer runs it, like a test, unless setup.py imports it (``reach`` sees that)."""
+    return eco == "pypi-sdist" and "/" not in rel and rel.endswith(".py") and rel not in ("setup.py", "conftest.py") \
+        and not _root_module_installed(rel[:-3], pkg)
 
 
 def _root_module_installed(module: str, pkg: pf.PackageFiles) -> bool:
@@ -309,10 +316,10 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
         if pygate.quiet_reason(text) is None:  # nothing the scanner could report: no tree needed
             facts.quiet_files += 1
         elif phase == sg.RUNTIME and not whole and rel not in reached and rel not in imported_tests \
-                and TEST_PATH_RE.search(rel):
-            # tests, docs and examples that nothing imports run only when someone runs them: their text
-            # gets the indicator and payload checks (a payload hidden in a test folder is still decoded),
-            # calls are not resolved
+                and (TEST_PATH_RE.search(rel) or _maintainer_script(rel, pkg, eco)):
+            # tests, docs, examples and maintainers' scripts that nothing imports run only when someone runs
+            # them: their text gets the indicator and payload checks (a payload hidden in a test folder is
+            # still decoded), calls are not resolved
             scanner = PyScanner(rel, text, phase, budget)
             scanner.scan_text(text, phase, 0)
             facts.signals.extend(scanner.signals)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,7 +92,15 @@ ENV_TAKING_EXECS = ("os.execve", "os.execle", "os.execlpe", "os.execvpe", "os.sp
 CLOUD_CREDENTIAL_CALLS = frozenset(("get_credentials", "get_frozen_credentials"))
 AWS_SDK_MODULES = frozenset(("boto3", "botocore", "aioboto3", "aiobotocore"))
 SCREEN_PREFIXES = ("PIL.ImageGrab.grab", "ImageGrab.grab", "pyautogui.screenshot", "mss.mss")
-KEYLOG_PREFIXES = ("pynput.keyboard.Listener", "keyboard.on_press", "keyboard.hook", "pyHook.")
+KEYLOG_PREFIXES = ("pynput.keyboard.Listener", "keyboard.on_press", "keyboard.on_release", "keyboard.hook",
+                   "pyHook.")
+# build tools on PATH: a build that fetches sources (pyorc's ORC tarball) and then runs ``cmake`` with
+# arguments made at run time runs no file it fetched as a program
+BUILD_TOOLS = frozenset(("cmake", "make", "gmake", "ninja", "meson", "gcc", "g++", "cc", "c++", "clang", "clang++",
+                         "cl", "nvcc", "ar", "autoreconf", "autoconf", "automake", "git", "cargo", "rustc", "go",
+                         "protoc", "swig", "cython", "pkg-config", "patch", "msbuild", "xcodebuild", "scons"))
+# keyboard's hooks for one named key (a hotkey): on_press_key("f9", cb) sees that key only, not what is typed
+ONE_KEY_HOOKS = ("keyboard.on_press_key", "keyboard.on_release_key", "keyboard.hook_key")
 HIDDEN_API_NAMES = frozenset(("__builtins__", "__import__", "exec", "eval", "getattr", "compile", "system", "popen",
                               "urlopen", "b64decode", "subprocess", "builtins", "urllib.request", "marshal", "loads",
                               "os.system", "Popen", "check_output", "requests", "socket", "decompress"))
@@ -178,9 +187,9 @@ def _runs_as_name(test: ast.expr) -> bool:
 
 
 # what version-reading code does to a file's text before exec/eval: string, line, regex and compile steps
-_TEXT_STEPS = frozenset(("join", "startswith", "strip", "split", "splitlines", "read", "readlines", "replace",
-                         "decode", "group", "search", "match", "findall", "compile", "rstrip", "lstrip",
-                         "dirname", "abspath", "realpath", "read_text"))
+_TEXT_STEPS = frozenset(("join", "startswith", "strip", "split", "splitlines", "read", "readlines", "readline",
+                         "next", "replace", "decode", "group", "search", "match", "findall", "compile", "rstrip",
+                         "lstrip", "dirname", "abspath", "realpath", "read_text"))
 
 
 def _call_word(call: ast.Call) -> str:
@@ -327,6 +336,7 @@ class PyScanner:
         self.budget = budget or ScanBudget()
         self.signals: list[Signal] = []
         self.aliases: dict[str, str] = {}
+        self._imported: set[str] = set()  # names bound by an import statement (modules, other files' objects)
         self._aws_sdk = False  # the file imports an AWS SDK (set once the imports are read)
         self._script_only: set[int] = set()  # nodes not run in this phase (main block, maintainer branch)
         self.globals_taint = _Taint()
@@ -719,6 +729,8 @@ class PyScanner:
 
     def _collect_aliases(self, tree: ast.Module) -> None:
         for node in self._kinds["import"]:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                self._imported.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
             if isinstance(node, ast.Import):
                 for a in node.names:
                     if a.asname:
@@ -846,7 +858,7 @@ class PyScanner:
                 f = node.func
                 if isinstance(f, ast.Name):
                     out.add(f.id)
-                elif isinstance(f, ast.Attribute):
+                elif isinstance(f, ast.Attribute) and not self._foreign_receiver(f.value):
                     out.add(f.attr)
                 for kw in node.keywords:  # Thread(target=f), atexit.register(f)
                     if isinstance(kw.value, ast.Name):
@@ -858,7 +870,23 @@ class PyScanner:
                 for v in node.values:
                     if isinstance(v, ast.Name):
                         out.add(v.id)
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                    and node.value.id in ("self", "cls") and isinstance(node.ctx, ast.Load):
+                # a bound method handed on to be run (``for f in (self.steal, ...): Thread(target=f)``), or
+                # a property read
+                out.add(node.attr)
         return out
+
+    def _foreign_receiver(self, value: ast.AST) -> bool:
+        """Whether a method is called on another module's object, so it names no function of this file:
+        ``re.search()``, ``threading.Thread(...).start()``, or ``t.start()`` where ``t`` is only ever assigned
+        such objects. A receiver of unknown origin (a parameter, ``self``) may be this file's."""
+        if isinstance(value, ast.Name):
+            if value.id in self._imported:
+                return True
+            values = self._file_reads()[1].get(value.id)
+            return bool(values) and all(foreign_object(v, self._imported) for v in values)
+        return foreign_object(value, self._imported)
 
     def _scopes(self, tree: ast.Module, phases: dict[ast.AST, str]) -> list[tuple[str, list[ast.AST], str]]:
         out: list[tuple[str, list[ast.AST], str]] = [("<module>", self._owned[None], self.module_phase)]
@@ -1089,7 +1117,7 @@ class PyScanner:
                     self.emit(sg.PERSISTENCE, node, phase, api=name)
                 if name.startswith(REGISTRY_OPENERS) and len(node.args) >= 2:
                     self._registry_keys.append(self._static_texts(node.args[1], node))
-            elif name.startswith(KEYLOG_PREFIXES):
+            elif name.startswith(KEYLOG_PREFIXES) and not name.startswith(ONE_KEY_HOOKS):
                 self.emit(sg.SOURCE_CLIPBOARD, node, phase, api=name, what="keystrokes")
             elif name.startswith(("cv2.VideoCapture", "pyaudio.PyAudio", "sounddevice.rec")):
                 self.emit(sg.SOURCE_SCREEN, node, phase, api=name,
@@ -1147,7 +1175,26 @@ class PyScanner:
             acc[0].extend(fetches)
             acc[1].extend(self._network_writes(body, taint))
             acc[2].extend(c for c in proc_calls if c.args and (self.fold(c.args[0]) is None
-                                                                or self._proc_runs_file(c)))
+                                                                or self._proc_runs_file(c))
+                          and self._command_program(c.args[0]) not in BUILD_TOOLS)
+
+    def _command_program(self, command: ast.AST) -> str | None:
+        """The program a command names as literal text though its arguments are built at run time:
+        ``["cmake", ".."] + args``, or a name assigned such a list once in this file; else None."""
+        for _ in range(4):
+            if isinstance(command, ast.Name):
+                values = self._file_reads()[1].get(command.id, [])
+                if len(values) != 1:
+                    return None
+                command = values[0]
+            elif isinstance(command, ast.BinOp) and isinstance(command.op, ast.Add):
+                command = command.left
+            elif isinstance(command, ast.List | ast.Tuple) and command.elts:
+                program = self.fold(command.elts[0])
+                return program if isinstance(program, str) else None
+            else:
+                return None
+        return None
 
     def _reverse_shell(self, body: list[ast.AST], net_calls: list[ast.Call], proc_calls: list[ast.Call],
                        phase: str) -> None:
@@ -1773,15 +1820,23 @@ class PyScanner:
         self.signals.extend(signals)
 
     def _scan_text_indicators(self, text: str, node: ast.AST | int, phase: str, prose: bool = False) -> None:
+        """Indicators named in ``text``; for a whole file's text (``node`` 0), each at the line it is on."""
+        def at(detail: dict[str, Any]) -> ast.AST | int:
+            if node != 0:
+                return node
+            found = next((text.find(v) for k in ("match", "url") if isinstance(v := detail.get(k), str) and v), -1)
+            return text.count("\n", 0, found) + 1 if found >= 0 else 0
+
         for kind, detail in ind.text_signals(text):
             if prose and kind == sg.PROCESS_DOWNLOADER:  # an install instruction in help text or a template
                 detail = {**detail, "how": "mentioned"}
-            self.emit(kind, node, phase, **detail)
+            self.emit(kind, at(detail), phase, **detail)
         for label, match in ind.persistence_targets(text):
-            self.emit(sg.PERSISTENCE, node, phase, place=label, match=match, how="mentioned")
+            self.emit(sg.PERSISTENCE, at({"match": match}), phase, place=label, match=match, how="mentioned")
 
     def scan_text(self, text: str, phase: str, line: int) -> None:
-        """Fallback for text that is not Python: indicators and encoded blobs."""
+        """Fallback for text that is not Python: indicators and encoded blobs (``line`` 0: a whole file, whose
+        indicators get the line they are on)."""
         self._scan_text_indicators(text[:MAX_SOURCE], line, phase)
         if re.search(r"\b(?:exec|eval)\s*\(", text) and re.search(r"b64decode|fromhex|decompress|Fernet", text):
             self.emit(sg.EXEC_DECODED, line, phase, how="exec of decoded data (unparsed text)")
@@ -1970,6 +2025,17 @@ BOT_HANDLERS = ("message_handler", "on_message", "channel_post_handler", "callba
 
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.")
 PROGRAM_RE = re.compile(r"(?i)\.(?:exe|scr|com|bat|cmd|vbs|ps1|msi|hta)(?:$|[?\s\"'])")
+
+
+def foreign_object(value: ast.AST, imported: Container[str]) -> bool:
+    """An object from another module: made by calling an ``imported`` name (``threading.Thread(...)``,
+    ``requests.Session()``) or a literal. Its methods are not this file's functions of the same name."""
+    if isinstance(value, ast.Call):
+        head = value.func
+        while isinstance(head, ast.Attribute):
+            head = head.value
+        return isinstance(head, ast.Name) and head.id in imported
+    return isinstance(value, ast.Constant | ast.JoinedStr | ast.List | ast.Tuple | ast.Dict | ast.Set)
 
 
 def _program_name(body: list[ast.AST]) -> str | None:

