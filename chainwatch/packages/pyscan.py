@@ -884,7 +884,7 @@ class PyScanner:
         if isinstance(value, ast.Name):
             if value.id in self._imported:
                 return True
-            values = self._file_reads()[1].get(value.id)
+            values = self._file_reads()[1].get(value.id, [])
             return bool(values) and all(foreign_object(v, self._imported) for v in values)
         return foreign_object(value, self._imported)
 
