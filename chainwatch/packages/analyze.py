@@ -244,6 +244,16 @@ def _imported_test_modules(pkg: pf.PackageFiles) -> set[str]:
     return out
 
 
+def _named_by_setup(rel: str, pkg: pf.PackageFiles, eco: str) -> bool:
+    """A shipped script whose path setup.py quotes and which setup.py can start (``subprocess.call(["bash",
+    "deploy/install.sh"])``): it runs at install."""
+    if eco != "pypi-sdist" or "setup.py" not in pkg.sizes:
+        return False
+    text = pkg.text("setup.py", 512 * 1024)
+    return re.search(r"\b(?:subprocess|os\.system|os\.popen|spawn|check_call|check_output)\b", text) is not None \
+        and re.search(rf"[\"'/](?:\./)?{re.escape(rel.rsplit('/', 1)[-1])}[\"']", text) is not None
+
+
 def _setup_local_imports(pkg: pf.PackageFiles) -> set[str]:
     """Top-level modules that setup.py imports (they run at install time too)."""
     text = pkg.text("setup.py", 512 * 1024)
@@ -278,7 +288,7 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
             _scan_pth(rel, data, facts, budget)
             continue
         if rel.endswith(SHELL_EXT):
-            _scan_shell(rel, data, sg.RUNTIME, facts)
+            _scan_shell(rel, data, sg.INSTALL if _named_by_setup(rel, pkg, eco) else sg.RUNTIME, facts)
             continue
         if rel.endswith(".pyc"):
             source = _source_of_bytecode(rel)

