@@ -280,14 +280,23 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
         # a deployment script shipped beside the code (deploy/*.sh enabling a systemd timer) runs when an
         # operator runs it; nothing in the package starts it
         scripts_only = all(s.file.endswith(SHELL_EXT) for s in persist)
-        out.add("package.persistence", H if reached else L if profile_only or scripts_only else M, persist,
+        # a registry write whose key is not known statically, in a function of the package (a settings store):
+        # autostart keys are named where they are used, so only a known key is persistence by itself
+        unknown_keys = all(not s.detail.get("place") and str(s.detail.get("api", "")).startswith(REGISTRY_APIS)
+                           for s in persist)
+        low = profile_only or scripts_only or unknown_keys
+        out.add("package.persistence", H if reached else L if low else M, persist,
                 place=persist[0].detail.get("place", "?"))
     # a paste or file-hosting address in a module's data (a site table, a test fixture) is fetched by
     # nothing on import unless that file can fetch or run something
     acting = {s.file for s in facts.signals if s.kind in (sg.NETWORK, sg.PROCESS, sg.EXEC_DYNAMIC, sg.EXEC_DECODED,
                                                            sg.DOWNLOAD_EXEC, sg.WRITE_EXEC)}
+    # a chat API's base address with no token in it (a bot library's default, ``https://api.telegram.org/bot``)
+    # is a channel only in a file that talks to the network
+    talking = {s.file for s in facts.signals if s.kind in (sg.NETWORK, sg.NETWORK_SEND, sg.EXFIL_FLOW)}
     shady = [s for s in live(sg.ENDPOINT) if s.detail.get("category") not in ("shortener", "app-hosting")
-             and (s.phase == sg.INSTALL or s.detail.get("category") in ("webhook", "oast", "tunnel")
+             and (s.phase == sg.INSTALL or s.detail.get("category") in ("oast", "tunnel")
+                  or (s.detail.get("category") == "webhook" and s.file in talking)
                   or (s.detail.get("category") in ("paste", "file-hosting") and s.file in acting))]
     # a callback host whose name is built by the shell from the machine ($(whoami).x.oast.fun): the lookup
     # itself carries the user and host names out, the dependency-confusion recon beacon
@@ -401,6 +410,7 @@ def judge(facts: PackageFacts, base_path: str = "") -> list[Finding]:
 # send, net.send, and keeps install-network high)
 FETCH_APIS = ("urllib.request.urlopen", "urllib.request.urlretrieve", "urllib.request.build_opener",
               "urllib.request.Request", "requests.get", "requests.head", "httpx.get", "urllib2.urlopen")
+REGISTRY_APIS = ("winreg.", "_winreg.")
 SHADY_DROP = ("paste", "file-hosting", "tunnel", "raw-ip", "oast", "webhook")
 # public resolvers and their DNS-over-HTTPS endpoints: raw IPs that honest clients post to
 PUBLIC_RESOLVERS = {"1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4", "9.9.9.9", "149.112.112.112", "208.67.222.222",

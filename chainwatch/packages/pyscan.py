@@ -197,8 +197,9 @@ def _runs_as_name(test: ast.expr) -> bool:
 
 # what version-reading code does to a file's text before exec/eval: string, line, regex and compile steps
 _TEXT_STEPS = frozenset(("join", "startswith", "strip", "split", "splitlines", "read", "readlines", "readline",
-                         "next", "replace", "decode", "group", "search", "match", "findall", "compile", "rstrip",
-                         "lstrip", "dirname", "abspath", "realpath", "read_text"))
+                         "next", "replace", "rsplit", "partition", "rpartition", "removeprefix", "removesuffix",
+                         "decode", "group", "search", "match", "findall", "compile", "rstrip", "lstrip", "dirname",
+                         "abspath", "realpath", "read_text"))
 
 
 def _call_word(call: ast.Call) -> str:
@@ -623,7 +624,8 @@ class PyScanner:
         except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
             recovered, how = _unescaped_source(self.text), "source with escaped newlines, parsed after unescaping"
             if recovered is None:
-                recovered, how = _older_syntax(self.text), "Python 3.12 type syntax rewritten for this parser"
+                recovered, how = _older_syntax(self.text), ("Python 3.12 syntax rewritten for this parser (type "
+                                                            "syntax; PEP 701 f-strings blanked)")
             if recovered is not None:
                 sub = PyScanner(self.path, recovered, self.module_phase, self.budget, self.depth, self.all_install,
                                 self.entry_functions)
@@ -1909,8 +1911,12 @@ class PyScanner:
         """Fallback for text that is not Python: indicators and encoded blobs (``line`` 0: a whole file, whose
         indicators get the line they are on)."""
         self._scan_text_indicators(text[:MAX_SOURCE], line, phase)
-        if re.search(r"\b(?:exec|eval)\s*\(", text) and re.search(r"b64decode|fromhex|decompress|Fernet", text):
-            self.emit(sg.EXEC_DECODED, line, phase, how="exec of decoded data (unparsed text)")
+        executed = _TEXT_EXEC_DECODED_RE.search(text) or next(
+            (m for m in _TEXT_DECODED_NAME_RE.finditer(text)
+             if re.search(rf"\b(?:exec|eval)\s*\(\s*{re.escape(m.group(1))}\b", text)), None)
+        if executed:
+            at = line or text.count("\n", 0, executed.start()) + 1
+            self.emit(sg.EXEC_DECODED, at, phase, how="exec of decoded data (unparsed text)")
         if self.depth < MAX_DECODE_DEPTH:
             for m in re.finditer(r"[A-Za-z0-9+/=_-]{200,}", text[:MAX_SOURCE]):
                 if self.budget.literals >= MAX_LITERALS:
@@ -2084,18 +2090,95 @@ def _without_type_params(text: str) -> str:
     return "".join(out) + text[at:]
 
 
+# exec of decoded data in text that did not parse: on one line (exec(base64.b64decode(...))), or through a
+# name assigned the decoded data (code = zlib.decompress(...) ... exec(code))
+_DECODERS = r"(?:b64decode|fromhex|decompress|Fernet|decrypt)"
+_TEXT_EXEC_DECODED_RE = re.compile(rf"\b(?:exec|eval)\s*\([^\n]{{0,300}}?{_DECODERS}")
+_TEXT_DECODED_NAME_RE = re.compile(rf"^\s*([A-Za-z_]\w*)\s*=[^\n]{{0,300}}?{_DECODERS}", re.M)
+
+
 def _older_syntax(text: str) -> str | None:
-    """``text`` with PEP 695 type syntax rewritten for Python 3.11's parser, when that makes it parse."""
-    if "type" not in text and "[" not in text:
-        return None
-    fixed = _without_type_params(_TYPE_ALIAS_RE.sub(r"\1\2 =", text))
-    if fixed == text:
-        return None
-    try:
-        ast.parse(fixed)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return None
-    return fixed
+    """``text`` with Python 3.12 syntax rewritten for Python 3.11's parser, when that makes it parse: PEP 695
+    type syntax, and f-strings that only PEP 701 allows (a backslash or the same quote inside a
+    replacement field) blanked to a plain string of the same length, lines kept. What such an f-string
+    computes is lost; the rest of the file gets a syntax tree instead of the text fallback."""
+    fixed = _without_type_params(_TYPE_ALIAS_RE.sub(r"\1\2 =", text)) if "type" in text or "[" in text else text
+    for _ in range(MAX_FSTRING_FIXES):
+        try:
+            ast.parse(fixed)
+        except SyntaxError as exc:
+            if "f-string" not in str(exc.msg) or not exc.lineno:
+                return None
+            # the error may be reported inside a triple-quoted f-string that starts a few lines up
+            blanked = next((b for back in range(FSTRING_LOOKBACK) if exc.lineno > back
+                            and (b := _blank_fstrings(fixed, exc.lineno - back)) != fixed), None)
+            if blanked is None:
+                return None
+            fixed = blanked
+            continue
+        except (ValueError, MemoryError, RecursionError):
+            return None
+        return fixed if fixed != text else None
+    return None
+
+
+MAX_FSTRING_FIXES = 64
+FSTRING_LOOKBACK = 40  # lines
+_FSTRING_START_RE = re.compile(r"""(?<![\w'"])(?:[rRbBuU]?[fF]|[fF][rR])('''|\"\"\"|'|")""")
+
+
+def _blank_fstrings(text: str, lineno: int) -> str:
+    """The f-strings that start on line ``lineno`` replaced by a string of spaces (line breaks kept): the
+    end is found the 3.12 way, skipping replacement fields and the strings nested in them."""
+    line_start = 0
+    for _ in range(lineno - 1):
+        line_start = text.find("\n", line_start) + 1
+        if not line_start:
+            return text
+    line_end = text.find("\n", line_start)
+    line_end = len(text) if line_end < 0 else line_end
+    out, pos = [], 0
+    for m in _FSTRING_START_RE.finditer(text, line_start, line_end):
+        if m.start() < pos:
+            continue
+        quote = m.group(1)
+        end = _fstring_end(text, m.end(), quote)
+        if end < 0:
+            break
+        body = "".join("\n" if c == "\n" else " " for c in text[m.end():end - len(quote)])
+        out.append(text[pos:m.start()] + quote + body + quote)
+        pos = end
+    return "".join(out) + text[pos:] if out else text
+
+
+def _fstring_end(text: str, i: int, quote: str) -> int:
+    """Offset just past the f-string whose body starts at ``i``, or -1."""
+    depth, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\" and depth == 0:
+            i += 2
+            continue
+        if depth == 0 and text.startswith(quote, i):
+            return i + len(quote)
+        if c == "\n" and len(quote) == 1 and depth == 0:
+            return -1
+        if c == "{":
+            if depth == 0 and text.startswith("{{", i):
+                i += 2
+                continue
+            depth += 1
+        elif c == "}" and depth:
+            depth -= 1
+        elif depth and c in "'\"":  # a string inside a replacement field, any quote (PEP 701)
+            inner = text[i:i + 3] if text[i:i + 3] in ("'''", '"""') else c
+            close = text.find(inner, i + len(inner))
+            if close < 0:
+                return -1
+            i = close + len(inner)
+            continue
+        i += 1
+    return -1
 
 
 BOT_HANDLERS = ("message_handler", "on_message", "channel_post_handler", "callback_query_handler",

