@@ -1201,8 +1201,9 @@ class PyScanner:
             texts = self._static_texts(call.args[0], call) if call.args else None
             if not texts:
                 return None
-            for text in texts:
-                found = next((src for src in TOOLCHAIN_SOURCES if text.startswith(src)), None)
+            for text in texts:  # the site's own path: no look-alike host (sh.rustup.rs.example), no ../
+                found = next((src for src in TOOLCHAIN_SOURCES if "/.." not in text and (
+                    text == src or text.startswith(src if src.endswith("/") else src + "/"))), None)
                 if found is None:
                     return None
         return found
