@@ -140,8 +140,9 @@ def _take_code_budget(rel: str, data: bytes, facts: PackageFacts) -> bool:
     return True
 
 
-def _python_phase(rel: str, pkg: pf.PackageFiles, eco: str, backend_files: set[str]) -> tuple[str, bool]:
-    """(module phase, whole file runs at install) for a Python file."""
+def _python_phase(rel: str, pkg: pf.PackageFiles, eco: str, backend_files: set[str],
+                  maintainer: set[str]) -> tuple[str, bool]:
+    """(module phase, whole file runs at install) for a Python file (``maintainer``: ``_maintainer_scripts``)."""
     base = rel.rsplit("/", 1)[-1]
     if eco == "pypi-sdist" and rel == "setup.py":
         return sg.INSTALL, True
@@ -159,16 +160,18 @@ def _python_phase(rel: str, pkg: pf.PackageFiles, eco: str, backend_files: set[s
     if eco == "pypi-sdist" and "/" not in rel and base not in ("setup.py", "conftest.py") and \
             base in _setup_local_imports(pkg):
         return sg.IMPORT, False  # setup.py imports it (usually for __version__): judged like any import
-    if _maintainer_script(rel, pkg, eco):
+    if rel in maintainer:
         return sg.RUNTIME, False
     return sg.IMPORT, False
 
 
-def _maintainer_script(rel: str, pkg: pf.PackageFiles, eco: str) -> bool:
-    """A top-level script of an sdist that the build does not install (buildout's bootstrap.py, tasks.py):
-    it runs only when a maintainer runs it, like a test, unless setup.py imports it (``reach`` sees that)."""
-    return eco == "pypi-sdist" and "/" not in rel and rel.endswith(".py") and rel not in ("setup.py", "conftest.py") \
-        and not _root_module_installed(rel[:-3], pkg)
+def _maintainer_scripts(pkg: pf.PackageFiles, eco: str) -> set[str]:
+    """Top-level scripts of an sdist that the build does not install (buildout's bootstrap.py, tasks.py):
+    they run only when a maintainer runs them, like tests, unless setup.py imports them (``reach``)."""
+    if eco != "pypi-sdist":
+        return set()
+    return {rel for rel in pkg.files if "/" not in rel and rel.endswith(".py")
+            and rel not in ("setup.py", "conftest.py") and not _root_module_installed(rel[:-3], pkg)}
 
 
 def _root_module_installed(module: str, pkg: pf.PackageFiles) -> bool:
@@ -244,14 +247,16 @@ def _imported_test_modules(pkg: pf.PackageFiles) -> set[str]:
     return out
 
 
-def _named_by_setup(rel: str, pkg: pf.PackageFiles, eco: str) -> bool:
-    """A shipped script whose path setup.py quotes and which setup.py can start (``subprocess.call(["bash",
-    "deploy/install.sh"])``): it runs at install."""
+def _shells_run_by_setup(pkg: pf.PackageFiles, eco: str) -> set[str]:
+    """Shipped shell scripts whose path setup.py quotes when setup.py can start programs
+    (``subprocess.call(["bash", "deploy/install.sh"])``): they run at install."""
     if eco != "pypi-sdist" or "setup.py" not in pkg.sizes:
-        return False
+        return set()
     text = pkg.text("setup.py", 512 * 1024)
-    return re.search(r"\b(?:subprocess|os\.system|os\.popen|spawn|check_call|check_output)\b", text) is not None \
-        and re.search(rf"[\"'/](?:\./)?{re.escape(rel.rsplit('/', 1)[-1])}[\"']", text) is not None
+    if not re.search(r"\b(?:subprocess|os\.system|os\.popen|spawn|check_call|check_output)\b", text):
+        return set()
+    quoted = set(re.findall(r"[\"'/](?:\./)?([\w.-]+)[\"']", text))
+    return {rel for rel in pkg.files if rel.endswith(SHELL_EXT) and rel.rsplit("/", 1)[-1] in quoted}
 
 
 def _setup_local_imports(pkg: pf.PackageFiles) -> set[str]:
@@ -279,6 +284,8 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
             backend_files.add(hook["file"])
     reached = _python_reach(pkg, eco, backend_entries)
     run_at_install = _scripts_run_by_setup(pkg) if eco == "pypi-sdist" else set()
+    shells_at_install = _shells_run_by_setup(pkg, eco)
+    maintainer = _maintainer_scripts(pkg, eco)
     imported_tests = _imported_test_modules(pkg)
     run_js = _js_named_by_python(pkg)
     for rel in sorted(pkg.files):
@@ -288,13 +295,13 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
             _scan_pth(rel, data, facts, budget)
             continue
         if rel.endswith(SHELL_EXT):
-            _scan_shell(rel, data, sg.INSTALL if _named_by_setup(rel, pkg, eco) else sg.RUNTIME, facts)
+            _scan_shell(rel, data, sg.INSTALL if rel in shells_at_install else sg.RUNTIME, facts)
             continue
         if rel.endswith(".pyc"):
             source = _source_of_bytecode(rel)
             # a .pyc in __pycache__ is only ever loaded as the cache of its source: without one it never runs
             if source not in pkg.sizes and "__pycache__/" not in rel:
-                _scan_bytecode(rel, data, _python_phase(source, pkg, eco, backend_files)[0], facts)
+                _scan_bytecode(rel, data, _python_phase(source, pkg, eco, backend_files, maintainer)[0], facts)
             continue
         if rel.endswith(JS_EXT):
             from chainwatch.packages.jsscan import JsScanner
@@ -311,7 +318,7 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
             continue
         if not _take_code_budget(rel, data, facts):
             continue
-        phase, whole = _python_phase(rel, pkg, eco, backend_files)
+        phase, whole = _python_phase(rel, pkg, eco, backend_files, maintainer)
         if is_script:
             phase, whole = sg.RUNTIME, False
         if rel in run_at_install:  # setup.py starts it as a program: all of it, main block too, runs then
@@ -326,7 +333,7 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
         if pygate.quiet_reason(text) is None:  # nothing the scanner could report: no tree needed
             facts.quiet_files += 1
         elif phase == sg.RUNTIME and not whole and rel not in reached and rel not in imported_tests \
-                and (TEST_PATH_RE.search(rel) or _maintainer_script(rel, pkg, eco)):
+                and (TEST_PATH_RE.search(rel) or rel in maintainer):
             # tests, docs, examples and maintainers' scripts that nothing imports run only when someone runs
             # them: their text gets the indicator and payload checks (a payload hidden in a test folder is
             # still decoded), calls are not resolved

@@ -1208,23 +1208,28 @@ class PyScanner:
                     return None
         return found
 
-    def _command_program(self, command: ast.AST) -> str | None:
-        """The program a command names as literal text though its arguments are built at run time:
-        ``["cmake", ".."] + args``, or a name assigned such a list once in this file; else None."""
+    def _command_list(self, command: ast.AST) -> ast.List | ast.Tuple | None:
+        """The literal list a command starts with, though its arguments may be built at run time:
+        ``["cmake", ".."] + args``, or a local name assigned such a list once; else None."""
         for _ in range(4):
             if isinstance(command, ast.Name):
-                values = self._values_of(command.id)
+                values = self._local_values(command, command.id)
                 if len(values) != 1:
                     return None
                 command = values[0]
             elif isinstance(command, ast.BinOp) and isinstance(command.op, ast.Add):
                 command = command.left
             elif isinstance(command, ast.List | ast.Tuple) and command.elts:
-                program = self.fold(command.elts[0])
-                return program if isinstance(program, str) else None
+                return command
             else:
                 return None
         return None
+
+    def _command_program(self, command: ast.AST) -> str | None:
+        """The program a command names as literal text (``cmake`` in ``["cmake", ".."] + args``), else None."""
+        listed = self._command_list(command)
+        program = self.fold(listed.elts[0]) if listed is not None else None
+        return program if isinstance(program, str) else None
 
     def _reverse_shell(self, body: list[ast.AST], net_calls: list[ast.Call], proc_calls: list[ast.Call],
                        phase: str) -> None:
@@ -1351,7 +1356,8 @@ class PyScanner:
         if not node.args:
             return
         arg = node.args[0]
-        if name in ("runpy.run_path", "runpy.run_module") and not self._labels_of(arg, taint) & {"net", "decoded"}:
+        labels = self._labels_of(arg, taint)
+        if name in ("runpy.run_path", "runpy.run_module") and not labels & {"net", "decoded"}:
             # runs a file or module by its path or name (a build hook shipped beside setup.py), not data; a
             # fetched file run this way is the function's fetch-and-run
             texts = self._static_texts(arg, node)
@@ -1359,7 +1365,6 @@ class PyScanner:
                 self._note_exec_file(ast.Constant(texts[0]), node, phase)
             return
         value = self.fold(arg)
-        labels = self._labels_of(arg, taint)
         called_as = node.func.id if isinstance(node.func, ast.Name) else None
         if called_as and called_as != name.split(".")[-1] and not isinstance(arg, ast.Constant):
             # six's exec_("def reraise(...)") runs a literal through the alias; a hiding alias runs data
@@ -1681,15 +1686,11 @@ class PyScanner:
         if not args:
             return set()
         first = args[0]
-        if isinstance(first, ast.Name):  # login_command = ["docker", "login", ...]; run(login_command)
-            values = self._local_values(first, first.id)
-            if len(values) == 1 and isinstance(values[0], ast.List | ast.Tuple):
-                first = values[0]
-        if isinstance(first, ast.List | ast.Tuple) and first.elts:
-            program = self.fold(first.elts[0])
-            if isinstance(program, str) and program.replace("\\", "/").rsplit("/", 1)[-1].lower().removesuffix(
-                    ".exe") not in INTERPRETERS:
-                return self._labels_of(first.elts[0], taint)
+        listed = self._command_list(first)  # login_command = ["docker", "login", ...]; run(login_command)
+        program = self.fold(listed.elts[0]) if listed is not None else None
+        if listed is not None and isinstance(program, str) and program.replace("\\", "/").rsplit(
+                "/", 1)[-1].lower().removesuffix(".exe") not in INTERPRETERS:
+            return self._labels_of(listed.elts[0], taint)
         return self._labels_of(first, taint)
 
     def _opens_a_page(self, node: ast.Call, name: str) -> bool:
@@ -1925,9 +1926,10 @@ class PyScanner:
         """Fallback for text that is not Python: indicators and encoded blobs (``line`` 0: a whole file, whose
         indicators get the line they are on)."""
         self._scan_text_indicators(text[:MAX_SOURCE], line, phase)
-        executed = _TEXT_EXEC_DECODED_RE.search(text) or next(
-            (m for m in _TEXT_DECODED_NAME_RE.finditer(text)
-             if re.search(rf"\b(?:exec|eval)\s*\(\s*{re.escape(m.group(1))}\b", text)), None)
+        source = text[:MAX_SOURCE]
+        executed_names = set(_TEXT_EXEC_NAME_RE.findall(source))
+        executed = _TEXT_EXEC_DECODED_RE.search(source) or next(
+            (m for m in _TEXT_DECODED_NAME_RE.finditer(source) if m.group(1) in executed_names), None)
         if executed:
             at = line or text.count("\n", 0, executed.start()) + 1
             self.emit(sg.EXEC_DECODED, at, phase, how="exec of decoded data (unparsed text)")
@@ -2109,6 +2111,7 @@ def _without_type_params(text: str) -> str:
 _DECODERS = r"(?:b64decode|fromhex|decompress|Fernet|decrypt)"
 _TEXT_EXEC_DECODED_RE = re.compile(rf"\b(?:exec|eval)\s*\([^\n]{{0,300}}?{_DECODERS}")
 _TEXT_DECODED_NAME_RE = re.compile(rf"^\s*([A-Za-z_]\w*)\s*=[^\n]{{0,300}}?{_DECODERS}", re.M)
+_TEXT_EXEC_NAME_RE = re.compile(r"\b(?:exec|eval)\s*\(\s*([A-Za-z_]\w*)")
 
 
 def _older_syntax(text: str) -> str | None:
