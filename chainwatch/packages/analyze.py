@@ -288,6 +288,10 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
     maintainer = _maintainer_scripts(pkg, eco)
     imported_tests = _imported_test_modules(pkg)
     run_js = _js_named_by_python(pkg)
+    # the phase each module was scanned in ("install-whole": all of it runs at install), and the modules
+    # whose text another file executes at install or import: (by, module name, phase, line)
+    scanned_as: dict[str, str] = {}
+    executed_modules: list[tuple[str, str, str, int]] = []
     for rel in sorted(pkg.files):
         data = pkg.files[rel]
         is_script = not rel.endswith(PY_EXT) and data[:2] == b"#!" and b"python" in data[:80]
@@ -329,6 +333,7 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
             if how.phase == sg.INSTALL or phase == sg.IMPORT:
                 phase = how.phase if how.phase == sg.INSTALL else phase
                 entry = how.functions
+        scanned_as[rel] = "install-whole" if phase == sg.INSTALL and whole else phase
         text = data.decode("utf-8", "replace")
         if pygate.quiet_reason(text) is None:  # nothing the scanner could report: no tree needed
             facts.quiet_files += 1
@@ -347,28 +352,49 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
                                 main_block_runs=whole or is_script)
             facts.signals.extend(scanner.scan())
             for name, exec_phase, line in scanner.exec_files:
-                _scan_executed_file(pkg, rel, name, exec_phase, line, budget, facts)
+                if name.endswith(PY_EXT):
+                    executed_modules.append((rel, name, exec_phase, line))
+                else:
+                    _scan_executed_file(pkg, rel, name, exec_phase, line, budget, facts)
         _line_signals(rel, data, text, phase, facts)
         _obfuscator_markers(rel, text, phase, facts)
+    for by, name, exec_phase, line in executed_modules:  # known only once every file is scanned
+        target = _executed_file(pkg, by, name, modules=True)
+        if target is None or exec_phase == sg.RUNTIME or scanned_as.get(target) in ("install-whole", exec_phase) \
+                or (exec_phase == sg.IMPORT and scanned_as.get(target) == sg.INSTALL):
+            continue
+        scanned_as[target] = exec_phase
+        _scan_executed_file(pkg, by, name, exec_phase, line, budget, facts, modules=True)
     for hook in facts.install_hooks:
         if hook["kind"] == "setup.py" and hook.get("cmdclass"):
             facts.signals.append(Signal(sg.INSTALL_HOOK, "setup.py", 0, "", sg.INSTALL,
                                         {"hook": "cmdclass", "what": "setup.py overrides setuptools commands"}))
 
 
-def _scan_executed_file(pkg: pf.PackageFiles, by: str, name: str, phase: str, line: int, budget: ScanBudget,
-                        facts: PackageFacts) -> None:
-    """A shipped file that is not a Python module but whose text ``by`` executes (``data.bin``, ``x.dat``):
-    its code runs in the phase of the exec call, so it is scanned as code of that phase. Modules (.py)
-    get their own scan."""
+def _executed_file(pkg: pf.PackageFiles, by: str, name: str, modules: bool) -> str | None:
+    """The shipped file an exec in ``by`` reads, by its name: the one whose path ends with the name, else
+    one with its base name, nearest to ``by``'s folder."""
     base = name.rsplit("/", 1)[-1]
     folder = by.rsplit("/", 1)[0] + "/" if "/" in by else ""
-    matches = sorted((rel for rel in pkg.files if rel.rsplit("/", 1)[-1] == base and not rel.endswith(PY_EXT)),
-                     key=lambda rel: (not rel.startswith(folder), rel))
-    if not matches:
+    tail = "/" + name.lstrip("./")
+    matches = sorted((rel for rel in pkg.files if rel.rsplit("/", 1)[-1] == base
+                      and rel.endswith(PY_EXT) == modules),
+                     key=lambda rel: (not ("/" + rel).endswith(tail), not rel.startswith(folder), rel))
+    return matches[0] if matches else None
+
+
+def _scan_executed_file(pkg: pf.PackageFiles, by: str, name: str, phase: str, line: int, budget: ScanBudget,
+                        facts: PackageFacts, modules: bool = False) -> None:
+    """A shipped file whose text ``by`` executes: its code runs in the phase of the exec call, so it is
+    scanned as code of that phase. A file that is not a module (``data.bin``, ``x.dat``) has no other scan;
+    a module (``tools/vend.py``) is scanned again when setup.py runs it at install or ``__init__`` at import
+    (its own scan gave it the phase of its folder: a maintainer's script, a test, a module nothing imports)."""
+    rel = _executed_file(pkg, by, name, modules)
+    if rel is None:
         return
-    rel = matches[0]
-    for s in PyScanner(rel, pkg.text(rel, 4 * 1024 * 1024), phase, budget, all_install=phase == sg.INSTALL).scan():
+    # a module's top level runs, and what it calls; a data file's code is all meant to run
+    whole = phase == sg.INSTALL and not modules
+    for s in PyScanner(rel, pkg.text(rel, 4 * 1024 * 1024), phase, budget, all_install=whole).scan():
         if s.kind != sg.PARSE_ERROR:
             s.detail.setdefault("executed_by", f"{by}:{line}")
             facts.signals.append(s)

