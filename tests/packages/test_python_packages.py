@@ -1368,7 +1368,8 @@ def test_sixteenth_held_out_batch_shapes() -> None:
              "subprocess.check_call(['git', 'fetch', 'https://github.com/helperlib/helperlib', 'main'])\n" + _SETUP)
     prebuilt = ("import json, os, subprocess, tempfile\nfrom urllib.request import urlopen, urlretrieve\n"
                 "from setuptools import setup\nCUDA_HOME = os.environ.get('CUDA_HOME', '/usr/local/cuda')\n"
-                "def metadata(commit):\n    with urlopen(f'https://wheels.helperlib.example/{commit}/meta.json') as r:\n"
+                "def metadata(commit):\n"
+                "    with urlopen(f'https://wheels.helperlib.example/{commit}/meta.json') as r:\n"
                 "        return json.loads(r.read())\n"
                 "def fetch_wheel(url):\n    path = os.path.join(tempfile.mkdtemp(), url.split('/')[-1])\n"
                 "    urlretrieve(url, filename=path)\n    return path\n"
@@ -1380,7 +1381,8 @@ def test_sixteenth_held_out_batch_shapes() -> None:
                 "wheels = metadata(base_commit())\nfetch_wheel(wheels['url'])\nnvcc_version()\n"
                 "changed('HEAD', ['csrc'])\n" + _SETUP)
     region = ("import http.client, os\nREGION = os.environ.get('AWS_REGION', 'us-east-1')\n"
-              "def connection():\n    return http.client.HTTPSConnection(f'{REGION}.edge.helperlib.example', timeout=2)\n"
+              "def connection():\n"
+              "    return http.client.HTTPSConnection(f'{REGION}.edge.helperlib.example', timeout=2)\n"
               "connection()\n")
     hook = ("from pathlib import Path\nfrom types import ModuleType\n"
             "from hatchling.builders.hooks.plugin.interface import BuildHookInterface\n"
@@ -1390,7 +1392,8 @@ def test_sixteenth_held_out_batch_shapes() -> None:
             "class Hook(BuildHookInterface):\n    def initialize(self, version, build_data):\n"
             "        load(Path(self.root))\n")
     hatch = ('[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
-             '[project]\nname = "helperlib"\nversion = "0.1"\n[tool.hatch.build.hooks.custom]\npath = "hatch_build.py"\n')
+             '[project]\nname = "helperlib"\nversion = "0.1"\n'
+             '[tool.hatch.build.hooks.custom]\npath = "hatch_build.py"\n')
     base = {"setup.py": _SETUP, "helperlib/__init__.py": "", "helperlib/build_metadata.py": "SHA = 'abc'\n"}
     cases: list[dict[str, str]] = [
         {"setup.py": uname}, {"setup.py": tools}, {"setup.py": prebuilt}, {"helperlib/__init__.py": region},
