@@ -174,6 +174,28 @@ def _maintainer_scripts(pkg: pf.PackageFiles, eco: str) -> set[str]:
             and rel not in ("setup.py", "conftest.py") and not _root_module_installed(rel[:-3], pkg)}
 
 
+_LAYOUT_ROOTS = frozenset(("src", "lib", "python", "py"))
+
+
+def _source_tree_folders(pkg: pf.PackageFiles, eco: str, project: str | None) -> set[str]:
+    """Top-level folders of an sdist the build cannot install (mercurial's ``contrib/``, ``tools/``, ``ci/``):
+    no ``__init__.py`` makes them a package, they are not a layout root (``src/``) or named like the
+    project (a namespace package), and neither the build files nor ``top_level.txt`` name them. Their
+    code runs only on a maintainer's machine unless the build runs it (then it has the install phase)."""
+    if eco != "pypi-sdist":
+        return set()
+    own = re.sub(r"[-_.]+", "_", (project or "").lower())
+    folders = {rel.split("/", 1)[0] for rel in pkg.sizes if "/" in rel}
+    folders = {d for d in folders if f"{d}/__init__.py" not in pkg.sizes and d.lower() not in _LAYOUT_ROOTS
+               and not d.endswith(".egg-info") and not d.startswith(".")
+               and not (own and re.sub(r"[-_.]+", "_", d.lower()) in (own, own.split("_", 1)[0]))}
+    if not folders:
+        return set()
+    named = " ".join(pkg.text(name, 512 * 1024) for name in pkg.sizes
+                     if name in ("setup.py", "pyproject.toml", "setup.cfg") or name.endswith(".egg-info/top_level.txt"))
+    return {d for d in folders if not re.search(rf"(?<![\w.-]){re.escape(d)}(?![\w-])", named)}
+
+
 def _root_module_installed(module: str, pkg: pf.PackageFiles) -> bool:
     """Whether a top-level ``module.py`` of an sdist becomes an importable module: the build files name it
     (``py_modules=["six"]``, ``[tool.setuptools] py-modules``, flit's module) or list the top level's
@@ -286,6 +308,7 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
     run_at_install = _scripts_run_by_setup(pkg) if eco == "pypi-sdist" else set()
     shells_at_install = _shells_run_by_setup(pkg, eco)
     maintainer = _maintainer_scripts(pkg, eco)
+    source_tree = _source_tree_folders(pkg, eco, facts.name)
     imported_tests = _imported_test_modules(pkg)
     run_js = _js_named_by_python(pkg)
     # the phase each module was scanned in ("install-whole": all of it runs at install), and the modules
@@ -358,6 +381,10 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
                     _scan_executed_file(pkg, rel, name, exec_phase, line, budget, facts)
         _line_signals(rel, data, text, phase, facts)
         _obfuscator_markers(rel, text, phase, facts)
+    for s in facts.signals:  # run-time code the build never installs runs only where a maintainer runs it
+        if s.phase == sg.RUNTIME and s.file and s.file not in reached and s.file not in run_at_install and (
+                s.file in maintainer or ("/" in s.file and s.file.split("/", 1)[0] in source_tree)):
+            s.detail["not_installed"] = True
     for by, name, exec_phase, line in executed_modules:  # known only once every file is scanned
         target = _executed_file(pkg, by, name, modules=True)
         if target is None or exec_phase == sg.RUNTIME or scanned_as.get(target) in ("install-whole", exec_phase) \

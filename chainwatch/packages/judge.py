@@ -92,7 +92,10 @@ def _ev(s: Signal) -> dict[str, Any]:
 
 
 def _in_tests(s: Signal) -> bool:
-    return bool(s.file and TEST_PATH_RE.search(s.file))
+    """Tests, docs and examples, and run-time code of an sdist's folders the build does not install
+    (``not_installed``): code that runs only on a maintainer's machine."""
+    return bool(s.file and TEST_PATH_RE.search(s.file)) or (s.phase == sg.RUNTIME
+                                                            and bool(s.detail.get("not_installed")))
 
 
 class _Out:

@@ -885,6 +885,9 @@ class PyScanner:
 
     def _names_called(self, nodes: list[ast.AST]) -> set[str]:
         out: set[str] = set()
+        tables: dict[int, str] = {}  # a dict assigned to a name: {id(dict): name}
+        dicts: list[ast.Dict] = []
+        dispatched: set[str] = set()  # TABLE[key](): one of a table's functions is called here
         for node in nodes:
             if isinstance(node, ast.Call):
                 f = node.func
@@ -892,6 +895,8 @@ class PyScanner:
                     out.add(f.id)
                 elif isinstance(f, ast.Attribute) and not self._foreign_receiver(f.value):
                     out.add(f.attr)
+                elif isinstance(f, ast.Subscript) and isinstance(f.value, ast.Name):
+                    dispatched.add(f.value.id)
                 for kw in node.keywords:  # Thread(target=f), atexit.register(f)
                     if isinstance(kw.value, ast.Name):
                         out.add(kw.value.id)
@@ -899,14 +904,29 @@ class PyScanner:
                     if isinstance(a, ast.Name):
                         out.add(a.id)
             elif isinstance(node, ast.Dict):  # cmdclass={'install': Evil}
-                for v in node.values:
-                    if isinstance(v, ast.Name):
-                        out.add(v.id)
+                dicts.append(node)
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict) and len(node.targets) == 1 \
+                    and isinstance(node.targets[0], ast.Name):
+                tables[id(node.value)] = node.targets[0].id
             elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
                     and node.value.id in ("self", "cls") and isinstance(node.ctx, ast.Load):
                 # a bound method handed on to be run (``for f in (self.steal, ...): Thread(target=f)``), or
                 # a property read
                 out.add(node.attr)
+        # a dispatch table (_BUILDERS = {"linux": build_linux}) runs nothing until it is called or handed on
+        # (setup(cmdclass=cmdclass), or inside another dict handed on: setup(**{"cmdclass": cmdclass})); a
+        # dict literal not bound to a name counts at once
+        pending = dicts
+        while pending:
+            waiting = [t for t in pending if (name := tables.get(id(t))) is not None
+                       and name not in out and name not in dispatched]
+            if len(waiting) == len(pending):
+                break
+            held = {id(t) for t in waiting}
+            for table in pending:
+                if id(table) not in held:
+                    out.update(v.id for v in table.values if isinstance(v, ast.Name))
+            pending = waiting
         return out
 
     def _foreign_receiver(self, value: ast.AST) -> bool:

@@ -1443,3 +1443,44 @@ def test_a_shipped_module_executed_as_text_runs_in_the_phase_of_its_exec() -> No
     found = {(s.file, s.kind, s.phase) for s in facts.signals}
     assert ("helperlib/impl.py", sg.EXFIL_FLOW, "import") in found, found
     assert not any(kind == sg.EXEC_DYNAMIC for _, kind, _ in found), found
+
+
+def test_seventeenth_held_out_batch_shapes() -> None:
+    """Causes behind the seventeenth held-out batch's first-sight false positives: a release script whose
+    builders sit in a dispatch table that only its ``__main__`` block calls (marin-dupekit), and a build
+    machine's provisioning code, which disables Defender, in a folder of the source tree that the build
+    does not install (mercurial's ``contrib/automation``)."""
+    release = ("import subprocess, urllib.request\nfrom pathlib import Path\n"
+               "def ensure_tool(url):\n    path = Path('.tools') / 'tool.tar.xz'\n"
+               "    urllib.request.urlretrieve(url, path)\n    return str(path)\n"
+               "def run_tool(*args):\n    subprocess.run([ensure_tool('https://tools.example/t'), *args], check=True)\n"
+               "def build_linux():\n    run_tool('build')\n"
+               "BUILDERS = {'linux': build_linux}\n"
+               "def main(kind):\n    BUILDERS[kind]()\n"
+               "if __name__ == '__main__':\n    main('linux')\n")
+    provision = ("def bootstrap(instance):\n    commands = ['Set-MpPreference -DisableRealtimeMonitoring $true']\n"
+                 "    instance.run_powershell(commands)\n")
+    base = {"setup.py": _SETUP, "helperlib/__init__.py": ""}
+    cases: list[dict[str, str]] = [
+        {"helperlib/release.py": release, "helperlib/__init__.py": "from . import release\n"},
+        {"contrib/automation/hgauto/__init__.py": "", "contrib/automation/hgauto/aws.py": provision},
+    ]
+    for files in cases:
+        result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
+        assert result == "clean", (sorted(files), findings)
+    # the table called at import, the table handed on, and the same folder once setup.py names it or a
+    # package installs it are still judged
+    bad: list[dict[str, str]] = [
+        {"helperlib/release.py": release + "BUILDERS['linux']()\n", "helperlib/__init__.py": "from . import release\n"},
+        {"helperlib/release.py": release.replace("BUILDERS = {'linux': build_linux}\n",
+                                                 "import atexit\nBUILDERS = {'linux': build_linux}\n"
+                                                 "atexit.register(*BUILDERS.values())\nsetup_hooks(BUILDERS)\n"),
+         "helperlib/__init__.py": "from . import release\n"},
+        {"contrib/automation/hgauto/__init__.py": "", "contrib/automation/hgauto/aws.py": provision,
+         "setup.py": _SETUP.replace("packages=['helperlib']", "packages=['helperlib', 'contrib.automation.hgauto']")},
+        {"contrib/__init__.py": "", "contrib/automation/__init__.py": "", "contrib/automation/hgauto/__init__.py": "",
+         "contrib/automation/hgauto/aws.py": provision},
+    ]
+    for files in bad:
+        result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
+        assert result != "clean", (sorted(files), findings)
