@@ -67,8 +67,10 @@ CREDENTIAL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("discord-token-store", re.compile(r"(?i)(?:discord(?:canary|ptb)?[/\\]+Local Storage|Local Storage[/\\]+leveldb|"
                                        r"\[\\w-\]\{24\}\\\.|dQw4w9WgXcQ:)")),
     ("crypto-wallet", re.compile(r"(?i)(?:wallet\.dat\b|\bExodus[/\\]|exodus\.wallet|Electrum[/\\]+wallets|"
-                                 r"Atomic[/\\]+Local Storage|\bmetamask\b|nkbihfbeogaeaoehlefnkodbefgpgknn|"
-                                 r"\bphantom\b.*wallet|bfnaelmomeimhlpmgjnjophhpkkoljpa|Coinomi|Armory[/\\]|"
+                                 # a wallet's name alone is how every wallet connector names it (WalletConnect's
+                                 # "MetaMask"): a stealer reads its extension's folder or ID
+                                 r"Atomic[/\\]+Local Storage|\bmetamask[/\\]|nkbihfbeogaeaoehlefnkodbefgpgknn|"
+                                 r"\bphantom[/\\]|bfnaelmomeimhlpmgjnjophhpkkoljpa|Coinomi|Armory[/\\]|"
                                  r"(?-i:\bGuarda)[/\\]|Ethereum[/\\]+keystore|\bsolana[/\\]+id\.json)")),
     ("messenger-session", re.compile(r"(?i)(?:Telegram Desktop[/\\]+tdata|\btdata\b[/\\]|Signal[/\\]+config\.json)")),
     ("system-secrets", re.compile(r"(?i)(?:/etc/shadow\b|/etc/passwd\b|\.bash_history\b|\.zsh_history\b|"
@@ -174,8 +176,9 @@ _DUMMY_TOKEN_RE = re.compile(r"(?i)x{8,}|/[TB]0{8,}/|0{10,}")
 
 
 def classify_host(host: str, url: str = "") -> Endpoint | None:
-    """Category of a host name (raw public IP, IP lookup service, webhook/paste/tunnel/OAST host...)."""
-    if not host:
+    """Category of a host name (raw public IP, IP lookup service, webhook/paste/tunnel/OAST host...).
+    A wildcard (``https://*.ngrok-free.app`` in a list of allowed origins) matches hosts; it names none."""
+    if not host or host.startswith("*"):
         return None
     if is_public_ip(host):
         return Endpoint(url, host, "raw-ip")

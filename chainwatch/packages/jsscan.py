@@ -42,7 +42,9 @@ EXEC = {"eval", "Function", "vm.runInNewContext", "vm.runInThisContext", "vm.run
 SYSINFO = {"os.hostname", "os.userInfo", "os.networkInterfaces", "os.homedir", "os.platform", "os.type",
            "os.release", "os.arch", "os.cpus", "os.tmpdir"}
 SYSINFO_IDENTITY = {"os.hostname", "os.userInfo", "os.networkInterfaces"}
-SECRET_ENV_RE = re.compile(r"(?i)(?:token|secret|passw|api[_-]?key|credential|private[_-]?key|npm_config|"
+# npm's proxy and registry settings are how the tool connects, not secrets (a fetch through the user's proxy)
+SECRET_ENV_RE = re.compile(r"(?i)(?:token|secret|passw|api[_-]?key|credential|private[_-]?key|"
+                           r"npm_config(?!_(?:https?_|no_?)?proxy|_registry)|"
                            r"npm_token|github_|gh_|access[_-]?key|session|auth)")
 # the literal first, then the boundary before it: the engine then jumps between "_0x" occurrences instead
 # of testing a word boundary at every byte (same matches as ``\b_0x[0-9a-f]{4,6}\b``, ~8x faster)
@@ -52,6 +54,11 @@ HOOK_RE = re.compile(rb"(?:XMLHttpRequest\.prototype\.(?:open|send)\s*=|window\.
                      rb"window\.ethereum|ethereum\.request|solana\.(?:signTransaction|signAndSendTransaction)|"
                      rb"eth_sendTransaction)")
 HOOK_NEEDLES = (b"XMLHttpRequest", b".fetch", b"ethereum", b"solana.", b"eth_sendTransaction")  # one per branch
+# what a wallet hijacker does and a wallet connector does not: it replaces the transport or the provider's
+# signing method with its own function (a connector calls them)
+OVERRIDE_RE = re.compile(rb"(?:XMLHttpRequest\.prototype\.(?:open|send)|(?:window|globalThis|self)\.fetch|"
+                         rb"ethereum\.(?:request|send|sendAsync)|solana\.(?:signTransaction|signAndSendTransaction))"
+                         rb"\s*=(?!=)")
 HIDDEN_JS_APIS = frozenset(("child_process", "_compile", "createDecipher", "createDecipheriv", "eval", "exec",
                             "execSync", "spawn", "require", "http", "https", "crypto", "Function", "constructor",
                             "npm_package_description", "env", "process"))
@@ -853,7 +860,7 @@ class JsScanner:
             self.emit(sg.OBF_OBFUSCATOR, 1, self.module_phase, tool="javascript-obfuscator",
                       identifiers=len(obf))
         hooks = HOOK_RE.findall(self.data) if any(n in self.data for n in HOOK_NEEDLES) else []
-        if hooks:
+        if hooks and OVERRIDE_RE.search(self.data, 0, MAX_JS):
             wallets: set[bytes] = set()
             for rx in WALLET_RES:
                 wallets.update(rx.findall(self.data[:MAX_JS]))

@@ -108,14 +108,16 @@ TOOLCHAIN_SOURCES = ("https://github.com/Kitware/CMake/releases/", "https://cmak
                      "https://github.com/protocolbuffers/protobuf/releases/",
                      "https://github.com/bazelbuild/bazelisk/releases/", "https://archive.apache.org/dist/",
                      "https://downloads.apache.org/", "https://dlcdn.apache.org/", "https://ftp.gnu.org/gnu/",
-                     "https://github.com/llvm/llvm-project/releases/", "https://github.com/astral-sh/uv/releases/")
+                     "https://github.com/llvm/llvm-project/releases/", "https://github.com/astral-sh/uv/releases/",
+                     "https://center2.conan.io", "https://center.conan.io")
 # keyboard's hooks for one named key (a hotkey): on_press_key("f9", cb) sees that key only, not what is typed
 ONE_KEY_HOOKS = ("keyboard.on_press_key", "keyboard.on_release_key", "keyboard.hook_key")
 HIDDEN_API_NAMES = frozenset(("__builtins__", "__import__", "exec", "eval", "getattr", "compile", "system", "popen",
                               "urlopen", "b64decode", "subprocess", "builtins", "urllib.request", "marshal", "loads",
                               "os.system", "Popen", "check_output", "requests", "socket", "decompress"))
 # AWS's secrets are its access keys and session token (matched by name); AWS_REGION, AWS_PROFILE are settings
-SECRET_ENV_RE = re.compile(r"(?i)(?:token|secret|passw|api[_-]?key|credential|private[_-]?key|npm_|pypi|"
+SECRET_ENV_RE = re.compile(r"(?i)(?:token|secret|passw|api[_-]?key|credential|private[_-]?key|"
+                           r"npm_(?!config_(?:https?_|no_?)?proxy|config_registry)|pypi|"
                            r"github_|gh_|access[_-]?key|session)")
 TEST_PATH_RE = re.compile(r"(?i)(?:^|/|[ _-])(?:tests?|testing|docs?|examples?|benchmarks?|samples?)/"
                           r"|(?:^|/)test_[^/]*\.py$|(?:^|/)tests\.py$"  # a Django app's tests.py; "manual tests/"
@@ -215,6 +217,29 @@ _SUSPICIOUS_COMMAND_RE = re.compile(r"(?i)https?://|\bstart\s|\bcmd(?:\.exe)?\b|
                                     + CHMOD_EXEC)
 _PLATFORM_FIELD_RE = re.compile(r"\s*(?:\[\s*[02-5]\s*\]|\.(?:sysname|release|version|machine|system|processor)\b)")
 # git fetching source from a URL, alone (no shell chaining): a build's own checkout, not a program run
+# one step of a command that runs a local script by its relative path (``powershell.exe .\\build.ps1``,
+# ``chmod a+x ./build.sh && ./build.sh``): a shipped script is scanned itself, an absent one runs nothing
+_LOCAL_SCRIPT_STEP_RE = re.compile(
+    r"\s*(?:chmod\s+[ugoa]*\+x\s+|(?:(?:powershell|pwsh)(?:\.exe)?(?:\s+-(?:NoProfile|NonInteractive|File|"
+    r"ExecutionPolicy\s+\w+))*|(?:ba|z|da)?sh|cmd(?:\.exe)?\s+/c)\s+)?(?:\.{1,2}[/\\])?[\w-]+(?:[/\\][\w.-]+)*"
+    r"\.(?:ps1|sh|bash|bat|cmd)\s*", re.I)
+
+
+def _toolchain_source(url: str) -> str | None:
+    """The ``TOOLCHAIN_SOURCES`` entry a URL is under, on the site's own path: no look-alike host
+    (``https://sh.rustup.rs.example``), no ``..``; else None."""
+    return next((src for src in TOOLCHAIN_SOURCES if "/.." not in url and (
+        url == src or url.startswith(src if src.endswith("/") else src + "/"))), None)
+
+
+# a URL in a command, alone or as an option's value (conan's ``--url=https://center2.conan.io``)
+_URL_IN_COMMAND_RE = re.compile(r"(?<![^\s=])(https?://[^\s'\"]+)")
+
+
+def _runs_local_script(command: str) -> bool:
+    return all(_LOCAL_SCRIPT_STEP_RE.fullmatch(step) for step in command.split("&&"))
+
+
 _VCS_FETCH_RE = re.compile(r"\s*git(?:\.exe)?\s+(?:-C\s+\S+\s+)?(?:clone|fetch|pull|submodule|ls-remote|remote)\b"
                            r"[^;&|`$<>\n]*$")
 
@@ -1023,8 +1048,9 @@ class PyScanner:
             labels.add("source:env-secret")  # judged like a secret from the environment, where they come from
         if name.startswith(SCREEN_PREFIXES) and not name.startswith(CLIPBOARD_PREFIXES):  # grabclipboard
             labels.add("source:screenshot")
-        if name in DECODE_NAMES or name.endswith("Fernet.decrypt"):
-            labels.add("decoded")
+        if (name in DECODE_NAMES or name.endswith("Fernet.decrypt")) and not (
+                call.args and self._command_line_value(call.args[0])):
+            labels.add("decoded")  # (the launcher's own base64 argument is transport, not shipped data)
         if name in ("chr", "bytes", "bytearray") and call.args and _xor_decodes(call.args[0], self):
             labels.add("decoded")  # chr(ord(c) ^ k): a hand-rolled XOR decoder
         if name in ("open", "io.open", "codecs.open", "pathlib.Path.read_text", "pathlib.Path.read_bytes",
@@ -1245,9 +1271,8 @@ class PyScanner:
             texts = self._static_texts(call.args[0], call) if call.args else None
             if not texts:
                 return None
-            for text in texts:  # the site's own path: no look-alike host (sh.rustup.rs.example), no ../
-                found = next((src for src in TOOLCHAIN_SOURCES if "/.." not in text and (
-                    text == src or text.startswith(src if src.endswith("/") else src + "/"))), None)
+            for text in texts:
+                found = _toolchain_source(text)
                 if found is None:
                     return None
         return found
@@ -1463,6 +1488,17 @@ class PyScanner:
         if self._from_environment(arg):
             return  # the user's own code from a variable they set (manhole's .pth: PYTHONMANHOLE)
         self.emit(sg.EXEC_DYNAMIC, node, phase, api=name)
+
+    def _command_line_value(self, expr: ast.AST) -> bool:
+        """``args.world_info`` where ``args = parser.parse_args()``, or ``sys.argv[1]``: a value the user
+        passes on the command line (deepspeed's launcher passes its world as base64 JSON)."""
+        if isinstance(expr, ast.Subscript):
+            return self.resolve(expr.value) == "sys.argv"
+        if not (isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name)):
+            return False
+        values = self._values_of(expr.value.id)
+        return bool(values) and all(isinstance(v, ast.Call) and _call_word(v) in ("parse_args", "parse_known_args")
+                                    for v in values)
 
     def _platform_field(self, call: ast.Call) -> bool:
         """``os.uname()[4]``, ``platform.uname().machine``: the system, release or machine a build tunes for,
@@ -1818,8 +1854,9 @@ class PyScanner:
         detail: dict[str, Any] = {"api": name}
         if text:
             detail["command"] = text[:300]
-        if text and not self._opens_a_page(node, name) and _SUSPICIOUS_COMMAND_RE.search(text) \
-                and not _VCS_FETCH_RE.match(text):
+        if text and not self._opens_a_page(node, name) and _SUSPICIOUS_COMMAND_RE.search(
+                _URL_IN_COMMAND_RE.sub(lambda m: "" if _toolchain_source(m.group(1)) else m.group(0), text)) \
+                and not _VCS_FETCH_RE.match(text) and not _runs_local_script(text):
             detail["suspicious_command"] = True
         hidden = self._hidden_window(node)
         if hidden:  # a console-less or detached start: nothing for the user to see

