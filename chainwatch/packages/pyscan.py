@@ -1563,9 +1563,12 @@ class PyScanner:
         A name is looked up in the scope of ``at`` first (``source`` is a Path in another function)."""
         handles = self._file_handles()
         found = None
-        todo, seen = [arg], 0
+        todo, seen, done = [arg], 0, set()
         while todo and seen < 6:  # the expression, and what its names were assigned (match = re.search(...))
             expr = todo.pop()
+            if id(expr) in done:  # source = source.replace(...): each value once
+                continue
+            done.add(id(expr))
             seen += 1
             if isinstance(expr, ast.Call) and _call_word(expr) == "compile" and expr.args:
                 expr = expr.args[0]  # compile(source, filename, "exec"): only the source is run

