@@ -215,8 +215,8 @@ _PATH_STEPS = frozenset(("Path", "PurePath", "PosixPath", "WindowsPath", "joinpa
 _SUSPICIOUS_COMMAND_RE = re.compile(r"(?i)https?://|\bstart\s|\bcmd(?:\.exe)?\b|powershell|\bcurl\b(?!-)|"
                                     r"\bwget\b(?!-)|pip3?\s+install|-m\s+pip|mshta|rundll32|osascript|nohup|"
                                     + CHMOD_EXEC)
+# what follows ``os.uname()`` / ``platform.uname()`` when a build reads a platform fact, not the node name
 _PLATFORM_FIELD_RE = re.compile(r"\s*(?:\[\s*[02-5]\s*\]|\.(?:sysname|release|version|machine|system|processor)\b)")
-# git fetching source from a URL, alone (no shell chaining): a build's own checkout, not a program run
 # one step of a command that runs a local script by its relative path (``powershell.exe .\\build.ps1``,
 # ``chmod a+x ./build.sh && ./build.sh``): a shipped script is scanned itself, an absent one runs nothing
 _LOCAL_SCRIPT_STEP_RE = re.compile(
@@ -240,6 +240,7 @@ def _runs_local_script(command: str) -> bool:
     return all(_LOCAL_SCRIPT_STEP_RE.fullmatch(step) for step in command.split("&&"))
 
 
+# git fetching source from a URL, alone (no shell chaining): a build's own checkout, not a program run
 _VCS_FETCH_RE = re.compile(r"\s*git(?:\.exe)?\s+(?:-C\s+\S+\s+)?(?:clone|fetch|pull|submodule|ls-remote|remote)\b"
                            r"[^;&|`$<>\n]*$")
 
@@ -409,7 +410,7 @@ class PyScanner:
         self._assigned: dict[str, list[ast.AST]] | None = None  # what each name is assigned (_values_of)
         self._defs_named: dict[str, list[ast.AST]] = {}  # functions whose returns _values_of has not read
         self._unpacked: dict[str, list[ast.AST]] | None = None  # names bound by tuple unpacking (_opened_by)
-        self._def_names: set[str] | None = None  # every function name defined in this file (_shadowed)
+        self._def_names: set[str] | None = None  # names of this file's functions, not methods (_shadowed)
         self._resolved: dict[int, str | None] | None = None  # set once aliases and constants are final
         self.exec_files: list[tuple[str, str, int]] = []  # (file name, phase, line) of files exec'd as code
         self._reverses = "[::-1]" in self.text  # literals may be stored backwards (obfuscator lambdas)
@@ -1508,7 +1509,8 @@ class PyScanner:
         line, end = getattr(call, "end_lineno", 0) or 0, getattr(call, "end_col_offset", 0) or 0
         if not 0 < line <= len(self._lines):
             return False
-        return _PLATFORM_FIELD_RE.match(self._lines[line - 1], end) is not None
+        rest = self._lines[line - 1].encode("utf-8", "replace")[end:end + 40].decode("utf-8", "replace")
+        return _PLATFORM_FIELD_RE.match(rest) is not None  # (end_col_offset counts UTF-8 bytes)
 
     def _shadowed(self, call: ast.Call) -> bool:
         """A bare name this file defines as a function (IPython's own ``def execfile(path, globs)``): the
