@@ -175,6 +175,7 @@ def _maintainer_scripts(pkg: pf.PackageFiles, eco: str) -> set[str]:
 
 
 _LAYOUT_ROOTS = frozenset(("src", "lib", "python", "py"))
+MAX_EXECUTED_MODULES = 64  # shipped modules rescanned because another file executes their text
 
 
 def _source_tree_folders(pkg: pf.PackageFiles, eco: str, project: str | None) -> set[str]:
@@ -191,9 +192,16 @@ def _source_tree_folders(pkg: pf.PackageFiles, eco: str, project: str | None) ->
                and not (own and re.sub(r"[-_.]+", "_", d.lower()) in (own, own.split("_", 1)[0]))}
     if not folders:
         return set()
-    named = " ".join(pkg.text(name, 512 * 1024) for name in pkg.sizes
-                     if name in ("setup.py", "pyproject.toml", "setup.cfg") or name.endswith(".egg-info/top_level.txt"))
-    return {d for d in folders if not re.search(rf"(?<![\w.-]){re.escape(d)}(?![\w-])", named)}
+    named: set[str] = set()  # every word of the build files, and a dotted word's first part (one pass each)
+    for name in [n for n in pkg.sizes if n in ("setup.py", "pyproject.toml", "setup.cfg")
+                 or n.endswith(".egg-info/top_level.txt")][:8]:
+        for word in _BUILD_WORD_RE.findall(pkg.text(name, 512 * 1024)):
+            named.add(word)
+            named.add(word.split(".", 1)[0])
+    return folders - named
+
+
+_BUILD_WORD_RE = re.compile(r"[\w.-]+")
 
 
 def _root_module_installed(module: str, pkg: pf.PackageFiles) -> bool:
@@ -385,7 +393,11 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
         if s.phase == sg.RUNTIME and s.file and s.file not in reached and s.file not in run_at_install and (
                 s.file in maintainer or ("/" in s.file and s.file.split("/", 1)[0] in source_tree)):
             s.detail["not_installed"] = True
+    asked: set[tuple[str, str]] = set()
     for by, name, exec_phase, line in executed_modules:  # known only once every file is scanned
+        if (name, exec_phase) in asked or len(asked) >= MAX_EXECUTED_MODULES:
+            continue  # each file and phase once; a bounded number (hostile input can exec thousands)
+        asked.add((name, exec_phase))
         target = _executed_file(pkg, by, name, modules=True)
         if target is None or exec_phase == sg.RUNTIME or scanned_as.get(target) in ("install-whole", exec_phase) \
                 or (exec_phase == sg.IMPORT and scanned_as.get(target) == sg.INSTALL):
