@@ -382,9 +382,10 @@ def _scan_python(pkg: pf.PackageFiles, facts: PackageFacts, eco: str) -> None:
             scanner = PyScanner(rel, text, phase, budget, all_install=whole, entry_functions=entry,
                                 main_block_runs=whole or is_script)
             facts.signals.extend(scanner.scan())
-            for name, exec_phase, line in scanner.exec_files:
+            for name, exec_phase, line, whole_text in scanner.exec_files:
                 if name.endswith(PY_EXT):
-                    executed_modules.append((rel, name, exec_phase, line))
+                    if whole_text:  # (its version line alone is not the module)
+                        executed_modules.append((rel, name, exec_phase, line))
                 else:
                     _scan_executed_file(pkg, rel, name, exec_phase, line, budget, facts)
         _line_signals(rel, data, text, phase, facts)

@@ -205,6 +205,9 @@ _TEXT_STEPS = frozenset(("join", "startswith", "strip", "split", "splitlines", "
                          "decode", "group", "search", "match", "findall", "compile", "rstrip", "lstrip", "dirname",
                          "abspath", "realpath", "read_text", "list", "tuple", "filter", "iter", "sorted", "reversed",
                          "tokenize", "generate_tokens", "str"))
+# steps that keep part of a file's text: a line, a token, a piece of a split, a match
+_PART_STEPS = frozenset(("readline", "readlines", "splitlines", "next", "filter", "tokenize", "generate_tokens",
+                         "split", "rsplit", "partition", "rpartition", "search", "match", "findall", "group"))
 # building a path to a shipped file: Path("tools/vend.py").read_text(), Path(root, "pkg", "release.py")
 _PATH_STEPS = frozenset(("Path", "PurePath", "PosixPath", "WindowsPath", "joinpath", "with_name", "with_suffix",
                          "resolve", "fspath"))
@@ -407,12 +410,14 @@ class PyScanner:
         self._registry_keys: list[list[str] | None] = []  # the sub-keys of each registry key opened
         self._class_literals: list[tuple[str, ast.Constant]] | None = None
         self._handles: dict[str, ast.Call] | None = None  # names bound to an opened file (_file_handles)
+        self._line_names: set[str] = set()  # of those, the names a loop binds to one line of the file
         self._assigned: dict[str, list[ast.AST]] | None = None  # what each name is assigned (_values_of)
         self._defs_named: dict[str, list[ast.AST]] = {}  # functions whose returns _values_of has not read
         self._unpacked: dict[str, list[ast.AST]] | None = None  # names bound by tuple unpacking (_opened_by)
         self._def_names: set[str] | None = None  # names of this file's functions, not methods (_shadowed)
         self._resolved: dict[int, str | None] | None = None  # set once aliases and constants are final
-        self.exec_files: list[tuple[str, str, int]] = []  # (file name, phase, line) of files exec'd as code
+        # (file name, phase, line, all its text runs) of files exec'd as code
+        self.exec_files: list[tuple[str, str, int, bool]] = []
         self._reverses = "[::-1]" in self.text  # literals may be stored backwards (obfuscator lambdas)
 
     # ------------------------------------------------------------------ helpers
@@ -1481,10 +1486,10 @@ class PyScanner:
             if inner in ("open", "io.open") or inner.endswith((".read", "read_text")):
                 self._note_exec_file(arg, node, phase)
                 return  # exec(open(version.py).read()): common in setup.py, reads a shipped file
-        opened = self._opened_by(arg, node)
+        opened, part = self._trace_open(arg, node)
         # with open(p) as f: exec("".join(l for l in f if ...), meta); exec(compile(open(p).read(), p, "exec"))
         if opened is not None:
-            self._note_exec_file(opened, node, phase)
+            self._note_exec_file(opened, node, phase, whole=not part)
             return
         if self._from_environment(arg):
             return  # the user's own code from a variable they set (manhole's .pth: PYTHONMANHOLE)
@@ -1563,8 +1568,14 @@ class PyScanner:
         """The ``open(...)`` call behind a file object the expression reads lines from (``f`` bound by
         ``with open(...) as f`` in this file), when it reads from nothing else that is called; else None.
         A name is looked up in the scope of ``at`` first (``source`` is a Path in another function)."""
+        return self._trace_open(arg, at)[0]
+
+    def _trace_open(self, arg: ast.AST, at: ast.AST | None) -> tuple[ast.Call | None, bool]:
+        """``_opened_by``, and whether the expression keeps only part of the file's text: a line of a loop
+        over it, an index, a line, token, split or match step (``eval(line.split("=")[1])`` runs the version
+        line, not the module)."""
         handles = self._file_handles()
-        found = None
+        found, part = None, False
         todo, seen, done = [arg], 0, set()
         while todo and seen < 6:  # the expression, and what its names were assigned (match = re.search(...))
             expr = todo.pop()
@@ -1575,8 +1586,11 @@ class PyScanner:
             if isinstance(expr, ast.Call) and _call_word(expr) == "compile" and expr.args:
                 expr = expr.args[0]  # compile(source, filename, "exec"): only the source is run
             for sub in _walk_expr(expr):
+                if isinstance(sub, ast.Subscript) or (isinstance(sub, ast.Call) and _call_word(sub) in _PART_STEPS):
+                    part = True
                 if isinstance(sub, ast.Name) and sub.id in handles:
                     found = handles[sub.id]
+                    part = part or sub.id in self._line_names
                 elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and (values := (
                         self._local_values(at, sub.id) if at is not None else []) or self._values_of(sub.id)
                         or self._unpacked_values(sub.id)):
@@ -1589,8 +1603,8 @@ class PyScanner:
                     continue  # exec(local_file('pkg', 'version.py')): its body is walked through the name
                 elif isinstance(sub, ast.Call) and (word := _call_word(sub)) not in _TEXT_STEPS \
                         and word not in _PATH_STEPS:
-                    return None  # a call other than string, regex and line handling: not just the file's text
-        return found
+                    return None, part  # a call other than string, regex and line handling: not just the file's text
+        return found, part
 
     def _file_handles(self) -> dict[str, ast.Call]:
         """Built once per file for ``_opened_by``: the names bound to an opened file (``with open(...) as f``,
@@ -1616,8 +1630,10 @@ class PyScanner:
                         it = it.func.value
                     if isinstance(it, ast.Call) and self._is_open(it):
                         handles[node.target.id] = it
+                        self._line_names.add(node.target.id)
                     elif isinstance(it, ast.Name) and it.id in handles:
                         handles[node.target.id] = handles[it.id]
+                        self._line_names.add(node.target.id)
         self._handles = handles
         return handles
 
@@ -1655,10 +1671,10 @@ class PyScanner:
                 values = self._assigned[name] = values + returns
         return values
 
-    def _note_exec_file(self, reader: ast.AST, node: ast.Call, phase: str) -> None:
+    def _note_exec_file(self, reader: ast.AST, node: ast.Call, phase: str, whole: bool = True) -> None:
         """Remember the file whose text is executed (``exec(open(os.path.join(here, "data.bin")).read())``):
         the last file-like string among the reader's arguments. The package analysis scans that file as
-        code of this phase, whatever its extension."""
+        code of this phase, whatever its extension; a module only when all of its text runs (``whole``)."""
         def file_names(expr: ast.AST) -> list[str]:
             return [v for sub in _walk_expr(expr) if isinstance(sub, ast.Constant)
                     and isinstance(v := sub.value, str) and 0 < len(v) < 260 and re.fullmatch(r"[\w./\\-]+", v)
@@ -1670,7 +1686,7 @@ class PyScanner:
                 if isinstance(sub, ast.Name) and len(values := self._values_of(sub.id)) == 1:
                     names += file_names(values[0])
         if names:
-            self.exec_files.append((names[-1].replace("\\", "/"), phase, getattr(node, "lineno", 0)))
+            self.exec_files.append((names[-1].replace("\\", "/"), phase, getattr(node, "lineno", 0), whole))
 
     def _shipped_blob(self, arg: ast.AST) -> str | None:
         """Where the executed data comes from a long literal shipped in this file (name or line), else None."""

@@ -1443,6 +1443,18 @@ def test_a_shipped_module_executed_as_text_runs_in_the_phase_of_its_exec() -> No
     found = {(s.file, s.kind, s.phase) for s in facts.signals}
     assert ("helperlib/impl.py", sg.EXFIL_FLOW, "import") in found, found
     assert not any(kind == sg.EXEC_DYNAMIC for _, kind, _ in found), found
+    # setup.py that evals only the version line of a module (pickleshare) does not run the module: the
+    # module's own run-time eval stays run-time; exec of the whole module text runs it at install
+    module = "import sys\n__version__ = '0.1'\ndef load(cont):\n    return eval(cont)\nload(sys.argv[-1])\n"
+    line_reader = ("from setuptools import setup\nwith open('store.py') as f:\n    for line in f:\n"
+                   "        if line.startswith('__version__'):\n"
+                   "            version = eval(line.split('=', 1)[1])\n            break\n" + _SETUP)
+    files = {"setup.py": line_reader, "helperlib/__init__.py": "", "store.py": module}
+    result, findings = verdict(sdist("helperlib", "0.1", files))
+    assert result == "clean", findings
+    whole = {**files, "setup.py": "from setuptools import setup\nexec(open('store.py').read())\n" + _SETUP}
+    result, findings = verdict(sdist("helperlib", "0.1", whole))
+    assert "package.install-exec:high" in findings, findings
 
 
 def test_seventeenth_held_out_batch_shapes() -> None:
