@@ -67,10 +67,10 @@ CREDENTIAL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("discord-token-store", re.compile(r"(?i)(?:discord(?:canary|ptb)?[/\\]+Local Storage|Local Storage[/\\]+leveldb|"
                                        r"\[\\w-\]\{24\}\\\.|dQw4w9WgXcQ:)")),
     ("crypto-wallet", re.compile(r"(?i)(?:wallet\.dat\b|\bExodus[/\\]|exodus\.wallet|Electrum[/\\]+wallets|"
-                                 # a wallet's name alone is how every wallet connector names it (WalletConnect's
-                                 # "MetaMask"): a stealer reads its extension's folder or ID
-                                 r"Atomic[/\\]+Local Storage|\bmetamask[/\\]|nkbihfbeogaeaoehlefnkodbefgpgknn|"
-                                 r"\bphantom[/\\]|bfnaelmomeimhlpmgjnjophhpkkoljpa|Coinomi|Armory[/\\]|"
+                                 # a wallet's name is how every wallet connector names it (WalletConnect's
+                                 # "MetaMask", the "@metamask/" packages): a stealer reads its extension's ID
+                                 r"Atomic[/\\]+Local Storage|nkbihfbeogaeaoehlefnkodbefgpgknn|"
+                                 r"bfnaelmomeimhlpmgjnjophhpkkoljpa|Coinomi|Armory[/\\]|"
                                  r"(?-i:\bGuarda)[/\\]|Ethereum[/\\]+keystore|\bsolana[/\\]+id\.json)")),
     ("messenger-session", re.compile(r"(?i)(?:Telegram Desktop[/\\]+tdata|\btdata\b[/\\]|Signal[/\\]+config\.json)")),
     ("system-secrets", re.compile(r"(?i)(?:/etc/shadow\b|/etc/passwd\b|\.bash_history\b|\.zsh_history\b|"

@@ -521,7 +521,7 @@ def test_nineteenth_held_out_batch_npm_shapes() -> None:
                "main();\n")
     tokens = ",".join(f'"0x{i:040x}"' for i in range(1, 19))
     connector = ("const TOKENS=[" + tokens + "];\nconst ORIGINS=['https://*.ngrok-free.app','https://*.vercel.app'];\n"
-                 "const NAMES={METAMASK:'MetaMask',PHANTOM:'Phantom wallet'};\n"
+                 "const NAMES={METAMASK:'MetaMask',PHANTOM:'Phantom wallet',SDK:'@metamask/sdk',P:'phantom/'};\n"
                  "async function send(tx){ if (window.ethereum) { return window.ethereum.request("
                  "{method:'eth_sendTransaction',params:[tx]}); } return fetch('https://rpc.helperlib.example', "
                  "{method:'POST', body: JSON.stringify(tx)}); }\nmodule.exports = { send, TOKENS, ORIGINS, NAMES };\n")
