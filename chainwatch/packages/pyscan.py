@@ -239,13 +239,18 @@ def _toolchain_source(url: str) -> str | None:
 _URL_IN_COMMAND_RE = re.compile(r"(?<![^\s=])(https?://[^\s'\"]+)")
 
 
-def _runs_local_script(command: str) -> bool:
-    return all(_LOCAL_SCRIPT_STEP_RE.fullmatch(step) for step in command.split("&&"))
-
-
 # git fetching source from a URL, alone (no shell chaining): a build's own checkout, not a program run
 _VCS_FETCH_RE = re.compile(r"\s*git(?:\.exe)?\s+(?:-C\s+\S+\s+)?(?:clone|fetch|pull|submodule|ls-remote|remote)\b"
                            r"[^;&|`$<>\n]*$")
+
+
+def _suspicious_command(command: str) -> bool:
+    """A command that fetches or starts something (``_SUSPICIOUS_COMMAND_RE``), not counting an official
+    toolchain URL in it, ``git`` fetching a repository alone, or a local script run by its relative path."""
+    if _VCS_FETCH_RE.match(command) or all(_LOCAL_SCRIPT_STEP_RE.fullmatch(step) for step in command.split("&&")):
+        return False
+    return _SUSPICIOUS_COMMAND_RE.search(
+        _URL_IN_COMMAND_RE.sub(lambda m: "" if _toolchain_source(m.group(1)) else m.group(0), command)) is not None
 
 
 def _call_word(call: ast.Call) -> str:
@@ -1307,8 +1312,11 @@ class PyScanner:
         """The file name of the program a command names as literal text: ``cmake`` in
         ``["cmake", ".."] + args``, ``nvcc`` in ``[CUDA_HOME + "/bin/nvcc", "-V"]``; else None."""
         listed = self._command_list(command)
-        if listed is None:
-            return None
+        return self._program_of(listed) if listed is not None else None
+
+    def _program_of(self, listed: ast.List | ast.Tuple) -> str | None:
+        """``_command_program`` of a literal command list: its first element's file name, lowercase, no
+        ``.exe``."""
         first = listed.elts[0]
         program = self.fold(first)
         if program is None and isinstance(first, ast.BinOp) and isinstance(first.op, ast.Add):
@@ -1851,9 +1859,8 @@ class PyScanner:
             return set()
         first = args[0]
         listed = self._command_list(first)  # login_command = ["docker", "login", ...]; run(login_command)
-        program = self.fold(listed.elts[0]) if listed is not None else None
-        if listed is not None and isinstance(program, str) and program.replace("\\", "/").rsplit(
-                "/", 1)[-1].lower().removesuffix(".exe") not in INTERPRETERS:
+        program = self._program_of(listed) if listed is not None else None
+        if listed is not None and program is not None and program not in INTERPRETERS:
             return self._labels_of(listed.elts[0], taint)
         return self._labels_of(first, taint)
 
@@ -1875,9 +1882,7 @@ class PyScanner:
         detail: dict[str, Any] = {"api": name}
         if text:
             detail["command"] = text[:300]
-        if text and not self._opens_a_page(node, name) and _SUSPICIOUS_COMMAND_RE.search(
-                _URL_IN_COMMAND_RE.sub(lambda m: "" if _toolchain_source(m.group(1)) else m.group(0), text)) \
-                and not _VCS_FETCH_RE.match(text) and not _runs_local_script(text):
+        if text and not self._opens_a_page(node, name) and _suspicious_command(text):
             detail["suspicious_command"] = True
         hidden = self._hidden_window(node)
         if hidden:  # a console-less or detached start: nothing for the user to see
