@@ -1,6 +1,6 @@
 """Which Python files need a syntax tree at all: a text gate in front of ``PyScanner``.
 
-Most files of a large real package (keras: 675 of 904) name no API the scanner looks for and hold no
+Most files of a large real package (keras: 710 of 904) name no API the scanner looks for and hold no
 indicator, no escape and no encoded payload. The scanner cannot emit a signal for such a file, since
 every signal starts from one of these:
 
@@ -8,7 +8,8 @@ every signal starts from one of these:
   (``subprocess``, ``requests``), the attribute that makes it one (``os.system``, ``os.environ``), a
   builtin (``exec``, ``eval``, ``compile``, ``open``) or a dynamic lookup (``getattr``,
   ``__import__``, ``globals``, ``__builtins__``...); writes count too (code written to a file is
-  scanned as a payload);
+  scanned as a payload). The name must be written as code: in a comment or a plain string it is prose
+  (a licence header's ``http://``), since only code that is itself named here can evaluate a string;
 - a literal gives an indicator only where the scanner's own patterns match, which they can only do
   around a gate keyword, ``://`` or ``:AA`` (``indicators.hot_offsets``), unless an escape hides the
   keyword (``"disc\\x6frd"``); a literal is a payload when it decodes to code, a URL or a bot token;
@@ -26,6 +27,7 @@ decoded in a file that names no API.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import cache
 from typing import Any
 
@@ -107,26 +109,80 @@ _IDENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 _IDENT_STARTS = _IDENT_CHARS - frozenset("0123456789")
 
 
+# a comment or a string literal (its prefix letters stand before the match). Matched left to right, a ``#``
+# inside a string is part of the string and a quote inside a comment part of the comment
+_NOT_CODE_RE = re.compile(  # each body unrolled (a run of plain characters, then an escape or a lone quote)
+    r"#[^\r\n]*"
+    r"|'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''"
+    r'|"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'
+    r"|'[^'\\\r\n]*(?:\\.[^'\\\r\n]*)*'"
+    r'|"[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*"',
+    re.S)
+# the letters before a quote that make the literal an f-string or a t-string (``f``, ``rf``, ``Rt``...)
+_CODE_PREFIX_RE = re.compile(r"(?<![A-Za-z0-9_])(?:[fFtT][rR]?|[rR][fFtT])$")
+_DEF_BEFORE_RE = re.compile(r"(?<![A-Za-z0-9_])def\s+$")
+
+
+class _Prose:
+    """Where the comments and plain string literals of a text lie, found lazily up to each position asked
+    about. A name there is prose (a licence URL, "operating system", "pip install") unless something
+    evaluates the string, and that something (``exec``, ``eval``, ``compile``, ``getattr``, ``__import__``,
+    ``importlib``, a ``write`` of code) is itself a name in code.
+
+    An f-string (or a t-string) holds code, and since Python 3.12 its fields may reuse its own quotes
+    (``f"{d["k"]}"``), which a lexer that does not parse the fields reads out of step. So everything from
+    the first one on counts as code."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._matches = _NOT_CODE_RE.finditer(text)
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        self._code_from = len(text) + 1  # where the first f-string starts: code from there on
+
+    def covers(self, at: int) -> bool:
+        while (not self._ends or self._ends[-1] <= at) and at < self._code_from:
+            match = next(self._matches, None)
+            if match is None:
+                break
+            at_quote = match.start()
+            if match.group().startswith(("'", '"')) and _CODE_PREFIX_RE.search(self._text, max(0, at_quote - 3),
+                                                                               at_quote):
+                self._code_from = match.start()
+            else:
+                self._starts.append(match.start())
+                self._ends.append(match.end())
+        if at >= self._code_from:
+            return False
+        i = bisect_right(self._starts, at) - 1
+        return i >= 0 and at < self._ends[i]
+
+
 def _first_word(text: str) -> str | None:
-    """Why the text needs a tree, at the first gate word written as an identifier (a builtin only where it
-    is not an attribute); None when there is none. One Aho-Corasick pass with an early exit, where
-    collecting every identifier cost a third of the gate. It errs towards parsing: a word after a digit
-    counts (``x3open`` is one identifier, but parsing it costs only time)."""
+    """Why the text needs a tree, at the first gate word written as an identifier in code (a builtin only
+    where it is neither an attribute nor the name of a ``def``); None when there is none. One Aho-Corasick
+    pass with an early exit, where collecting every identifier cost a third of the gate. It errs towards
+    parsing: a word after a digit counts (``x3open`` is one identifier, but parsing it costs only time),
+    and so does a word in an f-string. Words in comments and plain strings do not: a third of the files a
+    large package's gate let through named ``http`` only in a licence header or a docstring's link."""
     size = len(text)
+    prose = _Prose(text)
     for end, (length, builtin) in _word_finder().iter(text):
         start = end + 1 - length
         before = text[start - 1] if start else " "
         if before in _IDENT_STARTS or (end + 1 < size and text[end + 1] in _IDENT_CHARS):
             continue
-        if not builtin:
-            return f"names {text[start:end + 1]}"
-        if before != ".":
-            return f"calls {text[start:end + 1]}"
+        if builtin and (before == "." or _DEF_BEFORE_RE.search(text, max(0, start - 16), start)):
+            continue
+        if prose.covers(start):
+            continue
+        return f"{'calls' if builtin else 'names'} {text[start:end + 1]}"
     for word in _short_words():  # str.find skips between candidates in C (a regex here cost 20x more)
         at = text.find(word)
         while at >= 0:
             end = at + len(word)
-            if (not at or text[at - 1] not in _IDENT_STARTS) and (end >= size or text[end] not in _IDENT_CHARS):
+            if (not at or text[at - 1] not in _IDENT_STARTS) and (end >= size or text[end] not in _IDENT_CHARS) \
+                    and not prose.covers(at):
                 return f"names {word}"
             at = text.find(word, end)
     return None

@@ -131,3 +131,26 @@ def test_indicator_gate_keywords_skip_ordinary_words() -> None:
     from chainwatch.packages import indicators as ind
 
     assert ind.hot_offsets("concatenate the operation history; send a signal") == []
+
+
+LICENSED = '''# Copyright 2024 The Authors. Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License. You may obtain a copy at
+#     http://www.apache.org/licenses/LICENSE-2.0
+"""Losses. Install the extras with ``pip install shapes[ops]``; see https://example.org/docs/losses."""
+import math
+
+
+class Loss:
+    def compile(self, reduction="sum"):  # a method named like the builtin is no call of it
+        """Pick the reduction: 'sum' over the batch, or "mean" (the operating system does not matter)."""
+        self.reduction = reduction
+        return math.fsum
+'''
+
+
+def test_names_in_comments_and_docstrings_leave_a_file_quiet() -> None:
+    assert pygate.quiet_reason(LICENSED) is None
+    assert _full_scan_signals(LICENSED) == []
+    assert pygate.quiet_reason(LICENSED + "import http.client\n") == "names http"
+    assert pygate.quiet_reason(LICENSED + "fn = compile(src, 'f', 'exec')\n") == "calls compile"
+    assert pygate.quiet_reason(LICENSED + "x = f'{os.system(cmd)}'\n") == "names system"  # an f-string is code
