@@ -123,42 +123,84 @@ _CODE_PREFIX_RE = re.compile(r"(?<![A-Za-z0-9_])(?:[fFtT][rR]?|[rR][fFtT])$")
 _DEF_BEFORE_RE = re.compile(r"(?<![A-Za-z0-9_])def\s+$")
 
 
+# in an f-string's body: a doubled brace (a literal one), a brace, or what may not stand in a field here
+_FIELD_MARK_RE = re.compile(r"\{\{|\}\}|[{}'\"\\#\n]")
+
+
+def _fstring_literal_parts(start: int, end: int, body_start: int, body_end: int,
+                           text: str) -> list[tuple[int, int]] | None:
+    """The spans of an f-string outside its replacement fields (the fields are code), or None when a field
+    holds a quote, a backslash, a ``#`` or a line end, or a brace is left open. Such an f-string may end
+    elsewhere for Python 3.12, whose fields may reuse the string's own quotes (``f"{d["k"]}"``), so a
+    lexer that does not parse fields would read the rest of the text out of step."""
+    parts: list[tuple[int, int]] = []
+    depth = 0
+    literal_from = start
+    for mark in _FIELD_MARK_RE.finditer(text, body_start, body_end):
+        token = mark.group()
+        if depth == 0:
+            if token == "{":
+                parts.append((literal_from, mark.start()))
+                depth = 1
+            elif token == "}":
+                return None  # a lone closing brace: not an f-string Python accepts
+        elif token in ("{", "{{"):
+            depth += len(token)
+        elif token in ("}", "}}"):
+            depth -= len(token)
+            if depth < 0:
+                return None
+            if depth == 0:
+                literal_from = mark.end()
+        else:
+            return None
+    if depth:
+        return None
+    parts.append((literal_from, end))
+    return parts
+
+
 class _Prose:
     """Where the comments and plain string literals of a text lie, found lazily up to each position asked
     about. A name there is prose (a licence URL, "operating system", "pip install") unless something
     evaluates the string, and that something (``exec``, ``eval``, ``compile``, ``getattr``, ``__import__``,
     ``importlib``, a ``write`` of code) is itself a name in code.
 
-    An f-string (or a t-string) holds code, and since Python 3.12 its fields may reuse its own quotes
-    (``f"{d["k"]}"``), which a lexer that does not parse the fields reads out of step. So everything from
-    the first one on counts as code."""
+    An f-string's (or a t-string's) fields are code, its other parts prose. When its fields are not plain
+    (see ``_fstring_literal_parts``), everything from it on counts as code."""
 
     def __init__(self, text: str) -> None:
         self._text = text
         self._matches = _NOT_CODE_RE.finditer(text)
         self._starts: list[int] = []
         self._ends: list[int] = []
-        self._code_from = len(text) + 1  # where the first f-string starts: code from there on
+        self._code_from = len(text) + 1  # where an f-string this lexer cannot follow starts
 
     def covers(self, at: int) -> bool:
         while (not self._ends or self._ends[-1] <= at) and at < self._code_from:
             match = next(self._matches, None)
             if match is None:
                 break
+            spans: list[tuple[int, int]] | None = [(match.start(), match.end())]
             at_quote = match.start()
             if match.group().startswith(("'", '"')) and _CODE_PREFIX_RE.search(self._text, max(0, at_quote - 3),
                                                                                at_quote):
+                quotes = 3 if match.group()[:3] in ("'''", '"""') else 1
+                spans = _fstring_literal_parts(match.start(), match.end(), match.start() + quotes,
+                                               match.end() - quotes, self._text)
+            if spans is None:
                 self._code_from = match.start()
-            else:
-                self._starts.append(match.start())
-                self._ends.append(match.end())
+                break
+            for lo, hi in spans:
+                self._starts.append(lo)
+                self._ends.append(hi)
         if at >= self._code_from:
             return False
         i = bisect_right(self._starts, at) - 1
         return i >= 0 and at < self._ends[i]
 
 
-def _first_word(text: str) -> str | None:
+def _first_word(text: str, prose: _Prose | None = None) -> str | None:
     """Why the text needs a tree, at the first gate word written as an identifier in code (a builtin only
     where it is neither an attribute nor the name of a ``def``); None when there is none. One Aho-Corasick
     pass with an early exit, where collecting every identifier cost a third of the gate. It errs towards
@@ -166,7 +208,7 @@ def _first_word(text: str) -> str | None:
     and so does a word in an f-string. Words in comments and plain strings do not: a third of the files a
     large package's gate let through named ``http`` only in a licence header or a docstring's link."""
     size = len(text)
-    prose = _Prose(text)
+    prose = prose or _Prose(text)
     for end, (length, builtin) in _word_finder().iter(text):
         start = end + 1 - length
         before = text[start - 1] if start else " "
@@ -199,7 +241,10 @@ _ENCODED_RE = re.compile(rf"[A-Za-z0-9+/=_\-]{{{dec.MIN_ENCODED},}}")
 # eight or more integers in a row (any literal form): a character-code list the scanner would fold
 _CODES_RE = re.compile(r"\d\w*\s*,\s*(?:\d\w*\s*,\s*){6}\d")  # 0x68, 1_000 and 104 alike
 _BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
-_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")  # a non-ASCII letter may be in an identifier (the unicode check)
+# a non-ASCII letter may be in an identifier: the unicode check counts them, and Python folds identifiers
+# to NFKC (a fullwidth ``ｅｘｅｃ`` is ``exec``), which the ASCII word test cannot see. A run holds no quote,
+# no ``#`` and no line end, so it lies wholly in code or wholly in prose
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
 WINDOW = 400
 LONG_RUN = 60
 _MIXED_RE = re.compile(r"(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9])")
@@ -234,12 +279,14 @@ def _names_indicator(text: str) -> bool:
 
 def quiet_reason(text: str) -> str | None:
     """None when the scanner cannot find anything in ``text``; otherwise what makes it worth a tree."""
+    prose = _Prose(text)
     if not text.isascii():
         if _BIDI_RE.search(text):
             return "bidirectional control character"
-        if any(c.isalpha() for c in _NON_ASCII_RE.findall(text)):
-            return "non-ASCII letters"
-    word = _first_word(text)
+        for run in _NON_ASCII_RE.finditer(text):
+            if not prose.covers(run.start()) and any(c.isalpha() for c in run.group()):
+                return "non-ASCII letters"
+    word = _first_word(text, prose)
     if word is not None:
         return word
     for sub in EXTRA_SUBSTRINGS:

@@ -81,23 +81,27 @@ def test_trees_are_not_kept_after_a_package() -> None:
 
 
 def _code_of(text: str) -> str | None:
-    """``text`` with its comments and plain string literals blanked by Python's own tokenizer, up to the
-    first f-string (the gate counts everything from there on as code); None when it does not tokenize."""
+    """``text`` with its comments and string literals blanked by Python's own tokenizer, and the fields of
+    its f-strings, as Python's parser reads them, added on lines of their own; None when it does not
+    tokenize or an f-string does not parse."""
     offsets = [0]
     for line in text.splitlines(keepends=True):
         offsets.append(offsets[-1] + len(line))
     chars = list(text)
+    fields: list[str] = []
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type not in (tokenize.COMMENT, tokenize.STRING):
+                continue
             if tok.type == tokenize.STRING and re.match(r"[A-Za-z]*[fF]", tok.string):
-                break
-            if tok.type in (tokenize.COMMENT, tokenize.STRING):
-                start = offsets[tok.start[0] - 1] + tok.start[1]
-                end = offsets[tok.end[0] - 1] + tok.end[1]
-                chars[start:end] = " " * (end - start)
+                fstring = ast.parse(tok.string, mode="eval").body
+                fields += [ast.unparse(n.value) for n in ast.walk(fstring) if isinstance(n, ast.FormattedValue)]
+            start = offsets[tok.start[0] - 1] + tok.start[1]
+            end = offsets[tok.end[0] - 1] + tok.end[1]
+            chars[start:end] = " " * (end - start)
     except (tokenize.TokenError, SyntaxError):
         return None
-    return "".join(chars)
+    return "".join(chars) + "\n" + "\n".join(fields)
 
 
 def _named_the_plain_way(text: str) -> bool | None:
@@ -120,8 +124,9 @@ def _named_the_plain_way(text: str) -> bool | None:
     "def compile(self):\n    pass\n", "# see http://example.org\n", '"""pip install x"""\n',
     "x = rb'os.system'\n", "s = '#'; import subprocess\n", "# don't\nimport subprocess  # it's\n",
     "x = '''it\\'s'''\nimport subprocess\n", "x = 'a\\\n  import subprocess'\n", "x = ''''a'''\nimport sh\n",
-    # f-strings hold code, and everything after the first one counts as code
+    # an f-string's fields are code, its other parts prose
     "x = f'{os.system(c)}'\n", "x = Rf'{os.system(c)}'\n", "x = f'{y}'\n# see http://example.org\n",
+    "x = f'see http://example.org/{path!r:>{width}}'\n", "x = f'{{open}} {y}'\n", "x = f'{open(p)}'\n",
 ])
 def test_gate_words_are_found_wherever_the_plain_test_finds_them(text: str) -> None:
     assert (pygate._first_word(text) is not None) is _named_the_plain_way(text)

@@ -154,3 +154,19 @@ def test_names_in_comments_and_docstrings_leave_a_file_quiet() -> None:
     assert pygate.quiet_reason(LICENSED + "import http.client\n") == "names http"
     assert pygate.quiet_reason(LICENSED + "fn = compile(src, 'f', 'exec')\n") == "calls compile"
     assert pygate.quiet_reason(LICENSED + "x = f'{os.system(cmd)}'\n") == "names system"  # an f-string is code
+
+
+@pytest.mark.parametrize("text", [
+    "x = f\"{d['k']}\"  # see http://example.org\n",       # a quote inside a field: code from here on
+    "x = f\"{'\"'}\"; __import__('os')  # '\n",            # Python 3.12 ends this f-string after the field
+    "x = f'{y\n}' if z else 'http://example.org'\n",          # a line end inside a field
+])
+def test_fstrings_the_gate_cannot_follow_make_the_rest_code(text: str) -> None:
+    assert pygate.quiet_reason(text) is not None
+
+
+def test_fstring_literal_parts_are_prose_and_fields_code() -> None:
+    assert pygate.quiet_reason("msg = f'see http://example.org for {name}'\n") is None
+    assert pygate.quiet_reason("msg = f'see {os.system(cmd)}'\n") == "names system"
+    assert pygate.quiet_reason("msg = f'处理 {name} 完成'\n") is None
+    assert pygate.quiet_reason("msg = f'{处理}'\n") == "non-ASCII letters"
