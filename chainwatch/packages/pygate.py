@@ -48,7 +48,7 @@ GENERIC_PARTS = frozenset((
 ))
 # names the scanner resolves or reads outside its API tables (dynamic lookups, native code, devices, pip)
 EXTRA_WORDS = (
-    "getattr", "setattr", "__import__", "importlib", "__builtins__", "builtins", "__builtin__", "globals", "vars",
+    "getattr", "__import__", "importlib", "__builtins__", "builtins", "__builtin__", "globals", "vars",
     "locals", "__dict__", "exec", "eval", "compile", "execfile", "ctypes", "winreg", "_winreg", "cv2", "pyaudio",
     "sounddevice", "pip", "Fernet", "decrypt", "environ", "environb", "getenv", "open", "urlretrieve", "startfile",
     "dup2", "fromhex", "marshal", "pickle", "CreateThread", "VirtualAlloc", "RtlMoveMemory", "WriteProcessMemory",
@@ -81,7 +81,7 @@ def gate_words() -> frozenset[str]:
 
 
 # builtins count only where they can be the builtin: not as an attribute (``re.compile``, ``model.eval``)
-BUILTIN_WORDS = frozenset(("exec", "eval", "compile", "execfile", "open", "getattr", "setattr", "vars", "globals",
+BUILTIN_WORDS = frozenset(("exec", "eval", "compile", "execfile", "open", "getattr", "vars", "globals",
                            "locals", "__import__"))
 
 

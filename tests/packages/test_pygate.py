@@ -170,3 +170,13 @@ def test_fstring_literal_parts_are_prose_and_fields_code() -> None:
     assert pygate.quiet_reason("msg = f'see {os.system(cmd)}'\n") == "names system"
     assert pygate.quiet_reason("msg = f'处理 {name} 完成'\n") is None
     assert pygate.quiet_reason("msg = f'{处理}'\n") == "non-ASCII letters"
+
+
+def test_setattr_alone_needs_no_tree() -> None:
+    """The scanner resolves reads (``getattr``, ``vars()[...]``), never ``setattr``: a file that only sets
+    attributes by name gives it nothing to find (126 such files in the evaluation sets, all silent)."""
+    text = "import os\n\n\nclass Config:\n    def load(self, items):\n        for k, v in items:\n" \
+           "            setattr(self, k, os.path.expandvars(v))\n"
+    assert pygate.quiet_reason(text) is None
+    assert _full_scan_signals(text) == []
+    assert pygate.quiet_reason(text.replace("setattr(self, k,", "getattr(self, k)(")) == "calls getattr"
