@@ -20,7 +20,9 @@ TLSH_MAX_DISTANCE = 70  # below this two members are "the same file, edited"
 TLSH_MAX_CANDIDATES = 400  # per type bucket: keeps the pairwise pass bounded on huge releases
 
 _HASH_SUFFIX = re.compile(r"-[0-9a-f]{8,64}(?=\.[A-Za-z0-9]+$|$)")
-_VERSION = re.compile(r"(?<![A-Za-z])v?\d+(?:[._]\d+)+(?:[-_.]?(?:a|b|rc|dev|post|alpha|beta)\d*)?")
+# a number starts where no letter or digit stands before it, and is taken whole: tried inside a long
+# digit run, the pattern was quadratic in the run's length
+_VERSION = re.compile(r"(?<![A-Za-z0-9])v?\d++(?:[._]\d++)+(?:[-_.]?(?:a|b|rc|dev|post|alpha|beta)\d*)?")
 _SEP = re.compile(r"(!/|/)")
 
 

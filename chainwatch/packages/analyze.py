@@ -469,7 +469,7 @@ def _scan_bytecode(rel: str, data: bytes, phase: str, facts: PackageFacts) -> No
             facts.signals.append(Signal(kind, rel, 0, text[:160], phase, {**detail, "in": "bytecode strings"}))
 
 
-_JS_NAME_RE = re.compile(rb"[\w.@$+-]+\.(?:[cm]?js|jsx|[cm]?ts)\b")
+_JS_NAME_RE = re.compile(rb"(?<![\w.@$+-])[\w.@$+-]+\.(?:[cm]?js|jsx|[cm]?ts)\b")  # tried at name starts only
 # a JS runtime started as a process, or an embedded one (js2py, PyExecJS, dukpy, quickjs, PyMiniRacer,
 # pythonmonkey, STPyV8)
 _JS_RUNTIME_RE = re.compile(rb"[\"'](?:node|nodejs|bun|deno|npx)(?:\.exe)?[\"' ]"

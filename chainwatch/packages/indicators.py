@@ -198,7 +198,7 @@ def classify_host(host: str, url: str = "") -> Endpoint | None:
 # documentation (developers/docs, the help centre's hc/articles), emoji images, or a placeholder
 _CHAT_IDLE_PATH_RE = re.compile(r"(?i)^/*(?:invite/.*|api(?:/v\d+)?/?|bot/?|(?:api(?:/v\d+)?/)?oauth2/.*|"
                                 r"developers/.*|hc/.*|emojis/.*|)$")
-_PLACEHOLDER_RE = re.compile(r"(?i)x{3,}|<[^>]*>|your[_-]|example|placeholder")  # {} marks a run-time part
+_PLACEHOLDER_RE = re.compile(r"(?i)x{3,}|<[^<>]*>|your[_-]|example|placeholder")  # {} marks a run-time part
 
 
 def _no_channel(host: str, url: str) -> bool:

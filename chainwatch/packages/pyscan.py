@@ -258,7 +258,7 @@ def _call_word(call: ast.Call) -> str:
     return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
 
 
-_SENTENCE_RE = re.compile(r"[a-z][.:] +[A-Z]|^#+ |^```|^\s*[-*] [A-Z]", re.M)
+_SENTENCE_RE = re.compile(r"[a-z][.:] +[A-Z]|^#+ |^```|^[ \t]*[-*] [A-Z]", re.M)
 
 
 _PROSE_RUN_RE = re.compile(r"(?:\b[A-Za-z]{2,}\b[ ,]+){6}")
@@ -2280,7 +2280,8 @@ def _without_type_params(text: str) -> str:
 # name assigned the decoded data (code = zlib.decompress(...) ... exec(code))
 _DECODERS = r"(?:b64decode|fromhex|decompress|Fernet|decrypt)"
 _TEXT_EXEC_DECODED_RE = re.compile(rf"\b(?:exec|eval)\s*\([^\n]{{0,300}}?{_DECODERS}")
-_TEXT_DECODED_NAME_RE = re.compile(rf"^\s*([A-Za-z_]\w*)\s*=[^\n]{{0,300}}?{_DECODERS}", re.M)
+# (blanks that stay on the line: ``\s*`` spanning blank lines made the search quadratic in the line count)
+_TEXT_DECODED_NAME_RE = re.compile(rf"^[ \t]*([A-Za-z_]\w*+)[ \t]*=[^\n]{{0,300}}?{_DECODERS}", re.M)
 _TEXT_EXEC_NAME_RE = re.compile(r"\b(?:exec|eval)\s*\(\s*([A-Za-z_]\w*)")
 
 

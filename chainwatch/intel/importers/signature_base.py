@@ -24,7 +24,7 @@ DEFAULT_HASH_SCORE = 100  # LOKI's default for hash IOCs without a score
 DEFAULT_C2_SCORE = 80
 DEFAULT_KEYWORD_SCORE = 60
 _URL = re.compile(r"https?://\S+")
-_RULE_NAME = re.compile(r"^\s*(?:(?:private|global)\s+)*rule\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
+_RULE_NAME = re.compile(r"^[ \t]*(?:(?:private|global)\s+)*rule\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 
 
 def _reference(text: str) -> str | None:
