@@ -292,7 +292,7 @@ def _shells_run_by_setup(pkg: pf.PackageFiles, eco: str) -> set[str]:
 def _setup_local_imports(pkg: pf.PackageFiles) -> set[str]:
     """Top-level modules that setup.py imports (they run at install time too)."""
     text = pkg.text("setup.py", 512 * 1024)
-    names = set(re.findall(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", text, re.M))
+    names = set(re.findall(r"^[ \t]*(?:from|import)\s+([A-Za-z_]\w*)", text, re.M))
     return {f"{n}.py" for n in names}
 
 
@@ -689,7 +689,7 @@ def _obfuscator_markers(rel: str, text: str, phase: str, facts: PackageFacts) ->
 def _hook_files(command: str, pkg: pf.PackageFiles) -> list[str]:
     """Package files an npm script command runs (``node x.js``, ``sh y.sh``, ``./z``)."""
     out = []
-    for token in re.findall(r"[\w./@-]+\.(?:js|cjs|mjs|sh|bat|cmd|ps1|py)\b|\./[\w./-]+", command):
+    for token in re.findall(r"(?<![\w./@-])(?:[\w./@-]+\.(?:js|cjs|mjs|sh|bat|cmd|ps1|py)\b|\./[\w./-]+)", command):
         rel = token.removeprefix("./")
         if rel in pkg.files:
             out.append(rel)
@@ -732,7 +732,7 @@ def _scan_npm(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
         rel = frontier.pop()
         text = pkg.text(rel, 2 * 1024 * 1024)
         base = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
-        for m in re.finditer(r"[\w./-]+\.(?:sh|bat|cmd|ps1|vbs|py|js)\b", text):  # scripts it runs by name
+        for m in re.finditer(r"(?<![\w./-])[\w./-]+\.(?:sh|bat|cmd|ps1|vbs|py|js)\b", text):  # scripts it runs by name
             cand = _join(base, m.group(0).removeprefix("./"))
             for c in (cand, m.group(0).lstrip("./")):
                 if c in pkg.files and c not in install_files:

@@ -18,6 +18,8 @@ import pytest
 from chainwatch.diff import match as diff_match
 from chainwatch.intel.importers import signature_base
 from chainwatch.packages import analyze, indicators, pygate, pyscan
+from chainwatch.packages.files import from_bytes
+from tests.packages.helpers import facts_of, npm_tgz, sdist
 
 SIZE = 200_000
 HANG_GUARD_SECONDS = 5.0
@@ -67,3 +69,19 @@ def test_version_numbers_in_component_names() -> None:
     assert _bounded(lambda: diff_match._VERSION.sub("#", "0" * SIZE)) == "0" * SIZE
     assert diff_match._VERSION.sub("#", "libfoo-1.2.3.so") == "libfoo-#.so"
     assert diff_match._VERSION.sub("#", "app_v18.12.416_setup.msi") == "app_#_setup.msi"
+
+
+def test_install_scripts_named_in_long_words_and_blank_lines() -> None:
+    """The npm install-file walk (script names in a hook's files), the hook command's file names, and
+    setup.py's own imports, on packages built to stall them."""
+    run = "x" * SIZE
+    npm = npm_tgz("stall", "1.0.0", {
+        "install.js": f"var blob = '{run}';\nrequire('./lib/step.js');\n",
+        "lib/step.js": "module.exports = 1;\n",
+    }, scripts={"postinstall": f"node install.js {run}"})
+    _bounded(lambda: facts_of(npm))
+    files = from_bytes(npm)
+    assert _bounded(lambda: analyze._hook_files(f"node install.js {run}", files)) == ["install.js"]
+    setup = "\n" * SIZE + "import helper\nfrom setuptools import setup\n"
+    pypi = from_bytes(sdist("stall", "1.0.0", {"setup.py": setup, "helper.py": "X = 1\n"}))
+    assert _bounded(lambda: analyze._setup_local_imports(pypi)) == {"helper.py", "setuptools.py"}
