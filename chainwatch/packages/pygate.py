@@ -241,7 +241,7 @@ _ENCODED_RE = re.compile(rf"[A-Za-z0-9+/=_\-]{{{dec.MIN_ENCODED},}}")
 # eight or more integers in a row (any literal form): a character-code list the scanner would fold
 # (0x68, 1_000 and 104 alike). A number starts a token and is taken whole (possessive): tried at every
 # character of a long hex run, the plain pattern was quadratic (41 s on one 148 KB file of contract bytecode)
-_CODES_RE = re.compile(r"(?<!\w)\d\w*+\s*+,\s*+(?:\d\w*+\s*+,\s*+){6}\d")
+_CODES_RE = re.compile(r"\d(?<!\w\d)\w*+\s*+,\s*+(?:\d\w*+\s*+,\s*+){6}\d")  # digit first: a fast skip
 _BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # a non-ASCII letter may be in an identifier: the unicode check counts them, and Python folds identifiers
 # to NFKC (a fullwidth ``ｅｘｅｃ`` is ``exec``), which the ASCII word test cannot see. A run holds no quote,
