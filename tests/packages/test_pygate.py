@@ -159,7 +159,7 @@ def test_names_in_comments_and_docstrings_leave_a_file_quiet() -> None:
 @pytest.mark.parametrize("text", [
     "x = f\"{d['k']}\"  # see http://example.org\n",       # a quote inside a field: code from here on
     "x = f\"{'\"'}\"; __import__('os')  # '\n",            # Python 3.12 ends this f-string after the field
-    "x = f'{y\n}' if z else 'http://example.org'\n",          # a line end inside a field
+    "x = f'''{y\n}''' if z else 'http://example.org'\n",  # a line end inside a field
 ])
 def test_fstrings_the_gate_cannot_follow_make_the_rest_code(text: str) -> None:
     assert pygate.quiet_reason(text) is not None
