@@ -85,3 +85,13 @@ def test_install_scripts_named_in_long_words_and_blank_lines() -> None:
     setup = "\n" * SIZE + "import helper\nfrom setuptools import setup\n"
     pypi = from_bytes(sdist("stall", "1.0.0", {"setup.py": setup, "helper.py": "X = 1\n"}))
     assert _bounded(lambda: analyze._setup_local_imports(pypi)) == {"helper.py", "setuptools.py"}
+
+
+@pytest.mark.parametrize("text", [
+    "'''" + "a" * SIZE,                          # a string never closed
+    "'''\\'" * (SIZE // 5),                      # escaped quotes inside one
+    "f'" + "{" * SIZE + "'",                     # an f-string field never closed
+    "# http://example.org open exec\n" * (SIZE // 32),  # names only in comments: the lexer reads it all
+])
+def test_the_gate_lexer_reads_hostile_quoting_in_one_pass(text: str) -> None:
+    assert _bounded(lambda: pygate.quiet_reason(text)) is None
