@@ -20,9 +20,12 @@ TLSH_MAX_DISTANCE = 70  # below this two members are "the same file, edited"
 TLSH_MAX_CANDIDATES = 400  # per type bucket: keeps the pairwise pass bounded on huge releases
 
 _HASH_SUFFIX = re.compile(r"-[0-9a-f]{8,64}(?=\.[A-Za-z0-9]+$|$)")
-# a number starts where no letter or digit stands before it, and is taken whole: tried inside a long
-# digit run, the pattern was quadratic in the run's length
-_VERSION = re.compile(r"(?<![A-Za-z0-9])v?\d++(?:[._]\d++)+(?:[-_.]?(?:a|b|rc|dev|post|alpha|beta)\d*)?")
+# A version starts where no letter stands before it; glued to a name, one digit in (``node18.20.4``).
+# Tried at every digit of a long run, the pattern was quadratic in the run's length; a run is now tried
+# at its start, or at its second digit when a letter precedes it, and a ``v`` after a digit: the only
+# places where the old search could first succeed. Each number is taken whole
+_VERSION = re.compile(r"(?:(?<![A-Za-z0-9])|(?<=[A-Za-z]\d)|(?<=\d)(?=v))v?\d++(?:[._]\d++)+"
+                      r"(?:[-_.]?(?:a|b|rc|dev|post|alpha|beta)\d*)?")
 _SEP = re.compile(r"(!/|/)")
 
 

@@ -69,6 +69,10 @@ def test_version_numbers_in_component_names() -> None:
     assert _bounded(lambda: diff_match._VERSION.sub("#", "0" * SIZE)) == "0" * SIZE
     assert diff_match._VERSION.sub("#", "libfoo-1.2.3.so") == "libfoo-#.so"
     assert diff_match._VERSION.sub("#", "app_v18.12.416_setup.msi") == "app_#_setup.msi"
+    # as before the bound: a version glued to a name is found one digit in, and a v after a digit
+    assert diff_match._VERSION.sub("#", "node18.20.4") == "node1#"
+    assert diff_match._VERSION.sub("#", "msvcp140_1.dll") == "msvcp1#.dll"
+    assert diff_match._VERSION.sub("#", "4v2_0") == "4#"
 
 
 def test_install_scripts_named_in_long_words_and_blank_lines() -> None:
