@@ -689,7 +689,7 @@ def _obfuscator_markers(rel: str, text: str, phase: str, facts: PackageFacts) ->
 def _hook_files(command: str, pkg: pf.PackageFiles) -> list[str]:
     """Package files an npm script command runs (``node x.js``, ``sh y.sh``, ``./z``)."""
     out = []
-    for token in re.findall(r"(?<![\w./@-])(?:[\w./@-]+\.(?:js|cjs|mjs|sh|bat|cmd|ps1|py)\b|\./[\w./-]+)", command):
+    for token in re.findall(r"(?<![\w./@-])[\w./@-]+\.(?:js|cjs|mjs|sh|bat|cmd|ps1|py)\b|\./[\w./-]+", command):
         rel = token.removeprefix("./")
         if rel in pkg.files:
             out.append(rel)
