@@ -205,8 +205,9 @@ def _first_word(text: str, prose: _Prose | None = None) -> str | None:
     where it is neither an attribute nor the name of a ``def``); None when there is none. One Aho-Corasick
     pass with an early exit, where collecting every identifier cost a third of the gate. It errs towards
     parsing: a word after a digit counts (``x3open`` is one identifier, but parsing it costs only time),
-    and so does a word in an f-string. Words in comments and plain strings do not: a third of the files a
-    large package's gate let through named ``http`` only in a licence header or a docstring's link."""
+    and so does a word in an f-string's field or anywhere after an f-string the lexer cannot follow.
+    Words in comments and plain strings do not: a third of the files a large package's gate let through
+    named ``http`` only in a licence header or a docstring's link."""
     size = len(text)
     prose = prose or _Prose(text)
     for end, (length, builtin) in _word_finder().iter(text):
