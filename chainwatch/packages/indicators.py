@@ -271,6 +271,9 @@ def endpoints_in(text: str, limit: int = 50) -> list[Endpoint]:
 
 
 MAX_INDICATOR_TEXT = 512 * 1024
+# after ``npm_`` in an environment variable's name: npm's proxy and registry settings are how a tool
+# connects (a fetch through the user's proxy), not secrets. Shared by the Python and the JavaScript scanner
+NPM_NOT_A_SECRET = r"(?!config_(?:(?:https?_|no_?)?proxy|registry))"
 # cheap keyword gates (one Aho-Corasick pass over the lowercased text): the detailed patterns, with their
 # bounded wildcards, only run for the families whose keywords are present
 _GATE_WORDS = {

@@ -42,9 +42,8 @@ EXEC = {"eval", "Function", "vm.runInNewContext", "vm.runInThisContext", "vm.run
 SYSINFO = {"os.hostname", "os.userInfo", "os.networkInterfaces", "os.homedir", "os.platform", "os.type",
            "os.release", "os.arch", "os.cpus", "os.tmpdir"}
 SYSINFO_IDENTITY = {"os.hostname", "os.userInfo", "os.networkInterfaces"}
-# npm's proxy and registry settings are how the tool connects, not secrets (a fetch through the user's proxy)
 SECRET_ENV_RE = re.compile(r"(?i)(?:token|secret|passw|api[_-]?key|credential|private[_-]?key|"
-                           r"npm_config(?!_(?:https?_|no_?)?proxy|_registry)|"
+                           rf"npm_{ind.NPM_NOT_A_SECRET}config|"
                            r"npm_token|github_|gh_|access[_-]?key|session|auth)")
 # the literal first, then the boundary before it: the engine then jumps between "_0x" occurrences instead
 # of testing a word boundary at every byte (same matches as ``\b_0x[0-9a-f]{4,6}\b``, ~8x faster)

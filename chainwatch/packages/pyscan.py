@@ -117,7 +117,7 @@ HIDDEN_API_NAMES = frozenset(("__builtins__", "__import__", "exec", "eval", "get
                               "os.system", "Popen", "check_output", "requests", "socket", "decompress"))
 # AWS's secrets are its access keys and session token (matched by name); AWS_REGION, AWS_PROFILE are settings
 SECRET_ENV_RE = re.compile(r"(?i)(?:token|secret|passw|api[_-]?key|credential|private[_-]?key|"
-                           r"npm_(?!config_(?:https?_|no_?)?proxy|config_registry)|pypi|"
+                           rf"npm_{ind.NPM_NOT_A_SECRET}|pypi|"
                            r"github_|gh_|access[_-]?key|session)")
 TEST_PATH_RE = re.compile(r"(?i)(?:^|/|[ _-])(?:tests?|testing|docs?|examples?|benchmarks?|samples?)/"
                           r"|(?:^|/)test_[^/]*\.py$|(?:^|/)tests\.py$"  # a Django app's tests.py; "manual tests/"
@@ -1636,11 +1636,10 @@ class PyScanner:
                     if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) \
                             and it.func.attr in ("readlines", "splitlines", "read"):
                         it = it.func.value
-                    if isinstance(it, ast.Call) and self._is_open(it):
-                        handles[node.target.id] = it
-                        self._line_names.add(node.target.id)
-                    elif isinstance(it, ast.Name) and it.id in handles:
-                        handles[node.target.id] = handles[it.id]
+                    opened = it if isinstance(it, ast.Call) and self._is_open(it) else \
+                        handles.get(it.id) if isinstance(it, ast.Name) else None
+                    if opened is not None:
+                        handles[node.target.id] = opened
                         self._line_names.add(node.target.id)
         self._handles = handles
         return handles
