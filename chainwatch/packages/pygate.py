@@ -182,10 +182,9 @@ class _Prose:
             if match is None:
                 break
             spans: list[tuple[int, int]] | None = [(match.start(), match.end())]
-            at_quote = match.start()
-            if match.group().startswith(("'", '"')) and _CODE_PREFIX_RE.search(self._text, max(0, at_quote - 3),
-                                                                               at_quote):
-                quotes = 3 if match.group()[:3] in ("'''", '"""') else 1
+            at_quote = match.start()  # (read in place: a match may be a megabyte of docstring)
+            if self._text[at_quote] in "'\"" and _CODE_PREFIX_RE.search(self._text, max(0, at_quote - 3), at_quote):
+                quotes = 3 if self._text.startswith(("'''", '"""'), at_quote) else 1
                 spans = _fstring_literal_parts(match.start(), match.end(), match.start() + quotes,
                                                match.end() - quotes, self._text)
             if spans is None:
