@@ -7,7 +7,8 @@ every signal starts from one of these:
 - a call resolves to a capability only through a name written in the file: its module in an import
   (``subprocess``, ``requests``), the attribute that makes it one (``os.system``, ``os.environ``), a
   builtin (``exec``, ``eval``, ``compile``, ``open``) or a dynamic lookup (``getattr``,
-  ``__import__``, ``globals``, ``__builtins__``...); writes count too (code written to a file is
+  ``__import__``, ``globals``, ``__builtins__``...; ``getattr(obj, "dtype")`` with a plain receiver and
+  name, or ``vars(obj)`` read other than by key, looks up nothing the scanner knows); writes count too (code written to a file is
   scanned as a payload). The name must be written as code: in a comment or a plain string it is prose
   (a licence header's ``http://``), since only code that is itself named here can evaluate a string;
 - a literal gives an indicator only where the scanner's own patterns match, which they can only do
@@ -83,6 +84,30 @@ def gate_words() -> frozenset[str]:
 # builtins count only where they can be the builtin: not as an attribute (``re.compile``, ``model.eval``)
 BUILTIN_WORDS = frozenset(("exec", "eval", "compile", "execfile", "open", "getattr", "vars", "globals",
                            "locals", "__import__"))
+
+
+# getattr(obj, "name") is resolved to obj's dotted name plus ``.name`` (a default may follow). With a plain
+# dotted receiver and a name literal that is no gate word, every part of that name is one the gate reads
+# anyway, so the lookup reaches no API the scanner knows. Any other getattr (a computed name, a call as the
+# receiver, ``g = getattr``) counts
+_PLAIN_GETATTR_RE = re.compile(r"\(\s*[A-Za-z_][\w.]*\s*,\s*(['\"])([A-Za-z_]\w*)\1\s*[,)]")
+# vars(x), globals() and locals() give the scanner a name only when their value is read by key
+# (``globals()["exec"]``): called with a plain argument and not subscripted, they name nothing
+_UNSUBSCRIPTED_CALL_RE = re.compile(r"\(\s*[\w.]*\s*\)(?!\s*\[)")
+
+
+def _plain_getattr(text: str, at: int) -> bool:
+    match = _PLAIN_GETATTR_RE.match(text, at)
+    return match is not None and match.group(2) not in gate_words()
+
+
+def _unsubscripted_call(text: str, at: int) -> bool:
+    return _UNSUBSCRIPTED_CALL_RE.match(text, at) is not None
+
+
+# builtins whose use the text alone shows to be harmless, given the position just after the word
+_HARMLESS_USE = {"getattr": _plain_getattr, "vars": _unsubscripted_call, "globals": _unsubscripted_call,
+                 "locals": _unsubscripted_call}
 
 
 SHORT_WORD = 2  # words this short (``sh``) sit inside countless identifiers: str.find looks for them instead
@@ -218,7 +243,11 @@ def _first_word(text: str, prose: _Prose | None = None) -> str | None:
             continue
         if prose.covers(start):
             continue
-        return f"{'calls' if builtin else 'names'} {text[start:end + 1]}"
+        word = text[start:end + 1]
+        harmless = _HARMLESS_USE.get(word) if builtin else None
+        if harmless is not None and harmless(text, end + 1):
+            continue
+        return f"{'calls' if builtin else 'names'} {word}"
     for word in _short_words():  # str.find skips between candidates in C (a regex here cost 20x more)
         at = text.find(word)
         while at >= 0:

@@ -112,6 +112,10 @@ TOOLCHAIN_SOURCES = ("https://github.com/Kitware/CMake/releases/", "https://cmak
                      "https://center2.conan.io", "https://center.conan.io")
 # keyboard's hooks for one named key (a hotkey): on_press_key("f9", cb) sees that key only, not what is typed
 ONE_KEY_HOOKS = ("keyboard.on_press_key", "keyboard.on_release_key", "keyboard.hook_key")
+# calls whose value is a namespace, read by key (``globals()["exec"]``); a key read from any other call's
+# value (``config()["exec"]``) is data
+NAMESPACE_CALLS = frozenset(f"{module}{name}" for module in ("", "builtins.", "__builtins__.", "__builtin__.")
+                            for name in ("globals", "vars", "locals"))
 HIDDEN_API_NAMES = frozenset(("__builtins__", "__import__", "exec", "eval", "getattr", "compile", "system", "popen",
                               "urlopen", "b64decode", "subprocess", "builtins", "urllib.request", "marshal", "loads",
                               "os.system", "Popen", "check_output", "requests", "socket", "decompress"))
@@ -492,8 +496,11 @@ class PyScanner:
         if isinstance(node, ast.Subscript):  # __builtins__['exec'], globals()['__builtins__'].__dict__['eval']
             key = self.fold(node.slice)
             if isinstance(key, str):
-                base = self.resolve(node.value) or ""
-                if base.endswith(("__builtins__", "__dict__", "globals", "vars", "locals")) or base in ("", "globals"):
+                base = self.resolve(node.value)
+                if base is None and isinstance(node.value, ast.Call):  # globals()[...], vars(x)[...]
+                    base = self.call_name(node.value)
+                    base = base if base in NAMESPACE_CALLS else None
+                if base is not None and base.endswith(("__builtins__", "__dict__", "globals", "vars", "locals")):
                     return key
         return None
 

@@ -70,6 +70,13 @@ B64 = base64.b64encode(zlib.compress(PAYLOAD.encode())).decode()
     "\u0441\u043e\u0434\u0435 = 1\n",                                       # non-ASCII identifiers
     "x = 1  # \u202e hidden\n",                                          # bidi control
     "import os\nos.replace(src, dst)\n",
+    "f = getattr(os, 'system')\n",                                     # a name the scanner knows
+    "f = getattr(os, 'sys' 'tem')\n",                                  # a name joined from pieces
+    "f = getattr(load(), 'run')\n",                                    # a call as the receiver
+    "g = getattr\nf = g(os, 'x')\n",                                  # the builtin under another name
+    "run = vars(mod)['ex' + 'ec']\n",                                  # a namespace read by key
+    "run = globals() ['exec']\n",
+    "ns = locals\n",
 ])
 def test_what_needs_a_tree(text: str) -> None:
     assert pygate.quiet_reason(text) is not None, text
@@ -180,3 +187,29 @@ def test_setattr_alone_needs_no_tree() -> None:
     assert pygate.quiet_reason(text) is None
     assert _full_scan_signals(text) == []
     assert pygate.quiet_reason(text.replace("setattr(self, k,", "getattr(self, k)(")) == "calls getattr"
+
+
+@pytest.mark.parametrize("text", [
+    "import numpy as np\n\n\ndef dtype_of(x):\n    return getattr(x, 'dtype', type(x))\n",
+    "class A:\n    def size(self):\n        return getattr(self.inner, \"shape\", None)\n",
+    "def fields(obj):\n    return {k: v for k, v in vars(obj).items() if not k.startswith('_')}\n",
+    "def names():\n    return sorted(globals())\n",
+])
+def test_plain_lookups_need_no_tree(text: str) -> None:
+    """A getattr with a plain receiver and a name literal that is no gate word resolves to words the gate
+    reads anyway; vars(), globals() and locals() name something only when read by key. 47 of keras's 169
+    gated files were held by such a getattr alone."""
+    assert pygate.quiet_reason(text) is None
+    assert _full_scan_signals(text) == []
+    assert pygate.quiet_reason(text.replace("'dtype'", "'system'").replace('"shape"', "'popen'")
+                               .replace("vars(obj)", "vars(obj)['x']").replace("globals()", "globals()['x']")) \
+        is not None
+
+
+def test_namespace_reads_resolve_and_other_keyed_reads_do_not() -> None:
+    """``globals()["exec"]`` is the builtin; ``config()["exec"]`` is whatever the config holds (the gate
+    relies on this: a key read from an ordinary call's value names nothing)."""
+    run = "import base64\nf = {ns}['exec']\nf(base64.b64decode(blob))\n"
+    for ns in ("globals()", "vars(__builtins__)", "__builtins__.__dict__"):
+        assert _full_scan_signals(run.format(ns=ns)) == [sg.OBF_ALIAS, sg.EXEC_DECODED], ns
+    assert _full_scan_signals(run.format(ns="load_config()")) == []
