@@ -37,8 +37,11 @@ def _get(url: str, timeout: int = 300) -> bytes:
 
 def _url(row: dict[str, str]) -> str:
     if row["ecosystem"] == "pypi":
-        meta = json.loads(_get(f"https://pypi.org/pypi/{row['name']}/json"))
-        return next(f["url"] for f in meta["releases"][row["version"]] if f["filename"] == row["file"])
+        index = f"https://pypi.org/pypi/{row['name']}/json"
+        meta = json.loads(_get(index))
+        # a mirror may give file addresses relative to the index page
+        return urllib.parse.urljoin(index, next(f["url"] for f in meta["releases"][row["version"]]
+                                                if f["filename"] == row["file"]))
     name = row["name"].replace("/", "%2F")
     meta = json.loads(_get(f"https://registry.npmjs.org/{name}/{row['version']}"))
     return urllib.parse.urljoin("https://registry.npmjs.org/", meta["dist"]["tarball"])
