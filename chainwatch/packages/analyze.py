@@ -705,7 +705,6 @@ def _hook_files(command: str, pkg: pf.PackageFiles) -> list[str]:
 
 
 def _scan_npm(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
-    from chainwatch.packages import jsgate
     from chainwatch.packages.jsscan import JsScanner
 
     install_files: set[str] = set()
@@ -778,15 +777,7 @@ def _scan_npm(pkg: pf.PackageFiles, facts: PackageFacts) -> None:
             facts.text_only.append(f"{rel}: {why}")
             facts.signals.extend(scanner.scan_text_only(why))
             continue
-        root = scanner.parse()
-        if root is None:
-            facts.signals.extend(scanner.signals)
-            continue
-        if not whole and jsgate.quiet_reason(scanner.data, root) is None:  # nothing the tree passes could find
-            facts.quiet_files += 1
-            sigs = scanner.scan_file_level()
-        else:
-            sigs = scanner.scan(root)
+        sigs = scanner.scan()
         for s in sigs:
             if rel in entry:
                 s.detail.setdefault("entry", True)

@@ -227,29 +227,18 @@ class JsScanner:
 
     # ------------------------------------------------------------------ main
 
-    def parse(self) -> Any | None:
-        """The file's syntax tree's root, or None (a parse error is a signal)."""
+    def scan(self) -> list[Signal]:
         try:
-            return _parser().parse(self.data).root_node
+            tree = _parser().parse(self.data)
         except Exception as exc:  # parser errors on hostile input
             self.emit(sg.PARSE_ERROR, 0, self.module_phase, error=str(exc)[:200])
-            return None
-
-    def scan(self, root: Any | None = None) -> list[Signal]:
-        """Every pass, on ``root`` when the caller has parsed the file already."""
-        root = root if root is not None else self.parse()
-        if root is None:
             return self.signals
+        root = tree.root_node
         nodes = self._flatten(root)
         self._collect_aliases(nodes)
         self._scan_nodes(nodes)
         self._file_level(root)
         ind.mark_mentions(self.signals)
-        return self.signals
-
-    def scan_file_level(self) -> list[Signal]:
-        """The file-level text checks alone, for a file ``jsgate`` found nothing else to look at in."""
-        self._file_level(None)
         return self.signals
 
     def scan_text_only(self, why: str) -> list[Signal]:
