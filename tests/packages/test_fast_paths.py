@@ -147,3 +147,34 @@ def test_gate_words_agree_with_the_plain_test_on_real_files() -> None:
             named += plain
             total += 1
     assert 100 < named < total and agree > 0.99 * total  # differs only after a digit (``3open``)
+
+
+def _word_offsets_by_regex(data: bytes, words: set[str]) -> list[int]:
+    """The plain way: one alternation of the words as whole identifiers, leftmost and non-overlapping."""
+    alternation = b"|".join(re.escape(w.encode()) for w in sorted(words) if w)
+    return [m.start() for m in re.finditer(rb"(?<![\w$])(?:" + alternation + rb")(?![\w$])", data)]
+
+
+@pytest.mark.parametrize("data", [
+    b"const f = require('node-fetch'); fetch(u); node-fetch",      # a word inside a longer one
+    b"$fetch fetch$ _fetch fetch_ fetch2 2fetch fetch",           # identifier characters on either side
+    b"https http2 http https://x http.get(u) request.get",
+    "r\u00e9quest request \u00e9fetch fetch\u00e9 fs.readFileSync".encode(),  # non-ASCII bytes are no identifier
+    b"", b"fetch", b"xfetch",
+])
+def test_word_offsets_match_the_alternation(data: bytes) -> None:
+    from chainwatch.packages import jsscan
+
+    words = set(jsscan.LABEL_ROOTS) | {"$x", "req"}
+    assert jsscan._word_offsets(data, words) == _word_offsets_by_regex(data, words)
+
+
+def test_word_offsets_match_the_alternation_on_random_text() -> None:
+    from chainwatch.packages import jsscan
+
+    rng = random.Random(7)
+    pieces = [b"fetch", b"node-fetch", b"http", b"https", b"os", b"$", b"_", b".", b" ", b"-", b"a", b"\xc3\xa9", b"2"]
+    words = set(jsscan.LABEL_ROOTS) | {"a", "$"}
+    for _ in range(3000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        assert jsscan._word_offsets(data, words) == _word_offsets_by_regex(data, words), data
