@@ -662,6 +662,8 @@ class JsScanner:
                 continue
             fn = node.child_by_field_name("function")
             callee = self.resolve(fn) or ""
+            if not _callee_matters(callee):  # most calls of a large package: no branch below acts on them
+                continue
             args_node = node.child_by_field_name("arguments")
             args = args_node.named_children if args_node is not None else []
             tainted = seen[scope] if scope in seen else seen.setdefault(scope, visible(scope))
@@ -740,15 +742,14 @@ class JsScanner:
                               env=ind.env_names(labels))
             elif callee in SYSINFO_IDENTITY:
                 self.emit(sg.SOURCE_SYSINFO, node, phase, api=callee)
-            elif callee.startswith(("fs.writeFileSync", "fs.writeFile", "fs.promises.writeFile", "fs.chmodSync",
-                                    "fs.chmod", "fs.createWriteStream", "fs.appendFileSync")):
+            elif callee.startswith(FILE_WRITES):
                 text = " ".join(x for x in (self.fold(a) for a in args[:1]) if x)
                 for label, match in ind.persistence_targets(text):
                     self.emit(sg.PERSISTENCE, node, phase, place=label, match=match)
                 per_scope.setdefault(unit[scope], {}).setdefault("write", []).append(node)
             elif callee.startswith("crypto.createDecipher"):
                 self.emit(sg.OBF_DECODED, node, phase, method="decipher", api=callee)
-            elif callee.startswith(("JSON.stringify", "Object.entries", "Object.keys")) and args:  # noqa: SIM102
+            elif callee.startswith(ENV_DUMPERS) and args:  # noqa: SIM102
                 if (self.resolve(args[0]) or "") == "process.env":
                     self.emit(sg.SOURCE_ENV_DUMP, node, phase, api=callee)
         placed_at = {id(n): (p, s) for n, p, s in nodes}  # node -> (phase, scope)
@@ -919,6 +920,21 @@ def _is_network_callee(callee: str) -> bool:
     return callee in NETWORK or (callee.endswith((".request", ".get", ".post")) and
                                  callee.split(".")[0] in ("http", "https", "axios", "got", "request", "needle",
                                                           "superagent"))
+
+
+FILE_WRITES = ("fs.writeFileSync", "fs.writeFile", "fs.promises.writeFile", "fs.chmodSync", "fs.chmod",
+               "fs.createWriteStream", "fs.appendFileSync")
+ENV_DUMPERS = ("JSON.stringify", "Object.entries", "Object.keys")
+# what the call checks of ``JsScanner._scan_nodes`` act on, each branch's test in one place
+_CALLEES = frozenset({"require", "require(?)", "setTimeout", "setInterval", "process.binding"}) | EXEC | PROCESS | DNS \
+    | SYSINFO_IDENTITY
+_CALLEE_PREFIXES = ("child_process.", "crypto.createDecipher", *FILE_WRITES, *ENV_DUMPERS)
+_CALLEE_SUFFIXES = ("._compile", "._load", ".write", ".end")
+
+
+def _callee_matters(callee: str) -> bool:
+    return callee in _CALLEES or callee.startswith(_CALLEE_PREFIXES) or callee.endswith(_CALLEE_SUFFIXES) \
+        or _is_network_callee(callee)
 
 
 def _root(name: str) -> str:
