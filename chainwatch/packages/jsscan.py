@@ -34,6 +34,8 @@ NETWORK = {"http.request", "http.get", "https.request", "https.get", "fetch", "n
            "http2.connect", "ftp", "nodemailer.createTransport", "socket.io-client", "socket.io-client.io",
            "socket.io-client.connect", "engine.io-client", "ws.WebSocket"}
 MAX_CODE_ARRAY = 100_000
+MAX_VALUE_PARTS = 3000  # nodes of one value read for its labels
+MAX_HELD_PARTS = 200_000  # value nodes kept between the taint passes of one file
 REQUIRE_FORMS = frozenset({"require", "import", "module.require", "process.mainModule.require", "require.main.require",
                            "global.require", "globalThis.require"})
 DNS = {"dns.lookup", "dns.resolve", "dns.resolve4", "dns.resolveTxt", "dns.promises.resolve", "dns.resolveAny"}
@@ -104,6 +106,8 @@ class JsScanner:
         self._parents: list[int] = [0]  # scope -> its enclosing scope (set by _flatten)
         self._fn_nodes: list[Any] = [None]  # scope -> its function node (set by _flatten)
         self._reverses = b".reverse()" in self.data  # s.split('').reverse().join(''): literals stored backwards
+        self._parts: dict[int, list[Any]] = {}  # node id -> _value_parts of it, kept for the second taint pass
+        self._parts_held = 0
 
     def emit(self, kind: str, node: Any, phase: str, **detail: Any) -> None:
         line = node.start_point[0] + 1 if node is not None and not isinstance(node, int) else int(node or 0)
@@ -488,7 +492,13 @@ class JsScanner:
         labels: set[str] = set()
         if not self._may_label(node, tainted):
             return labels
-        for sub in _value_parts(node, limit=3000):
+        parts = self._parts.get(node.id)
+        if parts is None:  # the taint passes read most values twice
+            parts = _value_parts(node, limit=MAX_VALUE_PARTS)
+            if self._parts_held + len(parts) <= MAX_HELD_PARTS:
+                self._parts[node.id] = parts
+                self._parts_held += len(parts)
+        for sub in parts:
             t = sub.type
             if t in ("identifier", "shorthand_property_identifier"):  # `{ npmrc }` carries npmrc
                 labels |= tainted.get(_text(sub), set())
