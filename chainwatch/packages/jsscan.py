@@ -762,7 +762,7 @@ class JsScanner:
             elif callee.startswith(ENV_DUMPERS) and args:  # noqa: SIM102
                 if (self.resolve(args[0]) or "") == "process.env":
                     self.emit(sg.SOURCE_ENV_DUMP, node, phase, api=callee)
-        placed_at = {id(n): (p, s) for n, p, s in nodes}  # node -> (phase, scope)
+        placed_at = {id(n): (p, s) for n, p, s in nodes} if per_scope else {}  # node -> (phase, scope)
         for caps in per_scope.values():
             # capabilities joined only through callbacks (https.get(u, res => ... exec(...))) are also how
             # every prebuilt-binary installer looks; they count when the download comes from an untrusted
