@@ -7,7 +7,7 @@
   hash of cluster_id: "dev" and "holdout"); samples are read from the zip in memory, before either tool
   is timed, and never extracted (GuardDog needs a path: each sample is written to a private temporary
   directory only for the duration of its own scan);
-* false-positive rate on the benign PyPI set (../shared/benign/fetch.sh -> bench/out/benign-pypi*)
+* false-positive rate on the benign PyPI set (bench/fetch_benign_pypi.py -> bench/out/benign-pypi)
   and the benign npm set (bench/fetch_npm.sh -> bench/out/benign-npm);
 * time per package and throughput on ``--jobs`` worker processes;
 * GuardDog 3.x (its own venv: bench/out/guarddog-venv or --guarddog-venv) on a seeded sample of the same
