@@ -194,8 +194,8 @@ def classify_host(host: str, url: str = "") -> Endpoint | None:
 
 # what a URL on a chat host points at when it is not a channel data can be posted to: an invite link, the
 # bare API base a client adds its token to later (its version may be set at run time: ``api/v{}``, or
-# ``api/v`` where a string ends before the version is added), the bot prefix without a token, an OAuth sign-in flow
-# ("Sign in with Discord": the authorize page and the token endpoint, where a grabber has no business),
+# ``api/v`` where a string ends before the version is added), the bot prefix without a token, an OAuth
+# sign-in flow ("Sign in with Discord": the authorize page and the token endpoint, where a grabber has no business),
 # documentation (developers/docs, the help centre's hc/articles), emoji images, or a placeholder
 _CHAT_IDLE_PATH_RE = re.compile(r"(?i)^/*(?:invite/.*|api(?:/v(?:\d+|\{\})?)?/?|bot/?|(?:api(?:/v\d+)?/)?oauth2/.*|"
                                 r"developers/.*|hc/.*|emojis/.*|)$")
@@ -263,12 +263,18 @@ def endpoints_in(text: str, limit: int = 50) -> list[Endpoint]:
             out.append(ep)
             if len(out) >= limit:
                 break
-    for kind, pattern in TOKEN_PATTERNS:  # tokens outside a URL (split strings joined at run time)
-        for m in pattern.finditer(text):
-            if not any(m.group(0) in e.url for e in out) and not _DUMMY_TOKEN_RE.search(m.group(0)):
-                out.append(Endpoint(m.group(0), "", f"token:{kind}"))
+    for token in bot_tokens(text):  # tokens outside a URL (split strings joined at run time)
+        if not any(token.url in e.url for e in out):
+            out.append(token)
     out += [ep for ep in bare_hosts(text) if not any(ep.host in e.url for e in out)][:max(0, limit - len(out))]
     return out
+
+
+def bot_tokens(text: str) -> list[Endpoint]:
+    """Concrete bot tokens and webhook secrets wherever they stand in ``text``, inside a URL or not (split
+    strings joined at run time, an f-string whose version is a field); placeholders are not tokens."""
+    return [Endpoint(m.group(0), "", f"token:{kind}") for kind, pattern in TOKEN_PATTERNS
+            for m in pattern.finditer(text) if not _DUMMY_TOKEN_RE.search(m.group(0))]
 
 
 MAX_INDICATOR_TEXT = 512 * 1024
@@ -451,15 +457,16 @@ def mark_mentions(signals: list[Any]) -> None:
 
 def endpoint_signals(text: str, limit: int = 50) -> list[tuple[str, dict[str, Any]]]:
     """(signal kind, detail) for each endpoint in ``text``: bot-token APIs, public-IP lookups, hosts."""
-    out: list[tuple[str, dict[str, Any]]] = []
-    for ep in endpoints_in(text, limit=limit):
-        if ep.category.startswith("token:"):
-            out.append((sg.ENDPOINT_TOKEN, {"url": ep.url[:200], "category": ep.category[6:]}))
-        elif ep.category == "ip-lookup":
-            out.append((sg.SOURCE_SYSINFO, {"what": "public IP lookup", "url": ep.url[:200]}))
-        else:
-            out.append((sg.ENDPOINT, {"url": ep.url[:200], "host": ep.host, "category": ep.category}))
-    return out
+    return [endpoint_signal(ep) for ep in endpoints_in(text, limit=limit)]
+
+
+def endpoint_signal(ep: Endpoint) -> tuple[str, dict[str, Any]]:
+    """(signal kind, detail) of one endpoint."""
+    if ep.category.startswith("token:"):
+        return sg.ENDPOINT_TOKEN, {"url": ep.url[:200], "category": ep.category[6:]}
+    if ep.category == "ip-lookup":
+        return sg.SOURCE_SYSINFO, {"what": "public IP lookup", "url": ep.url[:200]}
+    return sg.ENDPOINT, {"url": ep.url[:200], "host": ep.host, "category": ep.category}
 
 
 def text_signals(text: str) -> list[tuple[str, dict[str, Any]]]:

@@ -1,6 +1,6 @@
 """Which Python files need a syntax tree at all: a text gate in front of ``PyScanner``.
 
-Most files of a large real package (keras: 735 of 904) name no API the scanner looks for and hold no
+Most files of a large real package (keras: 766 of 904) name no API the scanner looks for and hold no
 indicator, no escape and no encoded payload. The scanner cannot emit a signal for such a file, since
 every signal starts from one of these:
 

@@ -266,7 +266,7 @@ def _installs_well_known_packages(command: str) -> bool:
     match = _PIP_INSTALL_RE.match(command)
     if match is None:
         return False
-    names = []
+    ranks = []
     for token in match.group(1).split():
         token = token.strip("'\"")
         if token in _PIP_QUIET_OPTIONS:
@@ -274,8 +274,8 @@ def _installs_well_known_packages(command: str) -> bool:
         requirement = _REQUIREMENT_RE.fullmatch(token)
         if requirement is None:
             return False
-        names.append(requirement.group(1))
-    return bool(names) and all((rank("pypi", name) or WELL_KNOWN_RANK + 1) <= WELL_KNOWN_RANK for name in names)
+        ranks.append(rank("pypi", requirement.group(1)))
+    return bool(ranks) and all(r is not None and r <= WELL_KNOWN_RANK for r in ranks)
 
 
 def _suspicious_command(command: str) -> bool:
@@ -2039,9 +2039,9 @@ class PyScanner:
                         self.emit(sg.PROCESS_DOWNLOADER, node, phase, pattern=label, match=match, **mentioned)
                     # a token split by a field (``f"https://discord.com/api/v{V}/webhooks/{ID}/..."``): its
                     # literal parts alone name only the bare API base
-                    for kind, detail in ind.endpoint_signals(text):
-                        if kind == sg.ENDPOINT_TOKEN:
-                            self.emit(kind, node, phase, **detail)
+                    for token in ind.bot_tokens(text):
+                        kind, detail = ind.endpoint_signal(token)
+                        self.emit(kind, node, phase, **detail)
             elif isinstance(node, ast.List | ast.Tuple) and len(node.elts) >= 8:  # noqa: SIM102
                 if all(isinstance(e, ast.Constant) and isinstance(e.value, int) and not isinstance(e.value, bool)
                        for e in node.elts[:64]):
